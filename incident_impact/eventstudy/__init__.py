@@ -1,1 +1,26 @@
-"""placeholder"""
+"""Event-study statistics: pure functions on pandas objects, no I/O.
+
+>>> from incident_impact.eventstudy import event_study
+>>> result = event_study(stock_returns, index_returns, "2017-04-11")   # doctest: +SKIP
+>>> result.car_table                                                    # doctest: +SKIP
+"""
+
+from .event import event_study, joined_returns
+from .models import MODELS, FittedModel, NormalReturnModel, get_model
+from .results import EventStudyResult
+from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, format_window, parse_window
+
+__all__ = [
+    "DEFAULT_ESTIMATION",
+    "DEFAULT_WINDOWS",
+    "MIN_ESTIMATION_OBS",
+    "MODELS",
+    "EventStudyResult",
+    "FittedModel",
+    "NormalReturnModel",
+    "event_study",
+    "format_window",
+    "get_model",
+    "joined_returns",
+    "parse_window",
+]

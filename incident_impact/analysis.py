@@ -1,0 +1,146 @@
+"""One incident end to end: catalog entry -> day 0 -> prices -> event study.
+
+:func:`analyze` is the library twin of ``incident-impact analyze``; the CLI and the HTML
+report only format the :class:`IncidentAnalysis` it returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .calendar import day0 as session_of, session_range
+from .catalog import Incident, load_catalog
+from .errors import IncidentImpactError
+from .eventstudy import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, EventStudyResult, event_study, format_window, parse_window
+from .eventstudy.windows import Window
+from .prices import PriceHistory, PriceResolver, PriceSource
+
+#: Extra sessions loaded on each side of the study period (holidays, missing days).
+_MARGIN = 15
+#: The window the one-line verdict speaks about, when it was computed.
+HEADLINE_WINDOW: Window = (-1, 1)
+
+
+@dataclass(frozen=True, eq=False)
+class IncidentAnalysis:
+    """An incident's event study with the data it came from."""
+
+    incident: Incident
+    benchmark_ticker: str
+    day0: pd.Timestamp
+    stock: PriceHistory
+    benchmark: PriceHistory
+    result: EventStudyResult
+
+    @property
+    def headline_window(self) -> Window:
+        return HEADLINE_WINDOW if HEADLINE_WINDOW in self.result.windows else self.result.windows[0]
+
+    def verdict(self, level: float = 0.05) -> str:
+        """One sentence on the headline window, e.g.
+        ``CAR[-1,+1] = -1.1 % (t = -0.78, p = 0.44): no significant abnormal return at the 5 % level``.
+        """
+        window = self.headline_window
+        row = self.result.car_table.loc[format_window(window)]
+        if row.p_value < level:
+            finding = f"a significant {'negative' if row.car < 0 else 'positive'} abnormal return"
+        else:
+            finding = "no significant abnormal return"
+        return (
+            f"CAR{format_window(window)} = {100 * row.car:+.1f} % (t = {row.t_stat:.2f}, p = {row.p_value:.2f}): "
+            f"{finding} at the {100 * level:g} % level"
+        )
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Data remarks from the price sources and the study."""
+        return tuple(self.stock.notes) + tuple(self.benchmark.notes) + tuple(self.result.notes)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: ``incident``, ``model``, ``estimation``, ``params``, ``windows``,
+        ``abnormal_returns``, ``data`` (sources and notes) and ``verdict``."""
+        inc = self.incident
+        body = self.result.to_dict()
+        body.pop("event_id")
+        body.pop("event_date")
+        body.pop("day0")
+        body.pop("notes")
+        return {
+            "incident": {
+                "id": inc.id,
+                "name": inc.name,
+                "ticker": inc.ticker,
+                "exchange": inc.exchange,
+                "benchmark": self.benchmark_ticker,
+                "event_date": inc.day0_event.date.isoformat(),
+                "event_time": inc.day0_event.time.isoformat(timespec="minutes") if inc.day0_event.time else None,
+                "event_timezone": inc.day0_event.timezone,
+                "day0": self.result.day0.date().isoformat(),
+            },
+            **body,
+            "data": {"stock_source": self.stock.source, "benchmark_source": self.benchmark.source, "notes": list(self.notes)},
+            "verdict": self.verdict(),
+        }
+
+    def summary(self) -> str:
+        """Plain-text summary: the incident, the event-study summary and the verdict."""
+        inc = self.incident
+        head = [
+            f"{inc.name} ({inc.id})",
+            f"{inc.company}: {inc.ticker} vs {self.benchmark_ticker}; event {inc.day0_event.date}, day 0 = {self.result.day0.date()}",
+            f"Prices: {self.stock.source}; benchmark: {self.benchmark.source}",
+            "",
+        ]
+        return "\n".join(head) + self.result.summary() + "\n\nVerdict: " + self.verdict()
+
+
+def analyze(
+    incident: Incident | str,
+    *,
+    source: PriceSource | None = None,
+    model: str = "market",
+    benchmark: str | None = None,
+    estimation: Window | str = DEFAULT_ESTIMATION,
+    windows: Iterable[Window | str] = DEFAULT_WINDOWS,
+    min_estimation_obs: int = MIN_ESTIMATION_OBS,
+) -> IncidentAnalysis:
+    """Run the event study of one incident.
+
+    Parameters
+    ----------
+    incident : an :class:`~incident_impact.catalog.Incident` or a catalog id.
+    source : where prices come from (default: :class:`~incident_impact.prices.PriceResolver`,
+        i.e. ``INCIDENT_IMPACT_DATA_DIR``, the cache, the bundled sample, then Yahoo).
+    model, estimation, windows, min_estimation_obs : see :func:`incident_impact.eventstudy.event_study`.
+    benchmark : overrides the incident's benchmark ticker.
+    """
+    if isinstance(incident, str):
+        incident = load_catalog()[incident]
+    if not incident.is_listed:
+        raise IncidentImpactError(f"{incident.id}: {incident.company} is not listed (no ticker), so there is no stock to study")
+    source = source or PriceResolver()
+    estimation = parse_window(estimation)
+    windows = tuple(parse_window(w) for w in windows)
+    exchange = incident.exchange or "XNYS"
+    event = incident.day0_event
+    session = session_of(event.date, event.time, event.timezone, exchange)
+    first = min(estimation[0], *(w[0] for w in windows)) - _MARGIN
+    last = max(w[1] for w in windows) + _MARGIN
+    start, end = session_range(exchange, session, first, last)
+    bench_ticker = benchmark or incident.benchmark or "^GSPC"
+    stock = source.load(incident.ticker, start, end)
+    bench = source.load(bench_ticker, start, end)
+    result = event_study(
+        stock.returns(),
+        bench.returns(),
+        session,
+        model=model,
+        estimation=estimation,
+        windows=windows,
+        min_estimation_obs=min_estimation_obs,
+        event_id=incident.id,
+    )
+    return IncidentAnalysis(incident, bench_ticker, session, stock, bench, result)

@@ -1,0 +1,133 @@
+"""Normal-return models behind one small interface.
+
+Every model turns the joined data (columns ``return`` and ``benchmark``) into a regression
+``y = X theta + e`` fitted by OLS on the estimation window; the abnormal return is
+``AR = y - X theta_hat``. With ``k`` columns in ``X`` and ``n`` estimation days,
+``sigma^2 = SSR / (n - k)`` and, for a window of ``L`` days whose design rows sum to
+``g = X*' iota``, ``Var(CAR) = sigma^2 (L + g' (X'X)^-1 g)`` (Campbell, Lo & MacKinlay 1997,
+ch. 4; MacKinlay 1997). The market-adjusted model estimates nothing (``k = 0``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import IncidentImpactError
+
+
+@dataclass(frozen=True)
+class NormalReturnModel:
+    """A model of normal (expected) returns.
+
+    Attributes
+    ----------
+    name : registry key (``market``, ``mean``, ``market-adjusted``).
+    param_names : names of the estimated coefficients, one per column of ``X``.
+    regressors : columns of the joined data that follow the constant in ``X``.
+    offset : column subtracted from the return to form ``y`` (``benchmark`` for
+        market-adjusted returns), or ``None``.
+    description : one line for summaries and reports.
+    """
+
+    name: str
+    param_names: tuple[str, ...]
+    regressors: tuple[str, ...]
+    offset: str | None
+    description: str
+
+    @property
+    def has_constant(self) -> bool:
+        return len(self.param_names) > len(self.regressors)
+
+    def variables(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Dependent variable ``y`` and design ``X`` (n x k) from the joined data."""
+        y = data["return"].to_numpy(float)
+        if self.offset:
+            y = y - data[self.offset].to_numpy(float)
+        columns = [np.ones(len(data))] if self.has_constant else []
+        columns += [data[c].to_numpy(float) for c in self.regressors]
+        X = np.column_stack(columns) if columns else np.empty((len(data), 0))
+        return y, X
+
+    def residual_variance(self, residuals: np.ndarray) -> tuple[float, int]:
+        """``(sigma^2, degrees of freedom)`` from the estimation-window residuals.
+
+        OLS models use ``SSR / (n - k)``. A model without a fitted mean (market-adjusted)
+        centres its abnormal returns: ``sum((AR - mean AR)^2) / (n - 1)``.
+        """
+        n, k = len(residuals), len(self.param_names)
+        if not self.has_constant:
+            return float(np.var(residuals, ddof=1)), n - 1
+        return float(residuals @ residuals / (n - k)), n - k
+
+
+MODELS: dict[str, NormalReturnModel] = {
+    m.name: m
+    for m in (
+        NormalReturnModel("market", ("alpha", "beta"), ("benchmark",), None,
+                          "market model R = alpha + beta R_m (OLS)"),
+        NormalReturnModel("mean", ("mu",), (), None, "constant-mean model R = mu"),
+        NormalReturnModel("market-adjusted", (), (), "benchmark", "market-adjusted returns AR = R - R_m"),
+    )
+}
+
+
+def get_model(name: str | NormalReturnModel) -> NormalReturnModel:
+    """Look a model up by name; unknown names raise with the list of known ones."""
+    if isinstance(name, NormalReturnModel):
+        return name
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise IncidentImpactError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}") from None
+
+
+@dataclass(frozen=True)
+class FittedModel:
+    """OLS fit of a normal-return model on one estimation window."""
+
+    model: NormalReturnModel
+    params: np.ndarray
+    sigma2: float
+    df: int
+    xtx_inv: np.ndarray
+    n_obs: int
+    r_squared: float | None
+
+    def car_variance(self, design_rows: np.ndarray) -> float:
+        """Variance of a CAR over the event days whose design rows are ``design_rows`` (L x k).
+
+        ``sigma^2 (L + g' (X'X)^-1 g)`` with ``g`` the column sums of ``design_rows``; this keeps
+        the covariance between days that the shared parameter estimates induce (CLM 1997,
+        eq. 4.4.14), which summing daily variances would drop.
+        """
+        L = len(design_rows)
+        if self.xtx_inv.size == 0:
+            return self.sigma2 * L
+        g = np.asarray(design_rows, dtype=float).sum(axis=0)
+        return float(self.sigma2 * (L + g @ self.xtx_inv @ g))
+
+
+def fit(model: NormalReturnModel, y: np.ndarray, X: np.ndarray) -> FittedModel:
+    """Fit ``model`` by OLS on the estimation rows ``(y, X)``.
+
+    ``R^2 = 1 - SSR / SST`` is reported for models with a constant and regressors.
+    """
+    n, k = X.shape
+    if k:
+        xtx_inv = np.linalg.inv(X.T @ X)
+        params = xtx_inv @ (X.T @ y)
+        resid = y - X @ params
+    else:
+        xtx_inv, params, resid = np.empty((0, 0)), np.empty(0), y
+    if k and not np.all(np.isfinite(xtx_inv)):
+        raise IncidentImpactError("the estimation window's design matrix is singular (constant benchmark?)")
+    sigma2, df = model.residual_variance(resid)
+    r2 = None
+    if model.has_constant and model.regressors:
+        centred = y - y.mean()
+        r2 = float(1 - resid @ resid / (centred @ centred))
+    return FittedModel(model, params, sigma2, df, xtx_inv, n, r2)

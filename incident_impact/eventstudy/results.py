@@ -1,0 +1,171 @@
+"""Results of a single-event study: tables, a text summary and JSON-ready dictionaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .models import FittedModel
+from .windows import Window, format_window
+
+
+@dataclass(frozen=True, eq=False)
+class EventStudyResult:
+    """What one event study found.
+
+    Attributes
+    ----------
+    event_id : the caller's label (may be None).
+    event_date : the session the caller gave as day 0.
+    day0 : the date that is relative day 0 (the first joined date on or after ``event_date``).
+    fitted : the normal-return model's OLS fit on the estimation window.
+    estimation_window, windows : relative-day windows actually used.
+    estimation : estimation-window rows (``rel_day, return, benchmark, expected, ar``).
+    event : event-period rows (the same columns plus ``ar_se``).
+    event_design : the event rows of the design matrix ``X*`` (for CAR variances).
+    notes : data remarks, e.g. a shortened estimation window or a dropped window.
+    """
+
+    event_id: str | None
+    event_date: pd.Timestamp
+    day0: pd.Timestamp
+    fitted: FittedModel
+    estimation_window: Window
+    windows: tuple[Window, ...]
+    estimation: pd.DataFrame
+    event: pd.DataFrame
+    event_design: np.ndarray = field(repr=False)
+    notes: tuple[str, ...] = ()
+
+    # ----------------------------------------------------------------- tables
+    @property
+    def model(self) -> str:
+        return self.fitted.model.name
+
+    @cached_property
+    def params(self) -> pd.Series:
+        """Estimated coefficients, ``sigma`` (residual s.d.) and ``r_squared`` when defined."""
+        values = dict(zip(self.fitted.model.param_names, self.fitted.params.tolist()))
+        values["sigma"] = float(np.sqrt(self.fitted.sigma2))
+        if self.fitted.r_squared is not None:
+            values["r_squared"] = self.fitted.r_squared
+        return pd.Series(values, name="params", dtype=float)
+
+    @cached_property
+    def abnormal_returns(self) -> pd.DataFrame:
+        """Daily rows of the event period: ``rel_day, return, benchmark, expected, ar, ar_se, car``.
+
+        ``car`` cumulates ARs from the first day of the event period.
+        """
+        frame = self.event.copy()
+        frame["car"] = frame["ar"].cumsum()
+        return frame
+
+    def car(self, window: Window) -> tuple[float, float]:
+        """``(CAR, SE)`` over ``window`` (relative days, inclusive)."""
+        start, end = window
+        rows = ((self.event["rel_day"] >= start) & (self.event["rel_day"] <= end)).to_numpy()
+        if rows.sum() != end - start + 1:
+            raise ValueError(f"window {format_window(window)} is outside the event period")
+        return float(self.event["ar"].to_numpy()[rows].sum()), float(np.sqrt(self.fitted.car_variance(self.event_design[rows])))
+
+    @cached_property
+    def car_table(self) -> pd.DataFrame:
+        """One row per window: ``start, end, n_days, car, se, t_stat, df, p_value, ci_lower, ci_upper``.
+
+        ``t = CAR / SE`` with a two-sided p-value and a 95 % interval from Student's t with the
+        model's degrees of freedom.
+        """
+        df = self.fitted.df
+        crit = stats.t.ppf(0.975, df)
+        rows = []
+        for start, end in self.windows:
+            car, se = self.car((start, end))
+            t = car / se
+            rows.append({
+                "start": start, "end": end, "n_days": end - start + 1, "car": car, "se": se,
+                "t_stat": t, "df": df, "p_value": float(2 * stats.t.sf(abs(t), df)),
+                "ci_lower": car - crit * se, "ci_upper": car + crit * se,
+            })
+        table = pd.DataFrame(rows, index=pd.Index([format_window(w) for w in self.windows], name="window"))
+        return table
+
+    def car_path(self, start: int | None = None, level: float = 0.95) -> pd.DataFrame:
+        """CAR cumulated from relative day ``start`` to each later event day, with its band.
+
+        Columns ``rel_day, car, se, lower, upper``; the band is ``CAR +- t_crit SE`` using the
+        full estimation-error-corrected variance of each partial window.
+        """
+        rel = self.event["rel_day"].to_numpy()
+        start = int(rel[0]) if start is None else start
+        crit = stats.t.ppf(0.5 + level / 2, self.fitted.df)
+        rows = []
+        for end in rel[rel >= start]:
+            car, se = self.car((start, int(end)))
+            rows.append({"rel_day": int(end), "car": car, "se": se, "lower": car - crit * se, "upper": car + crit * se})
+        return pd.DataFrame(rows, index=self.event.index[rel >= start])
+
+    @property
+    def estimation_info(self) -> dict:
+        """First and last estimation date and the number of returns used."""
+        idx = self.estimation.index
+        return {"start": idx[0].date().isoformat(), "end": idx[-1].date().isoformat(), "n_obs": int(len(idx))}
+
+    # ------------------------------------------------------------- outputs
+    def to_frame(self) -> pd.DataFrame:
+        """The window table (a copy of :attr:`car_table`)."""
+        return self.car_table.copy()
+
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary: model, estimation, params, windows and daily abnormal returns."""
+        ar = self.abnormal_returns
+        return {
+            "event_id": self.event_id,
+            "event_date": self.event_date.date().isoformat(),
+            "day0": self.day0.date().isoformat(),
+            "model": self.model,
+            "estimation": self.estimation_info,
+            "params": {k: float(v) for k, v in self.params.items()},
+            "windows": [
+                {k: (int(v) if k in ("start", "end", "n_days", "df") else float(v)) for k, v in row.items()}
+                for row in self.car_table.to_dict("records")
+            ],
+            "abnormal_returns": [
+                {
+                    "date": date.date().isoformat(),
+                    "rel_day": int(row.rel_day),
+                    "return": float(row["return"]),
+                    "expected": float(row.expected),
+                    "ar": float(row.ar),
+                    "car": float(row.car),
+                }
+                for date, row in ar.iterrows()
+            ],
+            "notes": list(self.notes),
+        }
+
+    def summary(self) -> str:
+        """A plain-text summary: model, estimation window, parameters and the CAR table."""
+        info = self.estimation_info
+        head = [
+            f"Event study{f' {self.event_id}' if self.event_id else ''}: day 0 = {self.day0.date()}",
+            f"Model: {self.fitted.model.description}",
+            f"Estimation: {format_window(self.estimation_window)} = {info['start']} .. {info['end']} ({info['n_obs']} returns)",
+            "Parameters: " + ", ".join(f"{k} = {v:.6g}" for k, v in self.params.items()),
+        ]
+        table = self.car_table
+        lines = [f"{'window':<10} {'CAR %':>8} {'SE %':>7} {'t':>7} {'p':>7}   95% CI (%)"]
+        for label, row in table.iterrows():
+            lines.append(
+                f"{label:<10} {100 * row.car:>8.2f} {100 * row.se:>7.2f} {row.t_stat:>7.2f} {row.p_value:>7.3f}"
+                f"   [{100 * row.ci_lower:.2f}, {100 * row.ci_upper:.2f}]"
+            )
+        notes = [f"Note: {n}" for n in self.notes]
+        return "\n".join(head + [""] + lines + ([""] + notes if notes else []))
+
+    def __repr__(self) -> str:
+        return self.summary()
