@@ -1,1 +1,34 @@
-"""incident-impact."""
+"""incident-impact: did a social-media disaster move the company's stock or sales?
+
+The public API::
+
+    from incident_impact import load_catalog, analyze, event_study
+    result = analyze("united-airlines-flight-3411-2017")
+    print(result.summary())
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("incident-impact")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0+unknown"
+
+__all__ = ["__version__", "analyze", "event_study", "load_catalog"]
+
+
+def __getattr__(name: str):
+    """Import the heavy modules only when their names are used (keeps the CLI start fast)."""
+    if name == "analyze":
+        from .analysis import analyze
+
+        return analyze
+    if name == "event_study":
+        from .eventstudy import event_study
+
+        return event_study
+    if name == "load_catalog":
+        from .catalog import load_catalog
+
+        return load_catalog
+    raise AttributeError(name)

@@ -1,0 +1,210 @@
+"""The ``incident-impact`` command line: a thin layer over the library.
+
+Data goes to stdout; messages, warnings and progress go to stderr. Exit status: 0 success,
+1 the analysis failed (bad data, unknown incident, too little history), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import IncidentImpactError
+
+FORMATS = click.Choice(["table", "json", "csv"])
+
+
+class _Group(click.Group):
+    """Turns library errors into one line on stderr and exit status 1 (no traceback)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except IncidentImpactError as exc:
+            raise click.ClickException(str(exc)) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug: still one line, with a way to see more
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            raise click.ClickException(
+                f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback and please report it)"
+            ) from None
+
+
+def _note(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="incident-impact")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Did a social-media disaster move the company's stock? Event studies on a catalog of real incidents."""
+    ctx.obj = {"debug": debug}
+
+
+def _load_catalog(incidents: str | None, timelines: str | None):
+    from .catalog import load_catalog
+
+    catalog = load_catalog()
+    if incidents:
+        catalog = catalog.merged(load_catalog(incidents, timelines))
+    return catalog
+
+
+def _emit_rows(rows: list[dict], fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, default=str))
+    elif fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        click.echo(buf.getvalue(), nl=False)
+    else:
+        click.echo(_table(rows))
+
+
+def _table(rows: list[dict]) -> str:
+    if not rows:
+        return "(no rows)"
+    cols = list(rows[0])
+    text = [[("" if r[c] is None else str(r[c])) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(t[i]) for t in text)) for i, c in enumerate(cols)]
+    line = lambda cells: "  ".join(v.ljust(w) for v, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(cols), line(["-" * w for w in widths])] + [line(t) for t in text])
+
+
+incidents_option = click.option(
+    "--incidents", type=click.Path(exists=True, dir_okay=False), envvar="INCIDENT_IMPACT_INCIDENTS",
+    help="A CSV of your own incidents (schema in datasets/README.md), added to the catalog.",
+)
+timelines_option = click.option(
+    "--timelines", type=click.Path(exists=True, dir_okay=False), help="Timeline CSV for --incidents."
+)
+
+
+@cli.command("list")
+@click.option("--category", help="Only this category (e.g. boycott, 'advertising backlash').")
+@click.option("--platform", help="Only incidents on this platform (e.g. Twitter).")
+@click.option("--year", type=int, help="Only incidents of this year.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@incidents_option
+@timelines_option
+def list_cmd(category, platform, year, fmt, incidents, timelines) -> None:
+    """List catalog incidents."""
+    catalog = _load_catalog(incidents, timelines).filter(category=category, platform=platform, year=year)
+    rows = [
+        {"id": i.id, "date": i.incident_date.isoformat(), "ticker": i.ticker or "(private)",
+         "category": i.category, "platforms": ";".join(i.platforms), "company": i.company}
+        for i in catalog
+    ]
+    _emit_rows(rows, fmt)
+    _note(f"{len(rows)} incident(s)")
+
+
+@cli.command()
+@click.argument("incident_id")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@incidents_option
+@timelines_option
+def show(incident_id, fmt, incidents, timelines) -> None:
+    """Show one incident's facts and timeline."""
+    inc = _load_catalog(incidents, timelines)[incident_id]
+    if fmt == "json":
+        click.echo(json.dumps(inc.to_dict(), indent=2))
+        return
+    facts = [
+        ("id", inc.id), ("name", inc.name), ("company", inc.company),
+        ("ticker", f"{inc.ticker} ({inc.exchange}, {inc.currency})" if inc.is_listed else "(private company)"),
+        ("benchmark", inc.benchmark), ("peers", ", ".join(inc.peers)), ("category", inc.category),
+        ("platforms", ", ".join(inc.platforms)), ("confidence", inc.confidence), ("listing", inc.listing_note),
+        ("summary", inc.summary), ("press claim", inc.claimed_impact),
+    ]
+    width = max(len(k) for k, _ in facts)
+    click.echo("\n".join(f"{k:<{width}}  {v}" for k, v in facts if v))
+    click.echo("\nTimeline")
+    for ev in inc.timeline:
+        when = ev.date.isoformat() + (f" {ev.time.strftime('%H:%M')} {ev.timezone or ''}".rstrip() if ev.time else "")
+        click.echo(f"  {when:<28} {ev.kind:<11} {ev.description}")
+    click.echo("\nSources")
+    click.echo("\n".join(f"  {s}" for s in inc.sources))
+
+
+def _safe_stem(text: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip(".-") or "incident"
+    return stem[:120]
+
+
+@cli.command()
+@click.argument("incident_id", required=False)
+@click.option("--ticker", help="Ad hoc incident: the stock's Yahoo ticker (with --date).")
+@click.option("--date", "event_date", help="Ad hoc incident: the date the news broke (YYYY-MM-DD).")
+@click.option("--time", "event_time", help="Local time the news broke (HH:MM); after the close moves day 0 to the next session.")
+@click.option("--tz", help="IANA time zone of --time (default: the exchange's zone).")
+@click.option("--exchange", default=None, help="Listing exchange MIC for an ad hoc incident (default XNYS).")
+@click.option("--model", type=click.Choice(["market", "mean", "market-adjusted"]), default="market", show_default=True)
+@click.option("--benchmark", help="Benchmark ticker (default: the incident's, usually ^GSPC).")
+@click.option("--estimation", default="-250,-11", show_default=True, help="Estimation window in relative sessions.")
+@click.option("--window", "windows", multiple=True, help="Event window START,END (repeatable; default [0,0] [0,+1] [-1,+1] [0,+5] [-5,+5]).")
+@click.option("--min-estimation", default=120, show_default=True, help="Fewest estimation returns accepted.")
+@click.option("--data-dir", type=click.Path(file_okay=False), envvar="INCIDENT_IMPACT_DATA_DIR", show_envvar=True,
+              help="Folder of TICKER.csv price files, used before the cache, the bundled sample and Yahoo.")
+@click.option("--offline", is_flag=True, envvar="INCIDENT_IMPACT_OFFLINE", help="Never download; use local data only.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Where to write the HTML report (default reports/<id>.html).")
+@click.option("--no-report", is_flag=True, help="Do not write the HTML report.")
+@incidents_option
+@timelines_option
+def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, benchmark, estimation, windows,
+            min_estimation, data_dir, offline, fmt, report_path, no_report, incidents, timelines) -> None:
+    """Event study of one incident: a catalog ID, or an ad hoc --ticker/--date."""
+    from .analysis import analyze as run_analysis
+    from .catalog import adhoc_incident
+    from .eventstudy import DEFAULT_WINDOWS
+    from .prices import PriceResolver
+
+    if incident_id and ticker:
+        raise click.UsageError("give either an incident ID or --ticker/--date, not both")
+    if incident_id:
+        if event_date or event_time or tz:
+            raise click.UsageError("--date/--time/--tz describe an ad hoc incident; drop them or the incident ID")
+        incident = _load_catalog(incidents, timelines)[incident_id]
+    elif ticker and event_date:
+        incident = adhoc_incident(ticker, event_date, time=event_time, tz=tz, benchmark=benchmark or "^GSPC",
+                                  exchange=exchange or "XNYS")
+    else:
+        raise click.UsageError("name an incident (see `incident-impact list`) or give --ticker and --date")
+    source = PriceResolver(data_dir, download=not offline)
+    result = run_analysis(incident, source=source, model=model, benchmark=benchmark, estimation=estimation,
+                          windows=windows or DEFAULT_WINDOWS, min_estimation_obs=min_estimation)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        click.echo(result.summary())
+    for note in result.notes:
+        _note(f"warning: {note}")
+    if not no_report:
+        from .report import write_report
+
+        path = Path(report_path) if report_path else Path("reports") / f"{_safe_stem(incident.id)}.html"
+        written = write_report(result, path)
+        _note(f"report written to {written}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="incident-impact")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
