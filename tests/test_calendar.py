@@ -1,0 +1,66 @@
+"""Day 0: the first session at or after the news, on the listing exchange's calendar."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from incident_impact.calendar import day0, session_range
+from incident_impact.errors import CalendarError
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (("2017-04-10",), "2017-04-10"),                                 # a Monday session
+        (("2017-04-10", "16:30", "America/New_York"), "2017-04-11"),     # after the close
+        (("2017-04-10", "15:59", "America/New_York"), "2017-04-10"),     # during the session
+        (("2017-04-10", "08:00", "America/New_York"), "2017-04-10"),     # before the open
+        (("2017-04-08",), "2017-04-10"),                                 # Saturday
+        (("2018-09-03",), "2018-09-04"),                                 # Labor Day
+        (("2010-02-13",), "2010-02-16"),                                 # Saturday before Presidents Day
+        (("2017-04-10", "21:00", "Europe/Paris"), "2017-04-10"),         # 15:00 in New York
+        (("2017-04-10", "22:30", "Europe/Paris"), "2017-04-11"),         # 16:30 in New York
+        (("2018-11-23", "13:30", "America/New_York"), "2018-11-26"),     # after the early close (13:00)
+        (("2018-11-23", "12:30", "America/New_York"), "2018-11-23"),     # before the early close
+    ],
+)
+def test_day0_on_the_nyse(args, expected):
+    assert day0(*args) == pd.Timestamp(expected)
+
+
+def test_day0_uses_the_listing_exchange():
+    # 20:00 New York is 02:00 next day in Paris: the next Paris session
+    assert day0("2019-02-06", "20:00", "America/New_York", "XPAR") == pd.Timestamp("2019-02-07")
+    # Whit Monday 2018 is a holiday in Frankfurt, not in New York
+    assert day0("2018-05-21", exchange="XETR") == pd.Timestamp("2018-05-22")
+    assert day0("2018-05-21", exchange="XNYS") == pd.Timestamp("2018-05-21")
+    # NSE India uses the Bombay calendar
+    assert day0("2024-11-23", exchange="XNSE") == pd.Timestamp("2024-11-25")
+
+
+def test_old_dates_are_inside_the_calendar():
+    assert day0("1995-07-04") == pd.Timestamp("1995-07-05")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("2017-04-10", None, None, "XXXX"), "unknown exchange 'XXXX'"),
+        (("2017-04-10", "25:99"), "cannot read the time '25:99'"),
+        (("2017-04-10", "10:00", "Mars/Olympus"), "unknown time zone 'Mars/Olympus'"),
+        (("not a date",), "cannot read the date"),
+        (("2199-01-01",), "beyond the XNYS calendar"),
+    ],
+)
+def test_bad_input(args, message):
+    with pytest.raises(CalendarError, match=message):
+        day0(*args)
+
+
+def test_session_range_counts_sessions():
+    lo, hi = session_range("XNYS", pd.Timestamp("2017-04-10"), -2, 2)
+    # Good Friday 2017-04-14 is a holiday: +2 sessions after Monday is Wednesday
+    assert (lo, hi) == (pd.Timestamp("2017-04-06"), pd.Timestamp("2017-04-12"))
+    lo, hi = session_range("XNYS", pd.Timestamp("2017-04-13"), 0, 1)
+    assert hi == pd.Timestamp("2017-04-17")
