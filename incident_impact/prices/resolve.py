@@ -1,0 +1,130 @@
+"""Pick the source of each ticker's prices: data folder, cache, bundled sample, then Yahoo."""
+
+from __future__ import annotations
+
+import os
+from os import PathLike
+from pathlib import Path
+
+from ..errors import DownloadError, PriceDataError, TickerNotFoundError
+from .base import DateLike, PriceHistory, PriceSource, file_stem, to_timestamp
+from .cache import PriceCache
+from .csvdir import CSVDirSource
+from .sample import SampleSource
+from .yahoo import YahooSource
+
+#: Environment variable naming the default data folder.
+DATA_DIR_ENV = "INCIDENT_IMPACT_DATA_DIR"
+#: Set to ``1`` to never download.
+OFFLINE_ENV = "INCIDENT_IMPACT_OFFLINE"
+
+
+class PriceResolver:
+    """A :class:`~incident_impact.prices.base.PriceSource` that tries several sources in turn.
+
+    For each ticker:
+
+    1. the data folder: when it has the ticker's file, that file is authoritative and is
+       returned even if it does not cover the dates (the analysis reports short histories);
+       a missing folder or a malformed file raises :class:`PriceDataError`;
+    2. the download cache, when it has every requested date;
+    3. the bundled sample, when it covers the dates;
+    4. a download (unless ``download`` is False or ``INCIDENT_IMPACT_OFFLINE=1``);
+    5. when the download fails or is off, the longest partial history from (2) or (3), with a note.
+
+    :attr:`PriceHistory.source` tells which one served the ticker. Callers pass session dates.
+
+    Parameters
+    ----------
+    data_dir : folder of ``TICKER.csv`` files (default ``$INCIDENT_IMPACT_DATA_DIR``).
+    cache : the download cache (None: none; the default folder is resolved at use).
+    use_sample : whether to fall back on the bundled sample.
+    download : True for Yahoo Finance (into ``cache``), False for never, or any
+        :class:`PriceSource` to download from instead.
+    """
+
+    name = "price resolver"
+
+    def __init__(
+        self,
+        data_dir: str | PathLike[str] | None = None,
+        *,
+        cache: PriceCache | None = PriceCache(),  # its folder is resolved at use, not here
+        use_sample: bool = True,
+        download: bool | PriceSource = True,
+    ) -> None:
+        data_dir = data_dir or os.environ.get(DATA_DIR_ENV) or None
+        self.data_dir = None if data_dir is None else Path(data_dir)
+        self.cache = cache
+        self.sample = SampleSource() if use_sample else None
+        if isinstance(download, bool):
+            self.downloader: PriceSource | None = YahooSource(cache=cache) if download else None
+        else:
+            self.downloader = download
+
+    def load(self, ticker: str, start: DateLike | None = None, end: DateLike | None = None) -> PriceHistory:
+        """Prices of ``ticker`` within ``[start, end]`` from the first source that has them.
+
+        Raises
+        ------
+        TickerNotFoundError
+            When no source has anything, with one line saying what was tried and why it failed.
+        PriceDataError
+            When the data folder is missing or its file for the ticker is malformed.
+        """
+        stem = file_stem(ticker)
+        tried: list[str] = []
+        partial: list[PriceHistory] = []
+        if self.data_dir is not None:
+            try:
+                return CSVDirSource(self.data_dir, name=f"data dir {self.data_dir}").load(ticker, start, end)
+            except TickerNotFoundError:
+                tried.append(f"data dir {self.data_dir} has no {stem}.csv")
+        if self.cache is not None:
+            hit = self.cache.lookup(ticker, start, end)
+            if hit is None:
+                tried.append(f"cache has no {ticker}")
+            elif hit.complete:
+                return hit.history
+            else:
+                partial.append(hit.history)
+                tried.append(f"cache has {ticker} only for {_span(hit.span)}")
+        if self.sample is not None:
+            try:
+                whole = self.sample.load(ticker)
+            except TickerNotFoundError:
+                tried.append(f"bundled sample has no {ticker}")
+            else:
+                history = self.sample.load(ticker, start, end)
+                if whole.covers(start, end):
+                    return history
+                partial.append(history)
+                tried.append(f"bundled sample has {ticker} only for {_span(whole.valid_span())}")
+        if self.downloader is None:
+            tried.append("downloads are off")
+        elif os.environ.get(OFFLINE_ENV) == "1":
+            tried.append(f"no download ({OFFLINE_ENV}=1)")
+        else:
+            try:
+                return self.downloader.load(ticker, start, end)
+            except DownloadError as exc:
+                tried.append(f"{self.downloader.name} download failed ({getattr(exc, 'reason', exc)})")
+            except PriceDataError as exc:  # e.g. Yahoo does not know the ticker
+                tried.append(str(exc))
+        usable = [h for h in partial if h.data["adj_close"].notna().any()]
+        if usable:
+            best = max(usable, key=lambda h: int(h.data["adj_close"].notna().sum()))
+            wanted = f"{_day(start)}..{_day(end)}"
+            note = f"only {_span(best.valid_span())} of the requested {wanted}: {'; '.join(tried)}"
+            return PriceHistory(best.ticker, best.data, best.source, (*best.notes, note))
+        raise TickerNotFoundError(
+            f"no prices for {ticker}: {'; '.join(tried)}. Use --data-dir FOLDER with {stem}.csv or check the ticker."
+        )
+
+
+def _day(value: DateLike | None) -> str:
+    return "(open)" if value is None else f"{to_timestamp(value):%Y-%m-%d}"
+
+
+def _span(span: tuple | None) -> str:
+    return "no valid date" if span is None else f"{_day(span[0])}..{_day(span[1])}"
