@@ -13,7 +13,7 @@ import pandas as pd
 
 from .calendar import day0 as session_of, session_range
 from .catalog import Incident, load_catalog
-from .errors import IncidentImpactError
+from .errors import IncidentImpactError, PriceDataError
 from .eventstudy import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, EventStudyResult, event_study, format_window, parse_window
 from .eventstudy.windows import Window
 from .prices import PriceHistory, PriceResolver, PriceSource
@@ -57,7 +57,7 @@ class IncidentAnalysis:
     @property
     def notes(self) -> tuple[str, ...]:
         """Data remarks from the price sources and the study."""
-        return tuple(self.stock.notes) + tuple(self.benchmark.notes) + tuple(self.result.notes)
+        return tuple(dict.fromkeys((*self.stock.notes, *self.benchmark.notes, *self.result.notes)))
 
     def to_dict(self) -> dict:
         """JSON-ready: ``incident``, ``model``, ``estimation``, ``params``, ``windows``,
@@ -97,6 +97,16 @@ class IncidentAnalysis:
         return "\n".join(head) + self.result.summary() + "\n\nVerdict: " + self.verdict()
 
 
+def _load(source: PriceSource, ticker: str, start: pd.Timestamp, end: pd.Timestamp) -> PriceHistory:
+    history = source.load(ticker, start, end)
+    if history.data["adj_close"].notna().sum() < 2:
+        raise PriceDataError(
+            f"no {ticker} prices between {start.date()} and {end.date()} in {history.source}; "
+            "the event lies outside the data"
+        )
+    return history
+
+
 def analyze(
     incident: Incident | str,
     *,
@@ -131,8 +141,8 @@ def analyze(
     last = max(w[1] for w in windows) + _MARGIN
     start, end = session_range(exchange, session, first, last)
     bench_ticker = benchmark or incident.benchmark or "^GSPC"
-    stock = source.load(incident.ticker, start, end)
-    bench = source.load(bench_ticker, start, end)
+    stock = _load(source, incident.ticker, start, end)
+    bench = _load(source, bench_ticker, start, end)
     result = event_study(
         stock.returns(),
         bench.returns(),
