@@ -13,7 +13,7 @@ import pandas as pd
 
 from .calendar import day0 as session_of, session_range
 from .catalog import Incident, load_catalog
-from .errors import IncidentImpactError, PriceDataError
+from .errors import IncidentImpactError, PriceDataError, TickerNotFoundError
 from .eventstudy import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, EventStudyResult, event_study, format_window, parse_window
 from .eventstudy.windows import Window
 from .prices import PriceHistory, PriceResolver, PriceSource
@@ -107,6 +107,21 @@ def _load(source: PriceSource, ticker: str, start: pd.Timestamp, end: pd.Timesta
     return history
 
 
+def _load_stock(source: PriceSource, incident: Incident, start: pd.Timestamp, end: pd.Timestamp) -> PriceHistory:
+    """Prices of the incident's ticker, else of a former ticker (e.g. SEAS for today's PRKS)."""
+    try:
+        return _load(source, incident.ticker, start, end)
+    except TickerNotFoundError as first:
+        for former in incident.former_tickers:
+            try:
+                return _load(source, former, start, end)
+            except TickerNotFoundError:
+                continue
+        if incident.former_tickers:
+            raise TickerNotFoundError(f"{first} (also tried the former tickers {', '.join(incident.former_tickers)})") from None
+        raise
+
+
 def analyze(
     incident: Incident | str,
     *,
@@ -141,7 +156,7 @@ def analyze(
     last = max(w[1] for w in windows) + _MARGIN
     start, end = session_range(exchange, session, first, last)
     bench_ticker = benchmark or incident.benchmark or "^GSPC"
-    stock = _load(source, incident.ticker, start, end)
+    stock = _load_stock(source, incident, start, end)
     bench = _load(source, bench_ticker, start, end)
     result = event_study(
         stock.returns(),

@@ -40,7 +40,7 @@ EVENT_KINDS = (
 CONFOUNDER_KINDS = frozenset({"earnings", "ex-dividend", "downgrade", "other-news"})
 
 INCIDENT_COLUMNS = (
-    "id", "name", "company", "ticker", "exchange", "currency", "benchmark", "peers", "category",
+    "id", "name", "company", "ticker", "former_tickers", "exchange", "currency", "benchmark", "peers", "category",
     "platforms", "incident_date", "summary", "claimed_impact", "listing_note", "sources", "confidence",
 )
 TIMELINE_COLUMNS = ("incident_id", "date", "time", "timezone", "kind", "description", "source")
@@ -111,6 +111,7 @@ class Incident:
     name: str
     company: str
     ticker: str | None
+    former_tickers: tuple[str, ...]
     exchange: str | None
     currency: str | None
     benchmark: str | None
@@ -157,6 +158,7 @@ class Incident:
             "name": self.name,
             "company": self.company,
             "ticker": self.ticker,
+            "former_tickers": list(self.former_tickers),
             "exchange": self.exchange,
             "currency": self.currency,
             "benchmark": self.benchmark,
@@ -411,6 +413,7 @@ def _incident_fields(where: str, row: dict[str, str]) -> dict:
         "name": row.get("name", "") or incident_id,
         "company": row.get("company", "") or (ticker or ""),
         "ticker": ticker,
+        "former_tickers": tuple(t.upper() for t in _split(row.get("former_tickers", ""))),
         "exchange": exchange,
         "currency": currency,
         "benchmark": benchmark,
@@ -505,6 +508,7 @@ def adhoc_incident(
         name=name or f"{symbol} event on {event.date.isoformat()}",
         company=symbol,
         ticker=symbol,
+        former_tickers=(),
         exchange=exchange,
         currency="USD" if exchange in _US_EXCHANGES else None,
         benchmark=benchmark.upper(),
