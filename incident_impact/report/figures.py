@@ -1,0 +1,177 @@
+"""Plotly figures of one :class:`~incident_impact.analysis.IncidentAnalysis`.
+
+The figures only draw what the analysis already holds. Text taken from the incident
+(tickers, timeline descriptions) is HTML-escaped, because plotly.js reads a subset of HTML
+(``<b>``, ``<a href>``, ...) in trace names and hover text.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.express.colors import qualitative
+
+from ..eventstudy import format_window
+
+if TYPE_CHECKING:
+    from ..analysis import IncidentAnalysis
+
+#: Colour-blind-safe palette; every series also differs by dash or marker symbol.
+SAFE = qualitative.Safe
+STOCK_COLOUR, BENCH_COLOUR, EVENT_COLOUR, CONFOUNDER_COLOUR = SAFE[4], SAFE[1], SAFE[3], SAFE[8]
+AR_COLOUR, CAR_COLOUR, BAND_COLOUR = SAFE[0], SAFE[4], "rgba(51, 34, 136, 0.15)"
+SHADE = "rgba(136, 136, 136, 0.15)"
+
+#: Sessions shown before day 0 in the price figure.
+SESSIONS_BEFORE = 60
+
+_LAYOUT = dict(
+    template="plotly_white",
+    height=440,
+    margin=dict(l=60, r=20, t=40, b=50),
+    legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+    hoverlabel=dict(namelength=-1),
+)
+
+
+def _text(value: object) -> str:
+    """Incident text made inert for plotly.js' HTML-like labels."""
+    return html.escape(str(value), quote=True)
+
+
+def indexed_prices(analysis: IncidentAnalysis) -> pd.DataFrame:
+    """Adjusted closes of stock and benchmark (inner join), each = 100 on the session before day 0.
+
+    Rows run from :data:`SESSIONS_BEFORE` sessions before day 0 to the end of the loaded data;
+    columns ``stock`` and ``benchmark``.
+    """
+    prices = pd.concat(
+        {"stock": analysis.stock.data["adj_close"], "benchmark": analysis.benchmark.data["adj_close"]},
+        axis=1,
+        join="inner",
+    ).dropna()
+    pos = int(prices.index.searchsorted(analysis.result.day0))
+    base = max(pos - 1, 0)
+    return (100 * prices / prices.iloc[base]).iloc[max(pos - SESSIONS_BEFORE, 0):]
+
+
+def timeline_in_view(analysis: IncidentAnalysis, index: pd.DatetimeIndex) -> list:
+    """Timeline events dated within the span of ``index``."""
+    first, last = index[0], index[-1]
+    return [e for e in analysis.incident.timeline if first <= pd.Timestamp(e.date) <= last]
+
+
+def _event_label(event) -> str:
+    when = event.date.isoformat()
+    if event.time is not None:
+        when += f" {event.time.strftime('%H:%M')}" + (f" {event.timezone}" if event.timezone else "")
+    kind = event.kind + (" (possible confounder)" if event.is_confounder else "")
+    return _text(f"{when} · {kind}: {event.description}")
+
+
+def price_figure(analysis: IncidentAnalysis) -> go.Figure:
+    """Stock vs benchmark indexed to 100, with timeline events, the estimation end and the event period.
+
+    Traces: stock, benchmark, then "timeline events" and "possible confounders" when the
+    shown period holds any (one marker per date, its hover text listing that date's events).
+    Event lines are solid, confounder lines dotted, day 0 dashed.
+    """
+    prices = indexed_prices(analysis)
+    stock, bench = _text(analysis.stock.ticker), _text(analysis.benchmark.ticker)
+    fig = go.Figure()
+    fig.add_scatter(
+        x=prices.index, y=prices["stock"], name=stock, mode="lines",
+        line=dict(color=STOCK_COLOUR, width=2.5),
+        hovertemplate=f"{stock}: %{{y:.1f}}<extra></extra>",
+    )
+    fig.add_scatter(
+        x=prices.index, y=prices["benchmark"], name=bench, mode="lines",
+        line=dict(color=BENCH_COLOUR, width=2, dash="dash"),
+        hovertemplate=f"{bench}: %{{y:.1f}}<extra></extra>",
+    )
+
+    events = timeline_in_view(analysis, prices.index)
+    for confounder, (name, colour, symbol, dash) in {
+        False: ("timeline events", EVENT_COLOUR, "triangle-down", "solid"),
+        True: ("possible confounders", CONFOUNDER_COLOUR, "x", "dot"),
+    }.items():
+        by_date: dict[pd.Timestamp, list[str]] = {}
+        for event in events:
+            if event.is_confounder == confounder:
+                by_date.setdefault(pd.Timestamp(event.date), []).append(_event_label(event))
+        if not by_date:
+            continue
+        dates = list(by_date)
+        level = prices["stock"].reindex(prices.index.union(dates)).ffill().loc[dates]
+        fig.add_scatter(
+            x=dates, y=level.to_numpy(), name=name, mode="markers",
+            marker=dict(color=colour, symbol=symbol, size=13, line=dict(width=1, color="white")),
+            hovertext=["<br>".join(labels) for labels in by_date.values()], hoverinfo="text",
+        )
+        for date in dates:
+            fig.add_vline(x=date, line=dict(color=colour, width=1, dash=dash))
+
+    result = analysis.result
+    est_end = result.estimation.index[-1]
+    if est_end >= prices.index[0]:
+        fig.add_vrect(x0=prices.index[0], x1=est_end, fillcolor=SHADE, line_width=0, layer="below",
+                      annotation_text="estimation window", annotation_position="top left")
+    event_dates = result.abnormal_returns.index
+    half_day = pd.Timedelta(hours=12)
+    first, last = result.abnormal_returns["rel_day"].iloc[[0, -1]]
+    fig.add_vrect(x0=event_dates[0] - half_day, x1=event_dates[-1] + half_day, fillcolor=SHADE, line_width=0,
+                  layer="below", annotation_text=f"event period {format_window((int(first), int(last)))}",
+                  annotation_position="top left")
+    fig.add_vline(x=result.day0, line=dict(color="#222", width=1.5, dash="dash"),
+                  annotation_text="day 0", annotation_position="bottom right")
+    fig.update_layout(
+        **_LAYOUT,
+        hovermode="x unified",
+        xaxis_title="date",
+        yaxis_title="adjusted close, session before day 0 = 100",
+    )
+    return fig
+
+
+def car_figure(analysis: IncidentAnalysis) -> go.Figure:
+    """Daily abnormal returns (bars, %) with the CAR from the first event day and its 95 % band.
+
+    Traces: abnormal returns, 95 % band (one filled polygon), CAR.
+    """
+    result = analysis.result
+    ar = result.abnormal_returns
+    path = result.car_path()
+    dates = [d.date().isoformat() for d in ar.index]
+    fig = go.Figure()
+    fig.add_bar(
+        x=ar["rel_day"], y=100 * ar["ar"], name="daily abnormal return", customdata=dates,
+        marker=dict(color=AR_COLOUR, line=dict(color=CAR_COLOUR, width=1)),
+        hovertemplate="day %{x} (%{customdata}): AR %{y:.2f} %<extra></extra>",
+    )
+    fig.add_scatter(
+        x=list(path["rel_day"]) + list(path["rel_day"][::-1]),
+        y=list(100 * path["upper"]) + list(100 * path["lower"][::-1]),
+        name="95 % band of the CAR", fill="toself", fillcolor=BAND_COLOUR, mode="lines",
+        line=dict(width=0), hoverinfo="skip",
+    )
+    fig.add_scatter(
+        x=path["rel_day"], y=100 * path["car"], name="cumulative abnormal return (CAR)", mode="lines+markers",
+        line=dict(color=CAR_COLOUR, width=2.5, dash="dashdot"), marker=dict(size=6, symbol="circle"),
+        customdata=list(zip(100 * path["lower"], 100 * path["upper"])),
+        hovertemplate="day %{x}: CAR %{y:.2f} % (95 %: %{customdata[0]:.2f} to %{customdata[1]:.2f})<extra></extra>",
+    )
+    start, end = analysis.headline_window
+    fig.add_vrect(x0=start - 0.5, x1=end + 0.5, fillcolor=SHADE, line_width=0, layer="below",
+                  annotation_text=f"headline window {format_window((start, end))}", annotation_position="top left")
+    fig.add_hline(y=0, line=dict(color="#444", width=1))
+    fig.update_layout(
+        **_LAYOUT,
+        hovermode="closest",
+        xaxis=dict(title="relative trading day (0 = day 0)", dtick=1),
+        yaxis=dict(title="abnormal return, %", ticksuffix=" %"),
+        bargap=0.3,
+    )
+    return fig

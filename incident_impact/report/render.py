@@ -1,0 +1,249 @@
+"""Render an :class:`~incident_impact.analysis.IncidentAnalysis` as one self-contained HTML file.
+
+The page inlines plotly.js once and loads nothing from the network. Every piece of incident
+text goes through Jinja2's autoescaping; only the plotly snippets and plotly.js are marked safe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import plotly.offline
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from ..eventstudy import format_window
+from . import figures
+
+if TYPE_CHECKING:
+    from ..analysis import IncidentAnalysis
+
+TEMPLATE = "incident.html.j2"
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+
+#: Parameter name -> (label, formatter kind) for the model table.
+_PARAM_LABELS = {
+    "alpha": ("alpha (intercept, % per day)", "pct"),
+    "mu": ("mu (mean return, % per day)", "pct"),
+    "beta": ("beta", "num"),
+    "sigma": ("sigma (residual s.d., % per day)", "pct"),
+    "r_squared": ("R²", "num"),
+}
+
+
+# ----------------------------------------------------------------- formatting
+def pct(value: float, digits: int = 2, signed: bool = True) -> str:
+    """A fraction as percent: ``-0.0123`` -> ``"-1.23 %"``."""
+    return f"{100 * value:{'+' if signed else ''}.{digits}f} %"
+
+
+def num(value: float, digits: int = 3) -> str:
+    return f"{value:.{digits}f}"
+
+
+def pvalue(value: float) -> str:
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def http_url(value: object) -> str | None:
+    """``value`` stripped when it is an http(s) URL, else None (so it is shown as text, not linked)."""
+    text = str(value or "").strip()
+    return text if text.lower().startswith(("http://", "https://")) else None
+
+
+def tool_version() -> str:
+    try:
+        return version("incident-impact")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The Jinja2 environment: package templates, autoescape for ``.html`` and ``.j2``, strict undefined."""
+    env = Environment(
+        loader=PackageLoader("incident_impact.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(pct=pct, num=num, pvalue=pvalue, http_url=http_url)
+    return env
+
+
+@lru_cache(maxsize=1)
+def plotly_js() -> Markup:
+    """plotly.min.js bundled with plotly.py (about 4.8 MB)."""
+    return Markup(plotly.offline.get_plotlyjs())
+
+
+# ----------------------------------------------------------------- context
+def _figure_html(fig, div_id: str) -> Markup:
+    return Markup(fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=PLOTLY_CONFIG))
+
+
+def _joined(values) -> str:
+    return ", ".join(str(v) for v in values or ())
+
+
+def _when(event) -> str:
+    """``2017-04-09 18:00 America/Chicago`` (time and zone only when known)."""
+    text = event.date.isoformat()
+    if event.time is not None:
+        text += " " + event.time.strftime("%H:%M") + (f" {event.timezone}" if event.timezone else "")
+    return text
+
+
+def _facts(analysis: IncidentAnalysis) -> list[tuple[str, str]]:
+    inc, result = analysis.incident, analysis.result
+    anchor = inc.day0_event
+    session = f"{analysis.day0.date().isoformat()} ({inc.exchange or 'XNYS'} session)"
+    if result.day0 != analysis.day0:
+        session += f"; first date with data: {result.day0.date().isoformat()}"
+    return [
+        ("Company", inc.company),
+        ("Ticker", inc.ticker + (f" (formerly {_joined(inc.former_tickers)})" if inc.former_tickers else "")),
+        ("Exchange", inc.exchange),
+        ("Benchmark", analysis.benchmark_ticker),
+        ("Peers", _joined(inc.peers)),
+        ("Category", inc.category),
+        ("Platforms", _joined(inc.platforms)),
+        ("Incident date", inc.incident_date.isoformat() if inc.incident_date else ""),
+        ("News reached the market", f"{_when(anchor)} ({anchor.kind})"),
+        ("Day 0", session),
+        ("Confidence", inc.confidence),
+        ("Listing", inc.listing_note),
+    ]
+
+
+def _price_caption(analysis: IncidentAnalysis, prices, events) -> str:
+    stock, bench = analysis.stock.ticker, analysis.benchmark.ticker
+    base = prices.index[max(int(prices.index.searchsorted(analysis.result.day0)) - 1, 0)]
+    n_conf = sum(e.is_confounder for e in events)
+    result = analysis.result
+    ar = result.abnormal_returns
+    return (
+        f"Adjusted closes of {stock} and {bench}, each indexed to 100 on {base.date()}, from "
+        f"{prices.index[0].date()} to {prices.index[-1].date()}; on the last date {stock} stands at "
+        f"{prices['stock'].iloc[-1]:.1f} and {bench} at {prices['benchmark'].iloc[-1]:.1f}. "
+        f"{len(events)} timeline event{'s' if len(events) != 1 else ''} marked ({n_conf} possible "
+        f"confounder{'s' if n_conf != 1 else ''}, dotted lines); shaded: the estimation window (up to "
+        f"{result.estimation.index[-1].date()}) and the event period {ar.index[0].date()} to {ar.index[-1].date()}."
+    )
+
+
+def _car_caption(analysis: IncidentAnalysis) -> str:
+    result = analysis.result
+    path = result.car_path()
+    last = path.iloc[-1]
+    period = format_window((int(path["rel_day"].iloc[0]), int(last.rel_day)))
+    return (
+        f"Daily abnormal returns of {analysis.stock.ticker} (bars) over the event period {period} and the "
+        f"cumulative abnormal return from day {int(path['rel_day'].iloc[0])} (line) with its 95 % band; "
+        f"CAR{period} = {pct(last.car)} (95 %: {pct(last.lower)} to {pct(last.upper)}). "
+        f"Verdict: {analysis.verdict()}."
+    )
+
+
+def _ar_rows(analysis: IncidentAnalysis) -> list[dict]:
+    ar = analysis.result.abnormal_returns
+    path = analysis.result.car_path()
+    return [
+        {
+            "date": date.date().isoformat(), "rel_day": int(row.rel_day), "return": row["return"],
+            "expected": row.expected, "ar": row.ar, "car": path.at[date, "car"],
+            "lower": path.at[date, "lower"], "upper": path.at[date, "upper"],
+        }
+        for date, row in ar.iterrows()
+    ]
+
+
+def _windows(analysis: IncidentAnalysis) -> list[dict]:
+    headline = format_window(analysis.headline_window)
+    return [
+        {"label": label, "headline": label == headline, **row}
+        for label, row in analysis.result.car_table.to_dict("index").items()
+    ]
+
+
+def _params(analysis: IncidentAnalysis) -> list[tuple[str, str]]:
+    rows = []
+    for name, value in analysis.result.params.items():
+        label, kind = _PARAM_LABELS.get(name, (name, "num"))
+        rows.append((label, pct(value, 3, signed=False) if kind == "pct" else num(value)))
+    return rows
+
+
+def _context(analysis: IncidentAnalysis, generated_at: dt.datetime) -> dict:
+    result = analysis.result
+    prices = figures.indexed_prices(analysis)
+    events = figures.timeline_in_view(analysis, prices.index)
+    return {
+        "analysis": analysis,
+        "incident": analysis.incident,
+        "verdict": analysis.verdict(),
+        "generated_at": generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
+        "version": tool_version(),
+        "plotly_js": plotly_js(),
+        "facts": _facts(analysis),
+        "figures": {
+            "prices": {
+                "html": _figure_html(figures.price_figure(analysis), "fig-prices"),
+                "caption": _price_caption(analysis, prices, events),
+            },
+            "car": {
+                "html": _figure_html(figures.car_figure(analysis), "fig-car"),
+                "caption": _car_caption(analysis),
+            },
+        },
+        "ar_rows": _ar_rows(analysis),
+        "windows": _windows(analysis),
+        "params": _params(analysis),
+        "estimation": {"window": format_window(result.estimation_window), **result.estimation_info},
+        "df": int(result.fitted.df),
+        "timeline": sorted(analysis.incident.timeline, key=lambda e: (e.date, e.time or dt.time.min)),
+        "when": _when,
+        "notes": analysis.notes,
+        "model_description": result.fitted.model.description,
+    }
+
+
+# ----------------------------------------------------------------- public API
+def render_incident_report(analysis: IncidentAnalysis, *, generated_at: dt.datetime | None = None) -> str:
+    """The incident report as one HTML string (about 4.8 MB, plotly.js inlined).
+
+    ``generated_at`` is the timestamp printed in the header (default: now, UTC).
+    """
+    generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
+    return environment().get_template(TEMPLATE).render(_context(analysis, generated_at))
+
+
+def write_report(analysis: IncidentAnalysis, path: str | os.PathLike[str], *,
+                 generated_at: dt.datetime | None = None) -> Path:
+    """Render the report and write it to ``path`` atomically; return the path.
+
+    Parent folders are created. The HTML goes to a temporary file in the same folder that
+    replaces ``path`` only once complete, so a failure leaves any earlier report untouched
+    and no temporary file behind.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    html = render_incident_report(analysis, generated_at=generated_at)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "x", encoding="utf-8", newline="\n") as fh:
+            fh.write(html)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

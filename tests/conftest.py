@@ -1,0 +1,81 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from incident_impact.analysis import IncidentAnalysis, analyze
+from incident_impact.calendar import get_calendar
+from incident_impact.catalog import TimelineEvent, adhoc_incident
+from incident_impact.prices import PriceHistory
+from incident_impact.prices.base import make_history
+
+
+class SyntheticSource:
+    """A :class:`~incident_impact.prices.PriceSource` over in-memory price frames."""
+
+    name = "synthetic"
+
+    def __init__(self, frames: dict[str, pd.DataFrame], notes: dict[str, tuple[str, ...]]):
+        self.frames, self.notes = frames, notes
+
+    def load(self, ticker, start=None, end=None) -> PriceHistory:
+        return make_history(ticker, self.frames[ticker], f"synthetic prices of {ticker}", self.notes.get(ticker, ()), start, end)
+
+
+def synthetic_prices(day0: str = "2017-04-10", seed: int = 7) -> dict[str, pd.DataFrame]:
+    """XNYS-session prices of ``ACME`` (beta 1.2, -4 % abnormal on ``day0``) and ``^GSPC``."""
+    sessions = get_calendar("XNYS").sessions_in_range("2015-06-01", "2017-12-29")
+    rng = np.random.default_rng(seed)
+    market = rng.normal(0.0004, 0.009, len(sessions))
+    stock = 0.0001 + 1.2 * market + rng.normal(0, 0.012, len(sessions))
+    stock[sessions.get_loc(pd.Timestamp(day0))] -= 0.04
+    index = pd.DatetimeIndex(sessions, name="date")
+    return {
+        ticker: pd.DataFrame({"adj_close": level * np.cumprod(1 + r), "close": np.nan, "volume": np.nan}, index=index)
+        for ticker, level, r in (("ACME", 40.0, stock), ("^GSPC", 2000.0, market))
+    }
+
+
+@pytest.fixture(scope="session")
+def make_incident_analysis():
+    """Factory of a real :class:`~incident_impact.analysis.IncidentAnalysis`, run by ``analyze()``
+    on synthetic prices; keyword arguments replace the incident's texts (e.g. to test escaping).
+
+    The incident is on 2017-04-10 (day 0, with the CEO's response the same evening); its
+    timeline also has a first post, an in-view confounder (other news, 2017-04-07) and one
+    far outside the price figure (earnings, 2016-10-18).
+    """
+    frames = synthetic_prices()
+
+    def make(
+        *,
+        name: str = "ACME Air: passenger dragged off a flight",
+        summary: str = "A video of a passenger removed from an overbooked ACME Air flight went viral.",
+        claimed_impact: str = "Headlines said $1bn of market value vanished.",
+        sources: tuple[str, ...] = ("https://example.com/acme-video", "https://example.org/news?a=1&b=2"),
+        description: str = "Clips spread on Monday; day 0 is that session.",
+        event_source: str | None = "https://example.com/acme-video",
+        stock_notes: tuple[str, ...] = ("synthetic data: 2 sessions were filled in",),
+    ) -> IncidentAnalysis:
+        timeline = (
+            TimelineEvent(dt.date(2016, 10, 18), "earnings", "Q3 results, far from the event."),
+            TimelineEvent(dt.date(2017, 4, 7), "other-news", "Fuel prices jump.", source="https://example.com/fuel"),
+            TimelineEvent(dt.date(2017, 4, 9), "first-post", "A passenger posts the video.", dt.time(18, 30), "America/Chicago"),
+            TimelineEvent(dt.date(2017, 4, 10), "incident", description, source=event_source),
+            TimelineEvent(dt.date(2017, 4, 10), "response", "The CEO apologises.", dt.time(20, 0), "America/New_York"),
+        )
+        incident = dataclasses.replace(
+            adhoc_incident("ACME", "2017-04-10", peers=("DAL", "AAL")),
+            id="acme-air-2017", name=name, company="ACME Air Holdings", category="customer-service video",
+            platforms=("Twitter", "Facebook"), summary=summary, claimed_impact=claimed_impact, sources=sources,
+            confidence="high", timeline=timeline,
+        )
+        return analyze(incident, source=SyntheticSource(frames, {"ACME": stock_notes}))
+
+    return make
