@@ -6,11 +6,25 @@
 """
 
 from .event import event_study, joined_returns
-from .models import MODELS, FittedModel, NormalReturnModel, get_model
+from .factors import read_french_factors
+from .models import FACTOR_COLUMNS, MODELS, FittedModel, NormalReturnModel, get_model
 from .results import EventStudyResult
+from .statistics import TEST_NAMES, TestResult
+from .study import OverlappingEventsWarning, StudyResult, run_study, wide_returns
+from .volume import abnormal_volume, log_volume
 from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, format_window, parse_window
 
 __all__ = [
+    "FACTOR_COLUMNS",
+    "TEST_NAMES",
+    "OverlappingEventsWarning",
+    "StudyResult",
+    "TestResult",
+    "abnormal_volume",
+    "log_volume",
+    "read_french_factors",
+    "run_study",
+    "wide_returns",
     "DEFAULT_ESTIMATION",
     "DEFAULT_WINDOWS",
     "MIN_ESTIMATION_OBS",

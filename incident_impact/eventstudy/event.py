@@ -42,14 +42,18 @@ def _check_series(series: pd.Series, what: str) -> pd.Series:
     return series.sort_index().astype(float)
 
 
-def joined_returns(returns: pd.Series, benchmark: pd.Series | None) -> pd.DataFrame:
-    """Inner join of stock and benchmark returns on date, rows with a missing value dropped.
+def joined_returns(returns: pd.Series, benchmark: pd.Series | None, factors: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Inner join of stock and benchmark returns (and factor columns) on date, rows with a missing value dropped.
 
-    Columns ``return`` and ``benchmark`` (the latter absent when ``benchmark`` is None).
+    Columns ``return`` and ``benchmark`` (the latter absent when ``benchmark`` is None), then
+    the columns of ``factors`` when given.
     """
     parts = {"return": _check_series(returns, "returns")}
     if benchmark is not None:
         parts["benchmark"] = _check_series(benchmark, "benchmark returns")
+    if factors is not None:
+        for col in factors.columns:
+            parts[col] = _check_series(factors[col], f"factor {col}")
     data = pd.concat(parts, axis=1, join="inner").replace([np.inf, -np.inf], np.nan).dropna()
     data.index.name = "date"
     return data
@@ -65,6 +69,7 @@ def event_study(
     windows: Iterable[Window | str] = DEFAULT_WINDOWS,
     min_estimation_obs: int = MIN_ESTIMATION_OBS,
     event_id: str | None = None,
+    factors: pd.DataFrame | None = None,
 ) -> EventStudyResult:
     """Abnormal returns, CARs and their t-tests for one event.
 
@@ -75,11 +80,14 @@ def event_study(
         ``market-adjusted``; ignored by ``mean``).
     event_date : the event's day-0 session (see :func:`incident_impact.calendar.day0`); when
         it has no joined return, day 0 is the next date that has one (noted in the result).
-    model : ``market`` (default), ``mean`` or ``market-adjusted``.
+    model : ``market`` (default), ``mean``, ``market-adjusted``, ``ff3``, ``carhart`` or ``ff5``.
     estimation : estimation window in relative days, inclusive; must end before every event window.
     windows : event windows ``(start, end)`` in relative days, inclusive.
     min_estimation_obs : fewest estimation returns accepted.
     event_id : a label carried into the result and its error messages.
+    factors : daily factor returns in decimals (columns ``mkt_rf, smb, hml, rmw, cma, mom, rf``,
+        see :func:`incident_impact.eventstudy.factors.read_french_factors`), needed by ``ff3``,
+        ``carhart`` and ``ff5``; days without factors drop out of the join.
 
     Returns
     -------
@@ -105,10 +113,18 @@ def event_study(
             f"the estimation window {format_window(estimation)} overlaps the event window starting at day "
             f"{first_event_day}; end it before day {first_event_day}"
         )
-    needs_benchmark = bool(model.regressors) or model.offset == "benchmark"
+    needs_benchmark = model.needs_benchmark
     if needs_benchmark and benchmark is None:
         raise IncidentImpactError(f"the {model.name} model needs benchmark returns")
-    data = joined_returns(returns, benchmark if needs_benchmark else None)
+    factor_cols = model.factor_columns
+    if factor_cols:
+        if factors is None:
+            raise IncidentImpactError(f"the {model.name} model needs a factor table (e.g. Kenneth French's daily factors)")
+        missing = [c for c in factor_cols if c not in factors.columns]
+        if missing:
+            raise IncidentImpactError(f"the factor table lacks the column(s) {', '.join(missing)} needed by {model.name}")
+    data = joined_returns(returns, benchmark if needs_benchmark else None,
+                          factors[list(factor_cols)] if factor_cols else None)
     if data.empty:
         raise InsufficientDataError(f"{label}: the stock and benchmark returns share no dates")
     event_date = pd.Timestamp(event_date).normalize()

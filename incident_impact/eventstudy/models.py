@@ -6,6 +6,12 @@ Every model turns the joined data (columns ``return`` and ``benchmark``) into a 
 ``sigma^2 = SSR / (n - k)`` and, for a window of ``L`` days whose design rows sum to
 ``g = X*' iota``, ``Var(CAR) = sigma^2 (L + g' (X'X)^-1 g)`` (Campbell, Lo & MacKinlay 1997,
 ch. 4; MacKinlay 1997). The market-adjusted model estimates nothing (``k = 0``).
+
+Factor models (``ff3``: Fama & French 1993; ``carhart``: Carhart 1997; ``ff5``: Fama & French
+2015) regress the excess return ``R - rf`` on a constant and the factors, all in decimals per
+day (:func:`incident_impact.eventstudy.factors.read_french_factors` converts Kenneth French's
+percent files); their abnormal return ``R - rf - X theta_hat`` and CAR variance use the same
+generic formula with ``k = 4, 5, 6``.
 """
 
 from __future__ import annotations
@@ -24,11 +30,11 @@ class NormalReturnModel:
 
     Attributes
     ----------
-    name : registry key (``market``, ``mean``, ``market-adjusted``).
+    name : registry key (``market``, ``mean``, ``market-adjusted``, ``ff3``, ``carhart``, ``ff5``).
     param_names : names of the estimated coefficients, one per column of ``X``.
     regressors : columns of the joined data that follow the constant in ``X``.
     offset : column subtracted from the return to form ``y`` (``benchmark`` for
-        market-adjusted returns), or ``None``.
+        market-adjusted returns, ``rf`` for the excess returns of the factor models), or ``None``.
     description : one line for summaries and reports.
     """
 
@@ -37,6 +43,17 @@ class NormalReturnModel:
     regressors: tuple[str, ...]
     offset: str | None
     description: str
+
+    @property
+    def needs_benchmark(self) -> bool:
+        """True when the model uses the benchmark's returns (market, market-adjusted)."""
+        return "benchmark" in self.regressors or self.offset == "benchmark"
+
+    @property
+    def factor_columns(self) -> tuple[str, ...]:
+        """Factor-table columns the model needs (regressors and the risk-free offset)."""
+        cols = [c for c in (*self.regressors, self.offset) if c and c != "benchmark"]
+        return tuple(dict.fromkeys(cols))
 
     @property
     def has_constant(self) -> bool:
@@ -71,8 +88,18 @@ MODELS: dict[str, NormalReturnModel] = {
                           "market model R = alpha + beta R_m (OLS)"),
         NormalReturnModel("mean", ("mu",), (), None, "constant-mean model R = mu"),
         NormalReturnModel("market-adjusted", (), (), "benchmark", "market-adjusted returns AR = R - R_m"),
+        NormalReturnModel("ff3", ("alpha", "b_mkt", "b_smb", "b_hml"), ("mkt_rf", "smb", "hml"), "rf",
+                          "Fama-French 3-factor model R - rf = a + b MKT + s SMB + h HML (OLS)"),
+        NormalReturnModel("carhart", ("alpha", "b_mkt", "b_smb", "b_hml", "b_mom"), ("mkt_rf", "smb", "hml", "mom"), "rf",
+                          "Carhart 4-factor model R - rf = a + b MKT + s SMB + h HML + m MOM (OLS)"),
+        NormalReturnModel("ff5", ("alpha", "b_mkt", "b_smb", "b_hml", "b_rmw", "b_cma"),
+                          ("mkt_rf", "smb", "hml", "rmw", "cma"), "rf",
+                          "Fama-French 5-factor model R - rf = a + b MKT + s SMB + h HML + r RMW + c CMA (OLS)"),
     )
 }
+
+#: Columns a factor table must hold (decimal returns per day, see :mod:`.factors`).
+FACTOR_COLUMNS = ("mkt_rf", "smb", "hml", "rmw", "cma", "mom", "rf")
 
 
 def get_model(name: str | NormalReturnModel) -> NormalReturnModel:

@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from .models import FittedModel
+from .statistics import TestResult, sq
 from .windows import Window, format_window
 
 
@@ -72,6 +73,17 @@ class EventStudyResult:
         if rows.sum() != end - start + 1:
             raise ValueError(f"window {format_window(window)} is outside the event period")
         return float(self.event["ar"].to_numpy()[rows].sum()), float(np.sqrt(self.fitted.car_variance(self.event_design[rows])))
+
+    def sq_test(self, window: Window) -> TestResult:
+        """Sample-quantile test (Gelbach, Helland & Klick 2013) of the CAR over ``window``.
+
+        The CAR is placed in the empirical distribution of the CARs of every run of
+        ``L = end - start + 1`` consecutive estimation-window abnormal returns; see
+        :func:`incident_impact.eventstudy.statistics.sq`. Unlike the t-test it does not assume
+        normal returns, which matters for one firm's fat-tailed daily returns.
+        """
+        car, _ = self.car(window)
+        return sq(car, self.estimation["ar"].to_numpy(), window[1] - window[0] + 1)
 
     @cached_property
     def car_table(self) -> pd.DataFrame:
@@ -158,12 +170,15 @@ class EventStudyResult:
             "Parameters: " + ", ".join(f"{k} = {v:.6g}" for k, v in self.params.items()),
         ]
         table = self.car_table
-        lines = [f"{'window':<10} {'CAR %':>8} {'SE %':>7} {'t':>7} {'p':>7}   95% CI (%)"]
-        for label, row in table.iterrows():
+        lines = [f"{'window':<10} {'CAR %':>8} {'SE %':>7} {'t':>7} {'p':>7} {'SQ p':>7}   95% CI (%)"]
+        for (label, row), window in zip(table.iterrows(), self.windows):
+            sq_p = self.sq_test(window).p_value
             lines.append(
                 f"{label:<10} {100 * row.car:>8.2f} {100 * row.se:>7.2f} {row.t_stat:>7.2f} {row.p_value:>7.3f}"
-                f"   [{100 * row.ci_lower:.2f}, {100 * row.ci_upper:.2f}]"
+                f" {sq_p:>7.3f}   [{100 * row.ci_lower:.2f}, {100 * row.ci_upper:.2f}]"
             )
+        lines.append("t: CAR / SE, Student t; SQ p: sample-quantile test against the estimation window's CARs "
+                     "(Gelbach, Helland & Klick 2013)")
         notes = [f"Note: {n}" for n in self.notes]
         return "\n".join(head + [""] + lines + ([""] + notes if notes else []))
 

@@ -1,0 +1,297 @@
+"""Test statistics of event studies: one function per test, each returning a :class:`TestResult`.
+
+The functions take plain arrays (one entry per event) so that the multi-event study
+(:mod:`.study`), the single-event result and the simulation checks all share one formula.
+Notation: event ``i = 1..N``; ``CAR_i`` its cumulative abnormal return over the window
+``[t1, t2]`` of ``L`` days; ``SE_i^2 = sigma_i^2 (L + g_i' (X_i'X_i)^-1 g_i)`` its
+estimation-error-corrected variance (Campbell, Lo & MacKinlay 1997, eq. 4.4.14);
+``SCAR_i = CAR_i / SE_i`` the standardized CAR, distributed ``t(df_i)`` under normal H0 with
+``df_i = T_i - k`` (``T_i`` estimation days, ``k`` model parameters).
+
+A test that cannot be computed (too few events, no variation, ...) does not raise: it returns a
+record with ``statistic = p_value = NaN`` and a ``reason``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: The tests reported by :meth:`incident_impact.eventstudy.StudyResult.tests`, in this order.
+TEST_NAMES = ("cs_t", "time_series_t", "patell", "bmp", "kp_bmp", "corrado", "generalized_sign", "wilcoxon", "sq")
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One test's outcome.
+
+    Attributes
+    ----------
+    name : the test's key (see :data:`TEST_NAMES`).
+    statistic : the test statistic (NaN when the test cannot be computed).
+    p_value : two-sided p-value under the null of no abnormal return.
+    distribution : null distribution, e.g. ``"t"``, ``"normal"``, ``"empirical"``.
+    df : degrees of freedom of a t distribution (else None).
+    n_events : events that entered the statistic.
+    reason : why the statistic is NaN (None when it is not).
+    note : remarks, e.g. the Kolari-Pynnönen mean correlation.
+    """
+
+    __test__ = False  # not a pytest class
+
+    name: str
+    statistic: float
+    p_value: float
+    distribution: str
+    df: float | None = None
+    n_events: int = 0
+    reason: str | None = None
+    note: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        if self.reason:
+            return f"{self.name}: not computed ({self.reason})"
+        dist = f"t({self.df:g})" if self.distribution == "t" and self.df is not None else self.distribution
+        return f"{self.name} = {self.statistic:.4f}, p = {self.p_value:.4f} [{dist}, N = {self.n_events}]"
+
+
+def _nan(name: str, distribution: str, n: int, reason: str, df: float | None = None) -> TestResult:
+    return TestResult(name, float("nan"), float("nan"), distribution, df, n, reason)
+
+
+def _normal(name: str, z: float, n: int, note: str | None = None) -> TestResult:
+    return TestResult(name, float(z), float(2 * stats.norm.sf(abs(z))), "normal", None, n, None, note)
+
+
+def _student(name: str, t: float, df: float, n: int, note: str | None = None) -> TestResult:
+    return TestResult(name, float(t), float(2 * stats.t.sf(abs(t), df)), "t", float(df), n, None, note)
+
+
+def _arr(values) -> np.ndarray:
+    return np.asarray(values, dtype=float).ravel()
+
+
+def _need_two(name: str, distribution: str, n: int) -> TestResult | None:
+    if n < 2:
+        return _nan(name, distribution, n, f"a cross-sectional test needs at least 2 events (N = {n})")
+    return None
+
+
+def cs_t(car) -> TestResult:
+    """Cross-sectional t test of the mean CAR (Brown & Warner 1985, no dependence adjustment).
+
+    ``t = CAAR / (s_CAR / sqrt(N))``, ``CAAR = mean CAR_i``, ``s_CAR`` the cross-sectional
+    standard deviation (``ddof = 1``); ``t ~ t(N - 1)``. Robust to event-induced variance,
+    not to cross-sectional correlation.
+    """
+    car = _arr(car)
+    n = len(car)
+    if (bad := _need_two("cs_t", "t", n)) is not None:
+        return bad
+    s = car.std(ddof=1)
+    if not s > 0:
+        return _nan("cs_t", "t", n, "the CARs do not vary across events", n - 1)
+    return _student("cs_t", car.mean() / (s / np.sqrt(n)), n - 1, n)
+
+
+def time_series_t(car, car_var) -> TestResult:
+    """Time-series (portfolio) test J1 of Campbell, Lo & MacKinlay (1997, eq. 4.4.22).
+
+    ``J1 = CAAR / sqrt(Var(CAAR))``, ``Var(CAAR) = (1/N^2) sum_i SE_i^2`` with each ``SE_i^2``
+    the estimation-error-corrected CAR variance; ``J1 ~ N(0, 1)`` asymptotically. Assumes
+    independent events and no event-induced variance.
+    """
+    car, var = _arr(car), _arr(car_var)
+    n = len(car)
+    if n < 1:
+        return _nan("time_series_t", "normal", 0, "no events")
+    return _normal("time_series_t", car.mean() / np.sqrt(var.sum() / n**2), n)
+
+
+def patell(scar, df) -> TestResult:
+    """Standardized-residual test of Patell (1976), CAR version.
+
+    ``Z = sum_i SCAR_i / sqrt(sum_i df_i / (df_i - 2))``: each ``SCAR_i`` is ``t(df_i)`` with
+    variance ``df_i / (df_i - 2)`` (for the market model ``df_i = T_i - 2``, Patell's
+    ``(T_i - 2)/(T_i - 4)``). ``SCAR_i`` uses the full CAR variance (CLM 1997 J2, the exact
+    multi-day analogue); ``Z ~ N(0, 1)``. Over-rejects under event-induced variance.
+    """
+    scar, df = _arr(scar), _arr(df)
+    n = len(scar)
+    if n < 1:
+        return _nan("patell", "normal", 0, "no events")
+    if np.any(df <= 2):
+        return _nan("patell", "normal", n, "an event has 2 or fewer residual degrees of freedom")
+    return _normal("patell", scar.sum() / np.sqrt((df / (df - 2)).sum()), n)
+
+
+def bmp(scar) -> TestResult:
+    """Standardized cross-sectional test of Boehmer, Musumeci & Poulsen (1991).
+
+    ``t = mean(SCAR) / (s_SCAR / sqrt(N))`` with ``s_SCAR`` the cross-sectional standard
+    deviation of the standardized CARs; ``t ~ t(N - 1)``. Keeps its size under event-induced
+    variance.
+    """
+    scar = _arr(scar)
+    n = len(scar)
+    if (bad := _need_two("bmp", "t", n)) is not None:
+        return bad
+    s = scar.std(ddof=1)
+    if not s > 0:
+        return _nan("bmp", "t", n, "the standardized CARs do not vary across events", n - 1)
+    return _student("bmp", scar.mean() / (s / np.sqrt(n)), n - 1, n)
+
+
+def mean_pairwise_correlation(residuals, min_overlap: int = 30) -> tuple[float, int]:
+    """Mean of the pairwise correlations of estimation-window residuals, and the number of pairs.
+
+    ``residuals`` is a (dates x events) array or frame with NaN where an event has no residual;
+    a pair enters when the two events share at least ``min_overlap`` dates. The diagonal
+    (correlation 1) is excluded. Returns ``(nan, 0)`` when no pair overlaps enough.
+    """
+    frame = pd.DataFrame(np.asarray(residuals, dtype=float))
+    n = frame.shape[1]
+    if n < 2:
+        return float("nan"), 0
+    if not frame.isna().to_numpy().any():
+        corr = np.corrcoef(frame.to_numpy(), rowvar=False)
+    else:
+        corr = frame.corr(min_periods=min_overlap).to_numpy()
+    upper = corr[np.triu_indices(n, 1)]
+    upper = upper[np.isfinite(upper)]
+    return (float(upper.mean()), int(len(upper))) if len(upper) else (float("nan"), 0)
+
+
+def kp_bmp(scar, rbar: float) -> TestResult:
+    """BMP adjusted for cross-correlation (Kolari & Pynnönen 2010).
+
+    ``t_KP = t_BMP sqrt((1 - rbar) / (1 + (N - 1) rbar))``, ``rbar`` the mean pairwise
+    correlation of the events' estimation-window residuals over their common dates
+    (:func:`mean_pairwise_correlation`); ``t_KP ~ t(N - 1)``. When no two events share
+    estimation dates ``rbar`` is taken as 0 (no adjustment), which the note says.
+    """
+    base = bmp(scar)
+    n = base.n_events
+    if base.reason:
+        return TestResult("kp_bmp", base.statistic, base.p_value, "t", base.df, n, base.reason)
+    note = None
+    if not np.isfinite(rbar):
+        rbar, note = 0.0, "no two events share enough estimation dates: rbar = 0, no adjustment"
+    denom = 1 + (n - 1) * rbar
+    if denom <= 0:
+        return _nan("kp_bmp", "t", n, f"rbar = {rbar:.4f} makes 1 + (N - 1) rbar non-positive", n - 1)
+    factor = np.sqrt((1 - rbar) / denom)
+    return _student("kp_bmp", base.statistic * factor, n - 1, n, note or f"rbar = {rbar:.4f}, factor = {factor:.4f}")
+
+
+def corrado(ar_panel, window_mask) -> TestResult:
+    """Rank test of Corrado (1989) with the Corrado & Zivney (1992) / Cowan (1992) multi-day form.
+
+    ``ar_panel`` is (events x days) over the estimation and event-window days aligned by relative
+    day, NaN where missing; ``window_mask`` marks the CAR window's days. With ``K_it`` the rank of
+    ``AR_it`` among event ``i``'s ``T_i`` non-missing days,
+    ``U_it = K_it / (T_i + 1) - 1/2`` (Corrado & Zivney 1992, handles missing days),
+    ``Ubar_t`` the mean over events present on day ``t``, ``S_U = sqrt(mean_t Ubar_t^2)`` over
+    all days, and ``Z = sum_{t in window} Ubar_t / (sqrt(L) S_U) ~ N(0, 1)``.
+    ``S_U`` is a time-series (portfolio) estimator, so the test absorbs cross-correlation; it is
+    not immune to event-induced variance.
+    """
+    panel = np.atleast_2d(np.asarray(ar_panel, dtype=float))
+    mask = np.asarray(window_mask, dtype=bool)
+    n = panel.shape[0]
+    if n < 1 or not mask.any():
+        return _nan("corrado", "normal", n, "no events or an empty window")
+    ranks = stats.rankdata(panel, axis=1, nan_policy="omit")
+    t_i = np.isfinite(panel).sum(axis=1, keepdims=True)
+    u = ranks / (t_i + 1) - 0.5
+    present = np.isfinite(u).sum(axis=0)
+    ubar = np.where(present > 0, np.nansum(u, axis=0) / np.maximum(present, 1), np.nan)
+    if np.isnan(ubar[mask]).any():
+        return _nan("corrado", "normal", n, "a window day has no abnormal return")
+    s_u = np.sqrt(np.nanmean(ubar**2))
+    if not s_u > 0:
+        return _nan("corrado", "normal", n, "the ranks do not vary")
+    return _normal("corrado", ubar[mask].sum() / (np.sqrt(mask.sum()) * s_u), n)
+
+
+def generalized_sign(car, share_positive) -> TestResult:
+    """Generalized sign test of Cowan (1992).
+
+    ``p_hat = mean_i share_i``, ``share_i`` the fraction of event ``i``'s estimation-window
+    abnormal returns above 0; ``w`` the number of events with ``CAR_i > 0``;
+    ``Z = (w - N p_hat) / sqrt(N p_hat (1 - p_hat)) ~ N(0, 1)``. Robust to fat tails and outliers.
+    """
+    car, share = _arr(car), _arr(share_positive)
+    n = len(car)
+    if (bad := _need_two("generalized_sign", "normal", n)) is not None:
+        return bad
+    p = share.mean()
+    if not 0 < p < 1:
+        return _nan("generalized_sign", "normal", n, "the estimation-window share of positive ARs is 0 or 1")
+    w = int((car > 0).sum())
+    return _normal("generalized_sign", (w - n * p) / np.sqrt(n * p * (1 - p)), n, f"{w} of {n} CARs positive, p_hat = {p:.4f}")
+
+
+def wilcoxon(car) -> TestResult:
+    """Wilcoxon signed-rank test that the CARs are centred on 0.
+
+    Statistic ``W+ = sum of the ranks of |CAR_i| over events with CAR_i > 0``; the p-value is
+    :func:`scipy.stats.wilcoxon`'s two-sided value (exact for small N without ties, normal
+    approximation otherwise). Zero CARs are dropped (Wilcoxon's convention).
+    """
+    car = _arr(car)
+    n = len(car)
+    if (bad := _need_two("wilcoxon", "signed-rank", n)) is not None:
+        return bad
+    nz = car[car != 0]
+    if len(nz) < 2:
+        return _nan("wilcoxon", "signed-rank", n, "fewer than 2 non-zero CARs")
+    ranks = stats.rankdata(np.abs(nz))
+    w_plus = float(ranks[nz > 0].sum())
+    p = float(stats.wilcoxon(nz, alternative="two-sided").pvalue)
+    return TestResult("wilcoxon", w_plus, p, "signed-rank", None, n, None, f"W+ over {len(nz)} non-zero CARs")
+
+
+def sq(car, estimation_ar, length: int, min_windows: int = 20) -> TestResult:
+    """Sample-quantile (SQ) test of Gelbach, Helland & Klick (2013) for a single event.
+
+    The event's ``CAR`` over ``L = length`` days is compared with the empirical distribution of
+    the ``T - L + 1`` CARs of ``L`` consecutive days in the firm's own estimation window
+    (``estimation_ar``, in date order). Statistic: ``q = share of estimation CARs <= CAR`` (the
+    CAR's empirical quantile); two-sided p-value
+    ``min(1, 2 min(share <= CAR, share >= CAR))``. Valid for non-normal returns; with one
+    event this is the test used in securities litigation. Needs at least ``min_windows``
+    estimation CARs.
+    """
+    ar = _arr(estimation_ar)
+    car = float(np.asarray(car, dtype=float).ravel()[0])
+    if len(ar) - length + 1 < min_windows:
+        return _nan("sq", "empirical", 1, f"only {max(len(ar) - length + 1, 0)} estimation CARs of {length} days (need {min_windows})")
+    sums = np.convolve(ar, np.ones(length), mode="valid")
+    le, ge = float((sums <= car).mean()), float((sums >= car).mean())
+    return TestResult("sq", le, min(1.0, 2 * min(le, ge)), "empirical", None, 1, None,
+                      f"CAR against {len(sums)} estimation-window CARs of {length} days")
+
+
+def cs_t_named(name: str, values) -> TestResult:
+    """:func:`cs_t` on any per-event quantity under another name (e.g. ``bhar_t`` for BHARs,
+    Lyon, Barber & Tsai 1999 without their skewness correction)."""
+    res = cs_t(values)
+    return TestResult(name, res.statistic, res.p_value, res.distribution, res.df, res.n_events, res.reason, res.note)
+
+
+def results_frame(results: list[TestResult]) -> pd.DataFrame:
+    """Test records as a frame indexed by test name:
+    ``statistic, p_value, df, n_events, distribution, note`` (the reason goes into ``note``)."""
+    rows = [
+        {"statistic": r.statistic, "p_value": r.p_value, "df": r.df if r.df is not None else np.nan,
+         "n_events": r.n_events, "distribution": r.distribution, "note": r.reason or r.note or ""}
+        for r in results
+    ]
+    return pd.DataFrame(rows, index=pd.Index([r.name for r in results], name="test"))
