@@ -1,0 +1,61 @@
+"""Verdict classes, TOST and MDE against closed forms and simulations with known truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from incident_impact.errors import IncidentImpactError
+from incident_impact.verdict import GAIN, HARM, INCONCLUSIVE, NO_EFFECT, judge, minimum_detectable_effect, tost_p_value
+
+
+def test_mde_large_df_is_the_normal_formula():
+    # (z_0.975 + z_0.8) = 1.959964 + 0.841621 = 2.801585
+    assert minimum_detectable_effect(0.01, 1e7) == pytest.approx(0.02801585, rel=1e-5)
+
+
+def test_mde_gives_the_requested_power_by_simulation():
+    se, df = 0.015, 30
+    mde = minimum_detectable_effect(se, df)
+    rng = np.random.default_rng(5)
+    # t statistic when the true CAR equals the MDE: (mde + se Z) / (se sqrt(chi2/df))
+    t = (mde / se + rng.standard_normal(400_000)) / np.sqrt(rng.chisquare(df, 400_000) / df)
+    power = np.mean(np.abs(t) > stats.t.ppf(0.975, df))
+    assert power == pytest.approx(0.80, abs=0.004)
+    assert mde > 2.801585 * se  # fewer df -> a larger MDE than the normal formula
+
+
+def test_tost_equals_the_90_percent_interval_rule():
+    df, se, bound = 120, 0.005, 0.02
+    crit = stats.t.ppf(0.95, df)
+    for car in np.linspace(-0.03, 0.03, 61):
+        inside = (car - crit * se > -bound) and (car + crit * se < bound)
+        assert (tost_p_value(car, se, df, bound) < 0.05) == inside
+    # hand value: CAR 0.01, SE 0.005, bound 0.02 -> t = -2 on the upper side, 6 on the lower
+    assert tost_p_value(0.01, 0.005, df, 0.02) == pytest.approx(stats.t.cdf(-2, df), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "car, se, expected",
+    [(-0.05, 0.01, HARM), (0.05, 0.01, GAIN), (0.001, 0.004, NO_EFFECT), (0.001, 0.03, INCONCLUSIVE)],
+)
+def test_classes(car, se, expected):
+    v = judge(car, se, 200)
+    assert v.verdict == expected
+    assert v.to_dict()["text"].startswith(expected)
+
+
+def test_simulation_zero_effect_low_noise_shows_equivalence_and_large_effect_shows_harm():
+    rng = np.random.default_rng(11)
+    se, df = 0.004, 238
+    zero = [judge(rng.normal(0, se), se, df).verdict for _ in range(500)]
+    assert np.mean([v == NO_EFFECT for v in zero]) > 0.9
+    assert np.mean([v in (HARM, GAIN) for v in zero]) == pytest.approx(0.05, abs=0.03)
+    harm = [judge(rng.normal(-0.05, se), se, df).verdict for _ in range(200)]
+    assert all(v == HARM for v in harm)
+
+
+def test_bad_bound():
+    with pytest.raises(IncidentImpactError, match="bound must be positive"):
+        judge(0.0, 0.01, 100, bound=0)
