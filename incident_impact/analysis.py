@@ -17,6 +17,7 @@ from .errors import IncidentImpactError, PriceDataError, TickerNotFoundError
 from .eventstudy import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, EventStudyResult, event_study, format_window, parse_window
 from .eventstudy.windows import Window
 from .prices import PriceHistory, PriceResolver, PriceSource
+from .verdict import DEFAULT_BOUND, INCONCLUSIVE, NO_EFFECT, judge
 
 #: Extra sessions loaded on each side of the study period (holidays, missing days).
 _MARGIN = 15
@@ -39,20 +40,36 @@ class IncidentAnalysis:
     def headline_window(self) -> Window:
         return HEADLINE_WINDOW if HEADLINE_WINDOW in self.result.windows else self.result.windows[0]
 
-    def verdict(self, level: float = 0.05) -> str:
-        """One sentence on the headline window, e.g.
-        ``CAR[-1,+1] = -1.1 % (t = -0.78, p = 0.44): no significant abnormal return at the 5 % level``.
-        """
-        window = self.headline_window
-        row = self.result.car_table.loc[format_window(window)]
+    def verdicts(self, bound: float = DEFAULT_BOUND, level: float = 0.05) -> pd.DataFrame:
+        """Per window: ``car, se, p_value, tost_p_value, mde, verdict`` (see :mod:`incident_impact.verdict`);
+        ``bound`` is the materiality bound as a fraction (0.02 = 2 %)."""
+        rows = {
+            label: judge(row.car, row.se, row.df, bound=bound, alpha=level).to_dict()
+            for label, row in self.result.car_table.iterrows()
+        }
+        return pd.DataFrame.from_dict(rows, orient="index").rename_axis("window")
+
+    def verdict(self, bound: float = DEFAULT_BOUND, level: float = 0.05) -> str:
+        """One sentence on the headline window, e.g. ``CAR[-1,+1] = -1.1 % (t = -0.78, p = 0.44):
+        no significant abnormal return at the 5 % level; inconclusive (too noisy to tell): ...``."""
+        label = format_window(self.headline_window)
+        row = self.result.car_table.loc[label]
+        v = judge(row.car, row.se, row.df, bound=bound, alpha=level)
         if row.p_value < level:
             finding = f"a significant {'negative' if row.car < 0 else 'positive'} abnormal return"
         else:
             finding = "no significant abnormal return"
-        return (
-            f"CAR{format_window(window)} = {100 * row.car:+.1f} % (t = {row.t_stat:.2f}, p = {row.p_value:.2f}): "
+        sentence = (
+            f"CAR{label} = {100 * row.car:+.1f} % (t = {row.t_stat:.2f}, p = {row.p_value:.2f}): "
             f"{finding} at the {100 * level:g} % level"
         )
+        if v.verdict in (NO_EFFECT, INCONCLUSIVE):
+            shown = "shown" if v.verdict == NO_EFFECT else "not shown"
+            sentence += (
+                f"; {v.text}: |CAR| < {100 * bound:g} % {shown} (TOST p = {v.tost_p_value:.2f}), "
+                f"smallest effect detectable with 80 % power = {100 * v.mde:.1f} %"
+            )
+        return sentence
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -82,6 +99,7 @@ class IncidentAnalysis:
             },
             **body,
             "data": {"stock_source": self.stock.source, "benchmark_source": self.benchmark.source, "notes": list(self.notes)},
+            "verdicts": [{"window": label, **row} for label, row in self.verdicts().to_dict("index").items()],
             "verdict": self.verdict(),
         }
 

@@ -59,3 +59,18 @@ def test_simulation_zero_effect_low_noise_shows_equivalence_and_large_effect_sho
 def test_bad_bound():
     with pytest.raises(IncidentImpactError, match="bound must be positive"):
         judge(0.0, 0.01, 100, bound=0)
+
+
+def test_incident_analysis_verdicts(make_incident_analysis):
+    """The synthetic incident has a -4 % abnormal return on day 0 (idiosyncratic s.d. 1.2 %)."""
+    analysis = make_incident_analysis()
+    table = analysis.verdicts(bound=0.02)
+    cars = analysis.result.car_table
+    assert list(table.index) == list(cars.index)
+    for label, row in table.iterrows():
+        expected = judge(cars.loc[label, "car"], cars.loc[label, "se"], cars.loc[label, "df"], bound=0.02)
+        assert row.verdict == expected.verdict
+        assert row.mde == pytest.approx(expected.mde, rel=1e-12)
+    assert table.loc["[0,0]", "verdict"] == HARM
+    assert analysis.verdict().startswith("CAR[-1,+1] = ")
+    assert [v["window"] for v in analysis.to_dict()["verdicts"]] == list(cars.index)
