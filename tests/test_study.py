@@ -1,0 +1,271 @@
+"""run_study: the multi-event engine against independent computations (numpy OLS, scipy, by hand)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from incident_impact.errors import IncidentImpactError
+from incident_impact.eventstudy import (
+    TEST_NAMES, OverlappingEventsWarning, event_study, read_french_factors, run_study,
+)
+
+N_DAYS = 700
+
+
+@pytest.fixture(scope="module")
+def panel():
+    rng = np.random.default_rng(11)
+    dates = pd.bdate_range("2014-01-01", periods=N_DAYS)
+    market = pd.Series(rng.normal(0.0004, 0.01, N_DAYS), index=dates)
+    betas = {"AAA": 0.8, "BBB": 1.2, "CCC": 1.0, "DDD": 1.5, "EEE": 0.6}
+    sig = {"AAA": 0.01, "BBB": 0.02, "CCC": 0.015, "DDD": 0.025, "EEE": 0.012}
+    wide = pd.DataFrame({t: 0.0002 + b * market + rng.normal(0, sig[t], N_DAYS) for t, b in betas.items()})
+    events = pd.DataFrame({
+        "event_id": ["a-1", "b-1", "c-1", "d-1", "e-1", "a-2"],
+        "ticker": ["AAA", "BBB", "CCC", "DDD", "EEE", "AAA"],
+        "event_date": [dates[i] for i in (300, 320, 320, 450, 600, 500)],
+        "size": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+    })
+    return wide, market, events
+
+
+def independent(wide, market, events, window, est=(-250, -11)):
+    """Each statistic recomputed with numpy/scipy from the raw returns, without the library."""
+    rows = []
+    for ev in events.itertuples():
+        y, x = wide[ev.ticker].to_numpy(), market.to_numpy()
+        p0 = wide.index.get_loc(ev.event_date)
+        e = np.arange(p0 + est[0], p0 + est[1] + 1)
+        w = np.arange(p0 + window[0], p0 + window[1] + 1)
+        beta, alpha = np.polyfit(x[e], y[e], 1)
+        res = y[e] - alpha - beta * x[e]
+        s2 = res @ res / (len(e) - 2)
+        ar_w = y[w] - alpha - beta * x[w]
+        mbar, smm = x[e].mean(), ((x[e] - x[e].mean()) ** 2).sum()
+        L, L1 = len(w), len(e)
+        var = s2 * (L + L**2 / L1 + (x[w] - mbar).sum() ** 2 / smm)
+        all_ar = np.concatenate([res, ar_w])
+        rows.append({"car": ar_w.sum(), "var": var, "df": L1 - 2, "res": pd.Series(res, wide.index[e]),
+                     "pos": (res > 0).mean(), "all_ar": all_ar, "L": L})
+    car = np.array([r["car"] for r in rows])
+    var = np.array([r["var"] for r in rows])
+    scar = car / np.sqrt(var)
+    n = len(car)
+    out = {
+        "cs_t": car.mean() / (car.std(ddof=1) / np.sqrt(n)),
+        "time_series_t": car.mean() / np.sqrt(var.sum()) * n,
+        "patell": scar.sum() / np.sqrt(sum(r["df"] / (r["df"] - 2) for r in rows)),
+        "bmp": scar.mean() / (scar.std(ddof=1) / np.sqrt(n)),
+    }
+    resid = pd.concat([r["res"] for r in rows], axis=1)
+    corr = resid.corr(min_periods=30).to_numpy()
+    rbar = np.nanmean(corr[np.triu_indices(n, 1)])
+    out["kp_bmp"] = out["bmp"] * np.sqrt((1 - rbar) / (1 + (n - 1) * rbar))
+    # Corrado-Zivney ranks: every event has the same 240 + L days, so U is a plain matrix
+    U = np.array([stats.rankdata(r["all_ar"]) / (len(r["all_ar"]) + 1) - 0.5 for r in rows])
+    ubar = U.mean(axis=0)
+    out["corrado"] = ubar[-rows[0]["L"]:].sum() / (np.sqrt(rows[0]["L"]) * np.sqrt(np.mean(ubar**2)))
+    p = np.mean([r["pos"] for r in rows])
+    out["generalized_sign"] = ((car > 0).sum() - n * p) / np.sqrt(n * p * (1 - p))
+    ranks = stats.rankdata(np.abs(car))
+    out["wilcoxon"] = ranks[car > 0].sum()
+    return out, car, var
+
+
+@pytest.mark.parametrize("window", [(0, 0), (0, 1), (-1, 1), (-5, 5)])
+def test_all_nine_tests_match_an_independent_computation(panel, window):
+    wide, market, events = panel
+    res = run_study(wide, market, events, windows=[window])
+    assert res.n_events == 6 and res.failures.empty
+    table = res.tests(window)
+    assert table.index.tolist() == list(TEST_NAMES)
+    assert {"statistic", "p_value", "df", "n_events", "distribution", "note"} <= set(table.columns)
+    expected, car, var = independent(wide, market, events, window)
+    for name, value in expected.items():
+        assert table.at[name, "statistic"] == pytest.approx(value, rel=1e-8), name
+    assert table.at["cs_t", "p_value"] == pytest.approx(2 * stats.t.sf(abs(expected["cs_t"]), 5), rel=1e-7)
+    assert table.at["bmp", "df"] == 5 and table.at["patell", "distribution"] == "normal"
+    assert table.at["wilcoxon", "p_value"] == pytest.approx(stats.wilcoxon(car).pvalue, rel=1e-10)
+    assert np.isnan(table.at["sq", "statistic"]) and "single-event" in table.at["sq", "note"]
+    cf = res.car_frame(window)
+    np.testing.assert_allclose(cf["car"].to_numpy(), car, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(cf["se"].to_numpy() ** 2, var, rtol=1e-10)
+
+
+def test_results_are_keyed_by_event_and_reuse_the_single_event_path(panel):
+    wide, market, events = panel
+    res = run_study(wide, market, events, windows=[(0, 1), (-1, 1)])
+    assert res.event_ids == ("a-1", "b-1", "c-1", "d-1", "e-1", "a-2")  # AAA twice, two keys
+    single = event_study(wide["AAA"], market, events.event_date[5], windows=[(0, 1), (-1, 1)], event_id="a-2")
+    pd.testing.assert_frame_equal(res["a-2"].car_table, single.car_table)
+    cars = res.cars
+    assert len(cars) == 12 and set(cars["window"]) == {"[0,+1]", "[-1,+1]"}
+    assert cars.loc[cars.event_id == "d-1", "size"].iloc[0] == 4.0  # event characteristics carried along
+    np.testing.assert_allclose(cars["scar"], cars["car"] / cars["se"])
+    # AAR and CAAR by relative day and by window
+    ar = res.abnormal_returns
+    assert set(ar.columns) >= {"event_id", "ticker", "date", "rel_day", "ar", "ar_se", "sar"}
+    aar = res.aar
+    assert aar.loc[0, "aar"] == pytest.approx(ar.loc[ar.rel_day == 0, "ar"].mean())
+    assert aar.loc[1, "caar"] == pytest.approx(ar.loc[ar.rel_day.between(-1, 1), "ar"].sum() / 6)
+    caar = res.caar
+    w01 = res.car_frame((0, 1))
+    assert caar.loc["[0,+1]", "caar"] == pytest.approx(w01["car"].mean())
+    assert caar.loc["[0,+1]", "se"] == pytest.approx(np.sqrt((w01["se"] ** 2).sum()) / 6)
+    # a second-stage regression straight from the tidy table
+    fit = sm.OLS(w01["car"], sm.add_constant(w01["size"])).fit()
+    assert np.isfinite(fit.params["size"])
+    assert "cs_t" in res.summary() and "a-2" in res.summary()
+
+
+def test_long_returns_and_per_event_benchmarks(panel):
+    wide, market, events = panel
+    long = wide.rename_axis("date").reset_index().melt(id_vars="date", var_name="ticker", value_name="return")
+    a = run_study(wide, market, events, windows=[(0, 1)]).tests((0, 1))
+    b = run_study(long, market, events, windows=[(0, 1)]).tests((0, 1))
+    pd.testing.assert_frame_equal(a, b)
+    # two benchmarks chosen per event: the events naming "other" get a different market model
+    other = market * 0.5 + 0.001
+    ev = events.assign(benchmark=["mkt", "mkt", "other", "mkt", "mkt", "other"])
+    res = run_study(wide, pd.DataFrame({"mkt": market, "other": other}), ev, windows=[(0, 1)])
+    ref = event_study(wide["CCC"], other, events.event_date[2], windows=[(0, 1)])
+    assert res["c-1"].car_table["car"].iloc[0] == pytest.approx(ref.car_table["car"].iloc[0], rel=1e-12)
+    bad = run_study(wide, pd.DataFrame({"mkt": market}), ev.assign(benchmark="nope"), windows=[(0, 1)])
+    assert bad.n_events == 0 and bad.failures["reason"].str.contains("unknown benchmark 'nope'").all()
+
+
+def test_bad_events_are_listed_duplicates_raise_and_overlaps_warn(panel):
+    wide, market, events = panel
+    dates = wide.index
+    ev = pd.concat([events, pd.DataFrame({
+        "event_id": ["zzz", "early", "late-a"],
+        "ticker": ["ZZZ", "BBB", "AAA"],
+        "event_date": [dates[400], dates[100], dates[302]],
+    })], ignore_index=True)
+    with pytest.warns(OverlappingEventsWarning, match="a-1 and late-a of AAA"):
+        res = run_study(wide, market, ev, windows=[(-1, 1)])
+    reasons = res.failures.set_index("event_id")["reason"]
+    assert "unknown ticker 'ZZZ'" in reasons["zzz"]
+    assert "has 90 returns (at least 120 needed)" in reasons["early"]
+    assert res.n_events == 7 and len(res.warnings) == 1
+    assert "Not analysed" in res.summary()
+    with pytest.raises(IncidentImpactError, match="duplicate event ids: a-1"):
+        run_study(wide, market, pd.concat([events, events.iloc[[0]]]))
+    with pytest.raises(IncidentImpactError, match="lacks the column"):
+        run_study(wide, market, events.drop(columns="ticker"))
+
+
+def test_one_event_gives_nan_cross_sectional_tests_and_the_sq_test(panel):
+    wide, market, events = panel
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = run_study(wide, market, events.iloc[[3]], windows=[(0, 1)])
+    table = res.tests((0, 1))
+    for name in ("cs_t", "bmp", "kp_bmp", "generalized_sign", "wilcoxon"):
+        assert np.isnan(table.at[name, "statistic"]) and "at least 2 events" in table.at[name, "note"]
+    single = res["d-1"]
+    row = single.car_table.iloc[0]
+    # with one event J1 is the event's own CAR / SE, Patell its SCAR over sqrt(df/(df-2))
+    assert table.at["time_series_t", "statistic"] == pytest.approx(row.t_stat, rel=1e-10)
+    assert table.at["patell", "statistic"] == pytest.approx(row.t_stat / np.sqrt(238 / 236), rel=1e-10)
+    # SQ: the CAR among the 239 two-day CARs of the estimation window, computed here with pandas
+    est = single.estimation["ar"]
+    sums = est.rolling(2).sum().dropna()
+    q_le, q_ge = (sums <= row.car).mean(), (sums >= row.car).mean()
+    assert len(sums) == 239
+    assert table.at["sq", "statistic"] == pytest.approx(q_le)
+    assert table.at["sq", "p_value"] == pytest.approx(min(1, 2 * min(q_le, q_ge)))
+    assert single.sq_test((0, 1)).p_value == table.at["sq", "p_value"]
+    assert "SQ p" in single.summary()
+
+
+def test_nothing_analysable(panel):
+    wide, market, events = panel
+    res = run_study(wide, market, events.assign(ticker="NOPE"), windows=[(0, 1)])
+    assert res.n_events == 0 and len(res.failures) == 6
+    table = res.tests((0, 1))
+    assert table["statistic"].isna().all() and table["note"].str.contains("no event has data").all()
+
+
+def test_bhar_and_its_test_by_hand(panel):
+    wide, market, events = panel
+    res = run_study(wide, market, events, windows=[(0, 2)])
+    bhar = res.bhar((0, 2))
+    expected = []
+    for ev in events.itertuples():
+        p0 = wide.index.get_loc(ev.event_date)
+        r, m = wide[ev.ticker].iloc[p0:p0 + 3], market.iloc[p0:p0 + 3]
+        expected.append((1 + r).prod() - (1 + m).prod())
+    np.testing.assert_allclose(bhar["bhar"].to_numpy(), expected, rtol=1e-12)
+    t = res.bhar_test((0, 2))
+    e = np.array(expected)
+    assert t.name == "bhar_t" and t.statistic == pytest.approx(e.mean() / (e.std(ddof=1) / np.sqrt(6)), rel=1e-10)
+
+
+def synthetic_factors(dates, rng):
+    return pd.DataFrame({
+        "mkt_rf": rng.normal(0.0004, 0.01, len(dates)), "smb": rng.normal(0, 0.005, len(dates)),
+        "hml": rng.normal(0, 0.005, len(dates)), "rmw": rng.normal(0, 0.004, len(dates)),
+        "cma": rng.normal(0, 0.004, len(dates)), "mom": rng.normal(0, 0.006, len(dates)),
+        "rf": np.full(len(dates), 0.0001),
+    }, index=dates)
+
+
+@pytest.mark.parametrize("model, cols", [
+    ("ff3", ["mkt_rf", "smb", "hml"]), ("carhart", ["mkt_rf", "smb", "hml", "mom"]),
+    ("ff5", ["mkt_rf", "smb", "hml", "rmw", "cma"]),
+])
+def test_factor_models_match_statsmodels(model, cols):
+    rng = np.random.default_rng(5)
+    dates = pd.bdate_range("2018-01-01", periods=400)
+    f = synthetic_factors(dates, rng)
+    stock = f["rf"] + 0.0001 + f[cols] @ rng.uniform(0.3, 1.2, len(cols)) + rng.normal(0, 0.015, 400)
+    res = event_study(stock, None, dates[350], model=model, factors=f, windows=[(-2, 3)])
+    est = res.estimation.index
+    X = sm.add_constant(f.loc[est, cols])
+    ols = sm.OLS(stock[est] - f.loc[est, "rf"], X).fit()
+    np.testing.assert_allclose(res.fitted.params, ols.params.to_numpy(), rtol=1e-9)
+    assert res.fitted.df == 240 - len(cols) - 1
+    ev = dates[348:354]
+    Xs = sm.add_constant(f.loc[ev, cols], has_constant="add").to_numpy()
+    ar = (stock[ev] - f.loc[ev, "rf"]).to_numpy() - Xs @ ols.params.to_numpy()
+    var = 6 * ols.scale + np.ones(6) @ Xs @ ols.cov_params().to_numpy() @ Xs.T @ np.ones(6)
+    row = res.car_table.iloc[0]
+    assert row.car == pytest.approx(ar.sum(), rel=1e-9)
+    assert row.se**2 == pytest.approx(var, rel=1e-9)
+    with pytest.raises(IncidentImpactError, match="needs a factor table"):
+        event_study(stock, None, dates[350], model=model)
+    with pytest.raises(IncidentImpactError, match="lacks the column"):
+        event_study(stock, None, dates[350], model=model, factors=f.drop(columns=cols[-1]))
+
+
+SHARED = os.environ.get("INCIDENT_IMPACT_SHARED_DATA")
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not SHARED, reason="real-data tests need INCIDENT_IMPACT_SHARED_DATA=../shared/data")
+def test_ff3_and_carhart_on_real_data_match_statsmodels():
+    """United (UAL) around 2017-04-10 with Kenneth French's daily factors (percent -> decimal)."""
+    prices = pd.read_csv(Path(SHARED) / "prices" / "UAL.csv", parse_dates=["date"], index_col="date")
+    ret = prices["adj_close"].pct_change().dropna()
+    raw = pd.read_csv(Path(SHARED) / "factors" / "ff_daily.csv", parse_dates=["date"], index_col="date")
+    factors = read_french_factors(Path(SHARED) / "factors" / "ff_daily.csv")
+    np.testing.assert_allclose(factors["mkt_rf"].to_numpy(), raw["mkt_rf"].to_numpy() / 100)
+    for model, cols in (("ff3", ["mkt_rf", "smb", "hml"]), ("carhart", ["mkt_rf", "smb", "hml", "mom"])):
+        res = event_study(ret, None, "2017-04-10", model=model, factors=factors, windows=[(0, 1)])
+        joined = pd.concat([ret.rename("r"), raw / 100], axis=1, join="inner").dropna()
+        pos = joined.index.get_loc(pd.Timestamp("2017-04-10"))
+        est = joined.iloc[pos - 250:pos - 10]
+        ols = sm.OLS(est["r"] - est["rf"], sm.add_constant(est[cols])).fit()
+        np.testing.assert_allclose(res.fitted.params, ols.params.to_numpy(), rtol=1e-8)
+        ev = joined.iloc[pos:pos + 2]
+        ar = ev["r"] - ev["rf"] - sm.add_constant(ev[cols], has_constant="add").to_numpy() @ ols.params.to_numpy()
+        assert res.car_table["car"].iloc[0] == pytest.approx(ar.sum(), rel=1e-8)
