@@ -317,3 +317,13 @@ def test_malicious_report_runs_no_script(chromium, evil, tmp_path):
         assert "<script>alert(1)</script>" in page.locator("h1").inner_text()
     finally:
         page.context.close()
+
+
+def test_window_table_carries_the_verdicts(make_incident_analysis):
+    analysis = make_incident_analysis()
+    html = render_incident_report(analysis)
+    verdicts = analysis.verdicts()
+    assert "Equivalence p" in html and "MDE" in html
+    for label, row in verdicts.iterrows():
+        assert f"{100 * row.mde:.2f} %</td><td>{row.text}</td>" in html, label
+    assert verdicts.loc["[0,0]", "text"] == "significant harm"  # the synthetic -4 % day-0 shock

@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from ..eventstudy import format_window
+from ..verdict import DEFAULT_BOUND
 from . import figures
 
 if TYPE_CHECKING:
@@ -167,8 +168,11 @@ def _ar_rows(analysis: IncidentAnalysis) -> list[dict]:
 
 def _windows(analysis: IncidentAnalysis) -> list[dict]:
     headline = format_window(analysis.headline_window)
+    verdicts = analysis.verdicts()
     return [
-        {"label": label, "headline": label == headline, **row}
+        {"label": label, "headline": label == headline, **row,
+         "tost_p_value": verdicts.loc[label, "tost_p_value"], "mde": verdicts.loc[label, "mde"],
+         "verdict": verdicts.loc[label, "text"]}
         for label, row in analysis.result.car_table.to_dict("index").items()
     ]
 
@@ -205,6 +209,7 @@ def _context(analysis: IncidentAnalysis, generated_at: dt.datetime) -> dict:
         },
         "ar_rows": _ar_rows(analysis),
         "windows": _windows(analysis),
+        "bound": DEFAULT_BOUND,
         "params": _params(analysis),
         "estimation": {"window": format_window(result.estimation_window), **result.estimation_info},
         "df": int(result.fitted.df),
