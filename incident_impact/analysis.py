@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 
@@ -71,6 +72,35 @@ class IncidentAnalysis:
             )
         return sentence
 
+    @cached_property
+    def confounders(self) -> pd.DataFrame:
+        """Timeline events of kind earnings/ex-dividend/downgrade/other-news inside an event window.
+
+        One row per (window, event): ``window, date, rel_day, kind, description``. An event's
+        session is found like day 0 (its date and time on the exchange's calendar).
+        """
+        sessions = self.result.abnormal_returns["rel_day"]
+        exchange = self.incident.exchange or "XNYS"
+        rows = []
+        for event in self.incident.confounders:
+            session = session_of(event.date, event.time, event.timezone, exchange)
+            if session not in sessions.index:
+                continue
+            rel = int(sessions.loc[session])
+            for window in self.result.windows:
+                if window[0] <= rel <= window[1]:
+                    rows.append({"window": format_window(window), "date": event.date.isoformat(), "rel_day": rel,
+                                 "kind": event.kind, "description": event.description})
+        return pd.DataFrame(rows, columns=["window", "date", "rel_day", "kind", "description"])
+
+    def confounder_messages(self) -> list[str]:
+        """One line per flagged event: ``earnings on 2012-01-24 (day +1) falls inside [0,+1], [-1,+1]: ...``."""
+        frame = self.confounders
+        return [
+            f"{kind} on {date} (day {rel:+d}) falls inside {', '.join(group['window'])}: {group['description'].iloc[0]}"
+            for (date, rel, kind), group in frame.groupby(["date", "rel_day", "kind"], sort=True)
+        ]
+
     @property
     def notes(self) -> tuple[str, ...]:
         """Data remarks from the price sources and the study."""
@@ -100,6 +130,7 @@ class IncidentAnalysis:
             **body,
             "data": {"stock_source": self.stock.source, "benchmark_source": self.benchmark.source, "notes": list(self.notes)},
             "verdicts": [{"window": label, **row} for label, row in self.verdicts().to_dict("index").items()],
+            "confounders": self.confounders.to_dict("records"),
             "verdict": self.verdict(),
         }
 
@@ -112,7 +143,8 @@ class IncidentAnalysis:
             f"Prices: {self.stock.source}; benchmark: {self.benchmark.source}",
             "",
         ]
-        return "\n".join(head) + self.result.summary() + "\n\nVerdict: " + self.verdict()
+        flagged = [f"Confounder: {m}" for m in self.confounder_messages()]
+        return "\n".join(head) + self.result.summary() + "\n\nVerdict: " + self.verdict() + "".join(f"\n{m}" for m in flagged)
 
 
 def _load(source: PriceSource, ticker: str, start: pd.Timestamp, end: pd.Timestamp) -> PriceHistory:

@@ -327,3 +327,9 @@ def test_window_table_carries_the_verdicts(make_incident_analysis):
     for label, row in verdicts.iterrows():
         assert f"{100 * row.mde:.2f} %</td><td>{row.text}</td>" in html, label
     assert verdicts.loc["[0,0]", "text"] == "significant harm"  # the synthetic -4 % day-0 shock
+
+
+def test_confounders_are_shown(make_incident_analysis):
+    html = render_incident_report(make_incident_analysis())
+    assert "Other news inside the windows" in html
+    assert "other-news on 2017-04-07 (day -1) falls inside [-1,+1], [-5,+5]: Fuel prices jump." in html

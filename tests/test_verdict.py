@@ -74,3 +74,16 @@ def test_incident_analysis_verdicts(make_incident_analysis):
     assert table.loc["[0,0]", "verdict"] == HARM
     assert analysis.verdict().startswith("CAR[-1,+1] = ")
     assert [v["window"] for v in analysis.to_dict()["verdicts"]] == list(cars.index)
+
+
+def test_confounders_inside_windows_are_flagged(make_incident_analysis):
+    """The fixture has other news on Friday 2017-04-07 (day -1) and earnings far outside."""
+    analysis = make_incident_analysis()
+    flagged = analysis.confounders
+    assert set(flagged["window"]) == {"[-1,+1]", "[-5,+5]"}
+    assert set(flagged["rel_day"]) == {-1} and set(flagged["kind"]) == {"other-news"}
+    assert analysis.confounder_messages() == [
+        "other-news on 2017-04-07 (day -1) falls inside [-1,+1], [-5,+5]: Fuel prices jump."
+    ]
+    assert analysis.to_dict()["confounders"][0]["date"] == "2017-04-07"
+    assert "Confounder: other-news on 2017-04-07" in analysis.summary()

@@ -216,6 +216,7 @@ def _context(analysis: IncidentAnalysis, generated_at: dt.datetime) -> dict:
         "timeline": sorted(analysis.incident.timeline, key=lambda e: (e.date, e.time or dt.time.min)),
         "when": _when,
         "notes": analysis.notes,
+        "confounders": analysis.confounder_messages(),
         "model_description": result.fitted.model.description,
     }
 
