@@ -67,6 +67,10 @@ def test_mean_pairwise_correlation_by_hand():
     rbar, pairs = st.mean_pairwise_correlation(gappy, min_overlap=3)
     assert rbar == pytest.approx(1.0) and pairs == 1
     assert np.isnan(st.mean_pairwise_correlation(gappy[:, [0, 2]], min_overlap=3)[0])
+    # weighted by shared event days: pairs (1,2) r=+1 w=1, (1,3) r=-1 w=0.5, (2,3) r=-1 w=0 -> (1 - 0.5 + 0) / 3
+    w = np.array([[1, 1, 0.5], [1, 1, 0], [0.5, 0, 1]])
+    rbar, pairs = st.mean_pairwise_correlation(resid, pair_weights=w)
+    assert rbar == pytest.approx(0.5 / 3) and pairs == 2
 
 
 def test_corrado_by_hand():

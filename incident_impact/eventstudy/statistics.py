@@ -148,12 +148,18 @@ def bmp(scar) -> TestResult:
     return _student("bmp", scar.mean() / (s / np.sqrt(n)), n - 1, n)
 
 
-def mean_pairwise_correlation(residuals, min_overlap: int = 30) -> tuple[float, int]:
-    """Mean of the pairwise correlations of estimation-window residuals, and the number of pairs.
+def mean_pairwise_correlation(residuals, min_overlap: int = 30, pair_weights=None) -> tuple[float, int]:
+    """Mean of the pairwise correlations of estimation-window residuals, and the number of pairs used.
 
-    ``residuals`` is a (dates x events) array or frame with NaN where an event has no residual;
-    a pair enters when the two events share at least ``min_overlap`` dates. The diagonal
-    (correlation 1) is excluded. Returns ``(nan, 0)`` when no pair overlaps enough.
+    ``residuals`` is a (dates x events) array or frame with NaN where an event has no residual; a
+    pair's correlation is computed over the dates both share when there are at least
+    ``min_overlap`` of them. The diagonal (correlation 1) is excluded.
+
+    Without ``pair_weights`` the mean runs over the pairs that overlap enough (``(nan, 0)`` when
+    none does) — Kolari & Pynnönen's clustered setting. With ``pair_weights`` (N x N, the share
+    of event-window dates two events have in common) the mean runs over all ``N(N-1)/2`` pairs
+    of ``w_ij r_ij``: events whose windows do not meet in calendar time contribute 0, since
+    only common event days make two CARs covary.
     """
     frame = pd.DataFrame(np.asarray(residuals, dtype=float))
     n = frame.shape[1]
@@ -163,7 +169,12 @@ def mean_pairwise_correlation(residuals, min_overlap: int = 30) -> tuple[float, 
         corr = np.corrcoef(frame.to_numpy(), rowvar=False)
     else:
         corr = frame.corr(min_periods=min_overlap).to_numpy()
-    upper = corr[np.triu_indices(n, 1)]
+    iu = np.triu_indices(n, 1)
+    upper = corr[iu]
+    if pair_weights is not None:
+        w = np.asarray(pair_weights, dtype=float)[iu]
+        used = np.isfinite(upper) & (w > 0)
+        return float(np.where(used, upper * w, 0.0).sum() / len(upper)), int(used.sum())
     upper = upper[np.isfinite(upper)]
     return (float(upper.mean()), int(len(upper))) if len(upper) else (float("nan"), 0)
 
@@ -173,7 +184,8 @@ def kp_bmp(scar, rbar: float) -> TestResult:
 
     ``t_KP = t_BMP sqrt((1 - rbar) / (1 + (N - 1) rbar))``, ``rbar`` the mean pairwise
     correlation of the events' estimation-window residuals over their common dates
-    (:func:`mean_pairwise_correlation`); ``t_KP ~ t(N - 1)``. When no two events share
+    (:func:`mean_pairwise_correlation`; :func:`~incident_impact.eventstudy.run_study` weights each
+    pair by the share of event-window dates the two events have in common); ``t_KP ~ t(N - 1)``. When no two events share
     estimation dates ``rbar`` is taken as 0 (no adjustment), which the note says.
     """
     base = bmp(scar)

@@ -251,8 +251,13 @@ class StudyResult:
         se = np.array([s for _, _, _, s in inputs])
         df = np.array([r.fitted.df for _, r, _, _ in inputs], dtype=float)
         scar = car / se
-        resid = pd.concat({eid: r.estimation["ar"] for eid, r, _, _ in inputs}, axis=1)
-        rbar, _ = st.mean_pairwise_correlation(resid)
+        resid = pd.concat({eid: r.estimation["ar"] for eid, r, _, _ in inputs}, axis=1, sort=True)
+        # KP: a pair's residual correlation counts by the share of event-window dates it shares
+        win_dates = [set(r.event.index[(r.event["rel_day"] >= window[0]) & (r.event["rel_day"] <= window[1])])
+                     for _, r, _, _ in inputs]
+        L = window[1] - window[0] + 1
+        weights = np.array([[len(a & b) / L for b in win_dates] for a in win_dates])
+        rbar, _ = st.mean_pairwise_correlation(resid, pair_weights=weights)
         # Corrado: ARs of the estimation window and the CAR window, aligned by relative day
         panel = pd.concat(
             {eid: pd.concat([r.estimation.set_index("rel_day")["ar"],
