@@ -147,6 +147,13 @@ class IncidentAnalysis:
         return "\n".join(head) + self.result.summary() + "\n\nVerdict: " + self.verdict() + "".join(f"\n{m}" for m in flagged)
 
 
+def _price_range(exchange: str, session: pd.Timestamp, estimation: Window, windows: tuple[Window, ...]):
+    """First and last calendar date of the prices a study around ``session`` needs (with a margin)."""
+    first = min(estimation[0], *(w[0] for w in windows)) - _MARGIN
+    last = max(w[1] for w in windows) + _MARGIN
+    return session_range(exchange, session, first, last)
+
+
 def _load(source: PriceSource, ticker: str, start: pd.Timestamp, end: pd.Timestamp) -> PriceHistory:
     history = source.load(ticker, start, end)
     if history.data["adj_close"].notna().sum() < 2:
@@ -202,9 +209,7 @@ def analyze(
     exchange = incident.exchange or "XNYS"
     event = incident.day0_event
     session = session_of(event.date, event.time, event.timezone, exchange)
-    first = min(estimation[0], *(w[0] for w in windows)) - _MARGIN
-    last = max(w[1] for w in windows) + _MARGIN
-    start, end = session_range(exchange, session, first, last)
+    start, end = _price_range(exchange, session, estimation, windows)
     bench_ticker = benchmark or incident.benchmark or "^GSPC"
     stock = _load_stock(source, incident, start, end)
     bench = _load(source, bench_ticker, start, end)
@@ -219,3 +224,55 @@ def analyze(
         event_id=incident.id,
     )
     return IncidentAnalysis(incident, bench_ticker, session, stock, bench, result)
+
+
+def load_study_data(
+    incidents: Iterable[Incident],
+    user_events: Iterable[dict],
+    source: PriceSource,
+    estimation: Window,
+    windows: Iterable[Window],
+) -> tuple[dict[str, pd.Series], dict[str, pd.Series], list[dict], list[dict]]:
+    """Prices of every event's stock and benchmark: ``(returns, benchmarks, events, failures)``.
+
+    Catalog incidents get their day-0 session from the timeline (after-close news moves to the
+    next session); rows of a user's events CSV (``event_id, ticker, event_date`` and optional
+    ``benchmark``, default ``^GSPC``) give the day-0 session directly.
+    """
+    windows = tuple(windows)
+    returns, benches, events, failures = {}, {}, [], []
+
+    def add(store, key, series):
+        store[key] = series if key not in store else store[key].combine_first(series)
+
+    jobs = []
+    for inc in incidents:
+        if not inc.is_listed:
+            failures.append({"event_id": inc.id, "ticker": "", "event_date": inc.incident_date.isoformat(),
+                             "reason": f"{inc.company} is not listed (no ticker)"})
+            continue
+        exchange = inc.exchange or "XNYS"
+        ev = inc.day0_event
+        jobs.append((inc.id, inc, exchange, lambda ev=ev, exchange=exchange: session_of(ev.date, ev.time, ev.timezone, exchange),
+                     inc.benchmark or "^GSPC"))
+    for row in user_events:
+        jobs.append((row["event_id"], row, "XNYS", lambda row=row: pd.Timestamp(row["event_date"]).normalize(),
+                     row.get("benchmark") or "^GSPC"))
+    for event_id, item, exchange, session_fn, bench_ticker in jobs:
+        ticker = item.ticker if hasattr(item, "ticker") else item["ticker"]
+        try:
+            session = session_fn()
+            start, end = _price_range(exchange, session, estimation, windows)
+            if hasattr(item, "ticker"):
+                stock = _load_stock(source, item, start, end)
+            else:
+                stock = _load(source, ticker, start, end)
+            bench = _load(source, bench_ticker, start, end)
+        except IncidentImpactError as exc:
+            failures.append({"event_id": event_id, "ticker": ticker, "event_date": str(getattr(item, "incident_date", None) or item["event_date"]),
+                             "reason": str(exc)})
+            continue
+        add(returns, stock.ticker, stock.returns())
+        add(benches, bench_ticker, bench.returns())
+        events.append({"event_id": event_id, "ticker": stock.ticker, "event_date": session, "benchmark": bench_ticker})
+    return returns, benches, events, failures

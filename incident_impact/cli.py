@@ -201,58 +201,6 @@ def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, be
         _note(f"report written to {written}")
 
 
-def _study_inputs(incidents, user_events, source, estimation, windows):
-    """Prices of every event's stock and benchmark: ``(returns, benchmarks, events, failures)``.
-
-    Catalog incidents get their day-0 session from the timeline (after-close news moves to the
-    next session); rows of a user's events CSV (``event_id, ticker, event_date`` and optional
-    ``benchmark``, default ``^GSPC``) give the day-0 session directly.
-    """
-    import pandas as pd
-
-    from .analysis import _MARGIN, _load, _load_stock
-    from .calendar import day0 as session_of, session_range
-
-    first = min(estimation[0], *(w[0] for w in windows)) - _MARGIN
-    last = max(w[1] for w in windows) + _MARGIN
-    returns, benches, events, failures = {}, {}, [], []
-
-    def add(store, key, series):
-        store[key] = series if key not in store else store[key].combine_first(series)
-
-    jobs = []
-    for inc in incidents:
-        if not inc.is_listed:
-            failures.append({"event_id": inc.id, "ticker": "", "event_date": inc.incident_date.isoformat(),
-                             "reason": f"{inc.company} is not listed (no ticker)"})
-            continue
-        exchange = inc.exchange or "XNYS"
-        ev = inc.day0_event
-        jobs.append((inc.id, inc, exchange, lambda ev=ev, exchange=exchange: session_of(ev.date, ev.time, ev.timezone, exchange),
-                     inc.benchmark or "^GSPC"))
-    for row in user_events:
-        jobs.append((row["event_id"], row, "XNYS", lambda row=row: pd.Timestamp(row["event_date"]).normalize(),
-                     row.get("benchmark") or "^GSPC"))
-    for event_id, item, exchange, session_fn, bench_ticker in jobs:
-        ticker = item.ticker if hasattr(item, "ticker") else item["ticker"]
-        try:
-            session = session_fn()
-            start, end = session_range(exchange, session, first, last)
-            if hasattr(item, "ticker"):
-                stock = _load_stock(source, item, start, end)
-            else:
-                stock = _load(source, ticker, start, end)
-            bench = _load(source, bench_ticker, start, end)
-        except IncidentImpactError as exc:
-            failures.append({"event_id": event_id, "ticker": ticker, "event_date": str(getattr(item, "incident_date", None) or item["event_date"]),
-                             "reason": str(exc)})
-            continue
-        add(returns, stock.ticker, stock.returns())
-        add(benches, bench_ticker, bench.returns())
-        events.append({"event_id": event_id, "ticker": stock.ticker, "event_date": session, "benchmark": bench_ticker})
-    return returns, benches, events, failures
-
-
 def _read_events_csv(path: str) -> list[dict]:
     import pandas as pd
 
@@ -308,6 +256,7 @@ def study(incident_ids, category, all_, events_file, model, estimation, windows,
 
     import pandas as pd
 
+    from .analysis import load_study_data
     from .eventstudy import format_window, parse_window, read_french_factors, run_study
     from .prices import PriceResolver
 
@@ -330,7 +279,7 @@ def study(incident_ids, category, all_, events_file, model, estimation, windows,
     user_events = _read_events_csv(events_file) if events_file else []
     factors = read_french_factors(factors_file) if factors_file else None
     source = PriceResolver(data_dir, download=not offline)
-    returns, benches, events, failures = _study_inputs(chosen, user_events, source, estimation, windows)
+    returns, benches, events, failures = load_study_data(chosen, user_events, source, estimation, windows)
     result = None
     if events:
         with warnings.catch_warnings():
