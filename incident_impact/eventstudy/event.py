@@ -23,19 +23,13 @@ import pandas as pd
 from ..errors import InsufficientDataError, IncidentImpactError
 from .models import NormalReturnModel, fit, get_model
 from .results import EventStudyResult
-from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, Window, format_window, parse_window, relative_days
+from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, Window, datetime_indexed, format_window, parse_window, relative_days
 
 
 def _check_series(series: pd.Series, what: str) -> pd.Series:
     if not isinstance(series, pd.Series):
         raise IncidentImpactError(f"{what} must be a pandas Series indexed by date")
-    if not isinstance(series.index, pd.DatetimeIndex):
-        try:
-            series = series.set_axis(pd.DatetimeIndex(pd.to_datetime(series.index)))
-        except (ValueError, TypeError) as exc:
-            raise IncidentImpactError(f"{what} must be indexed by dates") from exc
-    if series.index.tz is not None:
-        series = series.tz_localize(None)
+    series = datetime_indexed(series, what)
     dup = series.index[series.index.duplicated()]
     if len(dup):
         raise IncidentImpactError(f"{what} has duplicate dates, first {dup[0].date()}; remove them before the study")

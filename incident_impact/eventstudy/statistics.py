@@ -83,6 +83,18 @@ def _need_two(name: str, distribution: str, n: int) -> TestResult | None:
     return None
 
 
+def _one_sample_t(name: str, values, what: str) -> TestResult:
+    """``mean / (s / sqrt(N))`` against t(N - 1), NaN with a reason for N < 2 or no variation."""
+    x = _arr(values)
+    n = len(x)
+    if (bad := _need_two(name, "t", n)) is not None:
+        return bad
+    s = x.std(ddof=1)
+    if not s > 0:
+        return _nan(name, "t", n, f"{what} do not vary across events", n - 1)
+    return _student(name, x.mean() / (s / np.sqrt(n)), n - 1, n)
+
+
 def cs_t(car) -> TestResult:
     """Cross-sectional t test of the mean CAR (Brown & Warner 1985, no dependence adjustment).
 
@@ -90,14 +102,7 @@ def cs_t(car) -> TestResult:
     standard deviation (``ddof = 1``); ``t ~ t(N - 1)``. Robust to event-induced variance,
     not to cross-sectional correlation.
     """
-    car = _arr(car)
-    n = len(car)
-    if (bad := _need_two("cs_t", "t", n)) is not None:
-        return bad
-    s = car.std(ddof=1)
-    if not s > 0:
-        return _nan("cs_t", "t", n, "the CARs do not vary across events", n - 1)
-    return _student("cs_t", car.mean() / (s / np.sqrt(n)), n - 1, n)
+    return _one_sample_t("cs_t", car, "the CARs")
 
 
 def time_series_t(car, car_var) -> TestResult:
@@ -138,14 +143,7 @@ def bmp(scar) -> TestResult:
     deviation of the standardized CARs; ``t ~ t(N - 1)``. Keeps its size under event-induced
     variance.
     """
-    scar = _arr(scar)
-    n = len(scar)
-    if (bad := _need_two("bmp", "t", n)) is not None:
-        return bad
-    s = scar.std(ddof=1)
-    if not s > 0:
-        return _nan("bmp", "t", n, "the standardized CARs do not vary across events", n - 1)
-    return _student("bmp", scar.mean() / (s / np.sqrt(n)), n - 1, n)
+    return _one_sample_t("bmp", scar, "the standardized CARs")
 
 
 def mean_pairwise_correlation(residuals, min_overlap: int = 30, pair_weights=None) -> tuple[float, int]:

@@ -23,22 +23,11 @@ from . import statistics as st
 from .event import event_study
 from .models import get_model
 from .results import EventStudyResult
-from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, Window, format_window, parse_window
+from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, Window, datetime_indexed, format_window, parse_window
 
 
 class OverlappingEventsWarning(UserWarning):
     """Two events of the same firm have overlapping event periods."""
-
-
-def _datetime_index(frame, what: str):
-    if not isinstance(frame.index, pd.DatetimeIndex):
-        try:
-            frame = frame.set_axis(pd.DatetimeIndex(pd.to_datetime(frame.index)))
-        except (ValueError, TypeError) as exc:
-            raise IncidentImpactError(f"{what} must be indexed by dates") from exc
-    if frame.index.tz is not None:
-        frame = frame.tz_localize(None)
-    return frame
 
 
 def wide_returns(returns: pd.DataFrame) -> pd.DataFrame:
@@ -55,7 +44,7 @@ def wide_returns(returns: pd.DataFrame) -> pd.DataFrame:
             row = long[dup].iloc[0]
             raise IncidentImpactError(f"returns have two rows for {row['ticker']} on {row['date'].date()}")
         returns = long.pivot(index="date", columns="ticker", values="return")
-    wide = _datetime_index(returns, "wide returns")
+    wide = datetime_indexed(returns, "wide returns")
     wide.columns = wide.columns.astype(str)
     return wide.sort_index().astype(float)
 
@@ -87,7 +76,7 @@ def _benchmarks(benchmark) -> dict[str, pd.Series]:
     if isinstance(benchmark, pd.Series):
         return {"": benchmark}
     if isinstance(benchmark, pd.DataFrame):
-        frame = _datetime_index(benchmark, "benchmark returns")
+        frame = datetime_indexed(benchmark, "benchmark returns")
         return {str(c): frame[c].dropna() for c in frame.columns}
     if isinstance(benchmark, Mapping):
         return {str(k): v for k, v in benchmark.items()}

@@ -55,6 +55,18 @@ def format_window(window: Window) -> str:
     return f"[{fmt(start)},{fmt(end)}]"
 
 
+def datetime_indexed(obj, what: str):
+    """``obj`` (Series or DataFrame) with a tz-naive DatetimeIndex, or a clear error."""
+    if not isinstance(obj.index, pd.DatetimeIndex):
+        try:
+            obj = obj.set_axis(pd.DatetimeIndex(pd.to_datetime(obj.index)))
+        except (ValueError, TypeError) as exc:
+            raise IncidentImpactError(f"{what} must be indexed by dates") from exc
+    if obj.index.tz is not None:
+        obj = obj.tz_localize(None)
+    return obj
+
+
 def relative_days(index: pd.DatetimeIndex, day0: pd.Timestamp) -> tuple[np.ndarray, pd.Timestamp]:
     """Relative day of every date in the sorted ``index`` and the date that is day 0.
 
