@@ -36,23 +36,26 @@ class IncidentAnalysis:
     stock: PriceHistory
     benchmark: PriceHistory
     result: EventStudyResult
+    bound: float = DEFAULT_BOUND
 
     @property
     def headline_window(self) -> Window:
         return HEADLINE_WINDOW if HEADLINE_WINDOW in self.result.windows else self.result.windows[0]
 
-    def verdicts(self, bound: float = DEFAULT_BOUND, level: float = 0.05) -> pd.DataFrame:
+    def verdicts(self, bound: float | None = None, level: float = 0.05) -> pd.DataFrame:
         """Per window: ``car, se, p_value, tost_p_value, mde, verdict`` (see :mod:`incident_impact.verdict`);
-        ``bound`` is the materiality bound as a fraction (0.02 = 2 %)."""
+        ``bound`` is the materiality bound as a fraction (default :attr:`bound`, 0.02 = 2 %)."""
+        bound = self.bound if bound is None else bound
         rows = {
             label: judge(row.car, row.se, row.df, bound=bound, alpha=level).to_dict()
             for label, row in self.result.car_table.iterrows()
         }
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("window")
 
-    def verdict(self, bound: float = DEFAULT_BOUND, level: float = 0.05) -> str:
+    def verdict(self, bound: float | None = None, level: float = 0.05) -> str:
         """One sentence on the headline window, e.g. ``CAR[-1,+1] = -1.1 % (t = -0.78, p = 0.44):
         no significant abnormal return at the 5 % level; inconclusive (too noisy to tell): ...``."""
+        bound = self.bound if bound is None else bound
         label = format_window(self.headline_window)
         row = self.result.car_table.loc[label]
         v = judge(row.car, row.se, row.df, bound=bound, alpha=level)
@@ -188,6 +191,7 @@ def analyze(
     estimation: Window | str = DEFAULT_ESTIMATION,
     windows: Iterable[Window | str] = DEFAULT_WINDOWS,
     min_estimation_obs: int = MIN_ESTIMATION_OBS,
+    bound: float = DEFAULT_BOUND,
 ) -> IncidentAnalysis:
     """Run the event study of one incident.
 
@@ -198,7 +202,10 @@ def analyze(
         i.e. ``INCIDENT_IMPACT_DATA_DIR``, the cache, the bundled sample, then Yahoo).
     model, estimation, windows, min_estimation_obs : see :func:`incident_impact.eventstudy.event_study`.
     benchmark : overrides the incident's benchmark ticker.
+    bound : materiality bound of the equivalence test, a fraction (0.02 = |CAR| < 2 %).
     """
+    if not bound > 0:
+        raise IncidentImpactError(f"the materiality bound must be positive, got {bound}")
     if isinstance(incident, str):
         incident = load_catalog()[incident]
     if not incident.is_listed:
@@ -223,7 +230,7 @@ def analyze(
         min_estimation_obs=min_estimation_obs,
         event_id=incident.id,
     )
-    return IncidentAnalysis(incident, bench_ticker, session, stock, bench, result)
+    return IncidentAnalysis(incident, bench_ticker, session, stock, bench, result, bound)
 
 
 def load_study_data(

@@ -157,6 +157,8 @@ def _safe_stem(text: str) -> str:
 @click.option("--estimation", default="-250,-11", show_default=True, help="Estimation window in relative sessions.")
 @click.option("--window", "windows", multiple=True, help="Event window START,END (repeatable; default [0,0] [0,+1] [-1,+1] [0,+5] [-5,+5]).")
 @click.option("--min-estimation", default=120, show_default=True, help="Fewest estimation returns accepted.")
+@click.option("--bound", default=2.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Materiality bound in percent: the equivalence test asks whether |CAR| < bound.")
 @click.option("--data-dir", type=click.Path(file_okay=False), envvar="INCIDENT_IMPACT_DATA_DIR", show_envvar=True,
               help="Folder of TICKER.csv price files, used before the cache, the bundled sample and Yahoo.")
 @click.option("--offline", is_flag=True, envvar="INCIDENT_IMPACT_OFFLINE", help="Never download; use local data only.")
@@ -166,7 +168,7 @@ def _safe_stem(text: str) -> str:
 @incidents_option
 @timelines_option
 def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, benchmark, estimation, windows,
-            min_estimation, data_dir, offline, fmt, report_path, no_report, incidents, timelines) -> None:
+            min_estimation, bound, data_dir, offline, fmt, report_path, no_report, incidents, timelines) -> None:
     """Event study of one incident: a catalog ID, or an ad hoc --ticker/--date."""
     from .analysis import analyze as run_analysis
     from .catalog import adhoc_incident
@@ -186,7 +188,7 @@ def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, be
         raise click.UsageError("name an incident (see `incident-impact list`) or give --ticker and --date")
     source = PriceResolver(data_dir, download=not offline)
     result = run_analysis(incident, source=source, model=model, benchmark=benchmark, estimation=estimation,
-                          windows=windows or DEFAULT_WINDOWS, min_estimation_obs=min_estimation)
+                          windows=windows or DEFAULT_WINDOWS, min_estimation_obs=min_estimation, bound=bound / 100)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:

@@ -175,3 +175,12 @@ def test_bundled_sample_runs_the_readme_command_offline(run, tmp_path):
     assert "bundled sample" in res.stdout
     assert "Verdict: CAR[-1,+1]" in res.stdout
     assert (tmp_path / "reports" / "pepsi-kendall-jenner-ad-2017.html").exists()
+
+
+def test_bound_option_sets_the_equivalence_test(run, data_dir):
+    base = ["analyze", "--ticker", "UAL", "--date", "2017-04-10", "--data-dir", data_dir, "--format", "json", "--no-report"]
+    wide = json.loads(run(*base, "--bound", "50").stdout)
+    assert {v["bound"] for v in wide["verdicts"]} == {0.5}
+    assert {v["verdict"] for v in wide["verdicts"]} <= {"no material effect", "significant harm", "significant gain"}
+    res = run(*base, "--bound", "0")
+    assert res.exit_code == 2 and "--bound" in res.stderr

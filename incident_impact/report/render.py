@@ -19,7 +19,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from ..eventstudy import format_window
-from ..verdict import DEFAULT_BOUND
 from . import figures
 
 if TYPE_CHECKING:
@@ -209,7 +208,7 @@ def _context(analysis: IncidentAnalysis, generated_at: dt.datetime) -> dict:
         },
         "ar_rows": _ar_rows(analysis),
         "windows": _windows(analysis),
-        "bound": DEFAULT_BOUND,
+        "bound": analysis.bound,
         "params": _params(analysis),
         "estimation": {"window": format_window(result.estimation_window), **result.estimation_info},
         "df": int(result.fitted.df),
