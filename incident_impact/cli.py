@@ -93,6 +93,21 @@ timelines_option = click.option(
 )
 
 
+estimation_option = click.option(
+    "--estimation", default="-250,-11", show_default=True, help="Estimation window in relative sessions."
+)
+min_estimation_option = click.option(
+    "--min-estimation", default=120, show_default=True, help="Fewest estimation returns accepted."
+)
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(file_okay=False), envvar="INCIDENT_IMPACT_DATA_DIR", show_envvar=True,
+    help="Folder of TICKER.csv price files, used before the cache, the bundled sample and Yahoo.",
+)
+offline_option = click.option(
+    "--offline", is_flag=True, envvar="INCIDENT_IMPACT_OFFLINE", help="Never download; use local data only."
+)
+
+
 @cli.command("list")
 @click.option("--category", help="Only this category (e.g. boycott, 'advertising backlash').")
 @click.option("--platform", help="Only incidents on this platform (e.g. Twitter).")
@@ -154,14 +169,13 @@ def _safe_stem(text: str) -> str:
 @click.option("--exchange", default=None, help="Listing exchange MIC for an ad hoc incident (default XNYS).")
 @click.option("--model", type=click.Choice(["market", "mean", "market-adjusted"]), default="market", show_default=True)
 @click.option("--benchmark", help="Benchmark ticker (default: the incident's, usually ^GSPC).")
-@click.option("--estimation", default="-250,-11", show_default=True, help="Estimation window in relative sessions.")
+@estimation_option
 @click.option("--window", "windows", multiple=True, help="Event window START,END (repeatable; default [0,0] [0,+1] [-1,+1] [0,+5] [-5,+5]).")
-@click.option("--min-estimation", default=120, show_default=True, help="Fewest estimation returns accepted.")
+@min_estimation_option
 @click.option("--bound", default=2.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Materiality bound in percent: the equivalence test asks whether |CAR| < bound.")
-@click.option("--data-dir", type=click.Path(file_okay=False), envvar="INCIDENT_IMPACT_DATA_DIR", show_envvar=True,
-              help="Folder of TICKER.csv price files, used before the cache, the bundled sample and Yahoo.")
-@click.option("--offline", is_flag=True, envvar="INCIDENT_IMPACT_OFFLINE", help="Never download; use local data only.")
+@data_dir_option
+@offline_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Where to write the HTML report (default reports/<id>.html).")
 @click.option("--no-report", is_flag=True, help="Do not write the HTML report.")
@@ -235,14 +249,13 @@ def _num(value):
               help="Your own events CSV: event_id, ticker, event_date (day-0 session), optional benchmark.")
 @click.option("--model", type=click.Choice(["market", "mean", "market-adjusted", "ff3", "carhart", "ff5"]),
               default="market", show_default=True)
-@click.option("--estimation", default="-250,-11", show_default=True, help="Estimation window in relative sessions.")
+@estimation_option
 @click.option("--window", "windows", multiple=True, help="Event window START,END (repeatable; default [0,+1] [-1,+1] [0,+5]).")
 @click.option("--factors", "factors_file", type=click.Path(exists=True, dir_okay=False),
               help="Daily factor CSV in percent (Kenneth French's: date, mkt_rf, smb, hml, rmw, cma, mom, rf).")
-@click.option("--min-estimation", default=120, show_default=True, help="Fewest estimation returns accepted.")
-@click.option("--data-dir", type=click.Path(file_okay=False), envvar="INCIDENT_IMPACT_DATA_DIR", show_envvar=True,
-              help="Folder of TICKER.csv price files, used before the cache, the bundled sample and Yahoo.")
-@click.option("--offline", is_flag=True, envvar="INCIDENT_IMPACT_OFFLINE", help="Never download; use local data only.")
+@min_estimation_option
+@data_dir_option
+@offline_option
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @incidents_option
 @timelines_option
