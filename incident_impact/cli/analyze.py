@@ -1,0 +1,69 @@
+"""`analyze`: the event study of one incident, its verdict and its HTML report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from .common import (data_dir_option, estimation_option, incidents_option, load_catalog, min_estimation_option, note,
+                     offline_option, safe_stem, timelines_option)
+from .group import cli
+
+
+@cli.command()
+@click.argument("incident_id", required=False)
+@click.option("--ticker", help="Ad hoc incident: the stock's Yahoo ticker (with --date).")
+@click.option("--date", "event_date", help="Ad hoc incident: the date the news broke (YYYY-MM-DD).")
+@click.option("--time", "event_time", help="Local time the news broke (HH:MM); after the close moves day 0 to the next session.")
+@click.option("--tz", help="IANA time zone of --time (default: the exchange's zone).")
+@click.option("--exchange", default=None, help="Listing exchange MIC for an ad hoc incident (default XNYS).")
+@click.option("--model", type=click.Choice(["market", "mean", "market-adjusted"]), default="market", show_default=True)
+@click.option("--benchmark", help="Benchmark ticker (default: the incident's, usually ^GSPC).")
+@estimation_option
+@click.option("--window", "windows", multiple=True, help="Event window START,END (repeatable; default [0,0] [0,+1] [-1,+1] [0,+5] [-5,+5]).")
+@min_estimation_option
+@click.option("--bound", default=2.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Materiality bound in percent: the equivalence test asks whether |CAR| < bound.")
+@data_dir_option
+@offline_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Where to write the HTML report (default reports/<id>.html).")
+@click.option("--no-report", is_flag=True, help="Do not write the HTML report.")
+@incidents_option
+@timelines_option
+def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, benchmark, estimation, windows,
+            min_estimation, bound, data_dir, offline, fmt, report_path, no_report, incidents, timelines) -> None:
+    """Event study of one incident: a catalog ID, or an ad hoc --ticker/--date."""
+    from ..analysis import analyze as run_analysis
+    from ..catalog import adhoc_incident
+    from ..eventstudy import DEFAULT_WINDOWS
+    from ..prices import PriceResolver
+
+    if incident_id and ticker:
+        raise click.UsageError("give either an incident ID or --ticker/--date, not both")
+    if incident_id:
+        if event_date or event_time or tz:
+            raise click.UsageError("--date/--time/--tz describe an ad hoc incident; drop them or the incident ID")
+        incident = load_catalog(incidents, timelines)[incident_id]
+    elif ticker and event_date:
+        incident = adhoc_incident(ticker, event_date, time=event_time, tz=tz, benchmark=benchmark or "^GSPC",
+                                  exchange=exchange or "XNYS")
+    else:
+        raise click.UsageError("name an incident (see `incident-impact list`) or give --ticker and --date")
+    source = PriceResolver(data_dir, download=not offline)
+    result = run_analysis(incident, source=source, model=model, benchmark=benchmark, estimation=estimation,
+                          windows=windows or DEFAULT_WINDOWS, min_estimation_obs=min_estimation, bound=bound / 100)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        click.echo(result.summary())
+    for message in result.notes:
+        note(f"warning: {message}")
+    if not no_report:
+        from ..report import write_report
+
+        path = Path(report_path) if report_path else Path("reports") / f"{safe_stem(incident.id)}.html"
+        written = write_report(result, path)
+        note(f"report written to {written}")

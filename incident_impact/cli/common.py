@@ -1,0 +1,86 @@
+"""Shared pieces of the command line: error handling, output formats and options used by several commands."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+
+import click
+
+FORMATS = click.Choice(["table", "json", "csv"])
+
+
+def note(message: str) -> None:
+    """A message for the user on stderr (stdout carries only data)."""
+    click.echo(message, err=True)
+
+
+def load_catalog(incidents: str | None, timelines: str | None):
+    """The bundled catalog, merged with the user's incident file when given."""
+    from ..catalog import load_catalog as read_catalog
+
+    catalog = read_catalog()
+    if incidents:
+        catalog = catalog.merged(read_catalog(incidents, timelines))
+    return catalog
+
+
+def emit_rows(rows: list[dict], fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, default=str))
+    elif fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        click.echo(buf.getvalue(), nl=False)
+    else:
+        click.echo(table(rows))
+
+
+def table(rows: list[dict]) -> str:
+    if not rows:
+        return "(no rows)"
+    cols = list(rows[0])
+    text = [[("" if r[c] is None else str(r[c])) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(t[i]) for t in text)) for i, c in enumerate(cols)]
+    line = lambda cells: "  ".join(v.ljust(w) for v, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(cols), line(["-" * w for w in widths])] + [line(t) for t in text])
+
+
+incidents_option = click.option(
+    "--incidents", type=click.Path(exists=True, dir_okay=False), envvar="INCIDENT_IMPACT_INCIDENTS",
+    help="A CSV of your own incidents (schema in datasets/README.md), added to the catalog.",
+)
+timelines_option = click.option(
+    "--timelines", type=click.Path(exists=True, dir_okay=False), help="Timeline CSV for --incidents."
+)
+
+
+estimation_option = click.option(
+    "--estimation", default="-250,-11", show_default=True, help="Estimation window in relative sessions."
+)
+min_estimation_option = click.option(
+    "--min-estimation", default=120, show_default=True, help="Fewest estimation returns accepted."
+)
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(file_okay=False), envvar="INCIDENT_IMPACT_DATA_DIR", show_envvar=True,
+    help="Folder of TICKER.csv price files, used before the cache, the bundled sample and Yahoo.",
+)
+offline_option = click.option(
+    "--offline", is_flag=True, envvar="INCIDENT_IMPACT_OFFLINE", help="Never download; use local data only."
+)
+
+
+def safe_stem(text: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip(".-") or "incident"
+    return stem[:120]
+
+
+def num(value):
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 10)
+    return value

@@ -1,0 +1,35 @@
+"""The click group every command registers on; library errors become one line on stderr."""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from ..errors import IncidentImpactError
+
+
+class _Group(click.Group):
+    """Turns library errors into one line on stderr and exit status 1 (no traceback)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except IncidentImpactError as exc:
+            raise click.ClickException(str(exc)) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug: still one line, with a way to see more
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            raise click.ClickException(
+                f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback and please report it)"
+            ) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="incident-impact")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Did a social-media disaster move the company's stock? Event studies on a catalog of real incidents."""
+    ctx.obj = {"debug": debug}
