@@ -6,8 +6,8 @@ report only format the :class:`IncidentAnalysis` it returns.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import pandas as pd
@@ -16,8 +16,11 @@ from .calendar import day0 as session_of, session_range
 from .catalog import Incident, load_catalog
 from .errors import IncidentImpactError, PriceDataError, TickerNotFoundError
 from .eventstudy import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, EventStudyResult, event_study, format_window, parse_window
+from .eventstudy.models import get_model
 from .eventstudy.windows import Window
+from .money import MarketValue, SharesOutstanding, format_money, market_value
 from .prices import PriceHistory, PriceResolver, PriceSource
+from .robustness import Robustness
 from .verdict import DEFAULT_BOUND, INCONCLUSIVE, NO_EFFECT, judge
 
 #: Extra sessions loaded on each side of the study period (holidays, missing days).
@@ -28,7 +31,19 @@ HEADLINE_WINDOW: Window = (-1, 1)
 
 @dataclass(frozen=True, eq=False)
 class IncidentAnalysis:
-    """An incident's event study with the data it came from."""
+    """An incident's event study with the data it came from.
+
+    Attributes
+    ----------
+    incident, benchmark_ticker, day0 : what was studied and day 0's session.
+    stock, benchmark : the price histories used.
+    result : the event study of the firm.
+    bound : materiality bound of the verdicts (a fraction).
+    peers : the same event study on each peer with prices (spillover), keyed by ticker.
+    peer_failures : peers that could not be studied, with the reason.
+    robustness : the verdicts under other models and benchmarks (None when not computed).
+    market_value : the firm's value on the session before day 0, or the reason it is unknown.
+    """
 
     incident: Incident
     benchmark_ticker: str
@@ -37,20 +52,37 @@ class IncidentAnalysis:
     benchmark: PriceHistory
     result: EventStudyResult
     bound: float = DEFAULT_BOUND
+    peers: Mapping[str, EventStudyResult] = field(default_factory=dict)
+    peer_failures: Mapping[str, str] = field(default_factory=dict)
+    robustness: Robustness | None = None
+    market_value: MarketValue | str = "not computed"
 
     @property
     def headline_window(self) -> Window:
         return HEADLINE_WINDOW if HEADLINE_WINDOW in self.result.windows else self.result.windows[0]
 
     def verdicts(self, bound: float | None = None, level: float = 0.05) -> pd.DataFrame:
-        """Per window: ``car, se, p_value, tost_p_value, mde, verdict`` (see :mod:`incident_impact.verdict`);
+        """Per window: ``car, se, p_value, tost_p_value, mde, verdict`` (see :mod:`incident_impact.verdict`)
+        and, when the market value is known, ``value_change`` with its 95 % interval;
         ``bound`` is the materiality bound as a fraction (default :attr:`bound`, 0.02 = 2 %)."""
         bound = self.bound if bound is None else bound
-        rows = {
-            label: judge(row.car, row.se, row.df, bound=bound, alpha=level).to_dict()
-            for label, row in self.result.car_table.iterrows()
-        }
+        rows = {}
+        for label, row in self.result.car_table.iterrows():
+            rows[label] = judge(row.car, row.se, row.df, bound=bound, alpha=level).to_dict()
+            if isinstance(self.market_value, MarketValue):
+                rows[label] |= self.market_value.change(row.car, row.se, row.df)
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("window")
+
+    def peer_table(self, bound: float | None = None, level: float = 0.05) -> pd.DataFrame:
+        """Spillover: one row per (peer, window) with ``car, se, t_stat, p_value, verdict``."""
+        bound = self.bound if bound is None else bound
+        rows = []
+        for ticker, res in self.peers.items():
+            for label, row in res.car_table.iterrows():
+                v = judge(row.car, row.se, row.df, bound=bound, alpha=level)
+                rows.append({"ticker": ticker, "window": label, "car": row.car, "se": row.se, "t_stat": row.t_stat,
+                             "p_value": row.p_value, "verdict": v.verdict})
+        return pd.DataFrame(rows, columns=["ticker", "window", "car", "se", "t_stat", "p_value", "verdict"])
 
     def verdict(self, bound: float | None = None, level: float = 0.05) -> str:
         """One sentence on the headline window, e.g. ``CAR[-1,+1] = -1.1 % (t = -0.78, p = 0.44):
@@ -63,8 +95,14 @@ class IncidentAnalysis:
             finding = f"a significant {'negative' if row.car < 0 else 'positive'} abnormal return"
         else:
             finding = "no significant abnormal return"
+        money = ""
+        if isinstance(self.market_value, MarketValue):
+            change = self.market_value.change(row.car, row.se, row.df)
+            money = (f", {format_money(change['value_change'], self.market_value.currency)} of market value "
+                     f"[95 % CI {format_money(change['value_change_lower'], self.market_value.currency)}, "
+                     f"{format_money(change['value_change_upper'], self.market_value.currency)}]")
         sentence = (
-            f"CAR{label} = {100 * row.car:+.1f} % (t = {row.t_stat:.2f}, p = {row.p_value:.2f}): "
+            f"CAR{label} = {100 * row.car:+.1f} %{money} (t = {row.t_stat:.2f}, p = {row.p_value:.2f}): "
             f"{finding} at the {100 * level:g} % level"
         )
         if v.verdict in (NO_EFFECT, INCONCLUSIVE):
@@ -134,6 +172,16 @@ class IncidentAnalysis:
             "data": {"stock_source": self.stock.source, "benchmark_source": self.benchmark.source, "notes": list(self.notes)},
             "verdicts": [{"window": label, **row} for label, row in self.verdicts().to_dict("index").items()],
             "confounders": self.confounders.to_dict("records"),
+            "market_value": (
+                {"date": self.market_value.date.date().isoformat(), "close": self.market_value.close,
+                 "shares_outstanding": self.market_value.shares.value, "shares_source": self.market_value.shares.source,
+                 "shares_as_of": self.market_value.shares.as_of.isoformat() if self.market_value.shares.as_of else None,
+                 "value": self.market_value.value, "currency": self.market_value.currency}
+                if isinstance(self.market_value, MarketValue) else {"unknown": self.market_value}
+            ),
+            "peers": self.peer_table().to_dict("records"),
+            "peer_failures": dict(self.peer_failures),
+            "robustness": None if self.robustness is None else self.robustness.to_dict(),
             "verdict": self.verdict(),
         }
 
@@ -147,7 +195,24 @@ class IncidentAnalysis:
             "",
         ]
         flagged = [f"Confounder: {m}" for m in self.confounder_messages()]
-        return "\n".join(head) + self.result.summary() + "\n\nVerdict: " + self.verdict() + "".join(f"\n{m}" for m in flagged)
+        value = (self.market_value.describe() if isinstance(self.market_value, MarketValue)
+                 else f"money effect unknown: {self.market_value}")
+        text = "\n".join(head) + self.result.summary() + f"\n\nValue: {value}"
+        text += "\n\nVerdict: " + self.verdict() + "".join(f"\n{m}" for m in flagged)
+        if self.robustness is not None:
+            table = self.robustness.verdicts()
+            text += "\n\nRobustness (verdict by specification and window)\n" + table.to_string()
+            text += "\n" + self.robustness.statement()
+            text += "".join(f"\n  not run: {spec}: {why}" for spec, why in self.robustness.failures.items())
+        if self.peers or self.peer_failures:
+            text += "\n\nPeers (same event study; did competitors move?)"
+            label = format_window(self.headline_window)
+            for ticker, res in self.peers.items():
+                table = res.car_table
+                row = table.loc[label] if label in table.index else table.iloc[0]
+                text += f"\n  {ticker:<8} CAR{row.name} = {100 * row.car:+.2f} % (t = {row.t_stat:.2f}, p = {row.p_value:.3f})"
+            text += "".join(f"\n  {t:<8} not studied: {why}" for t, why in self.peer_failures.items())
+        return text
 
 
 def _price_range(exchange: str, session: pd.Timestamp, estimation: Window, windows: tuple[Window, ...]):
@@ -192,17 +257,27 @@ def analyze(
     windows: Iterable[Window | str] = DEFAULT_WINDOWS,
     min_estimation_obs: int = MIN_ESTIMATION_OBS,
     bound: float = DEFAULT_BOUND,
+    factors: pd.DataFrame | None = None,
+    shares: float | SharesOutstanding | None = None,
+    peers: bool = True,
+    robustness: bool = True,
 ) -> IncidentAnalysis:
-    """Run the event study of one incident.
+    """Run the event study of one incident, its peers and its robustness checks.
 
     Parameters
     ----------
     incident : an :class:`~incident_impact.catalog.Incident` or a catalog id.
     source : where prices come from (default: :class:`~incident_impact.prices.PriceResolver`,
         i.e. ``INCIDENT_IMPACT_DATA_DIR``, the cache, the bundled sample, then Yahoo).
-    model, estimation, windows, min_estimation_obs : see :func:`incident_impact.eventstudy.event_study`.
+    model, estimation, windows, min_estimation_obs, factors : see
+        :func:`incident_impact.eventstudy.event_study`.
     benchmark : overrides the incident's benchmark ticker.
     bound : materiality bound of the equivalence test, a fraction (0.02 = |CAR| < 2 %).
+    shares : shares outstanding before the incident; default: the catalog's value, else Yahoo's
+        (when the source can download), else the money effect is unknown.
+    peers : also study each peer with prices (spillover) and use them as a benchmark.
+    robustness : also run the market, market-adjusted, factor (with ``factors``) and peer-benchmark
+        specifications (see :class:`~incident_impact.robustness.Robustness`).
     """
     if not bound > 0:
         raise IncidentImpactError(f"the materiality bound must be positive, got {bound}")
@@ -220,17 +295,77 @@ def analyze(
     bench_ticker = benchmark or incident.benchmark or "^GSPC"
     stock = _load_stock(source, incident, start, end)
     bench = _load(source, bench_ticker, start, end)
-    result = event_study(
-        stock.returns(),
-        bench.returns(),
-        session,
-        model=model,
-        estimation=estimation,
-        windows=windows,
-        min_estimation_obs=min_estimation_obs,
-        event_id=incident.id,
-    )
-    return IncidentAnalysis(incident, bench_ticker, session, stock, bench, result, bound)
+    spec = {"estimation": estimation, "windows": windows, "min_estimation_obs": min_estimation_obs, "factors": factors}
+    result = event_study(stock.returns(), bench.returns(), session, model=model, event_id=incident.id, **spec)
+    peer_results, peer_failures, peer_returns = {}, {}, {}
+    if peers:
+        for ticker in incident.peers:
+            try:
+                history = _load(source, ticker, start, end)
+                peer_returns[ticker] = history.returns()
+                peer_results[ticker] = event_study(peer_returns[ticker], bench.returns(), session, model=model,
+                                                   event_id=f"{incident.id}:{ticker}", **spec)
+            except IncidentImpactError as exc:
+                peer_failures[ticker] = str(exc)
+    checks = None
+    if robustness:
+        checks = _robustness(incident.id, stock, bench_ticker, bench, session, model, result, peer_returns, spec, bound)
+    value = market_value(stock.data["close"], result.day0, _shares(source, incident, stock.ticker, session, shares),
+                         incident.currency or "USD")
+    return IncidentAnalysis(incident, bench_ticker, session, stock, bench, result, bound,
+                            peer_results, peer_failures, checks, value)
+
+
+#: Labels of the specifications of the robustness table.
+_SPEC_LABELS = {"market": "market model ({})", "market-adjusted": "market-adjusted ({})", "mean": "constant mean",
+                "ff3": "Fama-French 3-factor", "carhart": "Carhart 4-factor", "ff5": "Fama-French 5-factor"}
+
+
+def _robustness(event_id: str, stock: PriceHistory, bench_ticker: str, bench: PriceHistory, session: pd.Timestamp,
+                model: str, main: EventStudyResult, peer_returns: Mapping[str, pd.Series], spec: dict,
+                bound: float) -> Robustness:
+    """The main specification first, then market, market-adjusted, ff3/carhart (with factors) and
+    the market model against an equal-weighted portfolio of the peers."""
+    label = _SPEC_LABELS[get_model(model).name].format(bench_ticker)
+    results, failures = {label: main}, {}
+    others = ["market", "market-adjusted"] + (["ff3", "carhart"] if spec["factors"] is not None else [])
+    for name in others:
+        other = _SPEC_LABELS[name].format(bench_ticker)
+        if other in results:
+            continue
+        try:
+            results[other] = event_study(stock.returns(), bench.returns(), session, model=name, event_id=event_id, **spec)
+        except IncidentImpactError as exc:
+            failures[other] = str(exc)
+    if peer_returns:
+        other = f"market model (equal-weighted peers {', '.join(peer_returns)})"
+        portfolio = pd.concat(peer_returns, axis=1).dropna().mean(axis=1)
+        try:
+            results[other] = event_study(stock.returns(), portfolio, session, model="market", event_id=event_id, **spec)
+        except IncidentImpactError as exc:
+            failures[other] = str(exc)
+    else:
+        failures["market model (peers)"] = "no peer has prices"
+    return Robustness(results, failures, bound)
+
+
+def _shares(source: PriceSource, incident: Incident, ticker: str, session: pd.Timestamp,
+            shares: float | SharesOutstanding | None) -> SharesOutstanding | None:
+    """The user's count, else the catalog's, else Yahoo's (when the source can download), else None."""
+    if isinstance(shares, SharesOutstanding):
+        return shares
+    if shares is not None:
+        return SharesOutstanding(float(shares), "given by the user")
+    if incident.shares is not None:
+        return incident.shares
+    lookup = getattr(source, "shares_outstanding", None)
+    if lookup is None:
+        return None
+    try:
+        count, as_of = lookup(ticker, session - pd.Timedelta(days=1))
+    except IncidentImpactError:
+        return None
+    return SharesOutstanding(count, "Yahoo Finance", as_of)
 
 
 def load_study_data(

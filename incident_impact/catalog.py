@@ -30,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import CatalogError, UnknownIncidentError
+from .money import SharesOutstanding
 
 #: Allowed timeline ``kind`` values; ``incident`` marks day 0 (exactly one per incident).
 EVENT_KINDS = (
@@ -42,6 +43,7 @@ CONFOUNDER_KINDS = frozenset({"earnings", "ex-dividend", "downgrade", "other-new
 INCIDENT_COLUMNS = (
     "id", "name", "company", "ticker", "former_tickers", "exchange", "currency", "benchmark", "peers", "category",
     "platforms", "incident_date", "summary", "claimed_impact", "listing_note", "sources", "confidence",
+    "shares_outstanding", "shares_as_of", "shares_source",
 )
 TIMELINE_COLUMNS = ("incident_id", "date", "time", "timezone", "kind", "description", "source")
 REQUIRED_INCIDENT_COLUMNS = ("id", "ticker", "incident_date")
@@ -125,6 +127,7 @@ class Incident:
     sources: tuple[str, ...]
     confidence: str
     timeline: tuple[TimelineEvent, ...]
+    shares: SharesOutstanding | None = None
 
     def __post_init__(self) -> None:
         n = sum(e.kind == "incident" for e in self.timeline)
@@ -172,6 +175,9 @@ class Incident:
             "sources": list(self.sources),
             "confidence": self.confidence,
             "timeline": [e.to_dict() for e in self.timeline],
+            "shares_outstanding": None if self.shares is None else self.shares.value,
+            "shares_as_of": None if self.shares is None or self.shares.as_of is None else self.shares.as_of.isoformat(),
+            "shares_source": None if self.shares is None else self.shares.source,
         }
 
 
@@ -426,7 +432,23 @@ def _incident_fields(where: str, row: dict[str, str]) -> dict:
         "listing_note": row.get("listing_note", ""),
         "sources": _split(row.get("sources", "")),
         "confidence": confidence,
+        "shares": _shares(where, row),
     }
+
+
+def _shares(where: str, row: dict[str, str]) -> SharesOutstanding | None:
+    """``shares_outstanding`` (a count; ``_`` and ``,`` separators allowed) with its date and source."""
+    text = row.get("shares_outstanding", "").replace(",", "").replace("_", "")
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise CatalogError(f"{where}: cannot read shares_outstanding {row['shares_outstanding']!r}; give a number") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise CatalogError(f"{where}: shares_outstanding must be a positive number, got {row['shares_outstanding']!r}")
+    as_of = _date(where, "shares_as_of", row["shares_as_of"]) if row.get("shares_as_of") else None
+    return SharesOutstanding(value, row.get("shares_source", "") or "incident file", as_of)
 
 
 def _timeline_event(where: str, row: dict[str, str], exchange: str | None) -> TimelineEvent:

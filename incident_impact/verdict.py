@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
+import pandas as pd
 from scipy import optimize, stats
 
 from .errors import IncidentImpactError
@@ -86,9 +88,13 @@ class Verdict:
 
 
 def judge(car: float, se: float, df: float, *, bound: float = DEFAULT_BOUND, alpha: float = 0.05,
-          power: float = 0.8) -> Verdict:
-    """Classify one CAR (see the module docstring); ``bound`` is a fraction (0.02 = 2 %)."""
-    p = float(2 * stats.t.sf(abs(car / se), df))
+          power: float = 0.8, p_value: float | None = None) -> Verdict:
+    """Classify one CAR (see the module docstring); ``bound`` is a fraction (0.02 = 2 %).
+
+    ``p_value`` replaces the two-sided t-test's p in the significance decision (e.g. a
+    Benjamini-Hochberg adjusted p when many incidents are judged at once).
+    """
+    p = float(2 * stats.t.sf(abs(car / se), df)) if p_value is None else float(p_value)
     tost = tost_p_value(car, se, df, bound)
     if p < alpha:
         verdict = HARM if car < 0 else GAIN
@@ -98,3 +104,46 @@ def judge(car: float, se: float, df: float, *, bound: float = DEFAULT_BOUND, alp
         verdict = INCONCLUSIVE
     mde = minimum_detectable_effect(se, df, alpha=alpha, power=power)
     return Verdict(car, se, df, p, bound, tost, mde, alpha, verdict)
+
+
+def benjamini_hochberg(p_values) -> np.ndarray:
+    """Benjamini & Hochberg (1995) adjusted p-values (false discovery rate).
+
+    For the ``m`` non-missing p-values sorted ascending, ``q_(i) = min_(j >= i) min(1, m p_(j) / j)``;
+    rejecting ``q < alpha`` controls the FDR at ``alpha`` for independent tests. NaNs stay NaN.
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    order = np.argsort(p[ok])
+    ranked = p[ok][order] * m / np.arange(1, m + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1.0)
+    adjusted = np.empty(m)
+    adjusted[order] = q
+    out[ok] = adjusted
+    return out
+
+
+def verdict_frame(cars: pd.DataFrame, *, bound: float = DEFAULT_BOUND, alpha: float = 0.05,
+                  adjust: bool = True) -> pd.DataFrame:
+    """Verdicts for many CARs at once (rows of ``car, se, df``, e.g. one window of a study).
+
+    Adds ``p_value`` (two-sided t), ``p_bh`` (Benjamini-Hochberg across the rows), ``tost_p_value``,
+    ``mde`` and ``verdict``; with ``adjust`` the significance decision uses ``p_bh``.
+    """
+    p = 2 * stats.t.sf(np.abs(cars["car"] / cars["se"]), cars["df"])
+    q = benjamini_hochberg(p)
+    rows = [
+        judge(car, se, df, bound=bound, alpha=alpha, p_value=qi if adjust else None)
+        for car, se, df, qi in zip(cars["car"], cars["se"], cars["df"], q)
+    ]
+    out = cars[["car", "se", "df"]].copy()
+    out["p_value"] = p
+    out["p_bh"] = q
+    out["tost_p_value"] = [v.tost_p_value for v in rows]
+    out["mde"] = [v.mde for v in rows]
+    out["verdict"] = [v.verdict for v in rows]
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from os import PathLike
 from pathlib import Path
@@ -120,6 +121,22 @@ class PriceResolver:
         raise TickerNotFoundError(
             f"no prices for {ticker}: {'; '.join(tried)}. Use --data-dir FOLDER with {stem}.csv or check the ticker."
         )
+
+
+    def shares_outstanding(self, ticker: str, on: DateLike) -> tuple[float, dt.date]:
+        """Shares outstanding of ``ticker`` on or before ``on`` from the downloader (Yahoo Finance).
+
+        Raises
+        ------
+        DownloadError
+            When downloads are off, the downloader cannot tell, or the download fails.
+        """
+        if self.downloader is None or os.environ.get(OFFLINE_ENV) == "1":
+            raise DownloadError(f"shares outstanding of {ticker}: downloads are off")
+        lookup = getattr(self.downloader, "shares_outstanding", None)
+        if lookup is None:
+            raise DownloadError(f"shares outstanding of {ticker}: {self.downloader.name} does not report them")
+        return lookup(ticker, on)
 
 
 def _day(value: DateLike | None) -> str:

@@ -42,6 +42,7 @@ class YahooSource:
     download : the download function (default ``yfinance.download``, imported on first use);
         tests pass a fake with the same keywords.
     timeout : seconds ``yfinance`` waits for Yahoo.
+    ticker : the ``yfinance.Ticker`` class (for :meth:`shares_outstanding`); tests pass a fake.
     """
 
     name = "Yahoo Finance"
@@ -51,10 +52,41 @@ class YahooSource:
         cache: PriceCache | None = PriceCache(),  # its folder is resolved at use, not here
         download: Callable[..., pd.DataFrame] | None = None,
         timeout: float = 30,
+        ticker: Callable[[str], Any] | None = None,
     ) -> None:
         self.cache = cache
         self.download = download
         self.timeout = timeout
+        self.ticker = ticker
+
+    def shares_outstanding(self, ticker: str, on: DateLike) -> tuple[float, dt.date]:
+        """The last share count Yahoo reports on or before ``on`` (``Ticker.get_shares_full``).
+
+        Raises
+        ------
+        DownloadError
+            When Yahoo cannot be reached or has no count before that date.
+        """
+        make = self.ticker
+        if make is None:
+            import yfinance
+
+            make = yfinance.Ticker
+        day = to_timestamp(on)
+        with _capture("yfinance") as messages:
+            try:
+                counts = make(ticker).get_shares_full(start=(day - pd.Timedelta(days=400)).date(),
+                                                      end=(day + pd.Timedelta(days=1)).date())
+            except Exception as exc:  # yfinance and its HTTP stack raise many unrelated types
+                raise _failure(ticker, f"shares outstanding: {type(exc).__name__}: {exc}") from exc
+        if counts is None or len(counts) == 0:
+            raise _failure(ticker, f"Yahoo reports no shares outstanding before {day.date()}: {_reason(messages) or 'empty answer'}")
+        counts = pd.Series(counts).dropna()
+        counts.index = pd.DatetimeIndex(counts.index).tz_localize(None).normalize()
+        counts = counts[(counts.index <= day) & (counts > 0)].sort_index()
+        if counts.empty:
+            raise _failure(ticker, f"Yahoo reports no shares outstanding before {day.date()}")
+        return float(counts.iloc[-1]), counts.index[-1].date()
 
     def load(self, ticker: str, start: DateLike | None = None, end: DateLike | None = None) -> PriceHistory:
         """Rows of ``ticker`` within ``[start, end]``: from the cache when it has them all, else downloaded.
