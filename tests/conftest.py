@@ -12,6 +12,7 @@ import pytest
 from incident_impact.analysis import IncidentAnalysis, analyze
 from incident_impact.calendar import get_calendar
 from incident_impact.catalog import TimelineEvent, adhoc_incident
+from incident_impact.errors import TickerNotFoundError
 from incident_impact.prices import PriceHistory
 from incident_impact.prices.base import make_history
 
@@ -25,20 +26,26 @@ class SyntheticSource:
         self.frames, self.notes = frames, notes
 
     def load(self, ticker, start=None, end=None) -> PriceHistory:
+        if ticker not in self.frames:
+            raise TickerNotFoundError(f"no prices for {ticker} in the synthetic source")
         return make_history(ticker, self.frames[ticker], f"synthetic prices of {ticker}", self.notes.get(ticker, ()), start, end)
 
 
 def synthetic_prices(day0: str = "2017-04-10", seed: int = 7) -> dict[str, pd.DataFrame]:
-    """XNYS-session prices of ``ACME`` (beta 1.2, -4 % abnormal on ``day0``) and ``^GSPC``."""
+    """XNYS-session prices of ``ACME`` (beta 1.2, -4 % abnormal on ``day0``), its peer ``DAL``
+    (beta 1.0, +1 % abnormal on ``day0``) and ``^GSPC``; ACME's as-traded close is 50.0 on every day."""
     sessions = get_calendar("XNYS").sessions_in_range("2015-06-01", "2017-12-29")
     rng = np.random.default_rng(seed)
     market = rng.normal(0.0004, 0.009, len(sessions))
     stock = 0.0001 + 1.2 * market + rng.normal(0, 0.012, len(sessions))
+    peer = market + rng.normal(0, 0.01, len(sessions))
     stock[sessions.get_loc(pd.Timestamp(day0))] -= 0.04
+    peer[sessions.get_loc(pd.Timestamp(day0))] += 0.01
     index = pd.DatetimeIndex(sessions, name="date")
     return {
-        ticker: pd.DataFrame({"adj_close": level * np.cumprod(1 + r), "close": np.nan, "volume": np.nan}, index=index)
-        for ticker, level, r in (("ACME", 40.0, stock), ("^GSPC", 2000.0, market))
+        ticker: pd.DataFrame({"adj_close": level * np.cumprod(1 + r), "close": close, "volume": np.nan}, index=index)
+        for ticker, level, r, close in (("ACME", 40.0, stock, 50.0), ("DAL", 30.0, peer, np.nan),
+                                        ("^GSPC", 2000.0, market, np.nan))
     }
 
 
