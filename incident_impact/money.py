@@ -57,7 +57,7 @@ class MarketValue:
         }
 
     def describe(self) -> str:
-        return (f"market value {format_money(self.value, self.currency)} on {self.date.date()} "
+        return (f"market value {format_money(self.value, self.currency, signed=False)} on {self.date.date()} "
                 f"(close {self.close:,.2f} x {self.shares.describe()})")
 
 
@@ -81,11 +81,11 @@ def market_value(close: pd.Series, day0: pd.Timestamp, shares: SharesOutstanding
     return MarketValue(pd.Timestamp(date), price, shares, currency or "USD")
 
 
-def format_money(amount: float, currency: str = "USD") -> str:
-    """``-$255.3M``, ``+$1.02bn``, ``EUR 12.0M``: amounts at a readable scale."""
+def format_money(amount: float, currency: str = "USD", signed: bool = True) -> str:
+    """``-$255M``, ``+$1.02bn``, ``EUR 12M``: amounts at a readable scale (three significant digits)."""
     if amount is None or not math.isfinite(amount):
         return "unknown"
-    sign = "-" if amount < 0 else "+"
+    sign = "-" if amount < 0 else ("+" if signed else "")
     size = abs(amount)
     for limit, suffix in ((1e12, "tn"), (1e9, "bn"), (1e6, "M"), (1e3, "k")):
         if size >= limit:

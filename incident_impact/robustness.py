@@ -70,7 +70,7 @@ class Robustness:
             return f"The verdict depends on the event window (each window agrees across all {n_specs} specifications): {parts}."
         details = []
         for w in model_driven:
-            groups = table[w].groupby(table[w]).groups
+            groups = table[w].groupby(table[w], sort=False).groups
             details.append(f"{w}: " + ", ".join(f"{verdict} under {', '.join(specs)}" for verdict, specs in groups.items()))
         return "The verdict depends on the choice of model: " + "; ".join(details) + "."
 

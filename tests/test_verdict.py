@@ -87,3 +87,55 @@ def test_confounders_inside_windows_are_flagged(make_incident_analysis):
     ]
     assert analysis.to_dict()["confounders"][0]["date"] == "2017-04-07"
     assert "Confounder: other-news on 2017-04-07" in analysis.summary()
+
+
+# --------------------------------------------------------------------------- many incidents at once
+
+
+def test_benjamini_hochberg_matches_statsmodels_and_a_hand_example():
+    from statsmodels.stats.multitest import multipletests
+
+    from incident_impact.verdict import benjamini_hochberg
+
+    # hand: m = 4, sorted p (0.01, 0.02, 0.03, 0.5) -> (0.04, 0.04, 0.04, 0.5)
+    assert benjamini_hochberg([0.03, 0.5, 0.01, 0.02]) == pytest.approx([0.04, 0.5, 0.04, 0.04])
+    rng = np.random.default_rng(3)
+    p = np.concatenate([rng.uniform(size=40), rng.uniform(0, 0.01, size=10)])
+    assert benjamini_hochberg(p) == pytest.approx(multipletests(p, method="fdr_bh")[1], rel=1e-12)
+    # NaNs stay NaN and do not count in m
+    out = benjamini_hochberg([0.01, np.nan, 0.04])
+    assert np.isnan(out[1]) and out[[0, 2]] == pytest.approx([0.02, 0.04])
+
+
+def test_verdict_frame_judges_significance_on_bh_adjusted_p():
+    import pandas as pd
+
+    from incident_impact.verdict import verdict_frame
+
+    # three CARs with p about 0.02 each and seven nulls: raw p says harm, BH (x10/3) does not
+    cars = pd.DataFrame({"car": [-0.0466] * 3 + [0.0] * 7, "se": [0.02] * 10, "df": [200] * 10},
+                        index=[f"e{i}" for i in range(10)])
+    raw = verdict_frame(cars, adjust=False)
+    adjusted = verdict_frame(cars)
+    assert (raw["verdict"].iloc[:3] == HARM).all()
+    assert raw["p_value"].iloc[0] == pytest.approx(2 * stats.t.sf(2.33, 200), rel=1e-12)
+    assert adjusted["p_bh"].iloc[0] == pytest.approx(raw["p_value"].iloc[0] * 10 / 3, rel=1e-12)
+    assert (adjusted["verdict"].iloc[:3] == INCONCLUSIVE).all()
+    assert adjusted["mde"].iloc[0] == pytest.approx(minimum_detectable_effect(0.02, 200), rel=1e-12)
+
+
+def test_simulation_bh_keeps_false_discoveries_among_nulls_near_alpha():
+    from incident_impact.verdict import verdict_frame
+    import pandas as pd
+
+    # 20 incidents, 5 with a true -6 % CAR (SE 1 %): harm found for the five, FDR <= 5 %
+    rng = np.random.default_rng(21)
+    truth = np.r_[np.full(5, -0.06), np.zeros(15)]
+    false, found = 0, 0
+    for _ in range(300):
+        cars = pd.DataFrame({"car": truth + rng.normal(0, 0.01, 20), "se": 0.01, "df": 238})
+        v = verdict_frame(cars)["verdict"].to_numpy()
+        found += np.sum(v[:5] == HARM)
+        false += np.sum(np.isin(v[5:], (HARM, GAIN)))
+    assert found / (300 * 5) > 0.99
+    assert false / max(1, false + found) < 0.05

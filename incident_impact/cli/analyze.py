@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from .common import (data_dir_option, estimation_option, incidents_option, load_catalog, min_estimation_option, note,
-                     offline_option, safe_stem, timelines_option)
+from .common import (bound_option, data_dir_option, estimation_option, factors_option, incidents_option, load_catalog,
+                     min_estimation_option, model_option, note, offline_option, read_factors, safe_stem, timelines_option)
 from .group import cli
 
 
@@ -19,13 +19,17 @@ from .group import cli
 @click.option("--time", "event_time", help="Local time the news broke (HH:MM); after the close moves day 0 to the next session.")
 @click.option("--tz", help="IANA time zone of --time (default: the exchange's zone).")
 @click.option("--exchange", default=None, help="Listing exchange MIC for an ad hoc incident (default XNYS).")
-@click.option("--model", type=click.Choice(["market", "mean", "market-adjusted"]), default="market", show_default=True)
+@model_option
 @click.option("--benchmark", help="Benchmark ticker (default: the incident's, usually ^GSPC).")
 @estimation_option
 @click.option("--window", "windows", multiple=True, help="Event window START,END (repeatable; default [0,0] [0,+1] [-1,+1] [0,+5] [-5,+5]).")
 @min_estimation_option
-@click.option("--bound", default=2.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              help="Materiality bound in percent: the equivalence test asks whether |CAR| < bound.")
+@bound_option
+@click.option("--shares", type=click.FloatRange(min=0, min_open=True),
+              help="Shares outstanding before the incident, for the effect in money (default: the catalog's, else Yahoo's).")
+@factors_option
+@click.option("--no-peers", is_flag=True, help="Skip the peers' event studies (spillover).")
+@click.option("--no-robustness", is_flag=True, help="Skip the robustness table across models.")
 @data_dir_option
 @offline_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -34,7 +38,7 @@ from .group import cli
 @incidents_option
 @timelines_option
 def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, benchmark, estimation, windows,
-            min_estimation, bound, data_dir, offline, fmt, report_path, no_report, incidents, timelines) -> None:
+            min_estimation, bound, shares, factors_file, no_peers, no_robustness, data_dir, offline, fmt, report_path, no_report, incidents, timelines) -> None:
     """Event study of one incident: a catalog ID, or an ad hoc --ticker/--date."""
     from ..analysis import analyze as run_analysis
     from ..catalog import adhoc_incident
@@ -54,7 +58,9 @@ def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, be
         raise click.UsageError("name an incident (see `incident-impact list`) or give --ticker and --date")
     source = PriceResolver(data_dir, download=not offline)
     result = run_analysis(incident, source=source, model=model, benchmark=benchmark, estimation=estimation,
-                          windows=windows or DEFAULT_WINDOWS, min_estimation_obs=min_estimation, bound=bound / 100)
+                          windows=windows or DEFAULT_WINDOWS, min_estimation_obs=min_estimation, bound=bound / 100,
+                          factors=read_factors(factors_file), shares=shares, peers=not no_peers,
+                          robustness=not no_robustness)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:

@@ -84,3 +84,26 @@ def num(value):
     if isinstance(value, float):
         return None if math.isnan(value) else round(value, 10)
     return value
+
+
+model_option = click.option(
+    "--model", type=click.Choice(["market", "mean", "market-adjusted", "ff3", "carhart", "ff5"]), default="market",
+    show_default=True, help="Normal-return model; ff3, carhart and ff5 need --factors.",
+)
+factors_option = click.option(
+    "--factors", "factors_file", type=click.Path(exists=True, dir_okay=False), envvar="INCIDENT_IMPACT_FACTORS",
+    help="Daily factor CSV in percent (Kenneth French's: date, mkt_rf, smb, hml, rmw, cma, mom, rf).",
+)
+bound_option = click.option(
+    "--bound", default=2.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+    help="Materiality bound in percent: the equivalence test asks whether |CAR| < bound.",
+)
+
+
+def read_factors(path: str | None):
+    """The factor table of ``--factors``, or None."""
+    if not path:
+        return None
+    from ..eventstudy import read_french_factors
+
+    return read_french_factors(path)

@@ -7,8 +7,8 @@ import json
 import click
 
 from ..errors import IncidentImpactError
-from .common import (FORMATS, data_dir_option, emit_rows, estimation_option, incidents_option, load_catalog,
-                     min_estimation_option, note, num, offline_option, timelines_option)
+from .common import (FORMATS, data_dir_option, emit_rows, estimation_option, factors_option, incidents_option, load_catalog,
+                     min_estimation_option, model_option, note, num, offline_option, read_factors, timelines_option)
 from .group import cli
 
 
@@ -34,12 +34,10 @@ def _read_events_csv(path: str) -> list[dict]:
 @click.option("--all", "all_", is_flag=True, help="Every listed incident in the catalog.")
 @click.option("--events", "events_file", type=click.Path(exists=True, dir_okay=False),
               help="Your own events CSV: event_id, ticker, event_date (day-0 session), optional benchmark.")
-@click.option("--model", type=click.Choice(["market", "mean", "market-adjusted", "ff3", "carhart", "ff5"]),
-              default="market", show_default=True)
+@model_option
 @estimation_option
 @click.option("--window", "windows", multiple=True, help="Event window START,END (repeatable; default [0,+1] [-1,+1] [0,+5]).")
-@click.option("--factors", "factors_file", type=click.Path(exists=True, dir_okay=False),
-              help="Daily factor CSV in percent (Kenneth French's: date, mkt_rf, smb, hml, rmw, cma, mom, rf).")
+@factors_option
 @min_estimation_option
 @data_dir_option
 @offline_option
@@ -59,7 +57,7 @@ def study(incident_ids, category, all_, events_file, model, estimation, windows,
     import pandas as pd
 
     from ..analysis import load_study_data
-    from ..eventstudy import format_window, parse_window, read_french_factors, run_study
+    from ..eventstudy import format_window, parse_window, run_study
     from ..prices import PriceResolver
 
     if not (incident_ids or category or all_ or events_file):
@@ -79,7 +77,7 @@ def study(incident_ids, category, all_, events_file, model, estimation, windows,
                     raise IncidentImpactError(f"no incident in category {category!r}; known: {', '.join(catalog.categories)}")
                 chosen += [i for i in extra if i.id not in {c.id for c in chosen}]
     user_events = _read_events_csv(events_file) if events_file else []
-    factors = read_french_factors(factors_file) if factors_file else None
+    factors = read_factors(factors_file)
     source = PriceResolver(data_dir, download=not offline)
     returns, benches, events, failures = load_study_data(chosen, user_events, source, estimation, windows)
     result = None

@@ -14,11 +14,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
 import plotly.offline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from ..eventstudy import format_window
+from ..money import MarketValue, format_money
 from . import figures
 
 if TYPE_CHECKING:
@@ -168,12 +170,42 @@ def _ar_rows(analysis: IncidentAnalysis) -> list[dict]:
 def _windows(analysis: IncidentAnalysis) -> list[dict]:
     headline = format_window(analysis.headline_window)
     verdicts = analysis.verdicts()
-    return [
-        {"label": label, "headline": label == headline, **row,
-         "tost_p_value": verdicts.loc[label, "tost_p_value"], "mde": verdicts.loc[label, "mde"],
-         "verdict": verdicts.loc[label, "text"]}
-        for label, row in analysis.result.car_table.to_dict("index").items()
-    ]
+    rows = []
+    for label, row in analysis.result.car_table.to_dict("index").items():
+        v = verdicts.loc[label]
+        money = {}
+        if "value_change" in verdicts:
+            currency = analysis.market_value.currency
+            money = {k: format_money(v[k], currency) for k in ("value_change", "value_change_lower", "value_change_upper")}
+        rows.append({"label": label, "headline": label == headline, **row, "tost_p_value": v["tost_p_value"],
+                     "mde": v["mde"], "verdict": v["text"], **money})
+    return rows
+
+
+def _money(analysis: IncidentAnalysis) -> dict:
+    value = analysis.market_value
+    if isinstance(value, MarketValue):
+        return {"known": True, "text": value.describe()}
+    return {"known": False, "text": value}
+
+
+def _cells(table: pd.DataFrame, key: str, windows: list[str]) -> list[dict]:
+    """Rows of a long (key, window) table as ``{key, cells}`` with one cell (or None) per window."""
+    out = []
+    for name, group in table.groupby(key, sort=False):
+        by_window = group.set_index("window").to_dict("index")
+        out.append({key: name, "cells": [by_window.get(w) for w in windows]})
+    return out
+
+
+def _robustness(analysis: IncidentAnalysis) -> dict | None:
+    checks = analysis.robustness
+    if checks is None:
+        return None
+    frame = checks.to_frame().reset_index()
+    windows = list(dict.fromkeys(frame["window"]))
+    return {"statement": checks.statement(), "windows": windows, "rows": _cells(frame, "specification", windows),
+            "failures": list(checks.failures.items())}
 
 
 def _params(analysis: IncidentAnalysis) -> list[tuple[str, str]]:
@@ -216,6 +248,11 @@ def _context(analysis: IncidentAnalysis, generated_at: dt.datetime) -> dict:
         "when": _when,
         "notes": analysis.notes,
         "confounders": analysis.confounder_messages(),
+        "money": _money(analysis),
+        "robustness": _robustness(analysis),
+        "peer_windows": list(result.car_table.index),
+        "peers": _cells(analysis.peer_table(), "ticker", list(result.car_table.index)),
+        "peer_failures": list(analysis.peer_failures.items()),
         "model_description": result.fitted.model.description,
     }
 
