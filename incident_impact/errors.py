@@ -40,3 +40,7 @@ class InsufficientDataError(IncidentImpactError):
 
 class CalendarError(IncidentImpactError):
     """An unknown exchange or a date the exchange calendar cannot map to a session."""
+
+
+class SalesDataError(IncidentImpactError):
+    """A sales file or series that cannot be analysed: unparseable dates, irregular spacing, gaps, too short."""
