@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import IncidentImpactError
 from . import statistics as st
 from .event import event_study
-from .models import get_model
+from .models import NormalReturnModel, get_model
 from .results import EventStudyResult
 from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, Window, datetime_indexed, format_window, parse_window
 
@@ -98,6 +98,28 @@ def _pick_benchmark(benchmarks: dict[str, pd.Series], row: pd.Series) -> tuple[s
     if not benchmarks:
         return None, None, None
     return None, None, "several benchmark columns were given; name one in the events' benchmark column"
+
+
+@dataclass(frozen=True)
+class TestInputs:
+    """Per-event quantities behind the nine tests of one window (one entry per event that has it).
+
+    ``car, se, df``: CARs, their standard errors and residual degrees of freedom; ``rbar``: the
+    Kolari-Pynnönen mean residual correlation; ``ar_panel`` (events x days) and ``window_mask``:
+    estimation and window ARs aligned by relative day for the rank test; ``share_positive``: share
+    of positive estimation ARs; ``sq``: the event's SQ test when there is exactly one event.
+    """
+
+    __test__ = False
+
+    car: np.ndarray
+    se: np.ndarray
+    df: np.ndarray
+    rbar: float
+    ar_panel: np.ndarray
+    window_mask: np.ndarray
+    share_positive: np.ndarray
+    sq: st.TestResult | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -217,53 +239,53 @@ class StudyResult:
         return pd.DataFrame(rows, index=pd.Index([format_window(w) for w in self.windows], name="window"))
 
     # ----------------------------------------------------------- tests
-    def _inputs(self, window: Window) -> list[tuple[str, EventStudyResult, float, float]]:
-        out = []
-        for eid, res in self.results.items():
+    def _test_inputs(self, window: Window) -> TestInputs | None:
+        """What the nine tests need over ``window`` (None when no event has it), from the per-event results."""
+        inputs = []
+        for res in self.results.values():
             try:
-                car, se = res.car(window)
+                inputs.append((res, *res.car(window)))
             except ValueError:
                 continue
-            out.append((eid, res, car, se))
-        return out
-
-    def test_results(self, window: Window | str | None = None) -> list[st.TestResult]:
-        """The nine tests (:data:`~incident_impact.eventstudy.statistics.TEST_NAMES`) over
-        ``window`` (default: the first window) as :class:`~.statistics.TestResult` records."""
-        window = parse_window(window) if window is not None else self.windows[0]
-        inputs = self._inputs(window)
-        n = len(inputs)
-        if n == 0:
-            return [st.TestResult(name, np.nan, np.nan, "", None, 0, f"no event has data for window {format_window(window)}")
-                    for name in st.TEST_NAMES]
-        car = np.array([c for _, _, c, _ in inputs])
-        se = np.array([s for _, _, _, s in inputs])
-        df = np.array([r.fitted.df for _, r, _, _ in inputs], dtype=float)
-        scar = car / se
-        resid = pd.concat({eid: r.estimation["ar"] for eid, r, _, _ in inputs}, axis=1, sort=True)
+        if not inputs:
+            return None
+        car = np.array([c for _, c, _ in inputs])
+        se = np.array([s for _, _, s in inputs])
+        resid = pd.concat({i: r.estimation["ar"] for i, (r, _, _) in enumerate(inputs)}, axis=1, sort=True)
         # KP: a pair's residual correlation counts by the share of event-window dates it shares
         win_dates = [set(r.event.index[(r.event["rel_day"] >= window[0]) & (r.event["rel_day"] <= window[1])])
-                     for _, r, _, _ in inputs]
+                     for r, _, _ in inputs]
         L = window[1] - window[0] + 1
         weights = np.array([[len(a & b) / L for b in win_dates] for a in win_dates])
         rbar, _ = st.mean_pairwise_correlation(resid, pair_weights=weights)
         # Corrado: ARs of the estimation window and the CAR window, aligned by relative day
         panel = pd.concat(
-            {eid: pd.concat([r.estimation.set_index("rel_day")["ar"],
-                             r.event.set_index("rel_day")["ar"].loc[window[0]:window[1]]])
-             for eid, r, _, _ in inputs},
+            {i: pd.concat([r.estimation.set_index("rel_day")["ar"], r.event.set_index("rel_day")["ar"].loc[window[0]:window[1]]])
+             for i, (r, _, _) in enumerate(inputs)},
             axis=1,
         ).sort_index()
-        mask = (panel.index >= window[0]) & (panel.index <= window[1])
-        share = np.array([(r.estimation["ar"] > 0).mean() for _, r, _, _ in inputs])
-        if n == 1:
-            sq = inputs[0][1].sq_test(window)
-        else:
-            sq = st.TestResult("sq", np.nan, np.nan, "empirical", None, n,
-                               "the SQ test is a single-event test (N = 1); see each event's sq_p_value in .cars")
+        return TestInputs(
+            car=car, se=se, df=np.array([r.fitted.df for r, _, _ in inputs], dtype=float), rbar=rbar,
+            ar_panel=panel.to_numpy().T, window_mask=(panel.index >= window[0]) & (panel.index <= window[1]),
+            share_positive=np.array([(r.estimation["ar"] > 0).mean() for r, _, _ in inputs]),
+            sq=inputs[0][0].sq_test(window) if len(inputs) == 1 else None,
+        )
+
+    def test_results(self, window: Window | str | None = None) -> list[st.TestResult]:
+        """The nine tests (:data:`~incident_impact.eventstudy.statistics.TEST_NAMES`) over
+        ``window`` (default: the first window) as :class:`~.statistics.TestResult` records."""
+        window = parse_window(window) if window is not None else self.windows[0]
+        x = self._test_inputs(window)
+        if x is None:
+            return [st.TestResult(name, np.nan, np.nan, "", None, 0, f"no event has data for window {format_window(window)}")
+                    for name in st.TEST_NAMES]
+        n = len(x.car)
+        scar = x.car / x.se
+        sq = x.sq or st.TestResult("sq", np.nan, np.nan, "empirical", None, n,
+                                   "the SQ test is a single-event test (N = 1); see each event's sq_p_value in .cars")
         return [
-            st.cs_t(car), st.time_series_t(car, se**2), st.patell(scar, df), st.bmp(scar), st.kp_bmp(scar, rbar),
-            st.corrado(panel.to_numpy().T, mask), st.generalized_sign(car, share), st.wilcoxon(car), sq,
+            st.cs_t(x.car), st.time_series_t(x.car, x.se**2), st.patell(scar, x.df), st.bmp(scar), st.kp_bmp(scar, x.rbar),
+            st.corrado(x.ar_panel, x.window_mask), st.generalized_sign(x.car, x.share_positive), st.wilcoxon(x.car), sq,
         ]
 
     def tests(self, window: Window | str | None = None) -> pd.DataFrame:
@@ -322,6 +344,59 @@ class StudyResult:
         return self.summary()
 
 
+
+def no_returns_reason(ticker: str) -> str:
+    return f"unknown ticker {ticker!r}: no returns"
+
+
+def screen_events(table: pd.DataFrame, wide: pd.DataFrame, benches: dict[str, pd.Series],
+                  model: NormalReturnModel) -> tuple[list[str | None], list[str | None]]:
+    """Per event of ``table``: the key of its benchmark in ``benches`` (None: no benchmark) and why it
+    cannot be studied at all (None: it can); checks run once per distinct ticker and benchmark name."""
+    values = wide.to_numpy()
+    has_data = dict(zip(wide.columns, ~np.isnan(values).all(axis=0))) if values.size else {}
+    wanted = [v if isinstance(v, str) and v.strip() else None for v in table.get("benchmark", [None] * len(table))]
+    picks = {v: _pick_benchmark(benches, {"benchmark": v}) for v in set(wanted)}
+    keys, reasons = [], []
+    for ticker, want in zip(table["ticker"], wanted):
+        name, bench, reason = picks[want]
+        if not has_data.get(ticker, False):
+            reason = no_returns_reason(ticker)
+        elif reason is None and model.needs_benchmark and bench is None:
+            reason = f"the {model.name} model needs benchmark returns"
+        keys.append(None if bench is None else (name or ""))
+        reasons.append(reason)
+    return keys, reasons
+
+
+def overlap_warnings(event_ids, tickers, starts, ends) -> list[str]:
+    """Messages for consecutive events of one firm (sorted by event period) whose event periods
+    overlap; firms in order of first appearance. Each message is also issued as an
+    :class:`OverlappingEventsWarning`."""
+    frame = pd.DataFrame({"eid": event_ids, "ticker": tickers, "start": starts, "end": ends})
+    frame["firm"] = pd.factorize(frame["ticker"])[0]
+    frame = frame.sort_values(["firm", "start", "end", "eid"], kind="stable")
+    prev = frame.shift(1)
+    hits = (frame["firm"] == prev["firm"]) & (frame["start"] <= prev["end"])
+    found = []
+    for (_, a), (_, b) in zip(prev[hits].iterrows(), frame[hits].iterrows()):
+        msg = (f"events {a.eid} and {b.eid} of {b.ticker} have overlapping event periods ({a.start.date()}..{a.end.date()} "
+               f"and {b.start.date()}..{b.end.date()}); their CARs are not independent")
+        warnings.warn(msg, OverlappingEventsWarning, stacklevel=3)
+        found.append(msg)
+    return found
+
+
+def study_one(row, wide: pd.DataFrame, bench: pd.Series | None, model: NormalReturnModel, estimation: Window,
+              windows: tuple[Window, ...], min_estimation_obs: int, factors: pd.DataFrame | None) -> EventStudyResult:
+    """:func:`~incident_impact.eventstudy.event_study` of one row of the events table."""
+    return event_study(wide[row.ticker].dropna(), bench, row.event_date, model=model, estimation=estimation,
+                       windows=windows, min_estimation_obs=min_estimation_obs, event_id=row.event_id, factors=factors)
+
+
+ENGINES = ("batch", "loop")
+
+
 def run_study(
     returns: pd.DataFrame,
     benchmark: pd.Series | pd.DataFrame | Mapping[str, pd.Series] | None,
@@ -332,6 +407,7 @@ def run_study(
     windows: Iterable[Window | str] = DEFAULT_WINDOWS,
     factors: pd.DataFrame | None = None,
     min_estimation_obs: int = MIN_ESTIMATION_OBS,
+    engine: str = "batch",
 ) -> StudyResult:
     """Event study of many events with the full test battery.
 
@@ -345,6 +421,12 @@ def run_study(
         other columns are carried into :attr:`StudyResult.cars` (event characteristics).
     model, estimation, windows, factors, min_estimation_obs : as in
         :func:`~incident_impact.eventstudy.event_study`, applied to every event.
+    engine : ``"batch"`` (default): all events at once with array operations
+        (:mod:`.batch`), for every model; it falls back to ``"loop"`` when the returns have
+        duplicate dates or a benchmark series or the factor table is malformed (then every
+        event fails with the reference path's reason). ``"loop"``: the single-event reference
+        path once per event. Both give the same numbers (to floating-point rounding) and the same
+        failures.
 
     Returns
     -------
@@ -356,8 +438,10 @@ def run_study(
     Raises
     ------
     IncidentImpactError
-        Duplicate event ids, a malformed events table or returns, an unknown model.
+        Duplicate event ids, a malformed events table or returns, an unknown model or engine.
     """
+    if engine not in ENGINES:
+        raise IncidentImpactError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     model_obj = get_model(model)
     estimation = parse_window(estimation)
     windows = tuple(dict.fromkeys(parse_window(w) for w in windows))
@@ -366,46 +450,31 @@ def run_study(
     table = _events_table(events)
     wide = wide_returns(returns)
     benches = _benchmarks(benchmark)
+    keys, reasons = screen_events(table, wide, benches, model_obj)
+    spec = dict(model=model_obj, estimation=estimation, windows=windows, min_estimation_obs=min_estimation_obs,
+                factors=factors)
+    if engine == "batch":
+        from .batch import BatchUnsupported, run_batch
+
+        try:
+            return run_batch(table, wide, benches, keys, reasons, **spec)
+        except BatchUnsupported:
+            pass
     results: dict[str, EventStudyResult] = {}
     used_bench: dict[str, pd.Series | None] = {}
     failures = []
-    for _, row in table.iterrows():
-        eid, ticker = row["event_id"], row["ticker"]
-
-        def fail(reason: str) -> None:
-            failures.append({"event_id": eid, "ticker": ticker, "event_date": row["event_date"], "reason": reason})
-
-        if ticker not in wide.columns or wide[ticker].notna().sum() == 0:
-            fail(f"unknown ticker {ticker!r}: no returns")
-            continue
-        _, bench, reason = _pick_benchmark(benches, row)
-        if reason:
-            fail(reason)
-            continue
-        if model_obj.needs_benchmark and bench is None:
-            fail(f"the {model_obj.name} model needs benchmark returns")
-            continue
-        try:
-            results[eid] = event_study(
-                wide[ticker].dropna(), bench, row["event_date"], model=model_obj, estimation=estimation,
-                windows=windows, min_estimation_obs=min_estimation_obs, event_id=eid, factors=factors,
-            )
-        except IncidentImpactError as exc:
-            fail(str(exc))
-            continue
-        used_bench[eid] = bench
-    found = []
-    by_ticker: dict[str, list[tuple[pd.Timestamp, pd.Timestamp, str]]] = {}
-    for eid, res in results.items():
-        tk = table.set_index("event_id").at[eid, "ticker"]
-        by_ticker.setdefault(tk, []).append((res.event.index[0], res.event.index[-1], eid))
-    for tk, spans in by_ticker.items():
-        spans.sort()
-        for (s1, e1, a), (s2, e2, b) in zip(spans, spans[1:]):
-            if s2 <= e1:
-                msg = (f"events {a} and {b} of {tk} have overlapping event periods ({s1.date()}..{e1.date()} and "
-                       f"{s2.date()}..{e2.date()}); their CARs are not independent")
-                warnings.warn(msg, OverlappingEventsWarning, stacklevel=2)
-                found.append(msg)
+    for row, key, reason in zip(table.itertuples(), keys, reasons):
+        bench = None if key is None else benches[key]
+        if reason is None:
+            try:
+                results[row.event_id] = study_one(row, wide, bench, **spec)
+                used_bench[row.event_id] = bench
+                continue
+            except IncidentImpactError as exc:
+                reason = str(exc)
+        failures.append({"event_id": row.event_id, "ticker": row.ticker, "event_date": row.event_date, "reason": reason})
+    tickers = dict(zip(table["event_id"], table["ticker"]))
+    found = overlap_warnings(list(results), [tickers[e] for e in results],
+                             [r.event.index[0] for r in results.values()], [r.event.index[-1] for r in results.values()])
     failure_frame = pd.DataFrame(failures, columns=["event_id", "ticker", "event_date", "reason"])
     return StudyResult(model_obj.name, estimation, windows, results, table, failure_frame, tuple(found), used_bench)
