@@ -117,8 +117,8 @@ def _decimal_year_index(values: pd.Series, column: str) -> pd.DatetimeIndex:
 def read_sales_csv(path: str | os.PathLike[str], *, frequency: str | None = None) -> pd.DataFrame:
     """Read a sales CSV into a regular, date-indexed frame of numeric columns.
 
-    The time column is the first of: ``date``/``week``/``month``/``period``/``ds`` (any date
-    format pandas parses), ``year`` (with an optional ``month`` or ``quarter`` column),
+    The time column is the first of: ``year`` (with an optional ``month`` or ``quarter``
+    column), ``date``/``week``/``month``/``period``/``ds`` (any date format pandas parses),
     ``time`` (decimal year, e.g. ``1980.0833`` = February 1980) or ``t`` (period numbers).
     Every other column must be numeric (empty cells are NaN). ``frequency`` (``D, W, M, Q,
     Y``) is checked against the spacing found. Raises :class:`SalesDataError`.
@@ -131,11 +131,11 @@ def read_sales_csv(path: str | os.PathLike[str], *, frequency: str | None = None
         raise SalesDataError(f"sales file {os.fspath(path)} has no data rows")
     cols = {str(c).strip().lower(): c for c in frame.columns}
     date_col = next((cols[c] for c in _DATE_COLUMNS if c in cols), None)
-    if date_col is not None:
-        index, used = _parse_dates(frame[date_col], str(date_col)), [date_col]
-    elif "year" in cols:
+    if "year" in cols:
         index = _year_index(frame, cols)
         used = [cols[c] for c in ("year", "month", "quarter") if c in cols]
+    elif date_col is not None:
+        index, used = _parse_dates(frame[date_col], str(date_col)), [date_col]
     elif "time" in cols:
         index, used = _decimal_year_index(frame[cols["time"]], str(cols["time"])), [cols["time"]]
     elif "t" in cols:
@@ -182,5 +182,7 @@ def post_start(index: pd.Index, when: object) -> int:
     except (TypeError, ValueError):
         raise SalesDataError(f"cannot read the incident date {when!r}") from None
     if freq.starts:
+        if stamp >= index[-1] + pd.tseries.frequencies.to_offset(freq.rule):
+            return len(index)
         return int(index.searchsorted(stamp, side="right")) - 1
     return int(index.searchsorted(stamp, side="left"))

@@ -89,8 +89,9 @@ def sales_impact(
     Raises :class:`~incident_impact.errors.SalesDataError` for unusable data and
     :class:`~incident_impact.errors.UnknownIncidentError` for an unknown incident id.
     """
-    table = regular(data.to_frame() if isinstance(data, pd.Series) else data)
-    column = column if column is not None else str(table.columns[0])
+    table = regular(data.to_frame(name=data.name or "sales") if isinstance(data, pd.Series) else data)
+    table = table.set_axis(table.columns.map(str), axis=1)
+    column = column if column is not None else table.columns[0]
     if column not in table.columns:
         raise SalesDataError(f"no column {column!r} in the sales data; columns are {list(table.columns)}")
     if controls is None:
