@@ -351,9 +351,15 @@ def _build(incidents: CsvSource, timelines: CsvSource | None) -> Catalog:
         timeline = events[fields["id"]]
         if not any(e.kind == "incident" for e in timeline):
             timeline.append(TimelineEvent(fields["incident_date"], "incident", "Incident date (no time given)."))
-        timeline.sort(key=lambda e: (e.date, e.time or dt.time.min))
+        timeline.sort(key=_event_order)
         built.append(Incident(**fields, timeline=tuple(timeline)))
     return Catalog(built)
+
+
+def _event_order(event: TimelineEvent) -> tuple:
+    """Date and time first; ties in a fixed order, so the timeline does not depend on the file's row order."""
+    return (event.date, event.time or dt.time.min, EVENT_KINDS.index(event.kind), event.description,
+            event.timezone or "", event.source or "")
 
 
 def _read_csv(source: CsvSource, required: tuple[str, ...], known: tuple[str, ...]) -> tuple[str, pd.DataFrame]:

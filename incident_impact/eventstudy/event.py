@@ -33,7 +33,10 @@ def _check_series(series: pd.Series, what: str) -> pd.Series:
     dup = series.index[series.index.duplicated()]
     if len(dup):
         raise IncidentImpactError(f"{what} has duplicate dates, first {dup[0].date()}; remove them before the study")
-    return series.sort_index().astype(float)
+    try:
+        return series.sort_index().astype(float)
+    except (ValueError, TypeError) as exc:
+        raise IncidentImpactError(f"{what} must be numbers: {exc}") from None
 
 
 def joined_returns(returns: pd.Series, benchmark: pd.Series | None, factors: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -121,7 +124,15 @@ def event_study(
                           factors[list(factor_cols)] if factor_cols else None)
     if data.empty:
         raise InsufficientDataError(f"{label}: the stock and benchmark returns share no dates")
-    event_date = pd.Timestamp(event_date).normalize()
+    try:
+        event_day = pd.Timestamp(event_date)
+    except (ValueError, TypeError) as exc:
+        raise IncidentImpactError(f"{label}: cannot read the event date {event_date!r} ({exc})") from None
+    if pd.isna(event_day):
+        raise IncidentImpactError(f"{label}: the event date is missing")
+    if event_day.tz is not None:  # the session date is the local date
+        event_day = event_day.tz_localize(None)
+    event_date = event_day.normalize()
     if event_date < data.index[0]:
         raise InsufficientDataError(
             f"{label}: the event session {event_date.date()} is before the first return ({data.index[0].date()})"

@@ -144,15 +144,26 @@ def fit(model: NormalReturnModel, y: np.ndarray, X: np.ndarray) -> FittedModel:
     ``R^2 = 1 - SSR / SST`` is reported for models with a constant and regressors.
     """
     n, k = X.shape
+    singular = IncidentImpactError("the estimation window's design matrix is singular (constant benchmark?)")
     if k:
-        xtx_inv = np.linalg.inv(X.T @ X)
+        if np.linalg.matrix_rank(X) < k:  # e.g. a constant benchmark next to the constant
+            raise singular
+        try:
+            xtx_inv = np.linalg.inv(X.T @ X)
+        except np.linalg.LinAlgError:
+            raise singular from None
         params = xtx_inv @ (X.T @ y)
         resid = y - X @ params
     else:
         xtx_inv, params, resid = np.empty((0, 0)), np.empty(0), y
     if k and not np.all(np.isfinite(xtx_inv)):
-        raise IncidentImpactError("the estimation window's design matrix is singular (constant benchmark?)")
+        raise singular
     sigma2, df = model.residual_variance(resid)
+    if not (np.isfinite(sigma2) and sigma2 > 0):
+        raise IncidentImpactError(
+            f"the abnormal returns of the estimation window have variance {sigma2:.3g}: constant or absurd "
+            "(overflowing) returns cannot be tested; check the prices"
+        )
     r2 = None
     if model.has_constant and model.regressors:
         centred = y - y.mean()

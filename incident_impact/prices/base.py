@@ -8,6 +8,7 @@ the same normalized frame: a tz-naive ``DatetimeIndex`` named ``date`` holding s
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import io
 import re
@@ -178,7 +179,8 @@ def parse_price_csv(
 
     Accepts the shared format ``date,open,high,low,close,adj_close,volume`` and Yahoo's
     export ``Date,Open,High,Low,Close,Adj Close,Volume`` (header matching ignores case,
-    spaces and underscores; any column order; a UTF-8 BOM). Only ``date`` and one of
+    spaces and underscores; any column order; UTF-8 with or without a BOM, UTF-16 with a BOM,
+    else Latin-1; ``;`` or tab delimiters when the header has no comma). Only ``date`` and one of
     ``adj_close``/``close`` are required; without ``adj_close``, ``close`` stands in and a
     remark says so. Rows are sorted by date. Empty cells (or ``null``) stay NaN.
 
@@ -199,15 +201,21 @@ def parse_price_csv(
         raw = Path(path).read_bytes() if text is None else text
     except OSError as exc:
         raise PriceDataError(f"{name}: cannot read prices of {ticker}: {exc.strerror or exc}") from exc
-    if not raw.strip():
+    content, notes = _decode(raw, name)
+    if not content.strip():
         raise PriceDataError(f"{name}: the file is empty (expected a header such as date,adj_close)")
     try:
         table = pd.read_csv(
-            io.BytesIO(raw), dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=True
+            io.StringIO(content), dtype=str, keep_default_na=False, sep=_delimiter(content), skip_blank_lines=True
         )
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except pd.errors.ParserError as exc:
         detail = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise PriceDataError(f"{name}: not a readable CSV file ({detail})") from exc
+    if not isinstance(table.index, pd.RangeIndex):  # pandas moves surplus leading fields into the index
+        raise PriceDataError(
+            f"{name}: line 2 has more fields than the header ({len(table.columns)}): a trailing delimiter, "
+            "or a thousands separator such as 1,234.5 unquoted? Export plain numbers (1234.5)"
+        )
 
     columns: dict[str, str] = {}
     for header in table.columns:
@@ -225,7 +233,6 @@ def parse_price_csv(
         raise PriceDataError(f"{name}: the file has a header but no rows")
 
     dates = _parse_dates(table[columns["date"]], name)
-    notes: list[str] = []
     values = {key: _parse_numbers(table[columns[key]], key, dates, name) for key in COLUMNS if key in columns}
     if "adj_close" not in values:
         values["adj_close"] = values["close"]
@@ -248,6 +255,30 @@ def parse_price_csv(
     return frame, tuple(notes)
 
 
+def _decode(raw: bytes, name: str) -> tuple[str, list[str]]:
+    """The file's text and remarks: UTF-8 (BOM optional), UTF-16 with a BOM (Excel's "Unicode text"),
+    else Latin-1, which decodes any byte (noted, since only labels can be affected)."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16"), []
+        except UnicodeDecodeError as exc:
+            raise PriceDataError(f"{name}: not a readable UTF-16 file ({exc.reason} at byte {exc.start})") from exc
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), [f"{name} is not UTF-8; read as Latin-1"]
+
+
+def _delimiter(text: str) -> str:
+    """``,`` unless the header line has none and has ``;`` or a tab (European and Excel exports)."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    if "," not in header:
+        for sep in (";", "\t"):
+            if sep in header:
+                return sep
+    return ","
+
+
 def _parse_dates(column: pd.Series, name: str) -> pd.DatetimeIndex:
     """``YYYY-MM-DD`` dates (a trailing time or offset is ignored: the local date counts)."""
     text = column.str.strip()
@@ -257,6 +288,11 @@ def _parse_dates(column: pd.Series, name: str) -> pd.DatetimeIndex:
     if len(bad):
         i = bad[0]
         raise PriceDataError(f"{name}: unparseable date {text.iloc[i]!r} on line {i + 2} (expected YYYY-MM-DD)")
+    lo, hi = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
+    far = np.flatnonzero(((dates < lo) | (dates > hi)).to_numpy())
+    if len(far):
+        i = far[0]
+        raise PriceDataError(f"{name}: date {text.iloc[i]!r} on line {i + 2} is outside {lo:%Y-%m-%d}..{hi:%Y-%m-%d}")
     return pd.DatetimeIndex(dates)
 
 
@@ -272,7 +308,9 @@ def _parse_numbers(column: pd.Series, key: str, dates: pd.DatetimeIndex, name: s
         i = bad[0]
         where = f"on line {i + 2} ({dates[i]:%Y-%m-%d})"
         if nonnumeric[i]:
-            raise PriceDataError(f"{name}: non-numeric {key} {text.iloc[i]!r} {where}")
+            hint = "; write plain numbers such as 1234.5 (no thousands separator or decimal comma)"
+            hint = hint if re.search(r"\d[,.' ]\d", text.iloc[i]) else ""
+            raise PriceDataError(f"{name}: non-numeric {key} {text.iloc[i]!r} {where}{hint}")
         sign = "negative" if numbers[i] < 0 else "zero"
         rule = "volumes cannot be negative" if key == "volume" else "prices must be positive"
         raise PriceDataError(f"{name}: {sign} {key} {text.iloc[i]!r} {where}; {rule}")
