@@ -200,13 +200,13 @@ class BatchFit:
         """Estimation-window abnormal returns (N x T), NaN where an event has no day."""
         return self.ar[:, self.est]
 
-    def sq_p_values(self, window: Window, car: np.ndarray, min_windows: int = 20) -> np.ndarray:
-        """Two-sided SQ p-value of each event (:func:`~.statistics.sq`), NaN with fewer than
-        ``min_windows`` estimation CARs of the window's length."""
+    def sq_p_values(self, window: Window, idx: np.ndarray, car: np.ndarray, min_windows: int = 20) -> np.ndarray:
+        """Two-sided SQ p-value (:func:`~.statistics.sq`) of the events ``idx`` whose CARs over
+        ``window`` are ``car``; NaN with fewer than ``min_windows`` estimation CARs of its length."""
         length = window[1] - window[0] + 1
         if length > self.est_ar.shape[1]:
-            return np.full(self.n, np.nan)
-        sums = np.lib.stride_tricks.sliding_window_view(self.est_ar, length, axis=1).sum(axis=-1)
+            return np.full(len(idx), np.nan)
+        sums = np.lib.stride_tricks.sliding_window_view(self.est_ar[idx], length, axis=1).sum(axis=-1)
         count = np.isfinite(sums).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             le = (sums <= car[:, None]).sum(axis=1) / count
@@ -423,12 +423,13 @@ class BatchStudyResult(StudyResult):
                 "event_date": info["event_date"].to_numpy()[e],
                 "day0": fit.arrays.grid[fit.arrays.day0[fit.rows[e]]], "window": format_window(w), "start": w[0],
                 "end": w[1], "n_days": w[1] - w[0] + 1, "car": car, "se": se, "scar": car / se, "t_stat": t, "df": df,
-                "p_value": 2 * stats.t.sf(np.abs(t), df), "sq_p_value": fit.sq_p_values(w, car),
+                "p_value": 2 * stats.t.sf(np.abs(t), df), "sq_p_value": fit.sq_p_values(w, e, car),
                 "sigma": np.sqrt(fit.sigma2[e]),
                 **{c: info[c].to_numpy()[e] for c in info.columns if c not in ("ticker", "event_date")},
             }, index=e * len(self.windows) + self.windows.index(w))
             parts.append(part)
-        return pd.concat(parts).sort_index().reset_index(drop=True) if parts else pd.DataFrame()
+        cars = pd.concat(parts).sort_index().reset_index(drop=True)
+        return cars if len(cars) else pd.DataFrame()
 
     def _test_inputs(self, window: Window) -> TestInputs | None:
         fit = self.fit
@@ -501,7 +502,8 @@ def run_batch(table: pd.DataFrame, wide: pd.DataFrame, benches: dict[str, pd.Ser
         else:
             raise AssertionError(f"batch engine: event {row.event_id} was left out but the reference path studies it")
     failed = [i for i, r in enumerate(reasons) if r is not None]
-    failures = table.iloc[failed][["event_id", "ticker", "event_date"]].assign(reason=[reasons[i] for i in failed])
+    failures = pd.DataFrame([{**table.iloc[i][["event_id", "ticker", "event_date"]].to_dict(), "reason": reasons[i]}
+                             for i in failed], columns=["event_id", "ticker", "event_date", "reason"])
     ids = table["event_id"].to_numpy()[studied].tolist()
     span_pos = arrays.pos[fit.rows, fit.span]
     present = span_pos >= 0

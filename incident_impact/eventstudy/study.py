@@ -168,7 +168,7 @@ class StudyResult:
     # ----------------------------------------------------------- tidy tables
     @cached_property
     def abnormal_returns(self) -> pd.DataFrame:
-        """Daily event-period rows, tidy: ``event_id, ticker, date, rel_day, return, benchmark,
+        """Daily event-period rows, tidy: ``date, event_id, ticker, rel_day, return, benchmark,
         expected, ar, ar_se, sar`` (``sar = ar / ar_se``, the standardized AR of Patell 1976)."""
         frames = []
         for eid, res in self.results.items():
@@ -177,7 +177,7 @@ class StudyResult:
             frame.insert(0, "ticker", self._ticker(eid))
             frame.insert(0, "event_id", eid)
             frames.append(frame.reset_index())
-        cols = ["event_id", "ticker", "date", "rel_day", "return", "benchmark", "expected", "ar", "ar_se", "sar"]
+        cols = ["date", "event_id", "ticker", "rel_day", "return", "benchmark", "expected", "ar", "ar_se", "sar"]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
     @cached_property
