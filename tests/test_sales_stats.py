@@ -14,19 +14,8 @@ from incident_impact.sales.design import counterfactual
 from incident_impact.sales.effect import Effect, relative_draws, tail_probability
 from incident_impact.sales.placebo import in_time
 from incident_impact.sales.regression import newey_west_lags
+from incident_impact.sales.simulation import coverage_runs, vignette_process
 from incident_impact.verdict import GAIN, HARM, INCONCLUSIVE, NO_EFFECT
-
-
-def vignette_like(rng, n=100, n_pre=70, effect=0.0):
-    """R CausalImpact's vignette process: x = 100 + AR(1, 0.999), y = 1.2 x + N(0, 1), + effect after n_pre."""
-    x = np.empty(n)
-    x[0] = rng.normal()
-    for t in range(1, n):
-        x[t] = 0.999 * x[t - 1] + rng.normal()
-    x += 100
-    y = 1.2 * x + rng.normal(size=n)
-    y[n_pre:] += effect
-    return y, x[:, None]
 
 
 # ---------------------------------------------------------------- tail area and relative effect
@@ -106,22 +95,12 @@ def test_log_model_point_is_the_lognormal_mean():
 
 def test_structural_interval_covers_the_truth_in_a_small_simulation():
     """CI-sized version of validation/sales_coverage.py: 40 runs each with effect 0 and +10."""
-    rng = np.random.default_rng(2024)
     spec = ModelSpec(repetitions=500)
-    covered, rejected, found = 0, 0, 0
-    for _ in range(40):
-        for effect in (0.0, 10.0):
-            y, x = vignette_like(rng, effect=effect)
-            res = Effect(y[70:], counterfactual(y, x, 70, spec))
-            row = res.table.loc["cumulative"]
-            covered += row.effect_lower <= 30 * effect <= row.effect_upper
-            if effect:
-                found += row.effect_lower > 0
-            else:
-                rejected += res.p_value < 0.025
-    assert covered / 80 >= 0.85
-    assert rejected / 40 <= 0.15
-    assert found == 40
+    null, shifted = coverage_runs(40, 0.0, spec, seed=1), coverage_runs(40, 10.0, spec, seed=2)
+    assert (null.covered.sum() + shifted.covered.sum()) / 80 >= 0.85
+    assert (2 * null.p_value < 0.05).mean() <= 0.15
+    assert (shifted.lower > 0).all()
+    assert shifted.effect.mean() == pytest.approx(300, abs=10)
 
 
 # ---------------------------------------------------------------- regression designs
@@ -253,7 +232,7 @@ def test_placebo_shares_by_hand():
 
 def test_in_time_placebos_use_only_pre_incident_data():
     rng = np.random.default_rng(12)
-    y, x = vignette_like(rng, effect=10)
+    y, x = vignette_process(rng, effect=10)
     spec = ModelSpec(repetitions=200)
     first = in_time(y, x, 70, spec, labels=pd.RangeIndex(100), real_effect=0.1, max_runs=4)
     y2 = y.copy()
@@ -276,7 +255,7 @@ def test_mis_specified_model_is_exposed_by_its_placebos():
 @pytest.mark.parametrize("effect, expected", [(0.0, NO_EFFECT), (10.0, GAIN), (-10.0, HARM)])
 def test_verdict_classes_on_a_precise_series(effect, expected):
     rng = np.random.default_rng(14)
-    y, x = vignette_like(rng, effect=effect)
+    y, x = vignette_process(rng, effect=effect)
     res = sales_impact(pd.DataFrame({"y": y, "x": x[:, 0]}), 70, placebos=0, repetitions=500)
     assert res.verdict.verdict == expected
     row = res.table.loc["cumulative"]
@@ -293,7 +272,7 @@ def test_noisy_series_is_inconclusive():
 
 def test_outputs_of_a_result():
     rng = np.random.default_rng(16)
-    y, x = vignette_like(rng, effect=10)
+    y, x = vignette_process(rng, effect=10)
     index = pd.date_range("2015-01-04", periods=100, freq="W-SUN")
     res = sales_impact(pd.DataFrame({"units": y, "category": x[:, 0]}, index=index), "2016-05-10",
                        placebos=3, repetitions=300, seasonal=None)

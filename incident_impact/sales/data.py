@@ -169,14 +169,18 @@ def post_start(index: pd.Index, when: object) -> int:
     """Position of the first post-incident period in a regular ``index``.
 
     For dates, the period that *contains* ``when`` is the first post period (period-start
-    labels: the last label <= ``when``; period-end labels: the first label >= ``when``); for
-    period numbers, the first number >= ``when``.
+    labels: the last label <= ``when``; period-end labels: the first label >= ``when``; a whole
+    number is a year); for period numbers, the first number >= ``when``.
     """
     freq = frequency_of(index)
     if freq.rule is None:
         if isinstance(when, (str, dt.date)) and not str(when).lstrip("-").isdigit():
             raise SalesDataError(f"the sales data are numbered periods, so the incident must be a period number, not {when!r}")
         return int(np.searchsorted(np.asarray(index), int(str(when)), side="left"))
+    if isinstance(when, (int, np.integer)):
+        if not 1000 <= when <= 9999:
+            raise SalesDataError(f"the sales data are dated, so the incident must be a date (or a year), not {when}")
+        when = f"{when}-01-01"
     try:
         stamp = pd.Timestamp(when)
     except (TypeError, ValueError):

@@ -26,14 +26,14 @@ def _resolve(incident: object, catalog: Catalog | None) -> tuple[str, Incident |
     if isinstance(incident, Incident):
         return incident.id, incident, pd.Timestamp(incident.incident_date)
     if isinstance(incident, (int, np.integer)):
-        return f"the incident at period {incident}", None, int(incident)
+        return f"the incident at {incident}", None, int(incident)
     if isinstance(incident, (dt.date, pd.Timestamp)):
         return f"the incident on {pd.Timestamp(incident).date().isoformat()}", None, pd.Timestamp(incident)
     text = str(incident).strip()
     if _DATE.match(text):
         return f"the incident on {text}", None, pd.Timestamp(text)
     if text.lstrip("-").isdigit():
-        return f"the incident at period {text}", None, int(text)
+        return f"the incident at {text}", None, int(text)
     from ..catalog import load_catalog
 
     found = (catalog or load_catalog())[text]

@@ -1,0 +1,145 @@
+"""The sales section of a report: figures and template context of a :class:`~incident_impact.sales.SalesImpact`.
+
+The section (``templates/sales.html.j2``) is included in the incident report when a sales result
+is given, or rendered as a page of its own by :func:`write_sales_report`. Figures, as in R
+CausalImpact's ``plot``: observed sales against the counterfactual and its band, the pointwise
+effect and the cumulative effect (sales are a flow, so the cumulative panel is meaningful); then a
+strip of the placebo effects with the real one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .figures import BAND_COLOUR, CAR_COLOUR, EVENT_COLOUR, SAFE, STOCK_COLOUR
+from .render import _figure_html, environment, plotly_js, tool_version, write_html
+
+if TYPE_CHECKING:
+    from ..sales import SalesImpact
+
+TEMPLATE = "sales.html.j2"
+PLACEBO_COLOURS = {"in-time": SAFE[1], "in-space": SAFE[2]}
+
+
+def _x(index) -> list:
+    return list(index.to_pydatetime()) if hasattr(index, "to_pydatetime") else list(index)
+
+
+def _band(fig: go.Figure, x: list, lower, upper, name: str, row: int) -> None:
+    fig.add_trace(go.Scatter(x=x + x[::-1], y=list(upper) + list(lower)[::-1], fill="toself", fillcolor=BAND_COLOUR,
+                             line=dict(width=0), hoverinfo="skip", name=name, showlegend=row == 1), row=row, col=1)
+
+
+def sales_figure(result: SalesImpact) -> go.Figure:
+    """Three panels: observed vs counterfactual (with its band), pointwise effect, cumulative effect.
+
+    The incident is a dashed vertical line at the first post period; the pre-period line is the
+    model's in-sample fit.
+    """
+    series = result.series
+    level = f"{100 * (1 - result.effect.alpha):g} %"
+    post = series[series["period"] == "post"]
+    x_all, x_post = _x(series.index), _x(post.index)
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        subplot_titles=("Sales and counterfactual", "Pointwise effect", "Cumulative effect"))
+    _band(fig, x_post, post["predicted_lower"], post["predicted_upper"], f"counterfactual {level} band", 1)
+    fig.add_trace(go.Scatter(x=x_all, y=series["observed"], name="observed sales", mode="lines+markers",
+                             line=dict(color=STOCK_COLOUR), marker=dict(size=4)), row=1, col=1)
+    fig.add_trace(go.Scatter(x=x_all, y=series["predicted"], name="counterfactual (in-sample fit before)",
+                             line=dict(color=CAR_COLOUR, dash="dash")), row=1, col=1)
+    _band(fig, x_post, post["effect_lower"], post["effect_upper"], "effect band", 2)
+    fig.add_trace(go.Scatter(x=x_post, y=post["effect"], name="pointwise effect", line=dict(color=STOCK_COLOUR),
+                             showlegend=False), row=2, col=1)
+    _band(fig, x_post, post["cumulative_lower"], post["cumulative_upper"], "cumulative band", 3)
+    fig.add_trace(go.Scatter(x=x_post, y=post["cumulative"], name="cumulative effect", line=dict(color=STOCK_COLOUR),
+                             showlegend=False), row=3, col=1)
+    for row in (1, 2, 3):
+        fig.add_vline(x=x_post[0], line=dict(color=EVENT_COLOUR, dash="dash"), row=row, col=1)
+    for row in (2, 3):
+        fig.add_hline(y=0, line=dict(color="#888", width=1), row=row, col=1)
+    fig.update_layout(template="plotly_white", height=720, margin=dict(l=60, r=20, t=60, b=40),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="left", x=0),
+                      hoverlabel=dict(namelength=-1))
+    return fig
+
+
+def placebo_figure(result: SalesImpact) -> go.Figure:
+    """Relative effects of the placebo runs (one row per kind) and the real effect (diamond)."""
+    fig = go.Figure()
+    for placebos in (result.in_time, result.in_space):
+        if placebos is None or not placebos.n:
+            continue
+        ok = np.isfinite(placebos.effects)
+        fig.add_trace(go.Scatter(
+            x=100 * placebos.effects[ok], y=[placebos.kind] * int(ok.sum()), mode="markers",
+            name=f"{placebos.kind} placebos", marker=dict(color=PLACEBO_COLOURS[placebos.kind], size=9, symbol="circle"),
+            text=[html.escape(str(label)) for label, keep in zip(placebos.labels, ok) if keep],
+            hovertemplate="%{text}: %{x:.1f} %<extra></extra>",
+        ))
+        fig.add_trace(go.Scatter(x=[100 * result.relative_effect], y=[placebos.kind], mode="markers",
+                                 name="real effect", showlegend=placebos is result.in_time,
+                                 marker=dict(color=EVENT_COLOUR, size=14, symbol="diamond")))
+    fig.add_vline(x=0, line=dict(color="#888", width=1))
+    fig.update_layout(template="plotly_white", height=240, margin=dict(l=90, r=20, t=30, b=50),
+                      xaxis_title="relative effect (%)", legend=dict(orientation="h", y=1.15))
+    return fig
+
+
+def sales_context(result: SalesImpact) -> dict:
+    """Everything ``sales.html.j2`` shows, under the name ``sales``."""
+    series = result.series
+    post = series[series["period"] == "post"]
+    (pre0, pre1), (post0, post1) = result.pre_period, result.post_period
+
+    def label(value) -> str:
+        return value.date().isoformat() if hasattr(value, "date") else str(value)
+
+    placebos = [p for p in (result.in_time, result.in_space) if p is not None]
+    return {
+        "result": result,
+        "design": result.design,
+        "verdict": result.verdict_text(),
+        "report": result.report(),
+        "level": f"{100 * (1 - result.effect.alpha):g} %",
+        "periods": {"pre": f"{label(pre0)} to {label(pre1)}", "post": f"{label(post0)} to {label(post1)}",
+                    "n_pre": result.n_pre, "n_post": len(post)},
+        "table": result.table.to_dict("index"),
+        "p_value": result.p_value,
+        "relative_shown": bool(np.isfinite(result.relative_effect)),
+        "model": result.counterfactual.description,
+        "band": result.counterfactual.band,
+        "params": sorted((k, v) for k, v in result.counterfactual.params.items()),
+        "controls": ", ".join(result.controls) or "none",
+        "placebos": [{"summary": p.summary(), "kind": p.kind,
+                      "rows": [{"label": lab, "effect": e, "p": q} for lab, e, q in zip(p.labels, p.effects, p.p_values)]}
+                     for p in placebos],
+        "notes": list(result.notes),
+        "rows": [{"date": label(idx), **row} for idx, row in post.to_dict("index").items()],
+        "figures": {
+            "sales": _figure_html(sales_figure(result), "fig-sales"),
+            "placebos": _figure_html(placebo_figure(result), "fig-sales-placebos") if any(p.n for p in placebos) else None,
+        },
+    }
+
+
+def render_sales_report(result: SalesImpact, *, generated_at: dt.datetime | None = None) -> str:
+    """The sales analysis as a page of its own (one HTML string, plotly.js inlined)."""
+    generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
+    return environment().get_template(TEMPLATE).render(
+        sales_page=True, sales=sales_context(result), version=tool_version(), plotly_js=plotly_js(),
+        generated_at=generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
+    )
+
+
+def write_sales_report(result: SalesImpact, path: str | os.PathLike[str], *,
+                       generated_at: dt.datetime | None = None) -> Path:
+    """Render the sales page and write it to ``path`` atomically; return the path."""
+    return write_html(render_sales_report(result, generated_at=generated_at), path)

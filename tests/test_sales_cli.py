@@ -1,0 +1,133 @@
+"""`incident-impact sales`: output formats, one-line errors, and the sales report (page and section)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from markupsafe import escape
+
+from incident_impact.cli import cli
+from incident_impact.report.sales import placebo_figure, render_sales_report, sales_figure
+from incident_impact.sales import read_sales_csv, sales_impact
+
+
+@pytest.fixture
+def sales_csv(tmp_path):
+    rng = np.random.default_rng(21)
+    dates = pd.date_range("2015-01-04", periods=80, freq="W-SUN")
+    category = 1000 + rng.normal(0, 10, 80).cumsum()
+    brand = 0.3 * category + rng.normal(0, 3, 80)
+    brand[60:] *= 0.8
+    path = tmp_path / "weekly.csv"
+    pd.DataFrame({"week": dates.strftime("%Y-%m-%d"), "brand": brand, "category": category}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def run(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+
+    def invoke(*args):
+        return CliRunner().invoke(cli, [str(a) for a in args])
+
+    return invoke
+
+
+COMMON = ("--seasonal", "none", "--placebos", "3", "--repetitions", "300")
+
+
+def test_table_output_matches_the_library_and_writes_a_report(run, sales_csv, tmp_path):
+    res = run("sales", "--sales", sales_csv, "--date", "2016-02-28", "--control", "category", *COMMON)
+    assert res.exit_code == 0, res.stderr
+    direct = sales_impact(read_sales_csv(sales_csv), "2016-02-28", controls=["category"], seasonal=None, placebos=3,
+                          repetitions=300)
+    assert res.stdout.strip() == direct.summary()
+    assert "significant harm" in res.stdout and "in-time placebos (3" in res.stdout
+    report = tmp_path / "reports" / "sales-2016-02-28-sales.html"
+    assert f"report written to {report.relative_to(tmp_path)}" in res.stderr
+    assert report.exists() and 'id="fig-sales"' in report.read_text()
+
+
+def test_json_and_csv(run, sales_csv):
+    res = run("sales", "--sales", sales_csv, "--date", "2016-02-28", "--design", "did", "--log", "--format", "json",
+              "--no-report", *COMMON)
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["design"] == "did" and out["controls"] == ["category"] and out["spec"]["log"] is True
+    assert out["effects"]["average"]["relative"] == pytest.approx(-0.2, abs=0.03)
+    res = run("sales", "--sales", sales_csv, "--date", "2016-02-28", "--format", "csv", "--no-report", *COMMON)
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("date,period,observed,predicted") and len(lines) == 81
+    assert lines[-1].startswith("2016-07-10,post,")
+
+
+def test_incident_id_needs_dates_that_cover_it(run, sales_csv):
+    res = run("sales", "united-airlines-flight-3411-2017", "--sales", sales_csv, "--no-report", *COMMON)
+    assert res.exit_code == 1 and res.stdout == ""
+    assert res.stderr.startswith("Error: the incident (2017-04-") and "after the last sales period (2016-07-10)" in res.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--date", "2016-02-28", "--column", "units"), "Error: no column 'units' in the sales data"),
+    (("--date", "2016-02-28", "--frequency", "M"), "Error: --frequency M does not match the data, which are spaced W"),
+    (("--date", "2016-02-28", "--design", "its", "--control", "category"), "Error: the its design uses the sales series alone"),
+    (("--date", "2015-01-20",), "Error: the pre-period has 3 periods"),
+    (("--date", "2016-02-28", "--level-sd", "wide"), "Invalid value for --level-sd: 'wide' is neither a number nor 'mle'"),
+    (("--date", "2016-02-28", "--seasonal", "yearly"), "Invalid value for --seasonal"),
+    ((), "name an incident"),
+])
+def test_errors_are_one_line(run, sales_csv, args, message):
+    res = run("sales", "--sales", sales_csv, "--no-report", *COMMON, *args)
+    assert res.exit_code in (1, 2) and message in res.stderr and "Traceback" not in res.stderr
+
+
+def test_irregular_file_is_a_clear_error(run, tmp_path):
+    path = tmp_path / "gappy.csv"
+    path.write_text("date,sales\n2020-01-05,1\n2020-01-12,2\n2020-01-26,3\n2020-02-02,4\n")
+    res = run("sales", "--sales", path, "--date", "2020-01-20", "--no-report")
+    assert res.exit_code == 1
+    assert res.stderr.strip() == ("Error: irregular spacing: 2020-01-26 follows 2020-01-12 (14 days; the usual step is 7 days). "
+                                  "Use daily, weekly, monthly, quarterly or annual data without gaps.")
+
+
+# ---------------------------------------------------------------- report
+@pytest.fixture(scope="module")
+def result():
+    rng = np.random.default_rng(22)
+    index = pd.date_range("2018-01-01", periods=48, freq="MS")
+    donors = 100 + rng.normal(0, 1, (48, 3)).cumsum(axis=0)
+    y = donors @ np.array([0.5, 0.5, 0.0]) + rng.normal(0, 0.5, 48)
+    y[36:] += 6
+    table = pd.DataFrame(np.column_stack([y, donors]), index=index, columns=["sales", "<b>north</b>", "south", "west"])
+    return sales_impact(table, "2021-01-15", design="synthetic", seasonal=None, placebos=4, repetitions=300)
+
+
+def test_sales_figure_panels_hold_the_result(result):
+    fig = sales_figure(result)
+    names = [t.name for t in fig.data]
+    assert names.count("observed sales") == 1 and "pointwise effect" in names and "cumulative effect" in names
+    cumulative = next(t for t in fig.data if t.name == "cumulative effect")
+    assert list(cumulative.y) == pytest.approx(result.series["cumulative"].dropna().tolist())
+    observed = next(t for t in fig.data if t.name == "observed sales")
+    assert len(observed.x) == 48
+
+
+def test_placebo_strip_escapes_labels(result):
+    fig = placebo_figure(result)
+    space = next(t for t in fig.data if t.name == "in-space placebos")
+    assert "&lt;b&gt;north&lt;/b&gt;" in space.text and len(space.x) == 3
+    real = [t for t in fig.data if t.name == "real effect"]
+    assert real[0].x[0] == pytest.approx(100 * result.relative_effect)
+
+
+def test_sales_page(result):
+    page = render_sales_report(result)
+    assert page.count("<section") == 1 and "<title>Sales impact of the incident on 2021-01-15" in page
+    assert str(escape(result.verdict_text())) in page
+    assert "<b>north</b>" not in page.split("<script>")[0] and "weight.&lt;b&gt;north&lt;/b&gt;" in page
+    assert page.count('id="fig-sales"') == 1 and 'id="fig-sales-placebos"' in page
+    assert "in-space placebos (3, 12 periods each)" in page
