@@ -10,6 +10,7 @@ import click
 from .common import (bound_option, data_dir_option, estimation_option, factors_option, incidents_option, load_catalog,
                      min_estimation_option, model_option, note, offline_option, read_factors, safe_stem, timelines_option)
 from .group import cli
+from .sales import run_sales, sales_model_options
 
 
 @cli.command()
@@ -37,8 +38,13 @@ from .group import cli
 @click.option("--no-report", is_flag=True, help="Do not write the HTML report.")
 @incidents_option
 @timelines_option
+@click.option("--sales", "sales_file", type=click.Path(exists=True, dir_okay=False),
+              help="Also analyse this sales CSV (see `incident-impact sales`); both results go in one report.")
+@click.option("--sales-bound", default=5.0, show_default=True, type=click.FloatRange(min=0, min_open=True, max=100, max_open=True),
+              help="With --sales: materiality bound in percent of sales.")
+@sales_model_options
 def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, benchmark, estimation, windows,
-            min_estimation, bound, shares, factors_file, no_peers, no_robustness, data_dir, offline, fmt, report_path, no_report, incidents, timelines) -> None:
+            min_estimation, bound, shares, factors_file, no_peers, no_robustness, data_dir, offline, fmt, report_path, no_report, incidents, timelines, sales_file, sales_bound, **sales_model) -> None:
     """Event study of one incident: a catalog ID, or an ad hoc --ticker/--date."""
     from ..analysis import analyze as run_analysis
     from ..catalog import adhoc_incident
@@ -61,15 +67,16 @@ def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, be
                           windows=windows or DEFAULT_WINDOWS, min_estimation_obs=min_estimation, bound=bound / 100,
                           factors=read_factors(factors_file), shares=shares, peers=not no_peers,
                           robustness=not no_robustness)
+    sales = run_sales(sales_file, incident, bound=sales_bound, **sales_model) if sales_file else None
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        click.echo(json.dumps(result.to_dict() | ({"sales": sales.to_dict()} if sales else {}), indent=2))
     else:
-        click.echo(result.summary())
-    for message in result.notes:
+        click.echo(result.summary() + (f"\n\n{sales.summary()}" if sales else ""))
+    for message in (*result.notes, *(sales.notes if sales else ())):
         note(f"warning: {message}")
     if not no_report:
         from ..report import write_report
 
         path = Path(report_path) if report_path else Path("reports") / f"{safe_stem(incident.id)}.html"
-        written = write_report(result, path)
+        written = write_report(result, path, sales=sales)
         note(f"report written to {written}")

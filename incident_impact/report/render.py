@@ -25,6 +25,7 @@ from . import figures
 
 if TYPE_CHECKING:
     from ..analysis import IncidentAnalysis
+    from ..sales import SalesImpact
 
 TEMPLATE = "incident.html.j2"
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
@@ -258,18 +259,25 @@ def _context(analysis: IncidentAnalysis, generated_at: dt.datetime) -> dict:
 
 
 # ----------------------------------------------------------------- public API
-def render_incident_report(analysis: IncidentAnalysis, *, generated_at: dt.datetime | None = None) -> str:
+def render_incident_report(analysis: IncidentAnalysis, *, generated_at: dt.datetime | None = None,
+                           sales: SalesImpact | None = None) -> str:
     """The incident report as one HTML string (about 4.8 MB, plotly.js inlined).
 
-    ``generated_at`` is the timestamp printed in the header (default: now, UTC).
+    ``generated_at`` is the timestamp printed in the header (default: now, UTC); with ``sales``
+    the report gains the sales section (``templates/sales.html.j2``).
     """
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
-    return environment().get_template(TEMPLATE).render(_context(analysis, generated_at))
+    context = _context(analysis, generated_at)
+    if sales is not None:
+        from .sales import sales_context  # report.sales imports this module
+
+        context["sales"] = sales_context(sales)
+    return environment().get_template(TEMPLATE).render(context)
 
 
 def write_report(analysis: IncidentAnalysis, path: str | os.PathLike[str], *,
-                 generated_at: dt.datetime | None = None) -> Path:
-    """Render the report and write it to ``path`` atomically; return the path.
+                 generated_at: dt.datetime | None = None, sales: SalesImpact | None = None) -> Path:
+    """Render the report (with the sales section when ``sales`` is given) and write it to ``path`` atomically; return the path.
 
     Parent folders are created. The HTML goes to a temporary file in the same folder that
     replaces ``path`` only once complete, so a failure leaves any earlier report untouched
@@ -277,7 +285,7 @@ def write_report(analysis: IncidentAnalysis, path: str | os.PathLike[str], *,
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    html = render_incident_report(analysis, generated_at=generated_at)
+    html = render_incident_report(analysis, generated_at=generated_at, sales=sales)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         with open(tmp, "x", encoding="utf-8", newline="\n") as fh:
