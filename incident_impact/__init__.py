@@ -14,7 +14,7 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0+unknown"
 
-__all__ = ["__version__", "analyze", "event_study", "load_catalog"]
+__all__ = ["__version__", "analyze", "event_study", "load_catalog", "sales_impact"]
 
 
 def __getattr__(name: str):
@@ -31,4 +31,8 @@ def __getattr__(name: str):
         from .catalog import load_catalog
 
         return load_catalog
+    if name == "sales_impact":
+        from .sales import sales_impact
+
+        return sales_impact
     raise AttributeError(name)
