@@ -210,6 +210,22 @@ def _records(frame: pd.DataFrame) -> list[dict]:
             for row in frame.to_dict("records")]
 
 
+def read_events_csv(path: str) -> list[dict]:
+    """Rows of a user's events CSV (``event_id, ticker, event_date`` and optional ``benchmark``) as dicts."""
+    try:
+        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig").fillna("")
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise IncidentImpactError(f"cannot read the events file {path}: {exc}") from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    missing = [c for c in ("event_id", "ticker", "event_date") if c not in frame.columns]
+    if missing:
+        raise IncidentImpactError(f"the events file {path} lacks the column(s) {', '.join(missing)}")
+    dup = frame["event_id"][frame["event_id"].duplicated()]
+    if len(dup):
+        raise IncidentImpactError(f"duplicate event ids in {path}: {', '.join(dup.unique()[:5])}")
+    return frame.to_dict("records")
+
+
 def study_incidents(
     incidents: Iterable[Incident],
     *,

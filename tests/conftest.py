@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -86,3 +87,38 @@ def make_incident_analysis():
         return analyze(incident, source=SyntheticSource(frames, {"ACME": stock_notes}))
 
     return make
+
+
+@pytest.fixture(scope="module")
+def panel():
+    """Five tickers with known betas and six events (two for AAA) on 700 business days."""
+    n_days = 700
+    rng = np.random.default_rng(11)
+    dates = pd.bdate_range("2014-01-01", periods=n_days)
+    market = pd.Series(rng.normal(0.0004, 0.01, n_days), index=dates)
+    betas = {"AAA": 0.8, "BBB": 1.2, "CCC": 1.0, "DDD": 1.5, "EEE": 0.6}
+    sig = {"AAA": 0.01, "BBB": 0.02, "CCC": 0.015, "DDD": 0.025, "EEE": 0.012}
+    wide = pd.DataFrame({t: 0.0002 + b * market + rng.normal(0, sig[t], n_days) for t, b in betas.items()})
+    events = pd.DataFrame({
+        "event_id": ["a-1", "b-1", "c-1", "d-1", "e-1", "a-2"],
+        "ticker": ["AAA", "BBB", "CCC", "DDD", "EEE", "AAA"],
+        "event_date": [dates[i] for i in (300, 320, 320, 450, 600, 500)],
+        "size": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+    })
+    return wide, market, events
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Debian Chromium for the module (never a Playwright-downloaded browser)."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.skip("no chromium on PATH (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="python playwright is not installed")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

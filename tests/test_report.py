@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 
 import pandas as pd
 import pytest
@@ -38,7 +37,7 @@ def evil(make_incident_analysis):
         name=f"Evil {PAYLOAD}",
         summary=f"summary {PAYLOAD}",
         claimed_impact=f"claimed {PAYLOAD}",
-        sources=("javascript:alert(1)", f'https://example.com/"><script>alert(1)</script>'),
+        sources=("javascript:alert(1)", 'https://example.com/"><script>alert(1)</script>'),
         description=f"event {PAYLOAD}",
         event_source="javascript:alert(1)",
     )
@@ -248,22 +247,6 @@ def test_failed_replace_removes_the_temp_file(analysis, tmp_path, monkeypatch):
 
 
 # ----------------------------------------------------------------- browser
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """One headless Debian Chromium for the module (never a Playwright-downloaded browser)."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.skip("no chromium on PATH (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="python playwright is not installed")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def open_report(chromium, path):
     """Load ``path`` offline; return the page and what it did (errors, non-file requests, dialogs)."""
     context = chromium.new_context(offline=True, viewport={"width": 1200, "height": 900})

@@ -17,24 +17,6 @@ from incident_impact.eventstudy import (
     TEST_NAMES, OverlappingEventsWarning, event_study, read_french_factors, run_study,
 )
 
-N_DAYS = 700
-
-
-@pytest.fixture(scope="module")
-def panel():
-    rng = np.random.default_rng(11)
-    dates = pd.bdate_range("2014-01-01", periods=N_DAYS)
-    market = pd.Series(rng.normal(0.0004, 0.01, N_DAYS), index=dates)
-    betas = {"AAA": 0.8, "BBB": 1.2, "CCC": 1.0, "DDD": 1.5, "EEE": 0.6}
-    sig = {"AAA": 0.01, "BBB": 0.02, "CCC": 0.015, "DDD": 0.025, "EEE": 0.012}
-    wide = pd.DataFrame({t: 0.0002 + b * market + rng.normal(0, sig[t], N_DAYS) for t, b in betas.items()})
-    events = pd.DataFrame({
-        "event_id": ["a-1", "b-1", "c-1", "d-1", "e-1", "a-2"],
-        "ticker": ["AAA", "BBB", "CCC", "DDD", "EEE", "AAA"],
-        "event_date": [dates[i] for i in (300, 320, 320, 450, 600, 500)],
-        "size": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
-    })
-    return wide, market, events
 
 
 def independent(wide, market, events, window, est=(-250, -11)):
@@ -273,76 +255,3 @@ def test_ff3_and_carhart_on_real_data_match_statsmodels():
         ev = joined.iloc[pos:pos + 2]
         ar = ev["r"] - ev["rf"] - sm.add_constant(ev[cols], has_constant="add").to_numpy() @ ols.params.to_numpy()
         assert res.car_table["car"].iloc[0] == pytest.approx(ar.sum(), rel=1e-8)
-
-
-# ----------------------------------------------------------------------------- the `study` command
-def _prices_folder(tmp_path, panel):
-    wide, market, _ = panel
-    folder = tmp_path / "prices"
-    folder.mkdir()
-    for name, ret in [*wide.items(), ("GSPC", market)]:
-        pd.DataFrame({"date": wide.index.strftime("%Y-%m-%d"), "adj_close": 50 * np.cumprod(1 + ret.to_numpy())}) \
-            .to_csv(folder / f"{name}.csv", index=False)
-    return folder
-
-
-def test_study_command_on_an_events_file(tmp_path, panel):
-    import json
-
-    from click.testing import CliRunner
-
-    from incident_impact.cli import cli
-
-    wide, market, events = panel
-    folder = _prices_folder(tmp_path, panel)
-    ev = events.assign(event_date=events.event_date.dt.strftime("%Y-%m-%d"))
-    ev = pd.concat([ev, pd.DataFrame({"event_id": ["ghost"], "ticker": ["NOPE"], "event_date": ["2015-06-01"]})])
-    path = tmp_path / "events.csv"
-    ev.to_csv(path, index=False)
-    runner = CliRunner()
-    args = ["study", "--events", str(path), "--data-dir", str(folder), "--offline", "--window", "0,1"]
-    out = runner.invoke(cli, [*args, "--format", "json"])
-    assert out.exit_code == 0, out.output
-    body = json.loads(out.stdout)
-    assert [f["event_id"] for f in body["failures"]] == ["ghost"] and "NOPE" in body["failures"][0]["reason"]
-    tests = {t["test"]: t for t in body["tests"]}
-    assert list(tests) == list(TEST_NAMES)
-    # the prices round-trip through CSV; the tests equal the library's on the original returns
-    ref = run_study(wide, market, events, windows=[(0, 1)]).tests((0, 1))
-    for name in ("cs_t", "bmp", "patell", "corrado", "kp_bmp"):
-        assert tests[name]["statistic"] == pytest.approx(ref.at[name, "statistic"], rel=1e-6), name
-    assert tests["sq"]["statistic"] is None
-    table = runner.invoke(cli, args)
-    assert table.exit_code == 0
-    assert "generalized_sign" in table.stdout and "a-2" in table.stdout
-    assert "not analysed: ghost" in table.stderr
-    csv_out = runner.invoke(cli, [*args, "--format", "csv"])
-    assert csv_out.stdout.splitlines()[0].startswith("event_id,ticker,day0,window,car_pct")
-    nothing = runner.invoke(cli, ["study", "--events", str(path), "--data-dir", str(tmp_path), "--offline"])
-    assert nothing.exit_code == 1 and "no event could be analysed" in nothing.stderr
-    usage = runner.invoke(cli, ["study"])
-    assert usage.exit_code == 2
-
-
-@pytest.mark.realdata
-@pytest.mark.skipif(not SHARED, reason="real-data tests need INCIDENT_IMPACT_SHARED_DATA=../shared/data")
-def test_study_all_catalog_incidents_on_real_data(tmp_path, monkeypatch):
-    import json
-
-    from click.testing import CliRunner
-
-    from incident_impact.cli import cli
-
-    monkeypatch.setenv("INCIDENT_IMPACT_CACHE_DIR", str(tmp_path))
-    out = CliRunner().invoke(cli, ["study", "--all", "--data-dir", str(Path(SHARED) / "prices"), "--offline",
-                                   "--window", "0,1", "--format", "json"])
-    assert out.exit_code == 0, out.output
-    body = json.loads(out.stdout)
-    tests = {t["test"]: t for t in body["tests"]}
-    assert list(tests) == list(TEST_NAMES)
-    n = len({e["event_id"] for e in body["events"]})
-    assert n >= 20
-    for name in TEST_NAMES[:-1]:
-        assert tests[name]["n_events"] == n and tests[name]["p_value"] is not None, name
-    assert all(f["reason"] for f in body["failures"])
-    assert any("not listed" in f["reason"] for f in body["failures"])

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .common import (bound_option, data_dir_option, estimation_option, factors_option, incidents_option, load_catalog,
-                     min_estimation_option, model_option, note, offline_option, read_factors, safe_stem, timelines_option)
+                     min_estimation_option, model_option, no_peers_option, no_robustness_option, note, offline_option, read_factors, safe_stem, timelines_option)
 from .group import cli
 from .sales import run_sales, sales_model_options
 
@@ -29,8 +29,8 @@ from .sales import run_sales, sales_model_options
 @click.option("--shares", type=click.FloatRange(min=0, min_open=True),
               help="Shares outstanding before the incident, for the effect in money (default: the catalog's, else Yahoo's).")
 @factors_option
-@click.option("--no-peers", is_flag=True, help="Skip the peers' event studies (spillover).")
-@click.option("--no-robustness", is_flag=True, help="Skip the robustness table across models.")
+@no_peers_option
+@no_robustness_option
 @data_dir_option
 @offline_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)

@@ -107,3 +107,5 @@ def read_factors(path: str | None):
     from ..eventstudy import read_french_factors
 
     return read_french_factors(path)
+no_peers_option = click.option("--no-peers", is_flag=True, help="Skip the peers' event studies (spillover).")
+no_robustness_option = click.option("--no-robustness", is_flag=True, help="Skip the robustness table across models.")

@@ -8,6 +8,10 @@ from .. import __version__
 from ..errors import IncidentImpactError
 
 
+#: Exit status of a batch command when some, but not all, items failed.
+PARTIAL_FAILURE = 3
+
+
 class _Group(click.Group):
     """Turns library errors into one line on stderr and exit status 1 (no traceback)."""
 

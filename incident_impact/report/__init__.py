@@ -4,6 +4,6 @@
 >>> write_report(analysis, "reports/united-2017.html")   # doctest: +SKIP
 """
 
-from .render import render_incident_report, write_report
+from .render import render_incident_report, render_study_report, write_report, write_study_report
 
-__all__ = ["render_incident_report", "write_report"]
+__all__ = ["render_incident_report", "render_study_report", "write_report", "write_study_report"]

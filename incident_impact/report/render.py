@@ -12,6 +12,7 @@ import secrets
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -21,13 +22,16 @@ from markupsafe import Markup
 
 from ..eventstudy import format_window
 from ..money import MarketValue, format_money
-from . import figures
+from ..verdict import VERDICT_TEXT
+from . import figures, study_figures
 
 if TYPE_CHECKING:
     from ..analysis import IncidentAnalysis
+    from ..catalog_study import CatalogStudy
     from ..sales import SalesImpact
 
 TEMPLATE = "incident.html.j2"
+STUDY_TEMPLATE = "study.html.j2"
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 #: Parameter name -> (label, formatter kind) for the model table.
@@ -277,7 +281,28 @@ def render_incident_report(analysis: IncidentAnalysis, *, generated_at: dt.datet
 
 def write_report(analysis: IncidentAnalysis, path: str | os.PathLike[str], *,
                  generated_at: dt.datetime | None = None, sales: SalesImpact | None = None) -> Path:
-    """Render the report (with the sales section when ``sales`` is given) and write it to ``path`` atomically; return the path.
+    """Render the incident report (with the sales section when ``sales`` is given) and write it to
+    ``path`` atomically; return the path."""
+    return write_html(render_incident_report(analysis, generated_at=generated_at, sales=sales), path)
+
+
+def render_study_report(study: CatalogStudy, *, links: Mapping[str, str] | None = None,
+                        generated_at: dt.datetime | None = None) -> str:
+    """The study report as one HTML string: the answer, verdict counts, forest plot, CAAR path,
+    the sortable verdict table (with ``links``: event id -> relative URL of its incident report),
+    the press's claims beside the measured effect, the tests, and what was left out."""
+    generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
+    return environment().get_template(STUDY_TEMPLATE).render(_study_context(study, links or {}, generated_at))
+
+
+def write_study_report(study: CatalogStudy, path: str | os.PathLike[str], *, links: Mapping[str, str] | None = None,
+                       generated_at: dt.datetime | None = None) -> Path:
+    """Render the study report and write it to ``path`` atomically; return the path."""
+    return write_html(render_study_report(study, links=links, generated_at=generated_at), path)
+
+
+def write_html(html: str, path: str | os.PathLike[str]) -> Path:
+    """Write ``html`` to ``path`` atomically; return the path.
 
     Parent folders are created. The HTML goes to a temporary file in the same folder that
     replaces ``path`` only once complete, so a failure leaves any earlier report untouched
@@ -285,7 +310,6 @@ def write_report(analysis: IncidentAnalysis, path: str | os.PathLike[str], *,
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    html = render_incident_report(analysis, generated_at=generated_at, sales=sales)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         with open(tmp, "x", encoding="utf-8", newline="\n") as fh:
@@ -297,3 +321,39 @@ def write_report(analysis: IncidentAnalysis, path: str | os.PathLike[str], *,
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+# ----------------------------------------------------------------- study context
+def _study_context(study: CatalogStudy, links: Mapping[str, str], generated_at: dt.datetime) -> dict:
+    windows = []
+    for w in study.windows:
+        table = study.verdict_table(w)
+        rows = []
+        for eid, r in table.iterrows():
+            rows.append({
+                "event_id": eid, "name": r["name"], "ticker": r["ticker"], "category": r["category"],
+                "day0": r["day0"].isoformat(), "car": r["car"], "se": r["se"], "p_value": r["p_value"], "p_bh": r["p_bh"],
+                "tost_p_value": r["tost_p_value"], "mde": r["mde"], "verdict": r["verdict"],
+                "value_change": format_money(r["value_change"]) if r["value_change"] == r["value_change"] else "",
+                "value_sort": r["value_change"] if r["value_change"] == r["value_change"] else "",
+                "claimed_impact": r["claimed_impact"], "confounders": r["confounders"], "link": links.get(eid),
+            })
+        tests = study.tests(w).reset_index(names="test").to_dict("records")
+        windows.append({"label": format_window(w), "answer": study.answer(w), "counts": study.counts(w).to_dict(),
+                        "rows": rows, "tests": tests,
+                        "forest": _figure_html(study_figures.forest_figure(study, w), f"fig-forest-{len(windows)}")})
+    return {
+        "study": study,
+        "generated_at": generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
+        "version": tool_version(),
+        "plotly_js": plotly_js(),
+        "headline": windows[0] if windows else None,
+        "windows": windows,
+        "caar": _figure_html(study_figures.caar_figure(study), "fig-caar") if study.study is not None else None,
+        "verdict_text": VERDICT_TEXT,
+        "failures": study.failures.to_dict("records"),
+        "excluded": study.excluded.to_dict("records"),
+        "warnings": list(study.study.warnings) if study.study is not None else [],
+        "model": study.study.model if study.study is not None else "",
+        "estimation": format_window(study.study.estimation_window) if study.study is not None else "",
+    }
