@@ -226,16 +226,15 @@ def _merge(old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, list[str
             f"earlier cached rows {old.index[0]:%Y-%m-%d}..{old.index[-1]:%Y-%m-%d} were replaced: "
             "they share no date with the new download"
         ]
-    old_only = old.loc[~old.index.isin(new.index)]
-    if old_only.empty:
-        return new, []
     ratio = (new.loc[overlap, "adj_close"] / old.loc[overlap, "adj_close"]).dropna()
     if ratio.empty:
+        if old.index.isin(new.index).all():
+            return new, []
         return new, ["overlap with the earlier cached rows has no valid adj_close: returns across the join are uncertain"]
     factor = float(ratio.median())
     notes = []
     if abs(factor - 1) > _SAME:
-        old_only = old_only.assign(adj_close=old_only["adj_close"] * factor)
+        old = old.assign(adj_close=old["adj_close"] * factor)
         notes.append(
             f"earlier cached adj_close rescaled by {factor:.6g} to the new download's adjustment "
             "(Yahoo re-adjusts history for dividends and splits)"
@@ -243,7 +242,11 @@ def _merge(old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, list[str
     differing = int((np.abs(ratio / factor - 1) > _SAME).sum())
     if differing:
         notes.append(f"{differing} overlapping dates differ from the earlier download beyond a common factor; the new values were kept")
-    return pd.concat([old_only, new]).sort_index(), notes
+    # the new rows win; a value the new download lacks (an empty cell) is kept from the earlier one
+    filled = int((new.loc[overlap, "adj_close"].isna() & old.loc[overlap, "adj_close"].notna()).sum())
+    if filled:
+        notes.append(f"{filled} dates without adj_close in the new download kept their earlier cached value")
+    return new.combine_first(old)[list(new.columns)], notes
 
 
 @contextmanager

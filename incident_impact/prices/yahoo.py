@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from importlib import metadata
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DownloadError, PriceDataError, TickerNotFoundError
@@ -166,7 +167,11 @@ class YahooSource:
 
 
 def _normalize(raw: Any, ticker: str) -> tuple[pd.DataFrame | None, tuple[str, ...]]:
-    """The normalized frame of one ticker from ``yfinance.download`` output (None when empty)."""
+    """The normalized frame of one ticker from ``yfinance.download`` output (None when empty).
+
+    Rows without a date are dropped and zero, negative or infinite values become NaN (noted);
+    an index that is not dates raises :class:`DownloadError`.
+    """
     if not isinstance(raw, pd.DataFrame) or raw.empty:
         return None, ()
     columns = raw.columns
@@ -186,7 +191,21 @@ def _normalize(raw: Any, ticker: str) -> tuple[pd.DataFrame | None, tuple[str, .
         notes = (NO_ADJUSTED_NOTE,)
     frame = pd.DataFrame({c: pd.to_numeric(picked.get(c), errors="coerce") for c in ("adj_close", "close", "volume")})
     frame = frame.astype("float64")
-    frame.index = normalize_index(raw.index)
+    try:
+        frame.index = normalize_index(raw.index)
+    except (ValueError, TypeError) as exc:
+        raise _failure(ticker, f"Yahoo sent rows without readable dates ({exc})") from None
+    if frame.index.hasnans:
+        notes = (*notes, f"Yahoo sent {int(frame.index.isna().sum())} rows without a date; dropped")
+        frame = frame.loc[frame.index.notna()]
+    # a glitch, not a price: the cache would refuse the file and the returns would be infinite
+    invalid = frame.notna() & ~(np.isfinite(frame) & frame.gt(0))
+    invalid["volume"] = frame["volume"].notna() & ~(np.isfinite(frame["volume"]) & frame["volume"].ge(0))
+    if invalid.to_numpy().any():
+        n = int(invalid.any(axis=1).sum())
+        notes = (*notes, f"Yahoo sent {n} row{'s' if n != 1 else ''} with zero, negative or infinite values; "
+                         "those values are kept as missing")
+        frame = frame.mask(invalid)
     duplicated = frame.index.duplicated(keep="last")
     if duplicated.any():
         notes = (*notes, f"Yahoo sent {int(duplicated.sum())} duplicate dates; the last row of each was kept")
