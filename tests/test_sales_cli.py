@@ -131,3 +131,41 @@ def test_sales_page(result):
     assert "<b>north</b>" not in page.split("<script>")[0] and "weight.&lt;b&gt;north&lt;/b&gt;" in page
     assert page.count('id="fig-sales"') == 1 and 'id="fig-sales-placebos"' in page
     assert "in-space placebos (3, 12 periods each)" in page
+
+
+def test_incident_report_with_a_sales_section(make_incident_analysis, result):
+    from plotly.offline import get_plotlyjs
+
+    from incident_impact.report import render_incident_report
+
+    analysis = make_incident_analysis()
+    page = render_incident_report(analysis, sales=result)
+    assert page.count(get_plotlyjs()[2_400_000:2_400_200]) == 1
+    assert page.count('<section aria-labelledby="h-sales" id="sales">') == 1 and page.count("<h1>") == 1
+    assert page.index('id="h-windows"') < page.index('id="h-sales"') < page.index('id="h-timeline"')
+    assert "h-sales" not in render_incident_report(analysis)
+
+
+def test_analyze_with_sales_puts_both_in_one_report(run, tmp_path):
+    sessions = pd.bdate_range("2015-06-01", "2016-06-30")
+    rng = np.random.default_rng(23)
+    market = rng.normal(0.0004, 0.01, len(sessions))
+    folder = tmp_path / "prices"
+    folder.mkdir()
+    for ticker, r in (("GSPC", market), ("ACME", 1.1 * market + rng.normal(0, 0.01, len(sessions)))):
+        pd.DataFrame({"date": sessions.strftime("%Y-%m-%d"), "adj_close": 50 * np.cumprod(1 + r)}).to_csv(
+            folder / f"{ticker}.csv", index=False)
+    weeks = pd.date_range("2014-06-01", "2016-06-26", freq="W-SUN")
+    category = 500 + rng.normal(0, 5, len(weeks)).cumsum()
+    brand = 0.4 * category + rng.normal(0, 2, len(weeks))
+    brand[weeks >= "2016-03-15"] *= 0.85
+    sales_path = tmp_path / "acme.csv"
+    pd.DataFrame({"date": weeks.strftime("%Y-%m-%d"), "brand": brand, "category": category}).to_csv(sales_path, index=False)
+    res = run("analyze", "--ticker", "ACME", "--date", "2016-03-15", "--data-dir", folder, "--offline",
+              "--sales", sales_path, *COMMON, "--format", "json", "--report", tmp_path / "both.html")
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["sales"]["effects"]["average"]["relative"] == pytest.approx(-0.15, abs=0.04)
+    assert out["sales"]["post_period"][0] == "2016-03-20"
+    page = (tmp_path / "both.html").read_text()
+    assert 'id="h-car"' in page and 'id="h-sales"' in page
