@@ -148,8 +148,10 @@ class CatalogStudy:
         ]
         known = table["value_change"].dropna()
         if len(known):
-            parts.append(f"Where the market value is known ({len(known)} incidents), the summed value change was "
-                         f"{format_money(known.sum())}.")
+            low, high = known.idxmin(), known.idxmax()
+            parts.append(f"Where the market value is known ({len(known)} incident{'s' if len(known) != 1 else ''}), "
+                         f"the value change ranged from {format_money(known[low])} ({table.at[low, 'name']}) "
+                         f"to {format_money(known[high])} ({table.at[high, 'name']}).")
         if len(self.failures):
             parts.append(f"{len(self.failures)} event(s) could not be studied (private company, too short a history "
                          "or no price data) and are listed with the reason.")

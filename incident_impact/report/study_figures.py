@@ -20,10 +20,10 @@ if TYPE_CHECKING:
 
 #: Marker colour and symbol per verdict (colour-blind safe, and distinct by shape).
 VERDICT_STYLE = {
-    HARM: (SAFE[1], "triangle-down"),
-    GAIN: (SAFE[2], "triangle-up"),
-    NO_EFFECT: (SAFE[0], "circle"),
-    INCONCLUSIVE: (SAFE[9], "square"),
+    HARM: (SAFE[8], "triangle-down"),
+    GAIN: (SAFE[3], "triangle-up"),
+    NO_EFFECT: (SAFE[4], "circle"),
+    INCONCLUSIVE: (SAFE[10], "square"),
 }
 
 
@@ -64,7 +64,7 @@ def caar_figure(study: CatalogStudy) -> go.Figure:
     x = path.index.to_numpy()
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=list(x) + list(x[::-1]), y=list(100 * path["upper"]) + list(100 * path["lower"][::-1]),
-                             fill="toself", fillcolor=BAND_COLOUR, line=dict(width=0), name="95 % band",
+                             fill="toself", fillcolor=BAND_COLOUR, line=dict(width=0), mode="lines", name="95 % band",
                              hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=x, y=100 * path["caar"], mode="lines+markers", name="CAAR",
                              line=dict(color=CAR_COLOUR, width=2.5), customdata=path["n_events"],
