@@ -350,8 +350,8 @@ def _robustness(event_id: str, stock: PriceHistory, bench_ticker: str, bench: Pr
 
 
 def _shares(source: PriceSource, incident: Incident, ticker: str, session: pd.Timestamp,
-            shares: float | SharesOutstanding | None) -> SharesOutstanding | None:
-    """The user's count, else the catalog's, else Yahoo's (when the source can download), else None."""
+            shares: float | SharesOutstanding | None) -> SharesOutstanding | str:
+    """The user's count, else the catalog's, else Yahoo's (when the source can download), else why none."""
     if isinstance(shares, SharesOutstanding):
         return shares
     if shares is not None:
@@ -360,11 +360,11 @@ def _shares(source: PriceSource, incident: Incident, ticker: str, session: pd.Ti
         return incident.shares
     lookup = getattr(source, "shares_outstanding", None)
     if lookup is None:
-        return None
+        return f"the catalog has no count and {getattr(source, 'name', 'the price source')} cannot look one up"
     try:
         count, as_of = lookup(ticker, session - pd.Timedelta(days=1))
-    except IncidentImpactError:
-        return None
+    except IncidentImpactError as exc:
+        return f"the catalog has no count and {exc}"
     return SharesOutstanding(count, "Yahoo Finance", as_of)
 
 

@@ -61,14 +61,17 @@ class MarketValue:
                 f"(close {self.close:,.2f} x {self.shares.describe()})")
 
 
-def market_value(close: pd.Series, day0: pd.Timestamp, shares: SharesOutstanding | None,
+def market_value(close: pd.Series, day0: pd.Timestamp, shares: SharesOutstanding | str | None,
                  currency: str = "USD") -> MarketValue | str:
     """The market value on the last session before ``day0``, or the reason it is unknown.
 
-    ``close`` is the as-traded close by session (NaN where the data lack it).
+    ``close`` is the as-traded close by session (NaN where the data lack it); ``shares`` is the
+    count, or why none is known.
     """
-    if shares is None:
-        return "shares outstanding unknown (give --shares, add shares_outstanding to the incident file, or go online)"
+    if not isinstance(shares, SharesOutstanding):
+        why = f": {shares}" if shares else ""
+        return (f"shares outstanding unknown{why} (give --shares, add shares_outstanding to the incident file, "
+                "or go online)")
     if not (shares.value > 0 and math.isfinite(shares.value)):
         return f"shares outstanding must be a positive number, got {shares.value}"
     before = close[close.index < day0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
@@ -244,7 +245,9 @@ def _reason(messages: list[tuple[int, str]]) -> str:
 
 @contextmanager
 def _capture(logger_name: str) -> Iterator[list[tuple[int, str]]]:
-    """Collect the level and text of WARNING and ERROR records of a logger while the block runs."""
+    """Collect the level and text of WARNING and ERROR records of a logger while the block runs,
+    and silence the Python warnings the library's own code raises (e.g. pandas deprecations),
+    which are for its maintainers, not our users."""
     messages: list[tuple[int, str]] = []
 
     class _Collect(logging.Handler):
@@ -255,7 +258,9 @@ def _capture(logger_name: str) -> Iterator[list[tuple[int, str]]]:
     logger = logging.getLogger(logger_name)
     logger.addHandler(handler)
     try:
-        yield messages
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=rf"{re.escape(logger_name)}(\.|$)")
+            yield messages
     finally:
         logger.removeHandler(handler)
 
