@@ -14,7 +14,7 @@ import click
 from .common import incidents_option, load_catalog, note, safe_stem, timelines_option
 from .group import cli
 
-DESIGN_CHOICES = ("structural", "did", "synthetic", "its")
+DESIGN_CHOICES = ("structural", "did", "synthetic", "its")  # = sales.spec.DESIGNS; not imported, to keep the CLI start fast
 
 
 def _level_sd(value: str) -> float | None:
