@@ -76,3 +76,41 @@ def test_analysis_money_from_user_catalog_and_yahoo(make_incident_analysis):
     online = analyze(base.incident, source=Online(synthetic_prices(), {}), peers=False, robustness=False)
     assert online.market_value.shares == SharesOutstanding(4e6, "Yahoo Finance", dt.date(2017, 2, 1))
     assert online.to_dict()["market_value"]["value"] == pytest.approx(200e6)
+
+
+def test_yahoo_shares_outstanding_offline_with_a_fake_ticker(monkeypatch):
+    from incident_impact.errors import DownloadError
+    from incident_impact.prices import PriceResolver
+    from incident_impact.prices.yahoo import YahooSource
+
+    index = pd.DatetimeIndex(["2017-01-20 09:00", "2017-03-01 09:00", "2017-04-20 09:00"], tz="America/New_York")
+    calls = []
+
+    class FakeTicker:
+        def __init__(self, symbol):
+            self.symbol = symbol
+
+        def get_shares_full(self, start, end):
+            calls.append((self.symbol, start, end))
+            if self.symbol == "EMPTY":
+                return pd.Series(dtype=float)
+            if self.symbol == "DOWN":
+                raise ConnectionError("Could not resolve host: query2.finance.yahoo.com")
+            return pd.Series([3.0e8, 3.1e8, 9.9e8], index=index)
+
+    source = YahooSource(cache=None, ticker=FakeTicker)
+    count, as_of = source.shares_outstanding("UAL", "2017-04-07")
+    assert (count, as_of) == (3.1e8, dt.date(2017, 3, 1))  # the last count on or before the date
+    assert calls[0] == ("UAL", dt.date(2016, 3, 3), dt.date(2017, 4, 8))
+    with pytest.raises(DownloadError, match="no shares outstanding before 2017-04-07"):
+        source.shares_outstanding("EMPTY", "2017-04-07")
+    with pytest.raises(DownloadError, match="no network"):
+        source.shares_outstanding("DOWN", "2017-04-07")
+    with pytest.raises(DownloadError, match="no shares outstanding before 2016-01-01"):
+        source.shares_outstanding("UAL", "2016-01-01")
+    resolver = PriceResolver(cache=None, download=source)
+    monkeypatch.delenv("INCIDENT_IMPACT_OFFLINE", raising=False)
+    assert resolver.shares_outstanding("UAL", "2017-04-07") == (3.1e8, dt.date(2017, 3, 1))
+    monkeypatch.setenv("INCIDENT_IMPACT_OFFLINE", "1")
+    with pytest.raises(DownloadError, match="downloads are off"):
+        resolver.shares_outstanding("UAL", "2017-04-07")
