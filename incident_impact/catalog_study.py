@@ -74,10 +74,11 @@ class CatalogStudy:
     def verdict_table(self, window: Window | str | None = None) -> pd.DataFrame:
         """One row per studied event over ``window`` (default: the headline window), indexed by
         ``event_id``: ``ticker, name, category, day0, car, se, df, p_value, p_bh, tost_p_value, mde,
-        verdict, value_change, value_change_lower, value_change_upper, claimed_impact, confounders``.
+        verdict, depends_on_model, value_change, value_change_lower, value_change_upper, claimed_impact, confounders``.
 
         ``verdict`` judges significance on ``p_bh`` (BH across the events of this window) and
-        equivalence on the unadjusted TOST.
+        equivalence on the unadjusted TOST; ``depends_on_model`` tells whether the incident's own
+        robustness table (unadjusted verdicts) disagrees across specifications in this window.
         """
         window = self._window(window)
         cars = self.study.car_frame(window)
@@ -88,7 +89,7 @@ class CatalogStudy:
         info = {}
         for eid in table.index:
             analysis = self.analyses.get(eid)
-            row = {"name": eid, "category": "", "claimed_impact": "", "confounders": "",
+            row = {"name": eid, "category": "", "claimed_impact": "", "confounders": "", "depends_on_model": None,
                    "value_change": np.nan, "value_change_lower": np.nan, "value_change_upper": np.nan}
             if analysis is not None:
                 inc = analysis.incident
@@ -96,6 +97,8 @@ class CatalogStudy:
                 flagged = flagged[flagged["window"] == label]
                 row |= {"name": inc.name, "category": inc.category, "claimed_impact": inc.claimed_impact,
                         "confounders": "; ".join(f"{r.kind} on {r.date} (day {r.rel_day:+d})" for r in flagged.itertuples())}
+                if analysis.robustness is not None:
+                    row["depends_on_model"] = analysis.robustness.depends_on_choice(label)
                 if isinstance(analysis.market_value, MarketValue):
                     c = cars.loc[eid]
                     row |= analysis.market_value.change(c["car"], c["se"], c["df"])
@@ -103,7 +106,8 @@ class CatalogStudy:
         extra = pd.DataFrame.from_dict(info, orient="index")
         table = table.join(extra)
         order = ["ticker", "name", "category", "day0", "car", "se", "df", "p_value", "p_bh", "tost_p_value", "mde",
-                 "verdict", "value_change", "value_change_lower", "value_change_upper", "claimed_impact", "confounders"]
+                 "verdict", "depends_on_model", "value_change", "value_change_lower", "value_change_upper",
+                 "claimed_impact", "confounders"]
         return table[order].rename_axis("event_id")
 
     def counts(self, window: Window | str | None = None) -> pd.Series:

@@ -52,9 +52,12 @@ class Robustness:
         windows = list(dict.fromkeys(verdicts.index.get_level_values("window")))
         return verdicts.unstack("window").reindex(index=list(self.results), columns=windows)
 
-    def depends_on_choice(self) -> bool:
-        """True when two cells of the table disagree."""
-        return self.to_frame()["verdict"].nunique() > 1
+    def depends_on_choice(self, window: str | None = None) -> bool:
+        """True when two cells of the table (of one column, with ``window``, e.g. ``"[0,+1]"``) disagree."""
+        verdicts = self.to_frame()["verdict"]
+        if window is not None:
+            verdicts = verdicts.xs(window, level="window")
+        return verdicts.nunique() > 1
 
     def statement(self) -> str:
         """One or two sentences: robust, or which choice (model, window) changes the verdict."""

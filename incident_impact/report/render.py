@@ -337,6 +337,7 @@ def _study_context(study: CatalogStudy, links: Mapping[str, str], generated_at: 
                 "value_change": format_money(r["value_change"]) if r["value_change"] == r["value_change"] else "",
                 "value_sort": r["value_change"] if r["value_change"] == r["value_change"] else "",
                 "claimed_impact": r["claimed_impact"], "confounders": r["confounders"], "link": links.get(eid),
+                "robust": {True: "depends on the model", False: "same under every model", None: "—"}[r["depends_on_model"]],
             })
         tests = study.tests(w).reset_index(names="test").to_dict("records")
         windows.append({"label": format_window(w), "answer": study.answer(w), "counts": study.counts(w).to_dict(),
