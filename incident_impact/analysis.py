@@ -364,7 +364,7 @@ def _shares(source: PriceSource, incident: Incident, ticker: str, session: pd.Ti
     try:
         count, as_of = lookup(ticker, session - pd.Timedelta(days=1))
     except IncidentImpactError as exc:
-        return f"the catalog has no count and {exc}"
+        return f"the catalog has no count and the lookup failed ({getattr(exc, 'reason', exc)})"
     return SharesOutstanding(count, "Yahoo Finance", as_of)
 
 
