@@ -86,6 +86,7 @@ def panel():
     wide.iloc[300:303, 2] = np.nan
     wide.iloc[420, 3] = np.inf
     wide.iloc[:500, 4] = np.nan                                   # listed late
+    wide["EMPTY"] = np.nan                                          # a column without returns
     market.iloc[[250, 251, 600]] = np.nan                           # benchmark holes
     other = pd.Series(rng.normal(0.0002, 0.008, N_DAYS), index=dates)
     other.iloc[100:110] = np.nan
@@ -107,6 +108,7 @@ def events_for(wide, rng, n=30):
         {"event_id": "listing", "ticker": "T4", "event_date": dates[560]},         # data start 60 days before
         {"event_id": "listed", "ticker": "T4", "event_date": dates[800]},
         {"event_id": "unknown", "ticker": "NOPE", "event_date": dates[400]},
+        {"event_id": "empty", "ticker": "EMPTY", "event_date": dates[400]},
         {"event_id": "same-1", "ticker": "T5", "event_date": dates[700]},          # several events per firm,
         {"event_id": "same-2", "ticker": "T5", "event_date": dates[702]},          # overlapping
         {"event_id": "holiday", "ticker": "T1", "event_date": dates[500] + pd.Timedelta(days=1)},

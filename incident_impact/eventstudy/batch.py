@@ -37,7 +37,7 @@ from . import statistics as st
 from .event import _check_series
 from .models import FittedModel, NormalReturnModel
 from .results import EventStudyResult
-from .study import StudyResult, TestInputs, no_returns_reason, overlap_warnings, study_one
+from .study import StudyResult, TestInputs, has_returns, no_returns_reason, overlap_warnings, study_one
 from .windows import Window, format_window
 
 #: Pairs of events handled per block when computing Kolari-Pynnönen correlations.
@@ -68,7 +68,7 @@ class EventArrays:
     day0: np.ndarray
     grid: np.ndarray
 
-    @property
+    @cached_property
     def valid(self) -> np.ndarray:
         return self.pos >= 0
 
@@ -94,22 +94,24 @@ def locate(wide: pd.DataFrame, aux: dict[str, np.ndarray], aux_key: np.ndarray, 
     grid = wide.index.to_numpy()
     R = wide.to_numpy()
     G, n = len(grid), len(tickers)
-    cols = wide.columns.get_indexer(tickers)
-    in_aux = (np.logical_and.reduce([np.isfinite(v) for v in aux.values()]) if aux
-              else np.ones((G, 1), dtype=bool))
+    sources = {"return": (R, wide.columns.get_indexer(tickers)), **{name: (v, aux_key) for name, v in aux.items()}}
     gp = np.searchsorted(grid, event_dates)
     rel = np.arange(lo, hi + 1)
     a, b = min(lo, -1), max(hi, 0)
-    pos = np.full((n, len(rel)), -1, dtype=np.int64)
     inside = np.flatnonzero((gp + a >= 0) & (gp + b < G))
     rows = gp[inside, None] + np.arange(a, b + 1)
-    present = np.isfinite(R[rows, cols[inside, None]]) & in_aux[rows, aux_key[inside, None]]
-    clean = inside[present.all(axis=1)]
+    near = {name: v[rows, c[inside, None]] for name, (v, c) in sources.items()}
+    whole = np.logical_and.reduce([np.isfinite(v) for v in near.values()]).all(axis=1)
+    clean = inside[whole]
+    pos = np.full((n, len(rel)), -1, dtype=np.int64)
     pos[clean] = gp[clean, None] + rel
     day0 = gp.copy()
     dirty = np.setdiff1d(np.arange(n), clean)
     unplaced = np.zeros(n, dtype=bool)
     if len(dirty):
+        cols = sources["return"][1]
+        in_aux = (np.logical_and.reduce([np.isfinite(v) for v in aux.values()]) if aux
+                  else np.ones((G, 1), dtype=bool))
         groups = pd.Series(dirty).groupby([cols[dirty], aux_key[dirty]]).agg(list)
         for (c, k), members in groups.items():
             members = np.asarray(members)
@@ -122,9 +124,15 @@ def locate(wide: pd.DataFrame, aux: dict[str, np.ndarray], aux_key: np.ndarray, 
             day0[members] = joined[np.minimum(r0, len(joined) - 1)]
             ranks = r0[:, None] + rel
             pos[members] = np.where((ranks >= 0) & (ranks < len(joined)), joined[np.clip(ranks, 0, len(joined) - 1)], -1)
-    columns = {"return": _gather(R, pos, cols)}
-    for name, values in aux.items():
-        columns[name] = _gather(values, pos, aux_key)
+    if len(clean) == n and (a, b) == (lo, hi):
+        return EventArrays(lo, hi, near, pos, day0, grid), unplaced
+    columns = {}
+    for name, (values, col) in sources.items():
+        out = np.full(pos.shape, np.nan)
+        out[clean] = near[name][whole][:, lo - a:hi - a + 1]
+        if len(dirty):
+            out[dirty] = _gather(values, pos[dirty], col[dirty])
+        columns[name] = out
     return EventArrays(lo, hi, columns, pos, day0, grid), unplaced
 
 
@@ -139,7 +147,8 @@ class BatchFit:
     """OLS fits, abnormal returns and CAR variances of many events (one row each).
 
     Built by :func:`fit_events`; only events that could be studied are kept (``rows`` are their
-    positions in the input). ``ar`` and ``ar_se`` are (N x K) on the relative days of ``arrays``.
+    positions in the input). ``X`` is the design, one (N x K) array per regressor;
+    ``ar`` (N x K) and ``ar_se`` (N x event period) are on the relative days of ``arrays``.
     """
 
     model: NormalReturnModel
@@ -147,7 +156,7 @@ class BatchFit:
     windows: tuple[Window, ...]
     arrays: EventArrays
     rows: np.ndarray
-    X: np.ndarray
+    X: tuple[np.ndarray, ...]
     params: np.ndarray
     xtx_inv: np.ndarray
     sigma2: np.ndarray
@@ -172,9 +181,13 @@ class BatchFit:
     @cached_property
     def ar_se(self) -> np.ndarray:
         """``sigma_i sqrt(1 + x_t' (X'X)^-1 x_t)`` on the event-period days (N x span)."""
-        x = self.X[:, self.span]
+        x = self.design(np.s_[:, self.span])
         leverage = np.einsum("nti,nij,ntj->nt", x, self.xtx_inv, x)
         return np.sqrt(self.sigma2[:, None] * (1 + leverage))
+
+    def design(self, where) -> np.ndarray:
+        """The design at ``where`` (an index into the N x K arrays), regressors on the last axis."""
+        return np.stack([x[where] for x in self.X], axis=-1) if self.X else np.empty(self.ar[where].shape + (0,))
 
     def window_cols(self, window: Window) -> slice:
         return slice(self.arrays.col(window[0]), self.arrays.col(window[1]) + 1)
@@ -183,7 +196,7 @@ class BatchFit:
         """``(CAR_i, Var(CAR_i))`` over ``window`` (inside the event period), NaN for events without its data."""
         cols = self.window_cols(window)
         car = self.ar[:, cols].sum(axis=1)
-        g = self.X[:, cols].sum(axis=1)
+        g = self.design(np.s_[:, cols]).sum(axis=1)
         var = self.sigma2 * (window[1] - window[0] + 1 + np.einsum("ni,nij,nj->n", g, self.xtx_inv, g))
         return car, var
 
@@ -206,7 +219,10 @@ class BatchFit:
         length = window[1] - window[0] + 1
         if length > self.est_ar.shape[1]:
             return np.full(len(idx), np.nan)
-        sums = np.lib.stride_tricks.sliding_window_view(self.est_ar[idx], length, axis=1).sum(axis=-1)
+        ar = self.est_ar[idx]
+        sums = ar[:, :ar.shape[1] - length + 1].copy()
+        for k in range(1, length):
+            sums += ar[:, k:ar.shape[1] - length + 1 + k]
         count = np.isfinite(sums).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             le = (sums <= car[:, None]).sum(axis=1) / count
@@ -233,31 +249,44 @@ def fit_events(model: NormalReturnModel, arrays: EventArrays, estimation: Window
     y = A.columns["return"][rows]
     if model.offset:
         y = y - A.columns[model.offset][rows]
-    design = ([np.ones_like(y)] if model.has_constant else []) + [A.columns[c][rows] for c in model.regressors]
-    X = np.stack(design, axis=-1) if design else np.empty(y.shape + (0,))
+    X = ([np.ones_like(y)] if model.has_constant else []) + [A.columns[c][rows] for c in model.regressors]
+    k = len(X)
     m = valid[:, est]
-    ye = np.where(m, y[:, est], 0.0)
-    Xe = np.where(m[..., None], X[:, est], 0.0)
-    k = X.shape[-1]
-    xtx_inv, regular = _inverse(np.einsum("nti,ntj->nij", Xe, Xe))
+    full = bool(m.all())
+
+    def masked(v: np.ndarray) -> np.ndarray:
+        return v if full else np.where(m, v, 0.0)
+
+    def dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return np.einsum("nt,nt->n", u, v)
+
+    ye = masked(y[:, est])
+    Xe = [masked(x[:, est]) for x in X]
+    xtx = np.empty((len(rows), k, k))
+    for p in range(k):
+        for q in range(p, k):
+            xtx[:, p, q] = xtx[:, q, p] = dot(Xe[p], Xe[q])
+    xtx_inv, regular = _inverse(xtx)
     if not regular.all():
         return fit_events(model, arrays, estimation, windows, min_estimation_obs, np.setdiff1d(candidates, rows[~regular]))
-    params = np.einsum("nij,nj->ni", xtx_inv, np.einsum("nti,nt->ni", Xe, ye))
-    ar = y - np.einsum("ntk,nk->nt", X, params) if k else y
-    resid = np.where(m, ar[:, est], 0.0)
+    params = np.einsum("nij,nj->ni", xtx_inv, np.stack([dot(x, ye) for x in Xe], axis=1)) if k else np.empty((len(rows), 0))
+    ar = y.copy()
+    for p in range(k):
+        ar -= params[:, p, None] * X[p]
+    resid = masked(ar[:, est])
     r_squared = None
     if model.has_constant:
-        ssr = (resid**2).sum(axis=1)
+        ssr = dot(resid, resid)
         df = n_obs - k
         sigma2 = ssr / df
         if model.regressors:
-            centred = np.where(m, ye - (ye.sum(axis=1) / n_obs)[:, None], 0.0)
-            r_squared = 1 - ssr / (centred**2).sum(axis=1)
+            centred = masked(ye - (ye.sum(axis=1) / n_obs)[:, None])
+            r_squared = 1 - ssr / dot(centred, centred)
     else:
-        dev = np.where(m, resid - (resid.sum(axis=1) / n_obs)[:, None], 0.0)
+        dev = masked(resid - (resid.sum(axis=1) / n_obs)[:, None])
         df = n_obs - 1
-        sigma2 = (dev**2).sum(axis=1) / df
-    return BatchFit(model, estimation, windows, arrays, rows, X, params, xtx_inv, sigma2, df, n_obs, r_squared, ar, usable)
+        sigma2 = dot(dev, dev) / df
+    return BatchFit(model, estimation, windows, arrays, rows, tuple(X), params, xtx_inv, sigma2, df, n_obs, r_squared, ar, usable)
 
 
 def _inverse(xtx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -288,6 +317,7 @@ def kp_rbar(fit: BatchFit, idx: np.ndarray, window: Window, min_overlap: int = 3
     L = window[1] - window[0] + 1
     rows = fit.rows[idx]
     wpos = fit.arrays.pos[rows, fit.window_cols(window)]
+    # candidate pairs: window date ranges that overlap (sweep over the sorted first dates)
     order = np.argsort(wpos[:, 0], kind="stable")
     starts = wpos[order, 0]
     counts = np.searchsorted(starts, wpos[order, -1], side="right") - np.arange(n) - 1
@@ -298,32 +328,77 @@ def kp_rbar(fit: BatchFit, idx: np.ndarray, window: Window, min_overlap: int = 3
     eres = fit.est_ar[idx]
     valid = epos >= 0
     same_dates = bool((epos == epos[0]).all()) and bool(valid.all())
-    # each event's residuals on the grid dates lo_i .. lo_i + width - 1 (NaN where it has none)
+    w = np.concatenate([(wpos[a[s:s + PAIR_BLOCK], :, None] == wpos[b[s:s + PAIR_BLOCK], None, :]).sum(axis=(1, 2))
+                        for s in range(0, len(a), PAIR_BLOCK)] or [np.empty(0)]) / L
+    a, b, w = a[w > 0], b[w > 0], w[w > 0]
+    # residuals on grid dates lo_i - P .. lo_i + width + P - 1, zero where absent; rows without a
+    # gap ("complete") get their overlap's count and sums from prefix sums
+    T = epos.shape[1]
     lo = np.where(valid, epos, np.iinfo(np.int64).max).min(axis=1)
     width = int((epos.max(axis=1) - lo).max()) + 1
-    band = np.full((n, width), np.nan)
-    r_i, c_i = np.nonzero(valid)
-    band[r_i, epos[r_i, c_i] - lo[r_i]] = eres[r_i, c_i]
-    t = np.arange(width)
+    complete = valid.all(axis=1) & (epos[:, -1] - epos[:, 0] == T - 1)
+    shift = lo[a] - lo[b]
+    P = int(np.abs(shift).max()) if len(shift) else 0
+    band = np.zeros((n, width + 2 * P))
+    band[complete, P:P + T] = eres[complete]
+    mask = None
+    if not complete.all():
+        mask = np.zeros_like(band)
+        mask[complete, P:P + T] = 1.0
+        r_i, c_i = np.nonzero(valid & ~complete[:, None])
+        band[r_i, P + epos[r_i, c_i] - lo[r_i]] = eres[r_i, c_i]
+        mask[r_i, P + epos[r_i, c_i] - lo[r_i]] = 1.0
+    zeroed = np.where(valid, eres, 0.0)
+    sums, squares = zeroed.sum(axis=1), np.einsum("nt,nt->n", zeroed, zeroed)
+
+    def overlap_sums(rows: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sum and sum of squares of the complete rows' residuals in columns start..stop-1."""
+        cut = zeroed[rows[:, None], np.r_[0:start, stop:T]]
+        return sums[rows] - cut.sum(axis=1), squares[rows] - np.einsum("nt,nt->n", cut, cut)
+
     total = 0.0
-    for s in range(0, len(a), PAIR_BLOCK):
-        i, j = a[s:s + PAIR_BLOCK], b[s:s + PAIR_BLOCK]
-        w = (wpos[i][:, :, None] == wpos[j][:, None, :]).sum(axis=(1, 2)) / L
-        i, j, w = i[w > 0], j[w > 0], w[w > 0]
-        x = band[i]
-        at = t + (lo[i] - lo[j])[:, None]
-        inside = (at >= 0) & (at < width)
-        y = np.where(inside, np.take_along_axis(band[j], np.clip(at, 0, width - 1), axis=1), np.nan)
-        both = np.isfinite(x) & np.isfinite(y)
-        cnt = both.sum(axis=1)
-        dx = np.where(both, x - np.where(both, x, 0).sum(axis=1, keepdims=True) / cnt[:, None], 0.0)
-        dy = np.where(both, y - np.where(both, y, 0).sum(axis=1, keepdims=True) / cnt[:, None], 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r = (dx * dy).sum(axis=1) / np.sqrt((dx**2).sum(axis=1) * (dy**2).sum(axis=1))
-        used = np.isfinite(r) & (same_dates | (cnt >= min_overlap))
-        total += float((w[used] * r[used]).sum())
+    for d in np.unique(shift):
+        sel = np.flatnonzero(shift == d)
+        for s in range(0, len(sel), PAIR_BLOCK):
+            i, j = a[sel[s:s + PAIR_BLOCK]], b[sel[s:s + PAIR_BLOCK]]
+            x, y = band[i, P:P + width], band[j, P + d:P + d + width]
+            if complete[i].all() and complete[j].all():
+                (x0, x1), (y0, y1) = (max(0, -d), min(T, T - d)), (max(0, d), min(T, T + d))
+                cnt = np.full(len(i), max(x1 - x0, 0))
+                (sx, sxx), (sy, syy) = overlap_sums(i, x0, x1), overlap_sums(j, y0, y1)
+            else:
+                mx, my = mask[i, P:P + width], mask[j, P + d:P + d + width]
+                cnt = np.einsum("pt,pt->p", mx, my)
+                sx, sy = np.einsum("pt,pt->p", x, my), np.einsum("pt,pt->p", y, mx)
+                sxx, syy = np.einsum("pt,pt,pt->p", x, x, my), np.einsum("pt,pt,pt->p", y, y, mx)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cov = np.einsum("pt,pt->p", x, y) - sx * sy / cnt
+                r = cov / np.sqrt((sxx - sx**2 / cnt) * (syy - sy**2 / cnt))
+            used = np.isfinite(r) & (same_dates | (cnt >= min_overlap))
+            total += float((w[sel[s:s + PAIR_BLOCK]][used] * r[used]).sum())
     return total / (n * (n - 1) / 2)
 
+
+
+def rank_test(ar_panel: np.ndarray, window_mask: np.ndarray) -> st.TestResult:
+    """:func:`~.statistics.corrado` with each row's ranks from one quicksort: without ties (the
+    rule for continuous returns) the rank of ``AR_it`` is its sorted position, so
+    ``U_it = K_it / (T_i + 1) - 1/2`` is exact; panels with ties or degenerate days go to the
+    reference function (average ranks, reasons)."""
+    order = np.argsort(ar_panel, axis=1)
+    ordered = np.take_along_axis(ar_panel, order, axis=1)
+    if (ordered[:, 1:] == ordered[:, :-1]).any():
+        return st.corrado(ar_panel, window_mask)
+    ranks = np.empty_like(ar_panel)
+    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1.0, ar_panel.shape[1] + 1), ar_panel.shape), axis=1)
+    has = np.isfinite(ar_panel)
+    u = np.where(has, ranks, np.nan) / (has.sum(axis=1, keepdims=True) + 1) - 0.5
+    present = has.sum(axis=0)
+    ubar = np.where(present > 0, np.nansum(u, axis=0) / np.maximum(present, 1), np.nan)
+    s_u = np.sqrt(np.nanmean(ubar**2))
+    if np.isnan(ubar[window_mask]).any() or not s_u > 0:
+        return st.corrado(ar_panel, window_mask)
+    return st._normal("corrado", ubar[window_mask].sum() / (np.sqrt(window_mask.sum()) * s_u), len(ar_panel))
 
 
 class LazyResults(Mapping):
@@ -377,7 +452,7 @@ def event_result(fit: BatchFit, i: int, event_id: str, event_date: pd.Timestamp)
         event_id=event_id, event_date=event_date, day0=day0, fitted=fitted, estimation_window=fit.estimation,
         windows=usable, estimation=est[["rel_day", "return", "benchmark", "expected", "ar"]],
         event=event[["rel_day", "return", "benchmark", "ar", "expected", "ar_se"]],
-        event_design=fit.X[i, fit.span][A.valid[row, fit.span]], notes=tuple(notes),
+        event_design=fit.design(np.s_[i, fit.span])[A.valid[row, fit.span]], notes=tuple(notes),
     )
 
 
@@ -430,6 +505,9 @@ class BatchStudyResult(StudyResult):
             parts.append(part)
         cars = pd.concat(parts).sort_index().reset_index(drop=True)
         return cars if len(cars) else pd.DataFrame()
+
+    def _rank_test(self, x: TestInputs) -> st.TestResult:
+        return rank_test(x.ar_panel, x.window_mask)
 
     def _test_inputs(self, window: Window) -> TestInputs | None:
         fit = self.fit
@@ -494,6 +572,9 @@ def run_batch(table: pd.DataFrame, wide: pd.DataFrame, benches: dict[str, pd.Ser
     # events the engine could not study: the reference path gives the reason (or, if it studies them, a bug)
     for i in np.setdiff1d(candidates, studied):
         row = next(table.iloc[[i]].itertuples())
+        if not has_returns(wide, row.ticker):
+            reasons[i] = no_returns_reason(row.ticker)
+            continue
         try:
             study_one(row, wide, None if keys[i] is None else benches[keys[i]], model, estimation, windows,
                       min_estimation_obs, factors)

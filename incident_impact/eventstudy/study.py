@@ -285,8 +285,11 @@ class StudyResult:
                                    "the SQ test is a single-event test (N = 1); see each event's sq_p_value in .cars")
         return [
             st.cs_t(x.car), st.time_series_t(x.car, x.se**2), st.patell(scar, x.df), st.bmp(scar), st.kp_bmp(scar, x.rbar),
-            st.corrado(x.ar_panel, x.window_mask), st.generalized_sign(x.car, x.share_positive), st.wilcoxon(x.car), sq,
+            self._rank_test(x), st.generalized_sign(x.car, x.share_positive), st.wilcoxon(x.car), sq,
         ]
+
+    def _rank_test(self, x: TestInputs) -> st.TestResult:
+        return st.corrado(x.ar_panel, x.window_mask)
 
     def tests(self, window: Window | str | None = None) -> pd.DataFrame:
         """The nine tests over ``window`` as a frame indexed by test name (``cs_t, time_series_t,
@@ -349,21 +352,28 @@ def no_returns_reason(ticker: str) -> str:
     return f"unknown ticker {ticker!r}: no returns"
 
 
-def screen_events(table: pd.DataFrame, wide: pd.DataFrame, benches: dict[str, pd.Series],
-                  model: NormalReturnModel) -> tuple[list[str | None], list[str | None]]:
+def has_returns(wide: pd.DataFrame, ticker: str) -> bool:
+    """Whether ``wide`` has a column ``ticker`` with at least one return."""
+    return ticker in wide.columns and bool(wide[ticker].notna().any())
+
+
+def screen_events(table: pd.DataFrame, wide: pd.DataFrame, benches: dict[str, pd.Series], model: NormalReturnModel,
+                  verify: bool = True) -> tuple[list[str | None], list[str | None]]:
     """Per event of ``table``: the key of its benchmark in ``benches`` (None: no benchmark) and why it
-    cannot be studied at all (None: it can); checks run once per distinct ticker and benchmark name."""
-    values = wide.to_numpy()
-    has_data = dict(zip(wide.columns, ~np.isnan(values).all(axis=0))) if values.size else {}
-    wanted = [v if isinstance(v, str) and v.strip() else None for v in table.get("benchmark", [None] * len(table))]
+    cannot be studied at all (None: it can). Benchmark names are resolved once each; a ticker's
+    returns are looked at for every event when ``verify``, else only for events with a reason
+    (the batch engine checks the others' data itself)."""
+    wanted = [v if isinstance(v, str) and v.strip() else None
+              for v in (table["benchmark"].tolist() if "benchmark" in table.columns else [None] * len(table))]
     picks = {v: _pick_benchmark(benches, {"benchmark": v}) for v in set(wanted)}
+    columns = set(wide.columns)
     keys, reasons = [], []
-    for ticker, want in zip(table["ticker"], wanted):
+    for ticker, want in zip(table["ticker"].tolist(), wanted):
         name, bench, reason = picks[want]
-        if not has_data.get(ticker, False):
-            reason = no_returns_reason(ticker)
-        elif reason is None and model.needs_benchmark and bench is None:
+        if reason is None and model.needs_benchmark and bench is None:
             reason = f"the {model.name} model needs benchmark returns"
+        if ticker not in columns or ((verify or reason) and not has_returns(wide, ticker)):
+            reason = no_returns_reason(ticker)
         keys.append(None if bench is None else (name or ""))
         reasons.append(reason)
     return keys, reasons
@@ -450,16 +460,16 @@ def run_study(
     table = _events_table(events)
     wide = wide_returns(returns)
     benches = _benchmarks(benchmark)
-    keys, reasons = screen_events(table, wide, benches, model_obj)
     spec = dict(model=model_obj, estimation=estimation, windows=windows, min_estimation_obs=min_estimation_obs,
                 factors=factors)
     if engine == "batch":
         from .batch import BatchUnsupported, run_batch
 
         try:
-            return run_batch(table, wide, benches, keys, reasons, **spec)
+            return run_batch(table, wide, benches, *screen_events(table, wide, benches, model_obj, verify=False), **spec)
         except BatchUnsupported:
             pass
+    keys, reasons = screen_events(table, wide, benches, model_obj)
     results: dict[str, EventStudyResult] = {}
     used_bench: dict[str, pd.Series | None] = {}
     failures = []

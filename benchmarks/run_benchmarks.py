@@ -1,0 +1,270 @@
+"""Speed and memory of multi-event studies: our batch engine against the alternatives.
+
+Synthetic panels of N tickers x 20 years (5,040 sessions) of daily market-model returns and E random
+events (ticker, day 0); market model, estimation [-250,-11], windows [0,+1] and [-1,+1]. Methods:
+
+* ``floor``       bare numpy: gather the windows, OLS by closed form, CAR t-statistics (the arithmetic floor);
+* ``batch``       ``run_study(engine="batch")``: every per-event table and the nine tests for both windows;
+* ``loop``        ``run_study(engine="loop")``: our single-event path once per event, the same output;
+* ``statsmodels`` one ``sm.OLS(...).fit()`` per event, CAR and its CLM variance, t-statistics only;
+* ``eventstudy``  the PyPI package ``eventstudy`` (``Multiple.from_list`` with ``Single.market_model``,
+  estimation 240 days, buffer 10) once per window, in its own virtual environment.
+
+Each (method, panel, events) runs in a fresh process that builds the same data from the seed, times
+the method (median of ``--repeat`` runs for the fast ones) and reports its peak resident memory.
+Slow methods are skipped when the previous size predicts more than ``--budget`` seconds.
+
+    python benchmarks/run_benchmarks.py                      # full grid -> benchmarks/results.md
+    python benchmarks/run_benchmarks.py --tickers 500 --events 100 1000 --out /tmp/quick.md
+
+``--eventstudy-python`` names an interpreter with ``pip install eventstudy`` (never a dependency of
+this project), default ``/tmp/bench-venv/bin/python``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+N_DAYS = 5040
+ESTIMATION = (-250, -11)
+WINDOWS = ((0, 1), (-1, 1))
+HERE = Path(__file__).resolve().parent
+METHODS = ("floor", "batch", "loop", "statsmodels", "eventstudy")
+#: how a method's time grows with the number of events (the loop's Kolari-Pynnönen step is quadratic)
+GROWTH = {"loop": 2, "statsmodels": 1, "eventstudy": 1}
+
+
+def make_data(n_tickers: int, n_events: int, seed: int = 20240601):
+    """Returns (T x N, market, alpha + beta R_m + noise), market (T), event tickers and day-0 positions."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    market = rng.normal(0.0003, 0.01, N_DAYS)
+    beta = rng.uniform(0.5, 1.5, n_tickers)
+    sd = rng.uniform(0.01, 0.03, n_tickers)
+    returns = (0.0001 + market[None, :] * beta[:, None] + rng.normal(0, 1, (n_tickers, N_DAYS)) * sd[:, None]).T
+    tickers = rng.integers(0, n_tickers, n_events)
+    day0 = rng.integers(-ESTIMATION[0] + 10, N_DAYS - 12, n_events)
+    return returns, market, tickers, day0
+
+
+def floor(returns, market, tickers, day0):
+    """Market-model CAR t-statistics with numpy only: CAR / sqrt(s^2 (L + L^2/n + (sum(R_m - mean))^2 / S_mm))."""
+    import numpy as np
+
+    rows = day0[:, None] + np.arange(ESTIMATION[0], max(w[1] for w in WINDOWS) + 1)
+    y, x = returns[rows, tickers[:, None]], market[rows]
+    n = ESTIMATION[1] - ESTIMATION[0] + 1
+    ye, xe = y[:, :n], x[:, :n]
+    xbar, ybar = xe.mean(axis=1, keepdims=True), ye.mean(axis=1, keepdims=True)
+    dx = xe - xbar
+    smm = (dx * dx).sum(axis=1)
+    beta = (dx * (ye - ybar)).sum(axis=1) / smm
+    alpha = ybar[:, 0] - beta * xbar[:, 0]
+    resid = ye - alpha[:, None] - beta[:, None] * xe
+    s2 = (resid * resid).sum(axis=1) / (n - 2)
+    out = []
+    for a, b in WINDOWS:
+        cols = slice(a - ESTIMATION[0], b - ESTIMATION[0] + 1)
+        L = b - a + 1
+        car = (y[:, cols] - alpha[:, None] - beta[:, None] * x[:, cols]).sum(axis=1)
+        var = s2 * (L + L * L / n + (x[:, cols] - xbar).sum(axis=1) ** 2 / smm)
+        out.append(car / np.sqrt(var))
+    return out
+
+
+def ours(engine: str):
+    def run(returns, market, tickers, day0):
+        import warnings
+
+        import pandas as pd
+
+        from incident_impact.eventstudy import run_study
+
+        dates = pd.bdate_range("2005-01-03", periods=N_DAYS)
+        wide = pd.DataFrame(returns, index=dates, columns=[f"T{i}" for i in range(returns.shape[1])])
+        events = pd.DataFrame({"event_id": [f"e{i}" for i in range(len(day0))], "ticker": [f"T{t}" for t in tickers],
+                               "event_date": dates[day0]})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # same-firm overlaps among random events
+            result = run_study(wide, pd.Series(market, index=dates), events, windows=WINDOWS, engine=engine)
+        return result.cars, [result.tests(w) for w in WINDOWS]
+
+    return run
+
+
+def statsmodels_loop(returns, market, tickers, day0):
+    """One statsmodels OLS per event; Var(CAR) = s^2 (L + iota' X* (X'X)^-1 X*' iota)."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    out = []
+    for t, d in zip(tickers, day0):
+        est = slice(d + ESTIMATION[0], d + ESTIMATION[1] + 1)
+        fit = sm.OLS(returns[est, t], sm.add_constant(market[est])).fit()
+        stats = []
+        for a, b in WINDOWS:
+            win = slice(d + a, d + b + 1)
+            X = sm.add_constant(market[win], has_constant="add")
+            car = (returns[win, t] - X @ fit.params).sum()
+            g = X.sum(axis=0)
+            stats.append(car / np.sqrt(fit.scale * (b - a + 1 + g @ fit.normalized_cov_params @ g)))
+        out.append(stats)
+    return out
+
+
+def eventstudy_pkg(returns, market, tickers, day0):
+    """PyPI ``eventstudy``: returns handed over in its own column format, one Multiple per window."""
+    import numpy as np
+    from eventstudy import Multiple, Single
+
+    dates = np.arange(np.datetime64("2005-01-03"), np.datetime64("2005-01-03") + N_DAYS)  # one row per day
+    Single._save_parameter("returns", {"date": dates, "MKT": market,
+                                       **{f"T{i}": returns[:, i] for i in np.unique(tickers)}})
+    events = [{"event_date": dates[d], "security_ticker": f"T{t}", "market_ticker": "MKT"} for t, d in zip(tickers, day0)]
+    n = ESTIMATION[1] - ESTIMATION[0] + 1
+    return [Multiple.from_list([dict(e) for e in events], Single.market_model, event_window=w, estimation_size=n,
+                               buffer_size=-ESTIMATION[1] - 1 + w[0]).tstat for w in WINDOWS]
+
+
+#: modules imported before the clock starts (import time is not the method's)
+IMPORTS = {"floor": "numpy", "batch": "incident_impact.eventstudy", "loop": "incident_impact.eventstudy",
+           "statsmodels": "statsmodels.api", "eventstudy": "eventstudy"}
+RUNNERS = {"floor": floor, "batch": ours("batch"), "loop": ours("loop"), "statsmodels": statsmodels_loop,
+           "eventstudy": eventstudy_pkg}
+
+
+def worker(method: str, n_tickers: int, n_events: int, repeat: int) -> None:
+    import importlib
+
+    importlib.import_module(IMPORTS[method])
+    data = make_data(n_tickers, n_events)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        RUNNERS[method](*data)
+        times.append(time.perf_counter() - start)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"times": times, "peak_mb": peak, "data_mb": base}))
+
+
+def run_one(python: str, method: str, n_tickers: int, n_events: int, repeat: int) -> dict:
+    cmd = [python, str(Path(__file__).resolve()), "--worker", method, "--tickers", str(n_tickers),
+           "--events", str(n_events), "--repeat", str(repeat)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent)
+    if proc.returncode:
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["median"] = statistics.median(result["times"])
+    return result
+
+
+def cli_time(repeat: int = 5) -> list[float]:
+    """Wall time of ``incident-impact analyze`` on the bundled sample (no download, no report)."""
+    exe = Path(sys.executable).with_name("incident-impact")
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run([str(exe), "analyze", "pepsi-kendall-jenner-ad-2017", "--offline", "--no-report"],
+                       capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def machine() -> list[str]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = next((int(line.split()[1]) / 2**20 for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")), float("nan"))
+    import numpy, pandas, scipy, statsmodels
+
+    return [f"CPU: {cpu}, {os.cpu_count()} cores (shared with other jobs; load average at start "
+            f"{os.getloadavg()[0]:.1f})", f"RAM: {mem:.1f} GiB", f"OS: {platform.platform()}",
+            f"Python {platform.python_version()}, numpy {numpy.__version__}, pandas {pandas.__version__}, "
+            f"scipy {scipy.__version__}, statsmodels {statsmodels.__version__}"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--worker", choices=METHODS)
+    ap.add_argument("--tickers", type=int, nargs="+", default=[500, 5000])
+    ap.add_argument("--events", type=int, nargs="+", default=[100, 1000, 10000])
+    ap.add_argument("--repeat", type=int, default=3, help="runs of the fast methods (median reported)")
+    ap.add_argument("--budget", type=float, default=600, help="skip a method predicted to take longer (s)")
+    ap.add_argument("--eventstudy-python", default="/tmp/bench-venv/bin/python")
+    ap.add_argument("--out", default=str(HERE / "results.md"))
+    args = ap.parse_args()
+    if args.worker:
+        worker(args.worker, args.tickers[0], args.events[0], args.repeat)
+        return
+    lines = ["# Benchmark: multi-event studies", "", "Written by `python benchmarks/run_benchmarks.py` "
+             f"on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", ""]
+    lines += [f"- {m}" for m in machine()]
+    es_version = subprocess.run([args.eventstudy_python, "-c", "import eventstudy; print(eventstudy.__version__)"],
+                                capture_output=True, text=True).stdout.strip() or "not installed"
+    lines += [f"- PyPI eventstudy {es_version} (in {args.eventstudy_python}'s environment only)", ""]
+    rows, results = [], {}
+    for n_tickers in args.tickers:
+        previous: dict[str, float] = {}
+        for n_events in sorted(args.events):
+            for method in METHODS:
+                grow = (n_events / previous[method][1]) ** GROWTH.get(method, 1) if method in previous else 1
+                predicted = previous[method][0] * grow if method in previous else 0
+                if predicted > args.budget:
+                    res = {"skipped": f"skipped: predicted {predicted / 60:.0f} min"}
+                else:
+                    python = args.eventstudy_python if method == "eventstudy" else sys.executable
+                    res = run_one(python, method, n_tickers, n_events, 1 if method in GROWTH else args.repeat)
+                    if "median" in res:
+                        previous[method] = (res["median"], n_events)
+                results[(n_tickers, n_events, method)] = res
+                print(n_tickers, n_events, method, res.get("median", res.get("skipped", res.get("error"))), flush=True)
+            rows.append((n_tickers, n_events))
+    lines += ["## Wall time (s) and peak memory (MiB, whole process incl. the panel)", "",
+              "| tickers | events | " + " | ".join(METHODS) + " |", "|---|---|" + "---|" * len(METHODS)]
+    for n_tickers, n_events in rows:
+        cells = []
+        for method in METHODS:
+            r = results[(n_tickers, n_events, method)]
+            cells.append(f"{r['median']:.3f} s / {r['peak_mb']:.0f} MiB" if "median" in r
+                         else r.get("skipped", f"failed: {r.get('error')}"))
+        lines.append(f"| {n_tickers:,} | {n_events:,} | " + " | ".join(cells) + " |")
+    target = (max(args.tickers), max(args.events))
+    lines += ["", f"## Targets ({target[0]:,} tickers, {target[1]:,} events, market model, all tests for two windows)", ""]
+    t = {m: results.get((*target, m), {}) for m in METHODS}
+    batch = t["batch"].get("median")
+
+    def ratio(method: str, goal: str, better: bool) -> str:
+        other = t[method].get("median")
+        if batch is None or other is None:
+            return f"| {method} | {goal} | not measured | |"
+        value = other / batch if better else batch / other
+        ok = value >= float(goal.split("x")[0].strip("<=> ")) if better else value <= float(goal.split("x")[0].strip("<=> "))
+        return f"| {method} | {goal} | {value:.1f}x | {'met' if ok else 'missed'} |"
+
+    lines += ["| compared with | target | measured | |", "|---|---|---|---|", ratio("floor", "<= 5x the floor", False),
+              ratio("eventstudy", ">= 10x faster", True), ratio("statsmodels", ">= 25x faster", True)]
+    if batch is not None:
+        peak = t["batch"]["peak_mb"] / 1024
+        lines.append(f"| peak memory | < 4 GiB | {peak:.2f} GiB (panel alone {t['batch']['data_mb'] / 1024:.2f} GiB) | "
+                     f"{'met' if peak < 4 else 'missed'} |")
+    cli = cli_time()
+    lines += ["", f"`incident-impact analyze pepsi-kendall-jenner-ad-2017 --offline --no-report` (bundled sample, "
+              f"interpreter start included): median {statistics.median(cli):.2f} s of {len(cli)} runs "
+              f"(target < 1.5 s).", "", f"Load average at the end: {os.getloadavg()[0]:.1f}.", ""]
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
