@@ -339,7 +339,7 @@ def _robustness(event_id: str, stock: PriceHistory, bench_ticker: str, bench: Pr
             failures[other] = str(exc)
     if peer_returns:
         other = f"market model (equal-weighted peers {', '.join(peer_returns)})"
-        portfolio = pd.concat(peer_returns, axis=1).dropna().mean(axis=1)
+        portfolio = pd.concat(peer_returns, axis=1, sort=True).dropna().mean(axis=1)
         try:
             results[other] = event_study(stock.returns(), portfolio, session, model="market", event_id=event_id, **spec)
         except IncidentImpactError as exc:

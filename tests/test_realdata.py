@@ -108,3 +108,37 @@ def test_sample_and_shared_data_agree_for_pepsi(source, monkeypatch):
     assert analyze("pepsi-kendall-jenner-ad-2017", source=PriceResolver(None, download=False)).stock.source.startswith("bundled sample")
     np.testing.assert_allclose(sample["car"], full["car"], atol=1e-3)
     np.testing.assert_allclose(sample["t_stat"], full["t_stat"], atol=0.05)
+
+
+def test_united_2017_peers_robustness_and_nike_money(source):
+    """Peers and the peer-portfolio benchmark recomputed with numpy from the CSVs; Nike's market value
+    from the catalog's 10-K share count and the as-traded close of the session before day 0."""
+    a = analyze("united-airlines-flight-3411-2017", source=source)
+    ual, gspc = _adj_returns("UAL"), _adj_returns("GSPC")
+    peers = {t: _adj_returns(t) for t in ("DAL", "AAL", "LUV")}
+    day0 = pd.Timestamp("2017-04-10")
+
+    def car(y: pd.Series, x: pd.Series, window=(-1, 1)) -> float:
+        joined = pd.concat([y, x], axis=1, join="inner").dropna()
+        pos = joined.index.get_loc(day0)
+        est = joined.iloc[pos - 250:pos - 10]
+        beta, alpha = np.polyfit(est.iloc[:, 1], est.iloc[:, 0], 1)
+        ev = joined.iloc[pos + window[0]:pos + window[1] + 1]
+        return float((ev.iloc[:, 0] - alpha - beta * ev.iloc[:, 1]).sum())
+
+    assert list(a.peers) == ["DAL", "AAL", "LUV"]
+    for t, r in peers.items():
+        assert a.peers[t].car_table.at["[-1,+1]", "car"] == pytest.approx(car(r, gspc), abs=1e-10), t
+    portfolio = pd.concat(peers, axis=1, sort=True).dropna().mean(axis=1)
+    rows = a.robustness.to_frame()
+    assert rows.at[("market model (equal-weighted peers DAL, AAL, LUV)", "[0,+5]"), "car"] == pytest.approx(
+        car(ual, portfolio, (0, 5)), abs=1e-10)
+    assert rows.at[("market-adjusted (^GSPC)", "[-1,+1]"), "car"] == pytest.approx(
+        float((ual - gspc).dropna().loc["2017-04-07":"2017-04-11"].sum()), abs=1e-12)
+    assert a.robustness.depends_on_choice("[0,+5]") and not a.robustness.depends_on_choice("[-1,+1]")
+    nike = analyze("nike-kaepernick-just-do-it-2018", source=source, peers=False, robustness=False)
+    close = pd.read_csv(PRICES / "NKE.csv", parse_dates=["date"], index_col="date")["close"]
+    assert nike.market_value.date == pd.Timestamp("2018-08-31")
+    assert nike.market_value.value == pytest.approx(close["2018-08-31"] * 1_600_554_538, rel=1e-12)
+    v = nike.verdicts().loc["[-1,+1]"]
+    assert v["value_change"] == pytest.approx(v["car"] * nike.market_value.value, rel=1e-12)
