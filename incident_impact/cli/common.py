@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -75,9 +76,14 @@ offline_option = click.option(
 )
 
 
-def safe_stem(text: str) -> str:
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip(".-") or "incident"
-    return stem[:120]
+def safe_stem(text: str, reserved: frozenset[str] | set[str] = frozenset()) -> str:
+    """A file name stem for an id that cannot leave its folder (``[A-Za-z0-9._-]``, no leading dot,
+    at most 120 characters). An id that had to change, or whose stem is ``reserved``, gets 8 hex
+    digits of its sha256, so two ids never share a file."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip(".-")[:120] or "incident"
+    if stem != text or stem in reserved:
+        stem = f"{stem[:111]}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+    return stem
 
 
 def num(value):

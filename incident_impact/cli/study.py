@@ -112,7 +112,7 @@ def _write_reports(result, path: Path, incident_reports: bool) -> None:
     links = {}
     if incident_reports:
         for eid, analysis in result.analyses.items():
-            name = f"{safe_stem(eid)}.html"
+            name = f"{safe_stem(eid, reserved={path.stem})}.html"  # never the study report's own name
             write_report(analysis, path.parent / name)
             links[eid] = name
         note(f"{len(links)} incident report(s) written to {path.parent}")
