@@ -585,22 +585,33 @@ def panel_aux(model: NormalReturnModel, grid: pd.DatetimeIndex, benches: dict[st
     return aux, aux_key
 
 
-def run_batch(table: pd.DataFrame, wide: pd.DataFrame, benches: dict[str, pd.Series], keys: list, reasons: list,
+def fit_table(table: pd.DataFrame, wide: pd.DataFrame, benches: dict[str, pd.Series], keys: list, reasons: list,
               *, model: NormalReturnModel, estimation: Window, windows: tuple[Window, ...], min_estimation_obs: int,
-              factors: pd.DataFrame | None) -> BatchStudyResult:
-    """The study of :func:`~.study.run_study` with the batch engine (arguments already checked there;
-    ``keys`` and ``reasons`` from :func:`~.study.screen_events`)."""
+              factors: pd.DataFrame | None) -> tuple[BatchFit, np.ndarray, np.ndarray]:
+    """Fit every event of ``table`` whose reason is None (columns ``ticker, event_date``; ``keys``
+    and ``reasons`` as from :func:`~.study.screen_events`). Returns the fit, the table positions
+    of the studied events (the fit's rows, in order) and those of all events tried."""
     if not wide.index.is_unique:
         raise BatchUnsupported("duplicate dates")
     aux, aux_key = panel_aux(model, wide.index, benches, keys, factors)
-    reasons = list(reasons)
     candidates = np.array([i for i, r in enumerate(reasons) if r is None], dtype=np.int64)
     event_dates = table["event_date"].to_numpy().astype(wide.index.dtype)
     lo, hi = estimation[0], max(w[1] for w in windows)
     arrays, unplaced = locate(wide, aux, aux_key[candidates], table["ticker"].to_numpy()[candidates],
                               event_dates[candidates], lo, hi)
     fit = fit_events(model, arrays, estimation, windows, min_estimation_obs, np.flatnonzero(~unplaced))
-    studied = candidates[fit.rows]
+    return fit, candidates[fit.rows], candidates
+
+
+def run_batch(table: pd.DataFrame, wide: pd.DataFrame, benches: dict[str, pd.Series], keys: list, reasons: list,
+              *, model: NormalReturnModel, estimation: Window, windows: tuple[Window, ...], min_estimation_obs: int,
+              factors: pd.DataFrame | None) -> BatchStudyResult:
+    """The study of :func:`~.study.run_study` with the batch engine (arguments already checked there;
+    ``keys`` and ``reasons`` from :func:`~.study.screen_events`)."""
+    fit, studied, candidates = fit_table(table, wide, benches, keys, reasons, model=model, estimation=estimation,
+                                         windows=windows, min_estimation_obs=min_estimation_obs, factors=factors)
+    arrays, reasons = fit.arrays, list(reasons)
+    event_dates = table["event_date"].to_numpy().astype(wide.index.dtype)
     # events the engine could not study: the reference path gives the reason (or, if it studies them, a bug)
     for i in np.setdiff1d(candidates, studied):
         row = next(table.iloc[[i]].itertuples())
