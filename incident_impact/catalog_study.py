@@ -18,10 +18,10 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .analysis import IncidentAnalysis, analyze, load_study_data
 from .catalog import Incident
+from .distributions import t_ppf
 from .errors import IncidentImpactError
 from .eventstudy import StudyResult, format_window, parse_window, run_study
 from .eventstudy.windows import Window
@@ -128,7 +128,7 @@ class CatalogStudy:
         ar = ar.assign(car=ar.groupby("event_id")["ar"].cumsum())
         path = ar.groupby("rel_day")["car"].agg(n_events="size", caar="mean", sd="std")
         path["se"] = path["sd"] / np.sqrt(path["n_events"])
-        half = stats.t.ppf(0.975, (path["n_events"] - 1).clip(lower=1)) * path["se"]
+        half = t_ppf(0.975, (path["n_events"] - 1).clip(lower=1)) * path["se"]
         path["lower"], path["upper"] = path["caar"] - half, path["caar"] + half
         return path[["n_events", "caar", "se", "lower", "upper"]]
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .distributions import t_ppf
+
 
 @dataclass(frozen=True)
 class SharesOutstanding:
@@ -47,9 +49,7 @@ class MarketValue:
 
     def change(self, car: float, se: float, df: float, level: float = 0.95) -> dict[str, float]:
         """``value_change`` and its ``level`` interval ``(CAR -+ t se) x market value``."""
-        from scipy import stats
-
-        half = stats.t.ppf(0.5 + level / 2, df) * se
+        half = t_ppf(0.5 + level / 2, df) * se
         return {
             "value_change": car * self.value,
             "value_change_lower": (car - half) * self.value,

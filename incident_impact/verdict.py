@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
+from .distributions import nct_cdf, t_cdf, t_ppf, t_sf
 from .errors import IncidentImpactError
 
 HARM, GAIN, NO_EFFECT, INCONCLUSIVE = "significant harm", "significant gain", "no material effect", "inconclusive"
@@ -42,15 +42,18 @@ def minimum_detectable_effect(se: float, df: float, *, alpha: float = 0.05, powe
     """
     if se <= 0 or df <= 0:
         raise IncidentImpactError("the MDE needs a positive standard error and degrees of freedom")
-    crit = stats.t.ppf(1 - alpha / 2, df)
+    crit = t_ppf(1 - alpha / 2, df)
 
     def gap(d: float) -> float:
-        return stats.nct.sf(crit, df, d) + stats.nct.cdf(-crit, df, d) - power
+        return 1 - nct_cdf(crit, df, d) + nct_cdf(-crit, df, d) - power
 
-    hi = crit + 1.0
+    lo, hi = 0.0, crit + 1.0
     while gap(hi) < 0:  # widen the bracket; nct is NaN for very large noncentralities
-        hi *= 2
-    return float(optimize.brentq(gap, 0.0, hi, xtol=1e-12) * se)
+        lo, hi = hi, 2 * hi
+    while hi - lo > 1e-12:  # bisection: the power rises with d (no scipy.optimize import on this path)
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if gap(mid) < 0 else (lo, mid)
+    return float((lo + hi) / 2 * se)
 
 
 def tost_p_value(car: float, se: float, df: float, bound: float) -> float:
@@ -60,8 +63,8 @@ def tost_p_value(car: float, se: float, df: float, bound: float) -> float:
     """
     if bound <= 0:
         raise IncidentImpactError(f"the materiality bound must be positive, got {bound}")
-    lower = stats.t.sf((car + bound) / se, df)
-    upper = stats.t.cdf((car - bound) / se, df)
+    lower = t_sf((car + bound) / se, df)
+    upper = t_cdf((car - bound) / se, df)
     return float(max(lower, upper))
 
 
@@ -94,7 +97,7 @@ def judge(car: float, se: float, df: float, *, bound: float = DEFAULT_BOUND, alp
     ``p_value`` replaces the two-sided t-test's p in the significance decision (e.g. a
     Benjamini-Hochberg adjusted p when many incidents are judged at once).
     """
-    p = float(2 * stats.t.sf(abs(car / se), df)) if p_value is None else float(p_value)
+    p = float(2 * t_sf(abs(car / se), df)) if p_value is None else float(p_value)
     tost = tost_p_value(car, se, df, bound)
     if p < alpha:
         verdict = HARM if car < 0 else GAIN
@@ -134,7 +137,7 @@ def verdict_frame(cars: pd.DataFrame, *, bound: float = DEFAULT_BOUND, alpha: fl
     Adds ``p_value`` (two-sided t), ``p_bh`` (Benjamini-Hochberg across the rows), ``tost_p_value``,
     ``mde`` and ``verdict``; with ``adjust`` the significance decision uses ``p_bh``.
     """
-    p = 2 * stats.t.sf(np.abs(cars["car"] / cars["se"]), cars["df"])
+    p = 2 * t_sf(np.abs(cars["car"] / cars["se"]), cars["df"])
     q = benjamini_hochberg(p)
     rows = [
         judge(car, se, df, bound=bound, alpha=alpha, p_value=qi if adjust else None)

@@ -139,3 +139,26 @@ def test_simulation_bh_keeps_false_discoveries_among_nulls_near_alpha():
         false += np.sum(np.isin(v[5:], (HARM, GAIN)))
     assert found / (300 * 5) > 0.99
     assert false / max(1, false + found) < 0.05
+
+
+def test_distributions_equal_scipy_stats():
+    """The scipy.special wrappers used on the fast path give scipy.stats' values exactly."""
+    from incident_impact import distributions as d
+
+    x = np.array([-40.0, -3.0, 0.0, 0.5, 2.0, 9.0])
+    for df in (3, 30, 238):
+        assert d.t_sf(x, df) == pytest.approx(stats.t.sf(x, df), rel=1e-12, abs=0)
+        assert d.t_cdf(x, df) == pytest.approx(stats.t.cdf(x, df), rel=1e-12, abs=0)
+        assert d.t_ppf(np.array([0.025, 0.5, 0.975]), df) == pytest.approx(stats.t.ppf([0.025, 0.5, 0.975], df), rel=1e-12)
+        assert d.nct_cdf(x[1:], df, 2.8) == pytest.approx(stats.nct.cdf(x[1:], df, 2.8), rel=1e-12, abs=0)
+    assert d.norm_sf(x) == pytest.approx(stats.norm.sf(x), rel=1e-12, abs=0)
+
+
+def test_the_one_incident_path_does_not_import_scipy_stats():
+    import subprocess
+    import sys
+
+    code = ("import sys, incident_impact.analysis, incident_impact.report, incident_impact.cli; "
+            "print(sorted(m for m in sys.modules if m in ('scipy.stats', 'scipy.optimize', 'statsmodels', 'plotly.express')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -7,7 +7,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from ..distributions import t_ppf, t_sf
 
 from .models import FittedModel
 from .statistics import TestResult, sq
@@ -93,14 +93,14 @@ class EventStudyResult:
         model's degrees of freedom.
         """
         df = self.fitted.df
-        crit = stats.t.ppf(0.975, df)
+        crit = t_ppf(0.975, df)
         rows = []
         for start, end in self.windows:
             car, se = self.car((start, end))
             t = car / se
             rows.append({
                 "start": start, "end": end, "n_days": end - start + 1, "car": car, "se": se,
-                "t_stat": t, "df": df, "p_value": float(2 * stats.t.sf(abs(t), df)),
+                "t_stat": t, "df": df, "p_value": float(2 * t_sf(abs(t), df)),
                 "ci_lower": car - crit * se, "ci_upper": car + crit * se,
             })
         table = pd.DataFrame(rows, index=pd.Index([format_window(w) for w in self.windows], name="window"))
@@ -114,7 +114,7 @@ class EventStudyResult:
         """
         rel = self.event["rel_day"].to_numpy()
         start = int(rel[0]) if start is None else start
-        crit = stats.t.ppf(0.5 + level / 2, self.fitted.df)
+        crit = t_ppf(0.5 + level / 2, self.fitted.df)
         rows = []
         for end in rel[rel >= start]:
             car, se = self.car((start, int(end)))

@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from ..distributions import norm_sf, t_sf
 
 #: The tests reported by :meth:`incident_impact.eventstudy.StudyResult.tests`, in this order.
 TEST_NAMES = ("cs_t", "time_series_t", "patell", "bmp", "kp_bmp", "corrado", "generalized_sign", "wilcoxon", "sq")
@@ -66,11 +67,11 @@ def _nan(name: str, distribution: str, n: int, reason: str, df: float | None = N
 
 
 def _normal(name: str, z: float, n: int, note: str | None = None) -> TestResult:
-    return TestResult(name, float(z), float(2 * stats.norm.sf(abs(z))), "normal", None, n, None, note)
+    return TestResult(name, float(z), float(2 * norm_sf(abs(z))), "normal", None, n, None, note)
 
 
 def _student(name: str, t: float, df: float, n: int, note: str | None = None) -> TestResult:
-    return TestResult(name, float(t), float(2 * stats.t.sf(abs(t), df)), "t", float(df), n, None, note)
+    return TestResult(name, float(t), float(2 * t_sf(abs(t), df)), "t", float(df), n, None, note)
 
 
 def _arr(values) -> np.ndarray:
@@ -217,6 +218,8 @@ def corrado(ar_panel, window_mask) -> TestResult:
     n = panel.shape[0]
     if n < 1 or not mask.any():
         return _nan("corrado", "normal", n, "no events or an empty window")
+    from scipy import stats  # imported here: scipy.stats is slow to import and only the rank tests need it
+
     ranks = stats.rankdata(panel, axis=1, nan_policy="omit")
     t_i = np.isfinite(panel).sum(axis=1, keepdims=True)
     u = ranks / (t_i + 1) - 0.5
@@ -262,6 +265,8 @@ def wilcoxon(car) -> TestResult:
     nz = car[car != 0]
     if len(nz) < 2:
         return _nan("wilcoxon", "signed-rank", n, "fewer than 2 non-zero CARs")
+    from scipy import stats  # imported here: scipy.stats is slow to import and only the rank tests need it
+
     ranks = stats.rankdata(np.abs(nz))
     w_plus = float(ranks[nz > 0].sum())
     p = float(stats.wilcoxon(nz, alternative="two-sided").pvalue)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.express.colors import qualitative
+from plotly.colors import qualitative
 
 from ..eventstudy import format_window
 

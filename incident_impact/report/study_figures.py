@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
-from scipy import stats
 
+from ..distributions import t_ppf
 from ..eventstudy import format_window
 from ..verdict import GAIN, HARM, INCONCLUSIVE, NO_EFFECT
 from .figures import _LAYOUT, BAND_COLOUR, CAR_COLOUR, SAFE, SHADE, _text
@@ -33,7 +33,7 @@ def forest_figure(study: CatalogStudy, window=None) -> go.Figure:
     window = study._window(window)
     label = format_window(window)
     table = study.verdict_table(window).sort_values("car", ascending=False)
-    half = stats.t.ppf(0.975, table["df"]) * table["se"]
+    half = t_ppf(0.975, table["df"]) * table["se"]
     names = [_text(n) for n in table["name"]]
     fig = go.Figure()
     bound = 100 * study.bound
