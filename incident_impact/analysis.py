@@ -6,6 +6,7 @@ report only format the :class:`IncidentAnalysis` it returns.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -368,6 +369,14 @@ def _shares(source: PriceSource, incident: Incident, ticker: str, session: pd.Ti
     return SharesOutstanding(count, "Yahoo Finance", as_of)
 
 
+def _event_session(text: object) -> pd.Timestamp:
+    """The day-0 session of a user's event row: an ISO date only (``10/04/2017`` is April or October)."""
+    try:
+        return pd.Timestamp(dt.date.fromisoformat(str(text).strip()))
+    except (ValueError, TypeError):
+        raise IncidentImpactError(f"cannot read the event_date {text!r}; use YYYY-MM-DD") from None
+
+
 def load_study_data(
     incidents: Iterable[Incident],
     user_events: Iterable[dict],
@@ -398,7 +407,7 @@ def load_study_data(
         jobs.append((inc.id, inc, exchange, lambda ev=ev, exchange=exchange: session_of(ev.date, ev.time, ev.timezone, exchange),
                      inc.benchmark or "^GSPC"))
     for row in user_events:
-        jobs.append((row["event_id"], row, "XNYS", lambda row=row: pd.Timestamp(row["event_date"]).normalize(),
+        jobs.append((row["event_id"], row, "XNYS", lambda row=row: _event_session(row["event_date"]),
                      row.get("benchmark") or "^GSPC"))
     for event_id, item, exchange, session_fn, bench_ticker in jobs:
         ticker = item.ticker if hasattr(item, "ticker") else item["ticker"]

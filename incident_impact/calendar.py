@@ -29,6 +29,8 @@ def _calendar(name: str, start_year: int):
         raise CalendarError(
             f"unknown exchange {name!r}; use a MIC code such as XNYS, XNAS, XLON, XPAR, XETR"
         ) from exc
+    except (pd.errors.OutOfBoundsDatetime, ValueError) as exc:  # e.g. a date in the 1500s
+        raise CalendarError(f"the {name} calendar cannot start in {start_year}: {exc}") from exc
 
 
 def get_calendar(exchange: str, earliest: dt.date | pd.Timestamp | None = None):
@@ -93,7 +95,8 @@ def session_range(exchange: str, day0_session: pd.Timestamp, first: int, last: i
     """
     cal = get_calendar(exchange, day0_session - pd.Timedelta(days=2 * abs(first) + 30))
     sessions = cal.sessions
-    pos = sessions.get_loc(day0_session)
-    lo = sessions[max(pos + first, 0)]
-    hi = sessions[min(pos + last, len(sessions) - 1)]
+    pos = int(sessions.searchsorted(day0_session))  # a date that is no session counts from the next one
+    end = len(sessions) - 1
+    lo = sessions[min(max(pos + first, 0), end)]
+    hi = sessions[min(pos + last, end)]
     return lo, hi

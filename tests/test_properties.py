@@ -424,3 +424,76 @@ def test_hostile_returns_give_finite_numbers_or_one_clear_error(data, model, n):
     assert kind == "values" or (kind == "constant market" and model != "market") or kind == "constant stock" and model == "market-adjusted"
     assert np.isfinite(table[["car", "se", "t_stat", "p_value"]].to_numpy()).all()
     assert (table["se"] > 0).all()
+
+
+# =========================================================================== user events files
+EVENT_DATES = st.one_of(
+    st.dates(dt.date(2016, 6, 1), dt.date(2017, 6, 30)).map(dt.date.isoformat),
+    st.sampled_from(["10/04/2017", "2017-02-30", "notadate", "", "1500-01-01", "2017-04-10 09:30", "20170410", "NaN"]),
+)
+
+
+@st.composite
+def events_files(draw):
+    rows = draw(st.lists(st.tuples(st.from_regex(r"[a-z0-9./-]{0,12}", fullmatch=True), st.sampled_from(["S", "Q", "../x", ""]),
+                                   EVENT_DATES), min_size=0, max_size=6))
+    header = draw(st.permutations(["event_id", "ticker", "event_date"]))
+    delimiter = draw(st.sampled_from([",", ",", ";"]))
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        cells = dict(zip(["event_id", "ticker", "event_date"], row))
+        writer.writerow([cells[c] for c in header])
+    raw = buf.getvalue().encode(draw(st.sampled_from(["utf-8", "utf-8-sig"])))
+    return draw(st.one_of(st.just(raw), st.binary(max_size=80))), rows
+
+
+class _Source:
+    name = "synthetic"
+
+    def load(self, ticker, start=None, end=None):
+        stock, market = market_data(3, 700, "2015-01-01")
+        series = {"S": stock, "^GSPC": market}
+        if ticker not in series:
+            from incident_impact.errors import TickerNotFoundError
+            raise TickerNotFoundError(f"no prices for {ticker}")
+        prices = pd.DataFrame({"adj_close": 40 * np.cumprod(1 + series[ticker]), "close": np.nan, "volume": np.nan})
+        return make_history(ticker, prices, "synthetic", (), start, end)
+
+
+@BOUNDED
+@given(events_files())
+def test_events_files_give_events_or_failures_with_reasons_never_a_crash(tmp_path, case):
+    from incident_impact.analysis import load_study_data
+    from incident_impact.catalog_study import read_events_csv
+
+    raw, _ = case
+    path = tmp_path / "events.csv"
+    path.write_bytes(raw)
+    try:
+        rows = read_events_csv(str(path))
+        _, _, events, failures = load_study_data([], rows, _Source(), (-250, -11), [(0, 1)])
+    except Exception as exc:  # noqa: BLE001
+        assert isinstance(exc, IncidentImpactError), f"{type(exc).__name__}: {exc}"
+        return
+    assert len(events) + len(failures) == len(rows)
+    for event in events:  # studied: an ISO date, the known ticker
+        row = next(r for r in rows if r["event_id"] == event["event_id"])
+        assert event["ticker"] == "S" and event["event_date"] == pd.Timestamp(row["event_date"])
+        assert len(row["event_date"]) == 10 and row["event_date"][4] == "-"
+    for failure in failures:
+        assert failure["reason"].strip() and "\n" not in failure["reason"]
+
+
+@FEW
+@given(st.sampled_from(["0001-01-01", "1500-01-01", "1677-01-01", "2262-04-12", "9999-12-31"]))
+def test_incident_dates_out_of_any_calendar_are_one_clear_error(tmp_path, day):
+    from incident_impact.calendar import day0
+
+    (tmp_path / "inc.csv").write_text(f"id,ticker,incident_date\nold,S,{day}\n")
+    incident = load_catalog(tmp_path / "inc.csv")["old"]
+    event = incident.day0_event
+    with pytest.raises(IncidentImpactError) as info:
+        day0(event.date, event.time, event.timezone, incident.exchange)
+    one_line_error(info.value)
