@@ -58,8 +58,8 @@ def test_placebo_test_draws_non_overlapping_dates_and_counts_the_share(data):
                            "event_date": [day, stock.dropna().index[500]]})
     wide = pd.DataFrame({"S": shocked, "P": stock})
     study = run_study(wide, market, events, windows=[(0, 1), (-1, 1)])
-    table = placebo_test(study, wide, 200, seed=1)
-    again = placebo_test(study, wide, 200, seed=1)
+    table = placebo_test(study, 200, seed=1)
+    again = placebo_test(study, 200, seed=1)
     pd.testing.assert_frame_equal(table, again)
     assert (table["n_placebo"] == 200).all() and table["share_beyond"].between(0, 1).all()
     big = table[table["event_id"] == "big"]
@@ -67,7 +67,7 @@ def test_placebo_test_draws_non_overlapping_dates_and_counts_the_share(data):
     plain = table[table["event_id"] == "plain"].set_index("window")
     assert plain.loc["[0,+1]", "car"] == pytest.approx(study["plain"].car((0, 1))[0])
     # the share is the fraction of drawn placebo CARs with |CAR_p| >= |CAR|, recomputed by hand
-    many = placebo_test(study, wide, 10_000, seed=2)   # more than the pool: every eligible date once
+    many = placebo_test(study, 10_000, returns=wide, seed=2)   # more than the pool: every eligible date once
     pool = many.set_index(["event_id", "window"]).loc[("plain", "[0,+1]")]
     allcars = placebo_cars(stock, market, windows=[(0, 1), (-1, 1)])
     allcars = allcars[allcars["window"] == "[0,+1]"]
@@ -77,4 +77,4 @@ def test_placebo_test_draws_non_overlapping_dates_and_counts_the_share(data):
     assert pool["n_placebo"] == len(eligible)
     assert pool["share_beyond"] == pytest.approx((eligible["car"].abs() >= abs(pool["car"])).mean())
     with pytest.raises(IncidentImpactError, match="at least 1"):
-        placebo_test(study, wide, 0)
+        placebo_test(study, 0)

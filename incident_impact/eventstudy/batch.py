@@ -637,4 +637,4 @@ def run_batch(table: pd.DataFrame, wide: pd.DataFrame, benches: dict[str, pd.Ser
                              pd.DatetimeIndex(arrays.grid[last]))
     used = {eid: None if keys[i] is None else benches[keys[i]] for eid, i in zip(ids, studied)}
     return BatchStudyResult(model.name, estimation, windows, LazyResults(fit, ids, event_dates[studied]), table,
-                            failures.reset_index(drop=True), tuple(found), used, fit)
+                            failures, tuple(found), used, wide, fit)

@@ -82,9 +82,9 @@ def placebo_cars(
 
 def placebo_test(
     study: StudyResult,
-    returns: pd.DataFrame,
     n: int,
     *,
+    returns: pd.DataFrame | None = None,
     seed: int | None = None,
     min_estimation_obs: int = MIN_ESTIMATION_OBS,
     factors: pd.DataFrame | None = None,
@@ -96,12 +96,14 @@ def placebo_test(
     window's data, excluding those whose event period overlaps the real event's. Per event and
     window: ``event_id, ticker, window, car, n_placebo, share_beyond`` with
     ``share_beyond = #{|CAR_p| >= |CAR|} / n_placebo`` (the empirical two-sided p-value), plus the
-    placebo CARs' ``placebo_mean`` and ``placebo_sd``. ``returns`` are the study's returns (wide or
-    long); the benchmark of each event is the one the study used.
+    placebo CARs' ``placebo_mean`` and ``placebo_sd``. ``returns`` (wide or long) default to the
+    study's own; the benchmark of each event is the one the study used; factor models need ``factors``.
     """
     if n < 1:
         raise IncidentImpactError("the number of placebo dates must be at least 1")
-    wide = wide_returns(returns)
+    if returns is None and study.returns is None:
+        raise IncidentImpactError("the study keeps no returns; pass returns=")
+    wide = wide_returns(returns) if returns is not None else study.returns
     rng = np.random.default_rng(seed)
     estimation, windows = study.estimation_window, study.windows
     first, last = min(w[0] for w in windows), max(w[1] for w in windows)

@@ -135,6 +135,8 @@ class StudyResult:
     events : the events table (``event_id, ticker, event_date`` and any other columns given).
     failures : events that could not be studied: ``event_id, ticker, event_date, reason``.
     warnings : data remarks, e.g. overlapping event periods of one firm.
+    benchmarks : the benchmark returns each event used; returns : the (date x ticker) returns of the
+        study (both for BHARs and placebo dates, :mod:`.placebo`).
     """
 
     model: str
@@ -145,6 +147,7 @@ class StudyResult:
     failures: pd.DataFrame
     warnings: tuple[str, ...] = ()
     benchmarks: dict[str, pd.Series | None] = field(default_factory=dict, repr=False)
+    returns: pd.DataFrame | None = field(default=None, repr=False)
 
     # ----------------------------------------------------------- basics
     @property
@@ -487,4 +490,4 @@ def run_study(
     found = overlap_warnings(list(results), [tickers[e] for e in results],
                              [r.event.index[0] for r in results.values()], [r.event.index[-1] for r in results.values()])
     failure_frame = pd.DataFrame(failures, columns=["event_id", "ticker", "event_date", "reason"])
-    return StudyResult(model_obj.name, estimation, windows, results, table, failure_frame, tuple(found), used_bench)
+    return StudyResult(model_obj.name, estimation, windows, results, table, failure_frame, tuple(found), used_bench, wide)
