@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -12,6 +13,7 @@ from markupsafe import escape
 from plotly.offline import get_plotlyjs
 
 from incident_impact.eventstudy import format_window
+from incident_impact.money import MarketValue, SharesOutstanding, format_money
 from incident_impact.report import render_incident_report, write_report
 from incident_impact.report import figures, render
 
@@ -93,6 +95,27 @@ def test_window_table_and_model(html, analysis):
     assert f"{info['start']} to {info['end']} ({info['n_obs']} returns" in html
     assert "beta</th><td class=\"n\">" in html and f"{analysis.result.params['beta']:.3f}" in html
     assert analysis.result.fitted.model.description in html
+
+
+def test_robustness_peers_and_money_sections(html, analysis, make_incident_analysis):
+    checks = analysis.robustness
+    assert str(escape(checks.statement())) in html
+    for spec in checks.results:
+        assert f'<th scope="row">{escape(spec)}</th>' in html
+    frame = checks.to_frame()
+    cell = frame.loc[("market-adjusted (^GSPC)", "[0,0]")]
+    assert f"{100 * cell.car:+.2f} % <span class=\"small\">(p {cell.p_value:.3f})</span><br>{cell.verdict}" in html
+    assert '<tr class="firm"><th scope="row">ACME (the firm)</th>' in html
+    dal = analysis.peers["DAL"].car_table.loc["[0,0]"]
+    assert f'<th scope="row">DAL</th><td class="n">{100 * dal.car:+.2f} %' in html
+    assert "AAL not studied: no prices for AAL" in html
+    assert "Effect in money unknown: shares outstanding unknown" in html
+    valued = dataclasses.replace(analysis, market_value=MarketValue(pd.Timestamp("2017-04-07"), 50.0,
+                                                                   SharesOutstanding(2e6, "10-K")))
+    page = render_incident_report(valued, generated_at=FROZEN)
+    change = valued.verdicts().loc["[-1,+1]"]
+    assert "Value change (95 % CI)" in page and format_money(change["value_change"]) in page
+    assert "Effect in money: CAR × the market value $100M on 2017-04-07" in page
 
 
 def test_sources_timeline_and_notes(html, analysis):
