@@ -78,3 +78,25 @@ def test_placebo_test_draws_non_overlapping_dates_and_counts_the_share(data):
     assert pool["share_beyond"] == pytest.approx((eligible["car"].abs() >= abs(pool["car"])).mean())
     with pytest.raises(IncidentImpactError, match="at least 1"):
         placebo_test(study, 0)
+
+
+def test_study_command_placebo_option(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from incident_impact.cli import cli
+
+    monkeypatch.setenv("INCIDENT_IMPACT_CACHE_DIR", str(tmp_path))
+    args = ["study", "pepsi-kendall-jenner-ad-2017", "--placebo", "10", "--seed", "3", "--offline", "--no-report",
+            "--no-peers", "--no-robustness", "--window", "0,1"]
+    runs = [CliRunner().invoke(cli, [*args, "--format", "json"]) for _ in range(2)]
+    assert runs[0].exit_code == 0, runs[0].output
+    rows = json.loads(runs[0].stdout)["placebo"]
+    assert rows == json.loads(runs[1].stdout)["placebo"]         # same seed, same draw
+    assert [r["window"] for r in rows] == ["[0,+1]"] and 1 <= rows[0]["n_placebo"] <= 10
+    assert 0 <= rows[0]["share_beyond"] <= 1
+    table = CliRunner().invoke(cli, args)
+    assert table.exit_code == 0 and "Placebo: 10 random pseudo-event dates" in table.stdout
+    bad = CliRunner().invoke(cli, [*args[:2], "--placebo", "0"])
+    assert bad.exit_code == 2

@@ -54,9 +54,13 @@ def _select(catalog, incident_ids, category, platform, year, all_):
 @click.option("--no-incident-reports", is_flag=True, help="Write the study report only, not one report per incident.")
 @incidents_option
 @timelines_option
+@click.option("--placebo", "placebo", type=click.IntRange(min=1), metavar="N",
+              help="Also draw N random pseudo-event dates per event (own stock, event periods not overlapping) and "
+                   "report the share of placebo CARs at least as large in absolute value as the real one.")
+@click.option("--seed", type=int, help="Seed of the --placebo draw (same seed, same dates).")
 def study(incident_ids, all_, category, platform, year, events_file, model, estimation, windows, factors_file,
           min_estimation, bound, exclude_confounded, no_peers, no_robustness, data_dir, offline, fmt, report_path,
-          no_report, no_incident_reports, incidents, timelines) -> None:
+          no_report, no_incident_reports, incidents, timelines, placebo, seed) -> None:
     """Did the incidents move their stocks? Per-incident verdicts (Benjamini-Hochberg across incidents),
     verdict counts, the cross-sectional tests (cs_t, time_series_t, patell, bmp, kp_bmp, corrado,
     generalized_sign, wilcoxon) and a plain-language answer, plus an HTML study report.
@@ -80,8 +84,9 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
         factors=read_factors(factors_file), min_estimation_obs=min_estimation, bound=bound / 100,
         exclude_confounded=exclude_confounded, peers=not no_peers, robustness=not no_robustness,
     )
+    placebo_rows = _placebo_rows(result, placebo, seed, min_estimation, factors_file) if placebo else None
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+        click.echo(json.dumps({**result.to_dict(), **({"placebo": placebo_rows} if placebo else {})}, indent=2, default=str))
     elif fmt == "csv":
         rows = []
         for w in result.windows:
@@ -90,6 +95,11 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
         emit_rows(rows, "csv")
     else:
         click.echo(result.summary())
+    if placebo_rows and fmt != "json":
+        click.echo("")
+        if fmt == "table":
+            click.echo(f"Placebo: {placebo} random pseudo-event dates per event; share_beyond = share of |placebo CAR| >= |CAR|")
+        emit_rows(placebo_rows, fmt)
     if fmt != "json":
         for f in result.failures.to_dict("records"):
             reason = f["reason"] if str(f["reason"]).startswith(f"{f['event_id']}:") else f"{f['event_id']}: {f['reason']}"
@@ -103,6 +113,18 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
     if len(result.failures):
         note(f"{len(result.failures)} event(s) not studied; exit status {PARTIAL_FAILURE} (partial failure)")
         raise click.exceptions.Exit(PARTIAL_FAILURE)
+
+
+def _placebo_rows(result, n: int, seed: int | None, min_estimation: int, factors_file) -> list[dict]:
+    """``--placebo N``: per event and window, the real CAR against N placebo CARs (:func:`placebo_test`)."""
+    from ..eventstudy.placebo import placebo_test
+
+    if result.study is None or not result.n_events:
+        return []
+    table = placebo_test(result.study, n, seed=seed, min_estimation_obs=min_estimation, factors=read_factors(factors_file))
+    for r in table[table["n_placebo"] < n].drop_duplicates("event_id").itertuples():
+        note(f"placebo: {r.event_id} has {r.n_placebo} eligible pseudo-event dates in the loaded prices (asked for {n})")
+    return [{k: num(v) for k, v in r.items()} for r in table.to_dict("records")]
 
 
 def _write_reports(result, path: Path, incident_reports: bool) -> None:
