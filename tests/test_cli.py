@@ -184,3 +184,18 @@ def test_bound_option_sets_the_equivalence_test(run, data_dir):
     assert {v["verdict"] for v in wide["verdicts"]} <= {"no material effect", "significant harm", "significant gain"}
     res = run(*base, "--bound", "0")
     assert res.exit_code == 2 and "--bound" in res.stderr
+
+
+@pytest.mark.parametrize("args, kind", [
+    (["analyze", "no-such-incident", "--format", "json"], "UnknownIncidentError"),
+    (["show", "no-such-incident", "--format", "json"], "UnknownIncidentError"),
+    (["study", "--category", "nonsense", "--format", "json", "--no-report"], "CatalogError"),
+])
+def test_json_format_reports_errors_as_json_on_stdout(run, args, kind):
+    out = run(*args)
+    assert out.exit_code == 1
+    body = json.loads(out.stdout)
+    assert body["error_type"] == kind and body["exit_status"] == 1
+    assert body["error"] in out.stderr  # the one line on stderr stays
+    table = run(*[a for a in args if a not in ("--format", "json")])
+    assert table.exit_code == 1 and table.stdout == ""  # stdout carries only data

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from .common import (bound_option, data_dir_option, estimation_option, factors_option, incidents_option, load_catalog,
-                     min_estimation_option, model_option, no_peers_option, no_robustness_option, note, offline_option, read_factors, safe_stem, timelines_option)
+from .common import (bound_option, data_dir_option, estimation_option, factors_option, format_option, incidents_option,
+                     load_catalog, min_estimation_option, model_option, no_peers_option, no_robustness_option, note,
+                     offline_option, read_factors, safe_stem, timelines_option)
 from .group import cli
 from .sales import run_sales, sales_model_options
 
@@ -33,7 +34,7 @@ from .sales import run_sales, sales_model_options
 @no_robustness_option
 @data_dir_option
 @offline_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@format_option("table", "json")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Where to write the HTML report (default reports/<id>.html).")
 @click.option("--no-report", is_flag=True, help="Do not write the HTML report.")
 @incidents_option

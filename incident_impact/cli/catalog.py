@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .common import FORMATS, emit_rows, incidents_option, load_catalog, note, timelines_option
+from .common import emit_rows, format_option, incidents_option, load_catalog, note, timelines_option
 from .group import cli
 
 
@@ -14,7 +14,7 @@ from .group import cli
 @click.option("--category", help="Only this category (e.g. boycott, 'advertising backlash').")
 @click.option("--platform", help="Only incidents on this platform (e.g. Twitter).")
 @click.option("--year", type=int, help="Only incidents of this year.")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@format_option("table", "json", "csv")
 @incidents_option
 @timelines_option
 def list_cmd(category, platform, year, fmt, incidents, timelines) -> None:
@@ -31,7 +31,7 @@ def list_cmd(category, platform, year, fmt, incidents, timelines) -> None:
 
 @cli.command()
 @click.argument("incident_id")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@format_option("table", "json")
 @incidents_option
 @timelines_option
 def show(incident_id, fmt, incidents, timelines) -> None:

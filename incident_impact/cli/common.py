@@ -11,7 +11,19 @@ import re
 
 import click
 
-FORMATS = click.Choice(["table", "json", "csv"])
+#: Key of ``ctx.meta`` holding the output format, so errors can be reported as JSON too.
+FORMAT_KEY = "incident_impact.format"
+
+
+def format_option(*choices: str, help: str | None = None):
+    """``--format`` with these choices (default ``table``); the choice is remembered for error output."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        ctx.meta[FORMAT_KEY] = value
+        return value
+
+    return click.option("--format", "fmt", type=click.Choice(choices), default="table", show_default=True,
+                        callback=remember, help=help)
 
 
 def note(message: str) -> None:

@@ -2,32 +2,41 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from .. import __version__
 from ..errors import IncidentImpactError
-
+from .common import FORMAT_KEY
 
 #: Exit status of a batch command when some, but not all, items failed.
 PARTIAL_FAILURE = 3
 
 
 class _Group(click.Group):
-    """Turns library errors into one line on stderr and exit status 1 (no traceback)."""
+    """Turns library errors into one line on stderr and exit status 1 (no traceback); with
+    ``--format json`` the error is also written to stdout as ``{"error", "error_type", "exit_status"}``."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except IncidentImpactError as exc:
+            _json_error(ctx, str(exc), type(exc).__name__)
             raise click.ClickException(str(exc)) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # a bug: still one line, with a way to see more
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            raise click.ClickException(
-                f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback and please report it)"
-            ) from None
+            message = f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback and please report it)"
+            _json_error(ctx, message, "InternalError")
+            raise click.ClickException(message) from None
+
+
+def _json_error(ctx: click.Context, message: str, kind: str) -> None:
+    if ctx.meta.get(FORMAT_KEY) == "json":
+        click.echo(json.dumps({"error": message, "error_type": kind, "exit_status": 1}, indent=2))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

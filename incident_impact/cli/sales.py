@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .common import incidents_option, load_catalog, note, safe_stem, timelines_option
+from .common import format_option, incidents_option, load_catalog, note, safe_stem, timelines_option
 from .group import cli
 
 DESIGN_CHOICES = ("structural", "did", "synthetic", "its")  # = sales.spec.DESIGNS; not imported, to keep the CLI start fast
@@ -88,8 +88,7 @@ def run_sales(sales_file: str, incident, *, bound: float, column, controls, freq
 @sales_model_options
 @click.option("--bound", default=5.0, show_default=True, type=click.FloatRange(min=0, min_open=True, max=100, max_open=True),
               help="Materiality bound in percent of sales: the equivalence test asks whether |effect| < bound.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
-              help="table: the summary; json: everything; csv: one row per period.")
+@format_option("table", "json", "csv", help="table: the summary; json: everything; csv: one row per period.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False),
               help="Where to write the HTML report (default reports/<id>-sales.html).")
 @click.option("--no-report", is_flag=True, help="Do not write the HTML report.")

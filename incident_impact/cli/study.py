@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import IncidentImpactError
-from .common import (FORMATS, bound_option, data_dir_option, emit_rows, estimation_option, factors_option,
+from .common import (bound_option, data_dir_option, emit_rows, estimation_option, factors_option, format_option,
                      incidents_option, load_catalog, min_estimation_option, model_option, no_peers_option,
                      no_robustness_option, note, num, offline_option, read_factors, safe_stem, timelines_option)
 from .group import PARTIAL_FAILURE, cli
@@ -47,7 +47,7 @@ def _select(catalog, incident_ids, category, platform, year, all_):
 @no_robustness_option
 @data_dir_option
 @offline_option
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@format_option("table", "json", "csv")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default="reports/study.html", show_default=True,
               help="Where to write the study report; each incident's report goes to the same folder.")
 @click.option("--no-report", is_flag=True, help="Write no HTML report.")
