@@ -44,3 +44,7 @@ class CalendarError(IncidentImpactError):
 
 class SalesDataError(IncidentImpactError):
     """A sales file or series that cannot be analysed: unparseable dates, irregular spacing, gaps, too short."""
+
+
+class ReportError(IncidentImpactError, OSError):
+    """A report cannot be written (its folder is a file, no permission, a full disk); an OSError too."""

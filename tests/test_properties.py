@@ -399,7 +399,8 @@ def hostile_series(draw, index: pd.DatetimeIndex) -> pd.Series:
 def test_hostile_returns_give_finite_numbers_or_one_clear_error(data, model, n):
     index = pd.bdate_range("2016-01-04", periods=n)
     stock, market = market_data(data.draw(st.integers(0, 1000)), n)
-    kind = data.draw(st.sampled_from(["values", "constant stock", "constant market", "duplicates", "text", "date"]))
+    kind = data.draw(st.sampled_from(["values", "constant stock", "constant market", "self benchmark", "duplicates",
+                                      "text", "date"]))
     event: object = index[min(n - 1, 200)]
     if kind == "values":
         stock = hostile_series(data.draw, index) if data.draw(st.booleans()) else stock
@@ -408,6 +409,8 @@ def test_hostile_returns_give_finite_numbers_or_one_clear_error(data, model, n):
         stock = pd.Series(0.0, index)  # constant prices
     elif kind == "constant market":
         market = pd.Series(0.001, index)
+    elif kind == "self benchmark":
+        market = stock.copy()
     elif kind == "duplicates":
         stock = pd.concat([stock, stock.iloc[:data.draw(st.integers(1, 5))]])
     elif kind == "text":
@@ -421,7 +424,8 @@ def test_hostile_returns_give_finite_numbers_or_one_clear_error(data, model, n):
     except Exception as exc:  # noqa: BLE001
         one_line_error(exc)
         return
-    assert kind == "values" or (kind == "constant market" and model != "market") or kind == "constant stock" and model == "market-adjusted"
+    assert kind == "values" or (kind in ("constant market", "self benchmark") and model == "mean") or (
+        kind == "constant market" and model == "market-adjusted") or (kind == "constant stock" and model == "market-adjusted")
     assert np.isfinite(table[["car", "se", "t_stat", "p_value"]].to_numpy()).all()
     assert (table["se"] > 0).all()
 
@@ -497,3 +501,23 @@ def test_incident_dates_out_of_any_calendar_are_one_clear_error(tmp_path, day):
     with pytest.raises(IncidentImpactError) as info:
         day0(event.date, event.time, event.timezone, incident.exchange)
     one_line_error(info.value)
+
+
+@BOUNDED
+@given(st.one_of(
+    st.binary(max_size=120),
+    CSVISH.map(lambda t: ("date,mkt_rf,smb,hml,rf\n" + t).encode()),
+    st.lists(st.tuples(st.sampled_from(["20170103", "2017-01-04", "04/01/2017", "x", ""]),
+                       st.sampled_from(["0.1", "-0.2", "", "abc", "1e999"])), max_size=5).map(
+        lambda rows: ("Date,Mkt-RF,SMB,HML,RF\n" + "".join(f"{d},{v},{v},{v},0.01\n" for d, v in rows)).encode()),
+))
+def test_factor_files_read_or_one_clear_error(tmp_path, raw):
+    from incident_impact.eventstudy import read_french_factors
+
+    (tmp_path / "f.csv").write_bytes(raw)
+    try:
+        frame = read_french_factors(tmp_path / "f.csv")
+    except Exception as exc:  # noqa: BLE001
+        one_line_error(exc)
+        return
+    assert isinstance(frame.index, pd.DatetimeIndex) and frame.index.is_unique and frame.index.is_monotonic_increasing

@@ -30,7 +30,7 @@ from test_report import FROZEN, open_report
 from incident_impact.analysis import analyze
 from incident_impact.catalog import load_catalog
 from incident_impact.cli import cli
-from incident_impact.errors import IncidentImpactError
+from incident_impact.errors import IncidentImpactError, ReportError
 from incident_impact.prices import PriceResolver
 from incident_impact.report import render, write_report
 
@@ -297,3 +297,14 @@ def test_concurrent_report_writers_leave_one_whole_report(tmp_path):
         assert os.waitpid(pid, 0)[1] == 0
     assert target.read_text(encoding="utf-8") in versions
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+@pytest.mark.parametrize("where", ["a-file/report.html", "a-file/deeper/report.html", "/proc/report.html"])
+def test_unwritable_report_path_is_one_clear_error(tmp_path, where):
+    (tmp_path / "a-file").write_text("not a folder")
+    target = tmp_path / where
+    with pytest.raises(ReportError, match=r"^cannot write the report .*report\.html: ") as info:
+        render.write_html("<!DOCTYPE html><html></html>", target)
+    assert isinstance(info.value, IncidentImpactError) and isinstance(info.value, OSError)
+    assert "\n" not in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"] and (tmp_path / "a-file").read_text() == "not a folder"

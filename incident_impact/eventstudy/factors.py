@@ -30,8 +30,14 @@ def normalize_factors(frame: pd.DataFrame, percent: bool = True) -> pd.DataFrame
     frame = frame.rename(columns=_column)
     if "date" in frame.columns:
         raw = frame.pop("date").astype(str).str.strip()
-        fmt = "%Y%m%d" if raw.str.fullmatch(r"\d{8}").all() else None
-        frame.index = pd.to_datetime(raw, format=fmt)
+        fmt = "%Y%m%d" if raw.str.fullmatch(r"\d{8}").all() else "ISO8601"  # never a guess at 04/01/2017
+        try:
+            frame.index = pd.to_datetime(raw, format=fmt)
+        except (ValueError, TypeError) as exc:
+            raise IncidentImpactError(f"the factor table has an unreadable date (use YYYYMMDD or YYYY-MM-DD): "
+                                      f"{str(exc).splitlines()[0]}") from None
+        if frame.index.hasnans:
+            raise IncidentImpactError("the factor table has rows without a date")
     if not isinstance(frame.index, pd.DatetimeIndex):
         raise IncidentImpactError("the factor table needs a date column or a date index")
     frame.index.name = "date"
@@ -46,8 +52,8 @@ def read_french_factors(path: str | PathLike, percent: bool = True) -> pd.DataFr
     in percent unless ``percent=False``) into decimals indexed by date."""
     try:
         frame = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise IncidentImpactError(f"cannot read the factor file {path}: {exc}") from None
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise IncidentImpactError(f"cannot read the factor file {path}: {' '.join(str(exc).split())}") from None
     first = frame.columns[0]
     if first.lower().strip() != "date":
         frame = frame.rename(columns={first: "date"})

@@ -159,10 +159,10 @@ def fit(model: NormalReturnModel, y: np.ndarray, X: np.ndarray) -> FittedModel:
     if k and not np.all(np.isfinite(xtx_inv)):
         raise singular
     sigma2, df = model.residual_variance(resid)
-    if not (np.isfinite(sigma2) and sigma2 > 0):
+    if not (np.isfinite(sigma2) and sigma2 > 1e-16 * float(np.var(y))):  # relative: 0 up to rounding
         raise IncidentImpactError(
-            f"the abnormal returns of the estimation window have variance {sigma2:.3g}: constant or absurd "
-            "(overflowing) returns cannot be tested; check the prices"
+            f"the abnormal returns of the estimation window have no usable variance ({sigma2:.3g}): constant "
+            "prices, the stock as its own benchmark, or absurd (overflowing) returns; check the prices"
         )
     r2 = None
     if model.has_constant and model.regressors:

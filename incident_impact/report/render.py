@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+from contextlib import suppress
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -20,6 +21,7 @@ import plotly.offline
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from ..errors import ReportError
 from ..eventstudy import format_window
 from ..money import MarketValue, format_money
 from ..verdict import VERDICT_TEXT
@@ -309,16 +311,20 @@ def write_html(html: str, path: str | os.PathLike[str]) -> Path:
     and no temporary file behind.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "x", encoding="utf-8", newline="\n") as fh:
             fh.write(html)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as exc:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # a folder that is a file, no permission, a full disk: the user's to fix
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise ReportError(f"cannot write the report {path}: {exc.strerror or exc}{where}") from exc
         raise
     return path
 
