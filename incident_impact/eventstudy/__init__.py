@@ -11,6 +11,8 @@ from .models import FACTOR_COLUMNS, MODELS, FittedModel, NormalReturnModel, get_
 from .results import EventStudyResult
 from .statistics import TEST_NAMES, TestResult
 from .study import OverlappingEventsWarning, StudyResult, run_study, wide_returns
+from .placebo import placebo_cars, placebo_test
+from .outofcore import run_study_parquet
 from .volume import abnormal_volume, log_volume
 from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, format_window, parse_window
 
@@ -24,6 +26,9 @@ __all__ = [
     "log_volume",
     "read_french_factors",
     "run_study",
+    "run_study_parquet",
+    "placebo_cars",
+    "placebo_test",
     "wide_returns",
     "DEFAULT_ESTIMATION",
     "DEFAULT_WINDOWS",

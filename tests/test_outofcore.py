@@ -1,0 +1,76 @@
+"""Out-of-core path: a Parquet returns dataset read by DuckDB gives the in-memory study's numbers and failures."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from incident_impact.errors import IncidentImpactError
+from incident_impact.eventstudy import run_study
+
+duckdb = pytest.importorskip("duckdb")
+from incident_impact.eventstudy.outofcore import event_rows, run_study_parquet  # noqa: E402
+from test_batch import assert_same_study, events_for, panel  # noqa: E402,F401  (shared fixture and checks)
+
+
+def write_parquet(frame: pd.DataFrame, target, partition_by: str | None = None) -> None:
+    con = duckdb.connect()
+    con.register("frame", frame)
+    options = f"(FORMAT parquet, PARTITION_BY ({partition_by}))" if partition_by else "(FORMAT parquet)"
+    con.execute(f"COPY frame TO '{target}' {options}")
+
+
+def long_returns(wide: pd.DataFrame) -> pd.DataFrame:
+    long = wide.rename_axis("date").reset_index().melt(id_vars="date", var_name="ticker", value_name="return")
+    return long.assign(year=long["date"].dt.year)
+
+
+def quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+@pytest.mark.parametrize("layout", ["file", "hive"])
+def test_parquet_study_equals_the_in_memory_study(panel, tmp_path, layout):
+    wide, market, other = panel
+    rng = np.random.default_rng(5)
+    events = events_for(wide, rng).assign(benchmark=lambda f: rng.choice(["mkt", "other", "nope"], len(f), p=[.6, .3, .1]))
+    benches = pd.DataFrame({"mkt": market, "other": other})
+    target = tmp_path / ("returns.parquet" if layout == "file" else "returns")
+    write_parquet(long_returns(wide), target, "year" if layout == "hive" else None)
+    expected = quiet(run_study, wide, benches, events, windows=[(0, 1), (-2, 2)])
+    got = quiet(run_study_parquet, target, benches, events, windows=[(0, 1), (-2, 2)])
+    assert_same_study(got, expected)
+    assert expected.failures["reason"].str.contains("unknown benchmark|unknown ticker|at least 120").sum() >= 3
+    # only the rows the events need are read: about 260 sessions per event, not the whole panel
+    few = events[events["ticker"].isin(["T3", "T6"])].iloc[:2]
+    rows = event_rows(target, few, benches, windows=[(0, 1), (-2, 2)])
+    assert len(rows) <= 2 * (250 + 2 + 1) + 2 * 2 and set(rows["ticker"]) <= {"T3", "T6"}
+
+
+@pytest.mark.parametrize("model", ["mean", "market-adjusted", "ff3"])
+def test_other_models(panel, tmp_path, model):
+    wide, market, _ = panel
+    rng = np.random.default_rng(8)
+    f = pd.DataFrame({c: rng.normal(0, 0.006, len(wide)) for c in ("mkt_rf", "smb", "hml")}, index=wide.index).assign(rf=1e-4)
+    f.iloc[50, 1] = np.nan
+    events = events_for(wide, rng, n=15)
+    write_parquet(long_returns(wide), tmp_path / "r.parquet")
+    kwargs = dict(model=model, windows=[(0, 1)], factors=f if model == "ff3" else None)
+    bench = None if model == "ff3" else market
+    assert_same_study(quiet(run_study_parquet, tmp_path / "r.parquet", bench, events, **kwargs),
+                      quiet(run_study, wide, bench, events, **kwargs))
+
+
+def test_bad_paths_and_columns(panel, tmp_path):
+    wide, market, _ = panel
+    events = events_for(wide, np.random.default_rng(2), n=3)
+    with pytest.raises(IncidentImpactError, match="no Parquet dataset"):
+        run_study_parquet(tmp_path / "missing.parquet", market, events)
+    write_parquet(pd.DataFrame({"day": [1], "name": ["x"]}), tmp_path / "bad.parquet")
+    with pytest.raises(IncidentImpactError, match="cannot read the returns"):
+        run_study_parquet(tmp_path / "bad.parquet", market, events)
