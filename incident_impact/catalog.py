@@ -13,6 +13,7 @@ Day 0 of an incident is the first session of its exchange at or after its single
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import difflib
 import io
@@ -370,7 +371,7 @@ def _read_csv(source: CsvSource, required: tuple[str, ...], known: tuple[str, ..
     except OSError as exc:
         raise CatalogError(f"cannot read {name}: {exc.strerror or exc}") from exc
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-16" if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig")
     except UnicodeDecodeError:
         warnings.warn(f"{name} is not UTF-8; reading it as Latin-1", UserWarning, stacklevel=4)
         text = raw.decode("latin-1")
@@ -380,6 +381,8 @@ def _read_csv(source: CsvSource, required: tuple[str, ...], known: tuple[str, ..
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, ValueError) as exc:
         raise CatalogError(f"{name} is not a readable CSV: {str(exc).strip().splitlines()[-1]}") from exc
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas moves surplus leading fields into the index
+        raise CatalogError(f"{name}: row 2 has more fields than the header; quote cells that contain commas")
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -410,8 +413,8 @@ def _date(where: str, column: str, text: str) -> dt.date:
 def _incident_fields(where: str, row: dict[str, str]) -> dict:
     """Validate one incidents row and return the keyword arguments of :class:`Incident` (no timeline)."""
     incident_id = row["id"]
-    if not incident_id or re.search(r"\s", incident_id):
-        raise CatalogError(f"{where}: id {incident_id!r} must be non-empty and contain no spaces")
+    if not incident_id or re.search(r"\s", incident_id) or not incident_id.isprintable():
+        raise CatalogError(f"{where}: id {incident_id!r} must be non-empty and contain no spaces or control characters")
     where += f" ({incident_id})"
     ticker = row["ticker"].upper() or None
     exchange = row.get("exchange", "").upper() or (DEFAULT_EXCHANGE if ticker else None)

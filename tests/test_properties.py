@@ -175,7 +175,7 @@ LATIN1_TEXT = SAFE_TEXT.filter(lambda t: all(ord(c) < 256 for c in t))
 @st.composite
 def incident_files(draw):
     """Incidents and timelines CSVs (random column and row order, encoding) and the values written."""
-    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "latin-1"]))
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "latin-1", "utf-16"]))
     text = LATIN1_TEXT if encoding == "latin-1" else SAFE_TEXT
     ids = draw(st.lists(st.from_regex(r"[a-z0-9][a-z0-9-]{0,15}", fullmatch=True), min_size=1, max_size=5, unique=True))
     incidents, events = [], []
@@ -237,7 +237,7 @@ def test_incident_files_round_trip_in_any_order_and_encoding(tmp_path, case):
 
 def _reversed_rows(raw: bytes) -> bytes:
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-16" if raw.startswith(codecs.BOM_UTF16_LE) else "utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     table = list(csv.reader(io.StringIO(text, newline="")))
