@@ -521,3 +521,14 @@ def test_factor_files_read_or_one_clear_error(tmp_path, raw):
         one_line_error(exc)
         return
     assert isinstance(frame.index, pd.DatetimeIndex) and frame.index.is_unique and frame.index.is_monotonic_increasing
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("id,ticker,incident_date\na,AAA,2020-01-02,extra\n", "row 2 has more fields than the header"),
+    ("id,ticker,incident_date\na\x00b,AAA,2020-01-02\n", "no spaces or control characters"),
+    ("id,ticker,incident_date\na\u00a0b,AAA,2020-01-02\n", "no spaces or control characters"),
+])
+def test_malformed_incident_rows_are_one_clear_error(tmp_path, text, words):
+    with pytest.raises(CatalogError, match=words) as info:
+        _load(tmp_path, text.encode(), None)
+    one_line_error(info.value)
