@@ -198,3 +198,14 @@ def test_lazy_results_are_built_once_and_bhar_works(panel):
     assert batch[eid] is batch[eid] and len(batch.results) == loop.n_events
     frames_equal(batch.bhar((0, 2)), loop.bhar((0, 2)), "bhar")
     assert batch.summary() == loop.summary()
+
+
+def test_tied_abnormal_returns_take_the_reference_rank_test(panel):
+    wide, market, _ = panel
+    tied = wide.copy()
+    days = tied.index[::3]
+    tied.loc[days, "T0"] = market.loc[days]          # market-adjusted AR exactly 0 on every third day
+    events = events_for(tied, np.random.default_rng(6), n=10)
+    batch, loop = both(tied, market, events, model="market-adjusted", windows=[(0, 1)])
+    assert batch.fit.est_ranks[1]                      # ties present
+    assert_same_study(batch, loop)

@@ -230,6 +230,15 @@ class BatchFit:
         return np.where(count >= min_windows, np.minimum(1.0, 2 * np.minimum(le, ge)), np.nan)
 
     @cached_property
+    def est_ranks(self) -> tuple[np.ndarray, bool]:
+        """Rank (1-based) of each estimation AR among its event's (NaN where absent), and whether any event has ties."""
+        order = np.argsort(self.est_ar, axis=1)
+        ordered = np.take_along_axis(self.est_ar, order, axis=1)
+        ranks = np.empty_like(self.est_ar)
+        np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1.0, ranks.shape[1] + 1), ranks.shape), axis=1)
+        return np.where(np.isfinite(self.est_ar), ranks, np.nan), bool((ordered[:, 1:] == ordered[:, :-1]).any())
+
+    @cached_property
     def pairs(self) -> ResidualPairs:
         return ResidualPairs(self)
 
@@ -412,25 +421,32 @@ def kp_rbar(fit: BatchFit, idx: np.ndarray, window: Window, min_overlap: int = 3
     return float((w[used] * r[used]).sum()) / (n * (n - 1) / 2)
 
 
-def rank_test(ar_panel: np.ndarray, window_mask: np.ndarray) -> st.TestResult:
-    """:func:`~.statistics.corrado` with each row's ranks from one quicksort: without ties (the
-    rule for continuous returns) the rank of ``AR_it`` is its sorted position, so
-    ``U_it = K_it / (T_i + 1) - 1/2`` is exact; panels with ties or degenerate days go to the
-    reference function (average ranks, reasons)."""
-    order = np.argsort(ar_panel, axis=1)
-    ordered = np.take_along_axis(ar_panel, order, axis=1)
-    if (ordered[:, 1:] == ordered[:, :-1]).any():
+def rank_test(fit: BatchFit, idx: np.ndarray, window: Window, ar_panel: np.ndarray, window_mask: np.ndarray) -> st.TestResult:
+    """:func:`~.statistics.corrado` for the events ``idx`` over ``window`` without re-sorting the
+    estimation ARs for every window: without ties (the rule for continuous returns) the rank of a
+    day among event ``i``'s ``T_i`` days is its rank among the estimation days (one sort per fit)
+    plus the number of window days below it, and a window day's rank is the number of estimation
+    and window days below it plus one; ``U_it = K_it / (T_i + 1) - 1/2``. Ties or degenerate days
+    go to the reference function on ``ar_panel`` (average ranks, reasons)."""
+    ranks, ties = fit.est_ranks
+    est, win = fit.est_ar[idx], fit.ar[idx, fit.window_cols(window)]
+    L = win.shape[1]
+    k_est = ranks[idx].copy()
+    k_win = np.ones(win.shape)
+    for day in range(L):
+        w = win[:, day:day + 1]
+        ties = ties or bool((est == w).any()) or bool((win[:, day + 1:] == w).any())
+        k_est += est > w
+        k_win[:, day] += (est < w).sum(axis=1) + (win < w).sum(axis=1)
+    if ties:
         return st.corrado(ar_panel, window_mask)
-    ranks = np.empty_like(ar_panel)
-    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1.0, ar_panel.shape[1] + 1), ar_panel.shape), axis=1)
-    has = np.isfinite(ar_panel)
-    u = np.where(has, ranks, np.nan) / (has.sum(axis=1, keepdims=True) + 1) - 0.5
-    present = has.sum(axis=0)
+    u = np.concatenate([k_est, k_win], axis=1) / (fit.n_obs[idx] + L + 1)[:, None] - 0.5
+    present = np.isfinite(u).sum(axis=0)
     ubar = np.where(present > 0, np.nansum(u, axis=0) / np.maximum(present, 1), np.nan)
     s_u = np.sqrt(np.nanmean(ubar**2))
     if np.isnan(ubar[window_mask]).any() or not s_u > 0:
         return st.corrado(ar_panel, window_mask)
-    return st._normal("corrado", ubar[window_mask].sum() / (np.sqrt(window_mask.sum()) * s_u), len(ar_panel))
+    return st._normal("corrado", ubar[window_mask].sum() / (np.sqrt(window_mask.sum()) * s_u), len(idx))
 
 
 class LazyResults(Mapping):
@@ -538,8 +554,8 @@ class BatchStudyResult(StudyResult):
         cars = pd.concat(parts).sort_index().reset_index(drop=True)
         return cars if len(cars) else pd.DataFrame()
 
-    def _rank_test(self, x: TestInputs) -> st.TestResult:
-        return rank_test(x.ar_panel, x.window_mask)
+    def _rank_test(self, window: Window, x: TestInputs) -> st.TestResult:
+        return rank_test(self.fit, np.flatnonzero(self.fit.has(window)), window, x.ar_panel, x.window_mask)
 
     def _test_inputs(self, window: Window) -> TestInputs | None:
         fit = self.fit

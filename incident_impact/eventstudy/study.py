@@ -288,10 +288,10 @@ class StudyResult:
                                    "the SQ test is a single-event test (N = 1); see each event's sq_p_value in .cars")
         return [
             st.cs_t(x.car), st.time_series_t(x.car, x.se**2), st.patell(scar, x.df), st.bmp(scar), st.kp_bmp(scar, x.rbar),
-            self._rank_test(x), st.generalized_sign(x.car, x.share_positive), st.wilcoxon(x.car), sq,
+            self._rank_test(window, x), st.generalized_sign(x.car, x.share_positive), st.wilcoxon(x.car), sq,
         ]
 
-    def _rank_test(self, x: TestInputs) -> st.TestResult:
+    def _rank_test(self, window: Window, x: TestInputs) -> st.TestResult:
         return st.corrado(x.ar_panel, x.window_mask)
 
     def tests(self, window: Window | str | None = None) -> pd.DataFrame:
