@@ -8,7 +8,9 @@ events (ticker, day 0); market model, estimation [-250,-11], windows [0,+1] and 
 * ``loop``        ``run_study(engine="loop")``: our single-event path once per event, the same output;
 * ``statsmodels`` one ``sm.OLS(...).fit()`` per event, CAR and its CLM variance, t-statistics only;
 * ``eventstudy``  the PyPI package ``eventstudy`` (``Multiple.from_list`` with ``Single.market_model``,
-  estimation 240 days, buffer 10) once per window, in its own virtual environment.
+  estimation 240 days, buffer 10) once per window, in its own virtual environment;
+* ``duckdb``      ``run_study_parquet``: the panel as a Parquet file (written before the clock starts)
+  read out of core by DuckDB, then the batch engine — the ``batch`` output.
 
 Each (method, panel, events) runs in a fresh process that builds the same data from the seed, times
 the method (median of ``--repeat`` runs for the fast ones) and reports its peak resident memory.
@@ -38,7 +40,7 @@ N_DAYS = 5040
 ESTIMATION = (-250, -11)
 WINDOWS = ((0, 1), (-1, 1))
 HERE = Path(__file__).resolve().parent
-METHODS = ("floor", "batch", "loop", "statsmodels", "eventstudy")
+METHODS = ("floor", "batch", "loop", "statsmodels", "eventstudy", "duckdb")
 #: how a method's time grows with the number of events (the loop's Kolari-Pynnönen step is quadratic)
 GROWTH = {"loop": 2, "statsmodels": 1, "eventstudy": 1}
 
@@ -82,24 +84,48 @@ def floor(returns, market, tickers, day0):
     return out
 
 
+def frames(returns, market, tickers, day0):
+    """The data as our API takes them: wide returns, the market Series and the events table."""
+    import pandas as pd
+
+    dates = pd.bdate_range("2005-01-03", periods=N_DAYS)
+    wide = pd.DataFrame(returns, index=dates, columns=[f"T{i}" for i in range(returns.shape[1])])
+    events = pd.DataFrame({"event_id": [f"e{i}" for i in range(len(day0))], "ticker": [f"T{t}" for t in tickers],
+                           "event_date": dates[day0]})
+    return wide, pd.Series(market, index=dates), events
+
+
 def ours(engine: str):
-    def run(returns, market, tickers, day0):
+    def run(returns, market, tickers, day0, parquet=None):
         import warnings
 
-        import pandas as pd
+        from incident_impact.eventstudy import run_study, run_study_parquet
 
-        from incident_impact.eventstudy import run_study
-
-        dates = pd.bdate_range("2005-01-03", periods=N_DAYS)
-        wide = pd.DataFrame(returns, index=dates, columns=[f"T{i}" for i in range(returns.shape[1])])
-        events = pd.DataFrame({"event_id": [f"e{i}" for i in range(len(day0))], "ticker": [f"T{t}" for t in tickers],
-                               "event_date": dates[day0]})
+        wide, market, events = frames(returns, market, tickers, day0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # same-firm overlaps among random events
-            result = run_study(wide, pd.Series(market, index=dates), events, windows=WINDOWS, engine=engine)
+            if parquet:
+                result = run_study_parquet(parquet, market, events, windows=WINDOWS)
+            else:
+                result = run_study(wide, market, events, windows=WINDOWS, engine=engine)
         return result.cars, [result.tests(w) for w in WINDOWS]
 
     return run
+
+
+def write_parquet(returns, market, tickers, day0) -> str:
+    """The panel as a long Parquet file (date, ticker, return) in a temporary folder."""
+    import tempfile
+
+    import duckdb
+
+    wide, _, _ = frames(returns, market, tickers, day0)
+    path = str(Path(tempfile.mkdtemp()) / "returns.parquet")
+    con = duckdb.connect()
+    con.register("wide", wide.rename_axis("date").reset_index())
+    con.execute(f"""COPY (SELECT * FROM (UNPIVOT wide ON COLUMNS(* EXCLUDE (date)) INTO NAME ticker VALUE "return")
+                    ORDER BY ticker, date) TO '{path}' (FORMAT parquet)""")
+    return path
 
 
 def statsmodels_loop(returns, market, tickers, day0):
@@ -138,9 +164,9 @@ def eventstudy_pkg(returns, market, tickers, day0):
 
 #: modules imported before the clock starts (import time is not the method's)
 IMPORTS = {"floor": "numpy", "batch": "incident_impact.eventstudy", "loop": "incident_impact.eventstudy",
-           "statsmodels": "statsmodels.api", "eventstudy": "eventstudy"}
+           "statsmodels": "statsmodels.api", "eventstudy": "eventstudy", "duckdb": "duckdb"}
 RUNNERS = {"floor": floor, "batch": ours("batch"), "loop": ours("loop"), "statsmodels": statsmodels_loop,
-           "eventstudy": eventstudy_pkg}
+           "eventstudy": eventstudy_pkg, "duckdb": ours("batch")}
 
 
 def worker(method: str, n_tickers: int, n_events: int, repeat: int) -> None:
@@ -148,11 +174,12 @@ def worker(method: str, n_tickers: int, n_events: int, repeat: int) -> None:
 
     importlib.import_module(IMPORTS[method])
     data = make_data(n_tickers, n_events)
+    extra = {"parquet": write_parquet(*data)} if method == "duckdb" else {}
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        RUNNERS[method](*data)
+        RUNNERS[method](*data, **extra)
         times.append(time.perf_counter() - start)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"times": times, "peak_mb": peak, "data_mb": base}))
