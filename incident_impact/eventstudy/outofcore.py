@@ -24,7 +24,7 @@ from ..errors import IncidentImpactError
 from .event import _check_series
 from .models import get_model
 from .study import StudyResult, _benchmarks, _events_table, _pick_benchmark, run_study
-from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, Window, parse_window
+from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, parse_window
 
 _QUERY = """
 WITH panel AS MATERIALIZED (
@@ -128,24 +128,14 @@ def event_rows(path: str | Path, events: pd.DataFrame, benchmark=None, *, model:
     return rows
 
 
-def run_study_parquet(
-    path: str | Path,
-    benchmark: pd.Series | pd.DataFrame | Mapping[str, pd.Series] | None,
-    events: pd.DataFrame,
-    *,
-    model: str = "market",
-    estimation: Window | str = DEFAULT_ESTIMATION,
-    windows: Iterable[Window | str] = DEFAULT_WINDOWS,
-    factors: pd.DataFrame | None = None,
-    min_estimation_obs: int = MIN_ESTIMATION_OBS,
-    engine: str = "batch",
-    connection=None,
-) -> StudyResult:
+def run_study_parquet(path: str | Path, benchmark: pd.Series | pd.DataFrame | Mapping[str, pd.Series] | None,
+                      events: pd.DataFrame, *, connection=None, **options) -> StudyResult:
     """:func:`~incident_impact.eventstudy.run_study` on a Parquet returns dataset (long: ``date, ticker,
-    return``) read out of core by DuckDB; arguments as there, ``connection`` as in :func:`event_rows`.
-    The result's ``returns`` hold only the rows read (placebo dates need the whole history in memory)."""
-    windows = tuple(windows)
-    rows = event_rows(path, events, benchmark, model=model, estimation=estimation, windows=windows, factors=factors,
-                      connection=connection)
-    return run_study(rows, benchmark, events, model=model, estimation=estimation, windows=windows, factors=factors,
-                     min_estimation_obs=min_estimation_obs, engine=engine)
+    return``) read out of core by DuckDB. ``options`` are ``run_study``'s (``model, estimation, windows,
+    factors, min_estimation_obs, engine``); ``connection`` as in :func:`event_rows`. The result's
+    ``returns`` hold only the rows read (placebo dates need the whole history in memory)."""
+    if "windows" in options:
+        options["windows"] = tuple(options["windows"])
+    rows = event_rows(path, events, benchmark, connection=connection,
+                      **{k: options[k] for k in ("model", "estimation", "windows", "factors") if k in options})
+    return run_study(rows, benchmark, events, **options)
