@@ -6,7 +6,9 @@ events (ticker, day 0); market model, estimation [-250,-11], windows [0,+1] and 
 * ``floor``       bare numpy: gather the windows, OLS by closed form, CAR t-statistics (the arithmetic floor);
 * ``batch``       ``run_study(engine="batch")``: every per-event table and the nine tests for both windows;
 * ``loop``        ``run_study(engine="loop")``: our single-event path once per event, the same output;
-* ``statsmodels`` one ``sm.OLS(...).fit()`` per event, CAR and its CLM variance, t-statistics only;
+* ``statsmodels`` the per-event loop of existing packages: one pandas slice of the stock and the market and
+  one ``sm.OLS(...).fit()`` per event, then CAR and its CLM variance, t-statistics only;
+* ``sm-numpy``    the same loop on numpy slices (the fastest plain statsmodels loop we could write);
 * ``eventstudy``  the PyPI package ``eventstudy`` (``Multiple.from_list`` with ``Single.market_model``,
   estimation 240 days, buffer 10) once per window, in its own virtual environment;
 * ``duckdb``      ``run_study_parquet``: the panel as a Parquet file (written before the clock starts)
@@ -40,9 +42,9 @@ N_DAYS = 5040
 ESTIMATION = (-250, -11)
 WINDOWS = ((0, 1), (-1, 1))
 HERE = Path(__file__).resolve().parent
-METHODS = ("floor", "batch", "loop", "statsmodels", "eventstudy", "duckdb")
+METHODS = ("floor", "batch", "loop", "statsmodels", "sm-numpy", "eventstudy", "duckdb")
 #: how a method's time grows with the number of events (the loop's Kolari-Pynnönen step is quadratic)
-GROWTH = {"loop": 2, "statsmodels": 1, "eventstudy": 1}
+GROWTH = {"loop": 2, "statsmodels": 1, "sm-numpy": 1, "eventstudy": 1}
 
 
 def make_data(n_tickers: int, n_events: int, seed: int = 20240601):
@@ -128,24 +130,38 @@ def write_parquet(returns, market, tickers, day0) -> str:
     return path
 
 
-def statsmodels_loop(returns, market, tickers, day0):
+def statsmodels_loop(pandas_slices: bool):
     """One statsmodels OLS per event; Var(CAR) = s^2 (L + iota' X* (X'X)^-1 X*' iota)."""
-    import numpy as np
-    import statsmodels.api as sm
 
-    out = []
-    for t, d in zip(tickers, day0):
-        est = slice(d + ESTIMATION[0], d + ESTIMATION[1] + 1)
-        fit = sm.OLS(returns[est, t], sm.add_constant(market[est])).fit()
-        stats = []
-        for a, b in WINDOWS:
-            win = slice(d + a, d + b + 1)
-            X = sm.add_constant(market[win], has_constant="add")
-            car = (returns[win, t] - X @ fit.params).sum()
-            g = X.sum(axis=0)
-            stats.append(car / np.sqrt(fit.scale * (b - a + 1 + g @ fit.normalized_cov_params @ g)))
-        out.append(stats)
-    return out
+    def run(returns, market, tickers, day0):
+        import numpy as np
+        import statsmodels.api as sm
+
+        if pandas_slices:
+            wide, market, events = frames(returns, market, tickers, day0)
+            columns = events["ticker"].tolist()
+        out = []
+        for k, (t, d) in enumerate(zip(tickers, day0)):
+            if pandas_slices:
+                y, m = wide[columns[k]].iloc[d + ESTIMATION[0]:d + max(w[1] for w in WINDOWS) + 1], market.iloc[
+                    d + ESTIMATION[0]:d + max(w[1] for w in WINDOWS) + 1]
+                y, m = y.to_numpy(), m.to_numpy()
+                d0 = -ESTIMATION[0]
+            else:
+                y, m, d0 = returns[:, t], market, d
+            est = slice(d0 + ESTIMATION[0], d0 + ESTIMATION[1] + 1)
+            fit = sm.OLS(y[est], sm.add_constant(m[est])).fit()
+            stats = []
+            for a, b in WINDOWS:
+                win = slice(d0 + a, d0 + b + 1)
+                X = sm.add_constant(m[win], has_constant="add")
+                car = (y[win] - X @ fit.params).sum()
+                g = X.sum(axis=0)
+                stats.append(car / np.sqrt(fit.scale * (b - a + 1 + g @ fit.normalized_cov_params @ g)))
+            out.append(stats)
+        return out
+
+    return run
 
 
 def eventstudy_pkg(returns, market, tickers, day0):
@@ -164,8 +180,10 @@ def eventstudy_pkg(returns, market, tickers, day0):
 
 #: modules imported before the clock starts (import time is not the method's)
 IMPORTS = {"floor": "numpy", "batch": "incident_impact.eventstudy", "loop": "incident_impact.eventstudy",
-           "statsmodels": "statsmodels.api", "eventstudy": "eventstudy", "duckdb": "duckdb"}
-RUNNERS = {"floor": floor, "batch": ours("batch"), "loop": ours("loop"), "statsmodels": statsmodels_loop,
+           "statsmodels": "statsmodels.api", "sm-numpy": "statsmodels.api", "eventstudy": "eventstudy",
+           "duckdb": "duckdb"}
+RUNNERS = {"floor": floor, "batch": ours("batch"), "loop": ours("loop"), "statsmodels": statsmodels_loop(True),
+           "sm-numpy": statsmodels_loop(False),
            "eventstudy": eventstudy_pkg, "duckdb": ours("batch")}
 
 

@@ -82,11 +82,11 @@ def _panel_columns(model: NormalReturnModel) -> tuple[str, ...]:
 
 
 def locate(wide: pd.DataFrame, aux: dict[str, np.ndarray], aux_key: np.ndarray, tickers: np.ndarray,
-           event_dates: np.ndarray, lo: int, hi: int) -> tuple[EventArrays | None, np.ndarray]:
+           event_dates: np.ndarray, lo: int, hi: int) -> tuple[EventArrays, np.ndarray]:
     """Relative days ``lo..hi`` of every event, and which events' day 0 cannot be placed.
 
-    ``aux`` maps each used non-return column to a (dates x benchmarks) array on ``wide``'s index
-    (factor columns repeated per benchmark); event ``i`` uses column ``aux_key[i]``. A day belongs
+    ``aux`` maps each non-return column the model uses to a (dates x keys) array on ``wide``'s index
+    (one column per benchmark, or one for the factors); event ``i`` uses column ``aux_key[i]``. A day belongs
     to an event's joined series when its return and all its ``aux`` values are finite. Events
     whose days ``min(lo,-1)..max(hi,0)`` are all present around the first date on or after the
     event date are placed by offset; the others through their column's list of joined dates.
@@ -219,7 +219,7 @@ class BatchFit:
         length = window[1] - window[0] + 1
         if length > self.est_ar.shape[1]:
             return np.full(len(idx), np.nan)
-        ar = self.est_ar[idx]
+        ar = self.take(self.est_ar, idx)
         sums = ar[:, :ar.shape[1] - length + 1].copy()
         for k in range(1, length):
             sums += ar[:, k:ar.shape[1] - length + 1 + k]
@@ -228,6 +228,15 @@ class BatchFit:
             le = (sums <= car[:, None]).sum(axis=1) / count
             ge = (sums >= car[:, None]).sum(axis=1) / count
         return np.where(count >= min_windows, np.minimum(1.0, 2 * np.minimum(le, ge)), np.nan)
+
+    def take(self, values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """``values[idx]``, without a copy when ``idx`` is every event."""
+        return values if len(idx) == self.n else values[idx]
+
+    @cached_property
+    def share_positive(self) -> np.ndarray:
+        """Share of each event's estimation ARs above 0 (the generalized sign test's ``p_hat`` terms)."""
+        return (self.est_ar > 0).sum(axis=1) / self.n_obs
 
     @cached_property
     def est_ranks(self) -> tuple[np.ndarray, bool]:
@@ -421,17 +430,18 @@ def kp_rbar(fit: BatchFit, idx: np.ndarray, window: Window, min_overlap: int = 3
     return float((w[used] * r[used]).sum()) / (n * (n - 1) / 2)
 
 
-def rank_test(fit: BatchFit, idx: np.ndarray, window: Window, ar_panel: np.ndarray, window_mask: np.ndarray) -> st.TestResult:
+def rank_test(fit: BatchFit, idx: np.ndarray, window: Window) -> st.TestResult:
     """:func:`~.statistics.corrado` for the events ``idx`` over ``window`` without re-sorting the
     estimation ARs for every window: without ties (the rule for continuous returns) the rank of a
     day among event ``i``'s ``T_i`` days is its rank among the estimation days (one sort per fit)
     plus the number of window days below it, and a window day's rank is the number of estimation
     and window days below it plus one; ``U_it = K_it / (T_i + 1) - 1/2``. Ties or degenerate days
-    go to the reference function on ``ar_panel`` (average ranks, reasons)."""
+    go to the reference function (average ranks, reasons)."""
     ranks, ties = fit.est_ranks
-    est, win = fit.est_ar[idx], fit.ar[idx, fit.window_cols(window)]
+    est, win = fit.take(fit.est_ar, idx), fit.take(fit.ar, idx)[:, fit.window_cols(window)]
     L = win.shape[1]
-    k_est = ranks[idx].copy()
+    window_mask = np.r_[np.zeros(est.shape[1], dtype=bool), np.ones(L, dtype=bool)]
+    k_est = fit.take(ranks, idx).copy()
     k_win = np.ones(win.shape)
     for day in range(L):
         w = win[:, day:day + 1]
@@ -439,13 +449,13 @@ def rank_test(fit: BatchFit, idx: np.ndarray, window: Window, ar_panel: np.ndarr
         k_est += est > w
         k_win[:, day] += (est < w).sum(axis=1) + (win < w).sum(axis=1)
     if ties:
-        return st.corrado(ar_panel, window_mask)
+        return st.corrado(np.concatenate([est, win], axis=1), window_mask)
     u = np.concatenate([k_est, k_win], axis=1) / (fit.n_obs[idx] + L + 1)[:, None] - 0.5
     present = np.isfinite(u).sum(axis=0)
     ubar = np.where(present > 0, np.nansum(u, axis=0) / np.maximum(present, 1), np.nan)
     s_u = np.sqrt(np.nanmean(ubar**2))
     if np.isnan(ubar[window_mask]).any() or not s_u > 0:
-        return st.corrado(ar_panel, window_mask)
+        return st.corrado(np.concatenate([est, win], axis=1), window_mask)
     return st._normal("corrado", ubar[window_mask].sum() / (np.sqrt(window_mask.sum()) * s_u), len(idx))
 
 
@@ -555,25 +565,18 @@ class BatchStudyResult(StudyResult):
         return cars if len(cars) else pd.DataFrame()
 
     def _rank_test(self, window: Window, x: TestInputs) -> st.TestResult:
-        return rank_test(self.fit, np.flatnonzero(self.fit.has(window)), window, x.ar_panel, x.window_mask)
+        return rank_test(self.fit, np.flatnonzero(self.fit.has(window)), window)
 
     def _test_inputs(self, window: Window) -> TestInputs | None:
         fit = self.fit
         idx = np.flatnonzero(fit.has(window))
         if not len(idx):
             return None
-        car, var = (v[idx] for v in fit.car(window))
-        est_ar = fit.est_ar[idx]
-        has = np.isfinite(est_ar)
-        win_ar = fit.ar[idx, fit.window_cols(window)]
-        L = window[1] - window[0] + 1
-        sq = st.sq(car, est_ar[0][has[0]], L) if len(idx) == 1 else None
-        return TestInputs(
-            car=car, se=np.sqrt(var), df=fit.df[idx].astype(float), rbar=kp_rbar(fit, idx, window),
-            ar_panel=np.concatenate([est_ar, win_ar], axis=1),
-            window_mask=np.r_[np.zeros(est_ar.shape[1], dtype=bool), np.ones(L, dtype=bool)],
-            share_positive=(has & (est_ar > 0)).sum(axis=1) / fit.n_obs[idx], sq=sq,
-        )
+        car, var = (fit.take(v, idx) for v in fit.car(window))
+        first = fit.est_ar[idx[0]]
+        sq = st.sq(car, first[np.isfinite(first)], window[1] - window[0] + 1) if len(idx) == 1 else None
+        return TestInputs(car=car, se=np.sqrt(var), df=fit.take(fit.df, idx).astype(float), rbar=kp_rbar(fit, idx, window),
+                          ar_panel=None, window_mask=None, share_positive=fit.take(fit.share_positive, idx), sq=sq)
 
 
 def panel_aux(model: NormalReturnModel, grid: pd.DatetimeIndex, benches: dict[str, pd.Series], keys: list,

@@ -106,7 +106,8 @@ class TestInputs:
 
     ``car, se, df``: CARs, their standard errors and residual degrees of freedom; ``rbar``: the
     Kolari-Pynnönen mean residual correlation; ``ar_panel`` (events x days) and ``window_mask``:
-    estimation and window ARs aligned by relative day for the rank test; ``share_positive``: share
+    estimation and window ARs aligned by relative day for the rank test (None when the engine ranks
+    them itself, see ``_rank_test``); ``share_positive``: share
     of positive estimation ARs; ``sq``: the event's SQ test when there is exactly one event.
     """
 
@@ -116,8 +117,8 @@ class TestInputs:
     se: np.ndarray
     df: np.ndarray
     rbar: float
-    ar_panel: np.ndarray
-    window_mask: np.ndarray
+    ar_panel: np.ndarray | None
+    window_mask: np.ndarray | None
     share_positive: np.ndarray
     sq: st.TestResult | None
 
