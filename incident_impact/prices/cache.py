@@ -121,8 +121,9 @@ class PriceCache:
         """Store ``frame`` for ``ticker``, merged with the rows already cached.
 
         The result is the union of dates; on overlapping dates the new rows win (Yahoo
-        re-adjusts history for new dividends and splits), and the older rows are rescaled by
-        the median adj_close ratio on the overlap so returns across the join stay right.
+        re-adjusts history for new dividends and splits) except for their empty cells, which
+        keep the earlier value, and the older rows are rescaled by the median adj_close ratio
+        on the overlap so returns across the join stay right.
         Rows without any overlapping date are replaced rather than joined, since a gap of
         unknown length between them would pass for one day. Merges are noted in the metadata.
 
