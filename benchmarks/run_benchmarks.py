@@ -14,8 +14,9 @@ events (ticker, day 0); market model, estimation [-250,-11], windows [0,+1] and 
 * ``duckdb``      ``run_study_parquet``: the panel as a Parquet file (written before the clock starts)
   read out of core by DuckDB, then the batch engine — the ``batch`` output.
 
-Each (method, panel, events) runs in a fresh process that builds the same data from the seed, times
-the method (median of ``--repeat`` runs for the fast ones) and reports its peak resident memory.
+Each (method, panel, events) runs in a fresh process that builds the same data from the seed and puts
+them in the form the method takes (frames, Parquet file, the package's arrays) before the clock starts,
+times the method (median of ``--repeat`` runs for the fast ones) and reports its peak resident memory.
 Slow methods are skipped when the previous size predicts more than ``--budget`` seconds.
 
     python benchmarks/run_benchmarks.py                      # full grid -> benchmarks/results.md
@@ -98,16 +99,15 @@ def frames(returns, market, tickers, day0):
 
 
 def ours(engine: str):
-    def run(returns, market, tickers, day0, parquet=None):
+    def run(wide, market, events):
         import warnings
 
         from incident_impact.eventstudy import run_study, run_study_parquet
 
-        wide, market, events = frames(returns, market, tickers, day0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # same-firm overlaps among random events
-            if parquet:
-                result = run_study_parquet(parquet, market, events, windows=WINDOWS)
+            if engine == "duckdb":
+                result = run_study_parquet(wide, market, events, windows=WINDOWS)
             else:
                 result = run_study(wide, market, events, windows=WINDOWS, engine=engine)
         return result.cars, [result.tests(w) for w in WINDOWS]
@@ -115,89 +115,112 @@ def ours(engine: str):
     return run
 
 
-def write_parquet(returns, market, tickers, day0) -> str:
-    """The panel as a long Parquet file (date, ticker, return) in a temporary folder."""
+def parquet_frames(returns, market, tickers, day0):
+    """``frames`` with the panel written as a long Parquet file (date, ticker, return) in a temporary folder."""
     import tempfile
 
     import duckdb
 
-    wide, _, _ = frames(returns, market, tickers, day0)
+    wide, market, events = frames(returns, market, tickers, day0)
     path = str(Path(tempfile.mkdtemp()) / "returns.parquet")
     con = duckdb.connect()
     con.register("wide", wide.rename_axis("date").reset_index())
     con.execute(f"""COPY (SELECT * FROM (UNPIVOT wide ON COLUMNS(* EXCLUDE (date)) INTO NAME ticker VALUE "return")
                     ORDER BY ticker, date) TO '{path}' (FORMAT parquet)""")
-    return path
+    return path, market, events
 
 
-def statsmodels_loop(pandas_slices: bool):
-    """One statsmodels OLS per event; Var(CAR) = s^2 (L + iota' X* (X'X)^-1 X*' iota)."""
-
-    def run(returns, market, tickers, day0):
-        import numpy as np
-        import statsmodels.api as sm
-
-        if pandas_slices:
-            wide, market, events = frames(returns, market, tickers, day0)
-            columns = events["ticker"].tolist()
-        out = []
-        for k, (t, d) in enumerate(zip(tickers, day0)):
-            if pandas_slices:
-                y, m = wide[columns[k]].iloc[d + ESTIMATION[0]:d + max(w[1] for w in WINDOWS) + 1], market.iloc[
-                    d + ESTIMATION[0]:d + max(w[1] for w in WINDOWS) + 1]
-                y, m = y.to_numpy(), m.to_numpy()
-                d0 = -ESTIMATION[0]
-            else:
-                y, m, d0 = returns[:, t], market, d
-            est = slice(d0 + ESTIMATION[0], d0 + ESTIMATION[1] + 1)
-            fit = sm.OLS(y[est], sm.add_constant(m[est])).fit()
-            stats = []
-            for a, b in WINDOWS:
-                win = slice(d0 + a, d0 + b + 1)
-                X = sm.add_constant(m[win], has_constant="add")
-                car = (y[win] - X @ fit.params).sum()
-                g = X.sum(axis=0)
-                stats.append(car / np.sqrt(fit.scale * (b - a + 1 + g @ fit.normalized_cov_params @ g)))
-            out.append(stats)
-        return out
-
-    return run
-
-
-def eventstudy_pkg(returns, market, tickers, day0):
-    """PyPI ``eventstudy``: returns handed over in its own column format, one Multiple per window."""
+def statsmodels_loop(returns, market, tickers, day0, slicer):
+    """One statsmodels OLS per event on ``slicer(k)`` = (stock, market) rows estimation start .. last window day;
+    Var(CAR) = s^2 (L + iota' X* (X'X)^-1 X*' iota)."""
     import numpy as np
-    from eventstudy import Multiple, Single
+    import statsmodels.api as sm
+
+    out = []
+    for k in range(len(day0)):
+        y, m = slicer(k)
+        est = slice(0, ESTIMATION[1] - ESTIMATION[0] + 1)
+        fit = sm.OLS(y[est], sm.add_constant(m[est])).fit()
+        stats = []
+        for a, b in WINDOWS:
+            win = slice(a - ESTIMATION[0], b - ESTIMATION[0] + 1)
+            X = sm.add_constant(m[win], has_constant="add")
+            car = (y[win] - X @ fit.params).sum()
+            g = X.sum(axis=0)
+            stats.append(car / np.sqrt(fit.scale * (b - a + 1 + g @ fit.normalized_cov_params @ g)))
+        out.append(stats)
+    return out
+
+
+def pandas_slices(returns, market, tickers, day0):
+    """What a per-event loop over a returns frame does: one pandas slice of the stock and the market per event."""
+    wide, market, events = frames(returns, market, tickers, day0)
+    columns, span = events["ticker"].tolist(), (ESTIMATION[0], max(w[1] for w in WINDOWS) + 1)
+
+    def slicer(k):
+        rows = slice(day0[k] + span[0], day0[k] + span[1])
+        return wide[columns[k]].iloc[rows].to_numpy(), market.iloc[rows].to_numpy()
+
+    return returns, market, tickers, day0, slicer
+
+
+def numpy_slices(returns, market, tickers, day0):
+    span = (ESTIMATION[0], max(w[1] for w in WINDOWS) + 1)
+
+    def slicer(k):
+        rows = slice(day0[k] + span[0], day0[k] + span[1])
+        return returns[rows, tickers[k]], market[rows]
+
+    return returns, market, tickers, day0, slicer
+
+
+def eventstudy_input(returns, market, tickers, day0):
+    """The returns handed to PyPI ``eventstudy`` in its own column format, and its event list."""
+    import numpy as np
+    from eventstudy import Single
 
     dates = np.arange(np.datetime64("2005-01-03"), np.datetime64("2005-01-03") + N_DAYS)  # one row per day
     Single._save_parameter("returns", {"date": dates, "MKT": market,
                                        **{f"T{i}": returns[:, i] for i in np.unique(tickers)}})
-    events = [{"event_date": dates[d], "security_ticker": f"T{t}", "market_ticker": "MKT"} for t, d in zip(tickers, day0)]
+    return ([{"event_date": dates[d], "security_ticker": f"T{t}", "market_ticker": "MKT"} for t, d in zip(tickers, day0)],)
+
+
+def eventstudy_pkg(events):
+    """PyPI ``eventstudy``: one ``Multiple`` of market-model ``Single`` studies per window."""
+    from eventstudy import Multiple, Single
+
     n = ESTIMATION[1] - ESTIMATION[0] + 1
     return [Multiple.from_list([dict(e) for e in events], Single.market_model, event_window=w, estimation_size=n,
                                buffer_size=-ESTIMATION[1] - 1 + w[0]).tstat for w in WINDOWS]
 
 
-#: modules imported before the clock starts (import time is not the method's)
-IMPORTS = {"floor": "numpy", "batch": "incident_impact.eventstudy", "loop": "incident_impact.eventstudy",
-           "statsmodels": "statsmodels.api", "sm-numpy": "statsmodels.api", "eventstudy": "eventstudy",
-           "duckdb": "duckdb"}
-RUNNERS = {"floor": floor, "batch": ours("batch"), "loop": ours("loop"), "statsmodels": statsmodels_loop(True),
-           "sm-numpy": statsmodels_loop(False),
-           "eventstudy": eventstudy_pkg, "duckdb": ours("batch")}
+def _same(*data):
+    return data
+
+
+#: per method: module imported and input prepared before the clock starts, then the timed call
+METHOD_SPECS = {
+    "floor": ("numpy", _same, floor),
+    "batch": ("incident_impact.eventstudy", frames, ours("batch")),
+    "loop": ("incident_impact.eventstudy", frames, ours("loop")),
+    "statsmodels": ("statsmodels.api", pandas_slices, statsmodels_loop),
+    "sm-numpy": ("statsmodels.api", numpy_slices, statsmodels_loop),
+    "eventstudy": ("eventstudy", eventstudy_input, eventstudy_pkg),
+    "duckdb": ("duckdb", parquet_frames, ours("duckdb")),
+}
 
 
 def worker(method: str, n_tickers: int, n_events: int, repeat: int) -> None:
     import importlib
 
-    importlib.import_module(IMPORTS[method])
-    data = make_data(n_tickers, n_events)
-    extra = {"parquet": write_parquet(*data)} if method == "duckdb" else {}
+    module, prepare, run = METHOD_SPECS[method]
+    importlib.import_module(module)
+    data = prepare(*make_data(n_tickers, n_events))
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        RUNNERS[method](*data, **extra)
+        run(*data)
         times.append(time.perf_counter() - start)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"times": times, "peak_mb": peak, "data_mb": base}))
