@@ -202,6 +202,39 @@ def test_hostile_report_runs_no_script_in_chromium(chromium, hostile, tmp_path):
         page.context.close()
 
 
+@pytest.mark.browser
+def test_hostile_study_report_runs_no_script_in_chromium(chromium, tmp_path, monkeypatch, prices_dir):
+    """The same file through ``incident-impact study``: the study report (forest plot, sortable
+    table, claims, confounders) and the incident report it links to."""
+    monkeypatch.chdir(tmp_path)
+    incidents, timelines = hostile_files(tmp_path)
+    run = CliRunner().invoke(cli, ["study", "evil-2017", "--incidents", str(incidents), "--timelines", str(timelines),
+                                   "--data-dir", str(prices_dir), "--offline", "--no-peers", "--format", "json"])
+    assert run.exit_code == 0, run.output
+    page = chromium.new_context(offline=True).new_page()
+    seen = []
+    page.on("pageerror", lambda exc: seen.append(str(exc)))
+    page.on("dialog", lambda dialog: (seen.append(dialog.message), dialog.dismiss()))
+    try:
+        page.goto((tmp_path / "reports" / "study.html").as_uri())
+        page.wait_for_selector("#fig-forest-0 .main-svg")
+        for heading in page.locator("th[aria-sort]").all()[:4]:
+            heading.click()  # the sorting script handles the hostile cells
+        page.mouse.wheel(0, 20_000)
+        time.sleep(0.2)
+        assert page.evaluate("() => window.__pwned") is None and seen == []
+        assert page.evaluate(ON_ATTRIBUTES) == []
+        assert page.locator("img, iframe, base, meta[http-equiv]").count() == 0
+        links = page.evaluate(LINKS)
+        assert {href for href, _ in links if not href.startswith("#")} == {"evil-2017.html"}
+        assert f"Evil {PAYLOADS[0]} {PAYLOADS[4]}" in page.locator("main").inner_text()
+        page.locator("a[href='evil-2017.html']").first.click()  # the linked incident report, hostile too
+        page.wait_for_selector("#fig-car .main-svg")
+        assert page.evaluate("() => window.__pwned") is None and seen == []
+    finally:
+        page.context.close()
+
+
 # ----------------------------------------------------------------- hostile tickers
 @pytest.mark.parametrize("ticker", ["<SCRIPT>", "../../ETC/PASSWD", "A;B", "A B", "..", "\u202eLIAM"])
 def test_hostile_ticker_is_refused_before_any_file_is_read(tmp_path, prices_dir, ticker):
