@@ -431,16 +431,47 @@ def test_hostile_returns_give_finite_numbers_or_one_clear_error(data, model, n):
     else:
         event = data.draw(st.sampled_from(["not a date", "2016-13-45", None, float("nan"), "", "1500-01-01",
                                            "2016-06-01T23:30-05:00", 20160601, dt.date(2016, 6, 1)]))
+    batch = None if kind == "text" else _run_study_outcome(stock, market, event, model)  # text: see the xfail below
     try:
         result = event_study(stock, market, event, model=model, min_estimation_obs=100)
         table = result.car_table
     except Exception as exc:  # noqa: BLE001
         one_line_error(exc)
+        assert batch is None or isinstance(batch, str), "run_study studied what event_study refuses"
         return
     assert kind == "values" or (kind in ("constant market", "self benchmark") and model == "mean") or (
         kind == "constant market" and model == "market-adjusted") or (kind == "constant stock" and model == "market-adjusted")
     assert np.isfinite(table[["car", "se", "t_stat", "p_value"]].to_numpy()).all()
     assert (table["se"] > 0).all()
+    if kind != "duplicates":  # run_study's wide table cannot hold a duplicated date
+        assert isinstance(batch, pd.DataFrame), batch
+        pd.testing.assert_frame_equal(batch, table, rtol=1e-9)
+
+
+def _run_study_outcome(stock, market, event, model) -> pd.DataFrame | str:
+    """The same event through run_study: its CAR table, or the one-line reason it was not studied."""
+    events = pd.DataFrame({"event_id": ["e"], "ticker": ["S"], "event_date": [event]})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            study = run_study(pd.DataFrame({"S": stock}), market, events, model=model, min_estimation_obs=100)
+    except Exception as exc:  # noqa: BLE001
+        one_line_error(exc)
+        return str(exc)
+    if "e" in study.results:
+        return study.results["e"].car_table
+    reason = study.failures.set_index("event_id").at["e", "reason"]
+    assert reason.strip() and "\n" not in reason
+    return reason
+
+
+@pytest.mark.xfail(strict=True, reason="run_study's wide_returns (eventstudy/study.py, being refactored by another "
+                                       "engineer) casts with astype(float): text cells raise ValueError")
+def test_run_study_with_text_returns_is_one_clear_error():
+    stock, market = market_data(1, 300)
+    events = pd.DataFrame({"event_id": ["e"], "ticker": ["S"], "event_date": [stock.index[280]]})
+    with pytest.raises(IncidentImpactError):
+        run_study(pd.DataFrame({"S": stock.astype(object).where(stock > 0, "n/a")}), market, events)
 
 
 # =========================================================================== user events files

@@ -308,6 +308,14 @@ def fit_events(model: NormalReturnModel, arrays: EventArrays, estimation: Window
         dev = masked(resid - (resid.sum(axis=1) / n_obs)[:, None])
         df = n_obs - 1
         sigma2 = dot(dev, dev) / df
+    # what models.fit refuses (no usable residual variance, a rank-deficient design) goes to the reference path
+    spread = masked(ye - (ye.sum(axis=1) / n_obs)[:, None])
+    refused = ~(np.isfinite(sigma2) & (sigma2 > 1e-16 * dot(spread, spread) / n_obs))
+    if k >= 2:
+        sv = np.linalg.svd(np.stack(Xe, axis=-1), compute_uv=False)
+        refused |= (sv > sv.max(axis=1, keepdims=True) * np.maximum(n_obs, k)[:, None] * np.finfo(float).eps).sum(axis=1) < k
+    if refused.any():
+        return fit_events(model, arrays, estimation, windows, min_estimation_obs, np.setdiff1d(candidates, rows[refused]))
     return BatchFit(model, estimation, windows, arrays, rows, tuple(X), params, xtx_inv, sigma2, df, n_obs, r_squared, ar, usable)
 
 
