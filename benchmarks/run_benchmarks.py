@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ N_DAYS = 5040
 ESTIMATION = (-250, -11)
 WINDOWS = ((0, 1), (-1, 1))
 HERE = Path(__file__).resolve().parent
+DUCKDB_MEMORY = "1GB"
 METHODS = ("floor", "batch", "loop", "statsmodels", "sm-numpy", "eventstudy", "duckdb")
 #: how a method's time grows with the number of events (the loop's Kolari-Pynnönen step is quadratic)
 GROWTH = {"loop": 2, "statsmodels": 1, "sm-numpy": 1, "eventstudy": 1}
@@ -99,7 +99,7 @@ def frames(returns, market, tickers, day0):
 
 
 def ours(engine: str):
-    def run(wide, market, events):
+    def run(wide, market, events, connection=None):
         import warnings
 
         from incident_impact.eventstudy import run_study, run_study_parquet
@@ -107,7 +107,7 @@ def ours(engine: str):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # same-firm overlaps among random events
             if engine == "duckdb":
-                result = run_study_parquet(wide, market, events, windows=WINDOWS)
+                result = run_study_parquet(wide, market, events, windows=WINDOWS, connection=connection)
             else:
                 result = run_study(wide, market, events, windows=WINDOWS, engine=engine)
         return result.cars, [result.tests(w) for w in WINDOWS]
@@ -116,7 +116,8 @@ def ours(engine: str):
 
 
 def parquet_frames(returns, market, tickers, day0):
-    """``frames`` with the panel written as a long Parquet file (date, ticker, return) in a temporary folder."""
+    """``frames`` with the panel written as a long Parquet file (date, ticker, return) in a temporary folder,
+    and a DuckDB connection limited to ``DUCKDB_MEMORY`` (it spills to a temporary folder beyond that)."""
     import tempfile
 
     import duckdb
@@ -127,7 +128,8 @@ def parquet_frames(returns, market, tickers, day0):
     con.register("wide", wide.rename_axis("date").reset_index())
     con.execute(f"""COPY (SELECT * FROM (UNPIVOT wide ON COLUMNS(* EXCLUDE (date)) INTO NAME ticker VALUE "return")
                     ORDER BY ticker, date) TO '{path}' (FORMAT parquet)""")
-    return path, market, events
+    limited = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "temp_directory": tempfile.mkdtemp()})
+    return path, market, events, limited
 
 
 def statsmodels_loop(returns, market, tickers, day0, slicer):
@@ -216,14 +218,20 @@ def worker(method: str, n_tickers: int, n_events: int, repeat: int) -> None:
     module, prepare, run = METHOD_SPECS[method]
     importlib.import_module(module)
     data = prepare(*make_data(n_tickers, n_events))
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    base = memory("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # restart the peak (VmHWM) at the current size
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         run(*data)
         times.append(time.perf_counter() - start)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"times": times, "peak_mb": peak, "data_mb": base}))
+    print(json.dumps({"times": times, "peak_mb": memory("VmHWM"), "data_mb": base}))
+
+
+def memory(field: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (peak since the last reset) of this process, MiB."""
+    line = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith(field))
+    return int(line.split()[1]) / 1024
 
 
 def run_one(python: str, method: str, n_tickers: int, n_events: int, repeat: int) -> dict:
@@ -298,7 +306,7 @@ def main() -> None:
                 results[(n_tickers, n_events, method)] = res
                 print(n_tickers, n_events, method, res.get("median", res.get("skipped", res.get("error"))), flush=True)
             rows.append((n_tickers, n_events))
-    lines += ["## Wall time (s) and peak memory (MiB, whole process incl. the panel)", "",
+    lines += ["## Wall time (s) and peak memory (MiB: the process's peak while the method runs, panel included)", "",
               "| tickers | events | " + " | ".join(METHODS) + " |", "|---|---|" + "---|" * len(METHODS)]
     for n_tickers, n_events in rows:
         cells = []
@@ -324,7 +332,7 @@ def main() -> None:
               ratio("eventstudy", ">= 10x faster", True), ratio("statsmodels", ">= 25x faster", True)]
     if batch is not None:
         peak = t["batch"]["peak_mb"] / 1024
-        lines.append(f"| peak memory | < 4 GiB | {peak:.2f} GiB (panel alone {t['batch']['data_mb'] / 1024:.2f} GiB) | "
+        lines.append(f"| peak memory | < 4 GiB | {peak:.2f} GiB (process before the study: {t['batch']['data_mb'] / 1024:.2f} GiB) | "
                      f"{'met' if peak < 4 else 'missed'} |")
     cli = cli_time()
     lines += ["", f"`incident-impact analyze pepsi-kendall-jenner-ad-2017 --offline --no-report` (bundled sample, "

@@ -440,31 +440,30 @@ def kp_rbar(fit: BatchFit, idx: np.ndarray, window: Window, min_overlap: int = 3
 
 def rank_test(fit: BatchFit, idx: np.ndarray, window: Window) -> st.TestResult:
     """:func:`~.statistics.corrado` for the events ``idx`` over ``window`` without re-sorting the
-    estimation ARs for every window: without ties (the rule for continuous returns) the rank of a
-    day among event ``i``'s ``T_i`` days is its rank among the estimation days (one sort per fit)
-    plus the number of window days below it, and a window day's rank is the number of estimation
-    and window days below it plus one; ``U_it = K_it / (T_i + 1) - 1/2``. Ties or degenerate days
-    go to the reference function (average ranks, reasons)."""
+    estimation ARs for every window. Without ties (the rule for continuous returns) an estimation
+    day's rank among event ``i``'s ``T_i = n_i + L`` days is its rank among the estimation days (one
+    sort per fit) plus the number of window days below it; a window day's is ``n_i`` minus the
+    estimation days above it plus the window days below it plus one. The column means
+    ``Ubar_t = sum_i (K_it / (T_i + 1) - 1/2) / N_t`` then need only sums over events (matrix-vector
+    products). Ties or degenerate days go to the reference function (average ranks, reasons)."""
     ranks, ties = fit.est_ranks
     est, win = fit.take(fit.est_ar, idx), fit.take(fit.ar, idx)[:, fit.window_cols(window)]
-    L = win.shape[1]
-    window_mask = np.r_[np.zeros(est.shape[1], dtype=bool), np.ones(L, dtype=bool)]
-    k_est = fit.take(ranks, idx).copy()
-    k_win = np.ones(win.shape)
+    n_obs, L = fit.take(fit.n_obs, idx), win.shape[1]
+    weight = 1.0 / (n_obs + L + 1)
+    est_sum = weight @ np.nan_to_num(fit.take(ranks, idx))
+    k_win = np.ones(win.shape) + n_obs[:, None]
     for day in range(L):
         w = win[:, day:day + 1]
+        above = est > w
         ties = ties or bool((est == w).any()) or bool((win[:, day + 1:] == w).any())
-        k_est += est > w
-        k_win[:, day] += (est < w).sum(axis=1) + (win < w).sum(axis=1)
-    if ties:
-        return st.corrado(np.concatenate([est, win], axis=1), window_mask)
-    u = np.concatenate([k_est, k_win], axis=1) / (fit.n_obs[idx] + L + 1)[:, None] - 0.5
-    present = np.isfinite(u).sum(axis=0)
-    ubar = np.where(present > 0, np.nansum(u, axis=0) / np.maximum(present, 1), np.nan)
+        est_sum += weight @ above
+        k_win[:, day] += (win < w).sum(axis=1) - above.sum(axis=1)
+    present = np.isfinite(est).sum(axis=0)
+    ubar = np.r_[np.where(present > 0, est_sum / np.maximum(present, 1) - 0.5, np.nan), weight @ k_win / len(idx) - 0.5]
     s_u = np.sqrt(np.nanmean(ubar**2))
-    if np.isnan(ubar[window_mask]).any() or not s_u > 0:
-        return st.corrado(np.concatenate([est, win], axis=1), window_mask)
-    return st._normal("corrado", ubar[window_mask].sum() / (np.sqrt(window_mask.sum()) * s_u), len(idx))
+    if ties or not s_u > 0:
+        return st.corrado(np.concatenate([est, win], axis=1), np.r_[np.zeros(est.shape[1], dtype=bool), np.ones(L, dtype=bool)])
+    return st._normal("corrado", ubar[-L:].sum() / (np.sqrt(L) * s_u), len(idx))
 
 
 class LazyResults(Mapping):

@@ -107,8 +107,8 @@ class TestInputs:
     ``car, se, df``: CARs, their standard errors and residual degrees of freedom; ``rbar``: the
     Kolari-Pynnönen mean residual correlation; ``ar_panel`` (events x days) and ``window_mask``:
     estimation and window ARs aligned by relative day for the rank test (None when the engine ranks
-    them itself, see ``_rank_test``); ``share_positive``: share
-    of positive estimation ARs; ``sq``: the event's SQ test when there is exactly one event.
+    them itself, see ``_rank_test``); ``share_positive``: share of positive estimation ARs;
+    ``sq``: the event's SQ test when there is exactly one event.
     """
 
     __test__ = False
