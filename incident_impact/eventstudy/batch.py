@@ -30,8 +30,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from ..distributions import t_sf
 from ..errors import IncidentImpactError
 from . import statistics as st
 from .event import _check_series
@@ -563,7 +563,7 @@ class BatchStudyResult(StudyResult):
                 "event_date": info["event_date"].to_numpy()[e],
                 "day0": fit.arrays.grid[fit.arrays.day0[fit.rows[e]]], "window": format_window(w), "start": w[0],
                 "end": w[1], "n_days": w[1] - w[0] + 1, "car": car, "se": se, "scar": car / se, "t_stat": t, "df": df,
-                "p_value": 2 * stats.t.sf(np.abs(t), df), "sq_p_value": fit.sq_p_values(w, e, car),
+                "p_value": 2 * t_sf(np.abs(t), df), "sq_p_value": fit.sq_p_values(w, e, car),
                 "sigma": np.sqrt(fit.sigma2[e]),
                 **{c: info[c].to_numpy()[e] for c in info.columns if c not in ("ticker", "event_date")},
             }, index=e * len(self.windows) + self.windows.index(w))
