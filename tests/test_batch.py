@@ -209,3 +209,13 @@ def test_tied_abnormal_returns_take_the_reference_rank_test(panel):
     batch, loop = both(tied, market, events, model="market-adjusted", windows=[(0, 1)])
     assert batch.fit.est_ranks[1]                      # ties present
     assert_same_study(batch, loop)
+
+
+def test_text_in_the_returns_is_one_clear_error(panel):
+    wide, market, _ = panel
+    text = wide.astype(object)
+    text.iloc[10, 0] = "n/a"
+    events = events_for(wide, np.random.default_rng(9), n=2)
+    for engine in ("batch", "loop"):
+        with pytest.raises(IncidentImpactError, match="returns must be numbers"):
+            run_study(text, market, events, engine=engine)

@@ -43,7 +43,9 @@ def test_parquet_study_equals_the_in_memory_study(panel, tmp_path, layout):
     target = tmp_path / ("returns.parquet" if layout == "file" else "returns")
     write_parquet(long_returns(wide), target, "year" if layout == "hive" else None)
     expected = quiet(run_study, wide, benches, events, windows=[(0, 1), (-2, 2)])
-    got = quiet(run_study_parquet, target, benches, events, windows=[(0, 1), (-2, 2)])
+    # a memory-limited connection that may spill to disk, as for a panel larger than memory
+    con = duckdb.connect(config={"memory_limit": "64MB", "temp_directory": str(tmp_path / "spill"), "threads": 1})
+    got = quiet(run_study_parquet, target, benches, events, windows=[(0, 1), (-2, 2)], connection=con)
     assert_same_study(got, expected)
     assert expected.failures["reason"].str.contains("unknown benchmark|unknown ticker|at least 120").sum() >= 3
     # only the rows the events need are read: about 260 sessions per event, not the whole panel

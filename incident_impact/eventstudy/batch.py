@@ -296,24 +296,29 @@ def fit_events(model: NormalReturnModel, arrays: EventArrays, estimation: Window
     for p in range(k):
         ar -= params[:, p, None] * X[p]
     resid = masked(ar[:, est])
+    centred = masked(ye - (ye.sum(axis=1) / n_obs)[:, None])
+    sst = dot(centred, centred)
     r_squared = None
     if model.has_constant:
         ssr = dot(resid, resid)
         df = n_obs - k
         sigma2 = ssr / df
         if model.regressors:
-            centred = masked(ye - (ye.sum(axis=1) / n_obs)[:, None])
-            r_squared = 1 - ssr / dot(centred, centred)
+            r_squared = 1 - ssr / sst
     else:
         dev = masked(resid - (resid.sum(axis=1) / n_obs)[:, None])
         df = n_obs - 1
         sigma2 = dot(dev, dev) / df
-    # what models.fit refuses (no usable residual variance, a rank-deficient design) goes to the reference path
-    spread = masked(ye - (ye.sum(axis=1) / n_obs)[:, None])
-    refused = ~(np.isfinite(sigma2) & (sigma2 > 1e-16 * dot(spread, spread) / n_obs))
+    # what models.fit refuses (no usable residual variance, a design of rank < k by np.linalg.matrix_rank)
+    # goes to the reference path; X's singular values are exact (SVD) only where X'X's eigenvalues leave doubt
+    refused = ~(np.isfinite(sigma2) & (sigma2 > 1e-16 * sst / n_obs))
     if k >= 2:
-        sv = np.linalg.svd(np.stack(Xe, axis=-1), compute_uv=False)
-        refused |= (sv > sv.max(axis=1, keepdims=True) * np.maximum(n_obs, k)[:, None] * np.finfo(float).eps).sum(axis=1) < k
+        eig = np.linalg.eigvalsh(xtx)
+        doubt = np.flatnonzero(~(eig[:, 0] > 1e-8 * eig[:, -1]))
+        if len(doubt):
+            sv = np.linalg.svd(np.stack([x[doubt] for x in Xe], axis=-1), compute_uv=False)
+            tol = sv.max(axis=1, keepdims=True) * np.maximum(n_obs[doubt], k)[:, None] * np.finfo(float).eps
+            refused[doubt] |= (sv > tol).sum(axis=1) < k
     if refused.any():
         return fit_events(model, arrays, estimation, windows, min_estimation_obs, np.setdiff1d(candidates, rows[refused]))
     return BatchFit(model, estimation, windows, arrays, rows, tuple(X), params, xtx_inv, sigma2, df, n_obs, r_squared, ar, usable)

@@ -46,7 +46,10 @@ def wide_returns(returns: pd.DataFrame) -> pd.DataFrame:
         returns = long.pivot(index="date", columns="ticker", values="return")
     wide = datetime_indexed(returns, "wide returns")
     wide.columns = wide.columns.astype(str)
-    return wide.sort_index().astype(float)
+    try:
+        return wide.sort_index().astype(float)
+    except (ValueError, TypeError) as exc:
+        raise IncidentImpactError(f"the returns must be numbers (decimal returns; NaN for a missing day): {exc}") from None
 
 
 def _events_table(events: pd.DataFrame) -> pd.DataFrame:
