@@ -465,8 +465,6 @@ def _run_study_outcome(stock, market, event, model) -> pd.DataFrame | str:
     return reason
 
 
-@pytest.mark.xfail(strict=True, reason="run_study's wide_returns (eventstudy/study.py, being refactored by another "
-                                       "engineer) casts with astype(float): text cells raise ValueError")
 def test_run_study_with_text_returns_is_one_clear_error():
     stock, market = market_data(1, 300)
     events = pd.DataFrame({"event_id": ["e"], "ticker": ["S"], "event_date": [stock.index[280]]})
