@@ -78,7 +78,8 @@ class NormalReturnModel:
         n, k = len(residuals), len(self.param_names)
         if not self.has_constant:
             return float(np.var(residuals, ddof=1)), n - 1
-        return float(residuals @ residuals / (n - k)), n - k
+        with np.errstate(over="ignore"):  # an overflow gives inf, which the caller rejects with a clear error
+            return float(residuals @ residuals / (n - k)), n - k
 
 
 MODELS: dict[str, NormalReturnModel] = {
