@@ -28,8 +28,14 @@ SHADE = "rgba(136, 136, 136, 0.15)"
 #: Sessions shown before day 0 in the price figure.
 SESSIONS_BEFORE = 60
 
+_AXIS = dict(gridcolor="#EBF0F8", linecolor="#EBF0F8", zerolinecolor="#EBF0F8", ticks="", automargin=True)
+#: A white theme written out (the same look as plotly's ``plotly_white``, without loading and
+#: deep-copying that template, which cost a fifth of a second per report).
+THEME = dict(layout=dict(plot_bgcolor="white", paper_bgcolor="white", font=dict(color="#2a3f5f"),
+                         xaxis=_AXIS, yaxis=_AXIS, hovermode="closest"))
+
 _LAYOUT = dict(
-    template="plotly_white",
+    template=THEME,
     height=440,
     margin=dict(l=60, r=20, t=40, b=50),
     legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),

@@ -19,7 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import BAND_COLOUR, CAR_COLOUR, EVENT_COLOUR, SAFE, STOCK_COLOUR
+from .figures import BAND_COLOUR, CAR_COLOUR, EVENT_COLOUR, SAFE, STOCK_COLOUR, THEME
 from .render import _figure_html, environment, plotly_js, tool_version, write_html
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def sales_figure(result: SalesImpact) -> go.Figure:
         fig.add_vline(x=x_post[0], line=dict(color=EVENT_COLOUR, dash="dash"), row=row, col=1)
     for row in (2, 3):
         fig.add_hline(y=0, line=dict(color="#888", width=1), row=row, col=1)
-    fig.update_layout(template="plotly_white", height=720, margin=dict(l=60, r=20, t=60, b=40),
+    fig.update_layout(template=THEME, height=720, margin=dict(l=60, r=20, t=60, b=40),
                       legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="left", x=0),
                       hoverlabel=dict(namelength=-1))
     return fig
@@ -88,7 +88,7 @@ def placebo_figure(result: SalesImpact) -> go.Figure:
                                  name="real effect", showlegend=placebos is result.in_time,
                                  marker=dict(color=EVENT_COLOUR, size=14, symbol="diamond")))
     fig.add_vline(x=0, line=dict(color="#888", width=1))
-    fig.update_layout(template="plotly_white", height=240, margin=dict(l=90, r=20, t=30, b=50),
+    fig.update_layout(template=THEME, height=240, margin=dict(l=90, r=20, t=30, b=50),
                       xaxis_title="relative effect (%)", legend=dict(orientation="h", y=1.15))
     return fig
 
