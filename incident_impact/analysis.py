@@ -57,10 +57,16 @@ class IncidentAnalysis:
     peer_failures: Mapping[str, str] = field(default_factory=dict)
     robustness: Robustness | None = None
     market_value: MarketValue | str = "not computed"
+    headline: Window | None = None
 
     @property
     def headline_window(self) -> Window:
-        return HEADLINE_WINDOW if HEADLINE_WINDOW in self.result.windows else self.result.windows[0]
+        """The window of the one-line verdict: :attr:`headline` when given and computed, else
+        [-1,+1] when computed, else the first window."""
+        for window in (self.headline, HEADLINE_WINDOW):
+            if window is not None and window in self.result.windows:
+                return window
+        return self.result.windows[0]
 
     def verdicts(self, bound: float | None = None, level: float = 0.05) -> pd.DataFrame:
         """Per window: ``car, se, p_value, tost_p_value, mde, verdict`` (see :mod:`incident_impact.verdict`)
@@ -262,6 +268,7 @@ def analyze(
     shares: float | SharesOutstanding | None = None,
     peers: bool = True,
     robustness: bool = True,
+    headline: Window | str | None = None,
 ) -> IncidentAnalysis:
     """Run the event study of one incident, its peers and its robustness checks.
 
@@ -279,6 +286,7 @@ def analyze(
     peers : also study each peer with prices (spillover) and use them as a benchmark.
     robustness : also run the market, market-adjusted, factor (with ``factors``) and peer-benchmark
         specifications (see :class:`~incident_impact.robustness.Robustness`).
+    headline : the window of the one-line verdict (default [-1,+1] when computed, else the first).
     """
     if not bound > 0:
         raise IncidentImpactError(f"the materiality bound must be positive, got {bound}")
@@ -314,7 +322,8 @@ def analyze(
     value = market_value(stock.data["close"], result.day0, _shares(source, incident, stock.ticker, session, shares),
                          incident.currency or "USD")
     return IncidentAnalysis(incident, bench_ticker, session, stock, bench, result, bound,
-                            peer_results, peer_failures, checks, value)
+                            peer_results, peer_failures, checks, value,
+                            None if headline is None else parse_window(headline))
 
 
 #: Labels of the specifications of the robustness table.

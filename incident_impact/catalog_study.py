@@ -269,6 +269,7 @@ def study_incidents(
     for inc in incidents:
         try:
             analysis = analyze(inc, source=source, model=model, estimation=estimation, windows=windows, factors=factors,
+                               headline=windows[0],
                                min_estimation_obs=min_estimation_obs, bound=bound, peers=peers, robustness=robustness)
         except IncidentImpactError as exc:
             failures.append({"event_id": inc.id, "ticker": inc.ticker or "", "event_date": inc.incident_date.isoformat(),

@@ -244,3 +244,9 @@ def test_study_all_catalog_incidents_on_real_data(tmp_path, monkeypatch):
     assert tests["bmp"]["statistic"] == pytest.approx(-2.271, abs=5e-4)
     assert sum(first["counts"].values()) == 22
     assert report.exists()
+
+
+def test_incident_reports_of_a_study_share_its_headline_window(study):
+    for analysis in study.analyses.values():
+        assert analysis.headline_window == study.headline_window == (0, 1)
+        assert analysis.verdict().startswith("CAR[0,+1] = ")
