@@ -78,6 +78,24 @@ def _event_label(event) -> str:
     return _text(f"{when} · {kind}: {event.description}")
 
 
+def _vline(x, line: dict) -> dict:
+    """A vertical line across the plot at ``x`` (layout shapes are set once: plotly's
+    ``add_vline``/``add_vrect`` re-validate the whole layout on every call)."""
+    return dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1, line=line)
+
+
+def _vrect(x0, x1) -> dict:
+    """A shaded band across the plot from ``x0`` to ``x1``, behind the traces."""
+    return dict(type="rect", xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1, fillcolor=SHADE,
+                line=dict(width=0), layer="below")
+
+
+def _label(x, text: str, top: bool = True) -> dict:
+    """A label at ``x``, inside the top left (or bottom right of ``x``) of the plot."""
+    return dict(x=x, xref="x", y=1 if top else 0, yref="paper", text=text, showarrow=False,
+                xanchor="left", yanchor="top" if top else "bottom")
+
+
 def price_figure(analysis: IncidentAnalysis) -> go.Figure:
     """Stock vs benchmark indexed to 100, with timeline events, the estimation end and the event period.
 
@@ -100,6 +118,7 @@ def price_figure(analysis: IncidentAnalysis) -> go.Figure:
     )
 
     events = timeline_in_view(analysis, prices.index)
+    shapes, notes = [], []
     for confounder, (name, colour, symbol, dash) in {
         False: ("timeline events", EVENT_COLOUR, "triangle-down", "solid"),
         True: ("possible confounders", CONFOUNDER_COLOUR, "x", "dot"),
@@ -117,24 +136,24 @@ def price_figure(analysis: IncidentAnalysis) -> go.Figure:
             marker=dict(color=colour, symbol=symbol, size=13, line=dict(width=1, color="white")),
             hovertext=["<br>".join(labels) for labels in by_date.values()], hoverinfo="text",
         )
-        for date in dates:
-            fig.add_vline(x=date, line=dict(color=colour, width=1, dash=dash))
+        shapes += [_vline(date, dict(color=colour, width=1, dash=dash)) for date in dates]
 
     result = analysis.result
     est_end = result.estimation.index[-1]
     if est_end >= prices.index[0]:
-        fig.add_vrect(x0=prices.index[0], x1=est_end, fillcolor=SHADE, line_width=0, layer="below",
-                      annotation_text="estimation window", annotation_position="top left")
+        shapes.append(_vrect(prices.index[0], est_end))
+        notes.append(_label(prices.index[0], "estimation window"))
     event_dates = result.abnormal_returns.index
     half_day = pd.Timedelta(hours=12)
     first, last = result.abnormal_returns["rel_day"].iloc[[0, -1]]
-    fig.add_vrect(x0=event_dates[0] - half_day, x1=event_dates[-1] + half_day, fillcolor=SHADE, line_width=0,
-                  layer="below", annotation_text=f"event period {format_window((int(first), int(last)))}",
-                  annotation_position="top left")
-    fig.add_vline(x=result.day0, line=dict(color="#222", width=1.5, dash="dash"),
-                  annotation_text="day 0", annotation_position="bottom right")
+    shapes.append(_vrect(event_dates[0] - half_day, event_dates[-1] + half_day))
+    notes.append(_label(event_dates[0] - half_day, f"event period {format_window((int(first), int(last)))}"))
+    shapes.append(_vline(result.day0, dict(color="#222", width=1.5, dash="dash")))
+    notes.append(_label(result.day0, "day 0", top=False))
     fig.update_layout(
         **_LAYOUT,
+        shapes=shapes,
+        annotations=notes,
         hovermode="x unified",
         xaxis_title="date",
         yaxis_title="adjusted close, session before day 0 = 100",
@@ -170,11 +189,11 @@ def car_figure(analysis: IncidentAnalysis) -> go.Figure:
         hovertemplate="day %{x}: CAR %{y:.2f} % (95 %: %{customdata[0]:.2f} to %{customdata[1]:.2f})<extra></extra>",
     )
     start, end = analysis.headline_window
-    fig.add_vrect(x0=start - 0.5, x1=end + 0.5, fillcolor=SHADE, line_width=0, layer="below",
-                  annotation_text=f"headline window {format_window((start, end))}", annotation_position="top left")
-    fig.add_hline(y=0, line=dict(color="#444", width=1))
+    zero = dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=0, y1=0, line=dict(color="#444", width=1))
     fig.update_layout(
         **_LAYOUT,
+        shapes=[_vrect(start - 0.5, end + 0.5), zero],
+        annotations=[_label(start - 0.5, f"headline window {format_window((start, end))}")],
         hovermode="closest",
         xaxis=dict(title="relative trading day (0 = day 0)", dtick=1),
         yaxis=dict(title="abnormal return, %", ticksuffix=" %"),
