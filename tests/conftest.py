@@ -122,3 +122,24 @@ def chromium():
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def open_page(chromium, path, figures=("fig-prices", "fig-car")):
+    """Load ``path`` offline and wait until each of ``figures`` (div ids) is drawn; return the page and
+    what it did (errors, non-file requests, dialogs)."""
+    context = chromium.new_context(offline=True, viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    seen = {"errors": [], "requests": [], "dialogs": []}
+    page.on("pageerror", lambda exc: seen["errors"].append(str(exc)))
+    page.on("console", lambda msg: seen["errors"].append(msg.text) if msg.type == "error" else None)
+    page.on("request", lambda req: None if req.url.startswith("file:") else seen["requests"].append(req.url))
+
+    def on_dialog(dialog):
+        seen["dialogs"].append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto(path.as_uri())
+    for div in figures:
+        page.wait_for_selector(f"#{div} .main-svg")
+    return page, seen

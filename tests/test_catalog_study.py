@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from markupsafe import escape
 from scipy import stats
 
-from conftest import SyntheticSource, synthetic_prices
+from conftest import SyntheticSource, open_page, synthetic_prices
 from incident_impact.catalog import TimelineEvent, adhoc_incident
 from incident_impact.catalog_study import study_incidents
 from incident_impact.cli import cli
@@ -208,12 +208,8 @@ def test_study_report_has_the_answer_table_links_and_claims(study, tmp_path):
 @pytest.mark.browser
 def test_study_report_in_chromium_sorts_and_draws(chromium, study, tmp_path):
     path = write_study_report(study, tmp_path / "study.html")
-    page = chromium.new_context(offline=True).new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(path.as_uri())
-    page.wait_for_selector("#fig-forest-0 .main-svg")
-    page.wait_for_selector("#fig-caar .main-svg")
+    page, seen = open_page(chromium, path, ("fig-forest-0", "fig-caar"))
+    errors = seen["errors"]
     cars = "() => Array.from(document.querySelectorAll('#verdicts tbody tr')).map(r => parseFloat(r.cells[3].dataset.sort))"
     page.click("#verdicts th:nth-child(4)")
     ascending = page.evaluate(cars)

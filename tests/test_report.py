@@ -17,6 +17,8 @@ from incident_impact.money import MarketValue, SharesOutstanding, format_money
 from incident_impact.report import render_incident_report, write_report
 from incident_impact.report import figures, render
 
+from conftest import open_page
+
 FROZEN = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 PAYLOAD = '<script>alert(1)</script> "quoted"'
 #: A chunk from the middle of plotly.min.js, to count how often the bundle is inlined.
@@ -240,10 +242,16 @@ def test_write_report_creates_folders_and_returns_path(analysis, html, tmp_path)
     assert os.listdir(target.parent) == ["report.html"]
 
 
-def test_failed_render_keeps_the_old_report(analysis, tmp_path, monkeypatch):
+@pytest.fixture
+def old_report(tmp_path):
+    """An earlier report at ``tmp_path/report.html`` that a failed write must leave as it was."""
     target = tmp_path / "report.html"
     target.write_text("old report", encoding="utf-8")
+    return target
 
+
+def test_failed_render_keeps_the_old_report(analysis, tmp_path, monkeypatch, old_report):
+    target = old_report
     def boom(*args, **kwargs):
         raise RuntimeError("render failed")
 
@@ -254,10 +262,8 @@ def test_failed_render_keeps_the_old_report(analysis, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["report.html"]
 
 
-def test_failed_replace_removes_the_temp_file(analysis, tmp_path, monkeypatch):
-    target = tmp_path / "report.html"
-    target.write_text("old report", encoding="utf-8")
-
+def test_failed_replace_removes_the_temp_file(analysis, tmp_path, monkeypatch, old_report):
+    target = old_report
     def boom(src, dst):
         assert os.path.getsize(src) > 4_000_000  # the complete report was written first
         raise OSError("disk full")
@@ -270,33 +276,13 @@ def test_failed_replace_removes_the_temp_file(analysis, tmp_path, monkeypatch):
 
 
 # ----------------------------------------------------------------- browser
-def open_report(chromium, path):
-    """Load ``path`` offline; return the page and what it did (errors, non-file requests, dialogs)."""
-    context = chromium.new_context(offline=True, viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    seen = {"errors": [], "requests": [], "dialogs": []}
-    page.on("pageerror", lambda exc: seen["errors"].append(str(exc)))
-    page.on("console", lambda msg: seen["errors"].append(msg.text) if msg.type == "error" else None)
-    page.on("request", lambda req: None if req.url.startswith("file:") else seen["requests"].append(req.url))
-
-    def on_dialog(dialog):
-        seen["dialogs"].append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.goto(path.as_uri())
-    page.wait_for_selector("#fig-prices .main-svg")
-    page.wait_for_selector("#fig-car .main-svg")
-    return page, seen
-
-
 TRACE_COUNTS = "id => document.getElementById(id).data.length"
 
 
 @pytest.mark.browser
 def test_report_renders_offline_in_chromium(chromium, analysis, tmp_path):
     path = write_report(analysis, tmp_path / "report.html", generated_at=FROZEN)
-    page, seen = open_report(chromium, path)
+    page, seen = open_page(chromium, path)
     try:
         assert seen == {"errors": [], "requests": [], "dialogs": []}
         assert page.title() == f"{analysis.incident.name} — incident-impact report"
@@ -312,7 +298,7 @@ def test_report_renders_offline_in_chromium(chromium, analysis, tmp_path):
 @pytest.mark.browser
 def test_malicious_report_runs_no_script(chromium, evil, tmp_path):
     path = write_report(evil, tmp_path / "evil.html", generated_at=FROZEN)
-    page, seen = open_report(chromium, path)
+    page, seen = open_page(chromium, path)
     try:
         # hover the day-0 event marker: its malicious description shows as plain text
         page.hover("#fig-prices .scatterlayer .trace:nth-child(3) .point:nth-child(2)", force=True)

@@ -25,7 +25,8 @@ import pytest
 from click.testing import CliRunner
 from markupsafe import escape
 from conftest import synthetic_prices
-from test_report import FROZEN, open_report
+from conftest import open_page
+from test_report import FROZEN
 
 from incident_impact.analysis import analyze
 from incident_impact.catalog import load_catalog
@@ -172,7 +173,7 @@ LINKS = "() => Array.from(document.querySelectorAll('a[href]')).map(a => [a.getA
 @pytest.mark.browser
 def test_hostile_report_runs_no_script_in_chromium(chromium, hostile, tmp_path):
     path = write_report(hostile, tmp_path / "evil.html", generated_at=FROZEN)
-    page, seen = open_report(chromium, path)
+    page, seen = open_page(chromium, path)
     try:
         page.hover("#fig-prices .scatterlayer .trace:nth-child(3) .point", force=True)  # the event markers' labels
         hover = page.text_content("#fig-prices .hoverlayer") or ""

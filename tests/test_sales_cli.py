@@ -173,15 +173,12 @@ def test_analyze_with_sales_puts_both_in_one_report(run, tmp_path):
 
 @pytest.mark.browser
 def test_sales_section_draws_in_chromium(chromium, make_incident_analysis, result, tmp_path):
+    from conftest import open_page
     from incident_impact.report import write_report
 
     path = write_report(make_incident_analysis(), tmp_path / "with-sales.html", sales=result)
-    page = chromium.new_context(offline=True).new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(path.as_uri())
-    for div in ("fig-prices", "fig-car", "fig-sales", "fig-sales-placebos"):
-        page.wait_for_selector(f"#{div} .main-svg")
+    page, seen = open_page(chromium, path, ("fig-prices", "fig-car", "fig-sales", "fig-sales-placebos"))
+    errors = seen["errors"]
     drawn = page.evaluate("id => document.getElementById(id).data.map(t => t.name)", "fig-sales")
     assert drawn == [t.name for t in sales_figure(result).data]
     assert page.locator("#h-sales").count() == 1 and errors == []
