@@ -97,17 +97,16 @@ class IncidentAnalysis:
         bound = self.bound if bound is None else bound
         label = format_window(self.headline_window)
         row = self.result.car_table.loc[label]
-        v = judge(row.car, row.se, row.df, bound=bound, alpha=level)
+        v = self.verdicts(bound, level).loc[label]
         if row.p_value < level:
             finding = f"a significant {'negative' if row.car < 0 else 'positive'} abnormal return"
         else:
             finding = "no significant abnormal return"
         money = ""
-        if isinstance(self.market_value, MarketValue):
-            change = self.market_value.change(row.car, row.se, row.df)
-            money = (f", {format_money(change['value_change'], self.market_value.currency)} of market value "
-                     f"[95 % CI {format_money(change['value_change_lower'], self.market_value.currency)}, "
-                     f"{format_money(change['value_change_upper'], self.market_value.currency)}]")
+        if "value_change" in v:
+            cur = self.market_value.currency
+            money = (f", {format_money(v.value_change, cur)} of market value "
+                     f"[95 % CI {format_money(v.value_change_lower, cur)}, {format_money(v.value_change_upper, cur)}]")
         sentence = (
             f"CAR{label} = {100 * row.car:+.1f} %{money} (t = {row.t_stat:.2f}, p = {row.p_value:.2f}): "
             f"{finding} at the {100 * level:g} % level"

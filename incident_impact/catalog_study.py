@@ -23,9 +23,10 @@ from .analysis import IncidentAnalysis, analyze, load_study_data
 from .catalog import Incident
 from .distributions import t_ppf
 from .errors import IncidentImpactError
-from .eventstudy import StudyResult, format_window, parse_window, run_study
+from .eventstudy import (DEFAULT_ESTIMATION, MIN_ESTIMATION_OBS, StudyResult, format_window, parse_window,
+                         run_study)
 from .eventstudy.windows import Window
-from .money import MarketValue, format_money
+from .money import format_money
 from .prices import PriceSource
 from .verdict import DEFAULT_BOUND, GAIN, HARM, INCONCLUSIVE, NO_EFFECT, VERDICT_TEXT, verdict_frame
 
@@ -99,9 +100,9 @@ class CatalogStudy:
                         "confounders": "; ".join(f"{r.kind} on {r.date} (day {r.rel_day:+d})" for r in flagged.itertuples())}
                 if analysis.robustness is not None:
                     row["depends_on_model"] = analysis.robustness.depends_on_choice(label)
-                if isinstance(analysis.market_value, MarketValue):
-                    c = cars.loc[eid]
-                    row |= analysis.market_value.change(c["car"], c["se"], c["df"])
+                own = analysis.verdicts().loc[label]
+                if "value_change" in own:
+                    row |= own[["value_change", "value_change_lower", "value_change_upper"]].to_dict()
             info[eid] = row
         extra = pd.DataFrame.from_dict(info, orient="index")
         table = table.join(extra)
@@ -238,10 +239,10 @@ def study_incidents(
     user_events: Iterable[dict] = (),
     source: PriceSource,
     model: str = "market",
-    estimation: Window | str = (-250, -11),
+    estimation: Window | str = DEFAULT_ESTIMATION,
     windows: Iterable[Window | str] = STUDY_WINDOWS,
     factors: pd.DataFrame | None = None,
-    min_estimation_obs: int = 120,
+    min_estimation_obs: int = MIN_ESTIMATION_OBS,
     bound: float = DEFAULT_BOUND,
     alpha: float = 0.05,
     exclude_confounded: bool = False,
