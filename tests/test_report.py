@@ -252,6 +252,7 @@ def old_report(tmp_path):
 
 def test_failed_render_keeps_the_old_report(analysis, tmp_path, monkeypatch, old_report):
     target = old_report
+
     def boom(*args, **kwargs):
         raise RuntimeError("render failed")
 
@@ -264,6 +265,7 @@ def test_failed_render_keeps_the_old_report(analysis, tmp_path, monkeypatch, old
 
 def test_failed_replace_removes_the_temp_file(analysis, tmp_path, monkeypatch, old_report):
     target = old_report
+
     def boom(src, dst):
         assert os.path.getsize(src) > 4_000_000  # the complete report was written first
         raise OSError("disk full")
