@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from incident_impact.calendar import get_calendar
 from incident_impact.catalog import EVENT_KINDS, INCIDENT_COLUMNS, load_catalog
 from incident_impact.errors import CatalogError, IncidentImpactError, InsufficientDataError, PriceDataError
 from incident_impact.eventstudy import event_study, run_study
@@ -377,6 +378,45 @@ def test_run_study_long_rows_and_event_rows_in_any_order(seed, event_order, long
         pd.testing.assert_frame_equal(other.results[eid].car_table, ref.results[eid].car_table, check_exact=True)
 
 
+def _price_text(index: pd.DatetimeIndex, prices: np.ndarray, rows: np.ndarray, blank: np.ndarray) -> bytes:
+    """A ``date,adj_close`` file of the ``rows`` of ``prices``, with empty cells where ``blank``."""
+    lines = ["date,adj_close"] + [f"{index[i]:%Y-%m-%d},{'' if blank[i] else repr(float(prices[i]))}" for i in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@FEW
+@given(st.integers(0, 2**32 - 1), st.lists(st.integers(0, 299), max_size=40), st.lists(st.integers(0, 299), max_size=12),
+       st.integers(255, 299), MODELS)
+def test_deleted_rows_give_the_results_of_empty_cells(seed, stock_gone, market_gone, event_pos, model):
+    """A session without a row is a missing price: returns and CARs equal those with the cell left empty."""
+    stock, market = market_data(seed, 300)
+    index = pd.DatetimeIndex(get_calendar("XNYS").sessions_in_range("2016-01-04", "2017-06-30")[:300])
+    out = {}
+    for how in ("deleted", "blanked"):
+        histories = []
+        for ticker, r, gone in (("S", stock, stock_gone), ("^GSPC", market, market_gone)):
+            prices = 50 * np.cumprod(1 + r.to_numpy())
+            mask = np.zeros(300, dtype=bool)
+            mask[list(gone)] = True
+            assume(not mask.all())
+            rows = np.flatnonzero(~mask) if how == "deleted" else np.arange(300)
+            frame, notes = parse_price_csv("p.csv", ticker, text=_price_text(index, prices, rows, mask & (how == "blanked")))
+            histories.append(make_history(ticker, frame, "p.csv", notes))
+        try:
+            result = event_study(histories[0].returns(), histories[1].returns(), index[event_pos], model=model)
+            outcome = (result.car_table, result.abnormal_returns)
+        except IncidentImpactError as exc:
+            outcome = str(exc)
+        out[how] = ([h.returns() for h in histories], outcome)
+    for deleted, blanked in zip(out["deleted"][0], out["blanked"][0]):
+        pd.testing.assert_series_equal(deleted, blanked, check_exact=True, check_freq=False)
+    if isinstance(out["blanked"][1], str):
+        assert out["deleted"][1] == out["blanked"][1]
+    else:
+        for deleted, blanked in zip(out["deleted"][1], out["blanked"][1]):
+            pd.testing.assert_frame_equal(deleted, blanked, check_exact=True, check_freq=False)
+
+
 @BOUNDED
 @given(st.integers(0, 2**32 - 1), st.integers(0, 200), st.integers(-20, 260))
 def test_series_shorter_than_the_windows_give_insufficient_data(seed, n, event_pos):
@@ -574,3 +614,81 @@ def test_malformed_incident_rows_are_one_clear_error(tmp_path, text, words):
     with pytest.raises(CatalogError, match=words) as info:
         _load(tmp_path, text.encode(), None)
     one_line_error(info.value)
+
+
+# =========================================================================== event dates and windows in the library
+def _both_engines(event_date, **kw):
+    """Day 0 of one event through event_study and run_study (batch and loop), or their one-line errors."""
+    stock, market = market_data(5, 300, start="2016-01-04")
+    out = []
+    try:
+        out.append(event_study(stock, market, event_date, **kw).event_date)
+    except Exception as exc:  # noqa: BLE001
+        one_line_error(exc)
+        out.append(str(exc))
+    for engine in ("batch", "loop"):
+        events = pd.DataFrame({"event_id": ["e"], "ticker": ["S"], "event_date": [event_date]})
+        try:
+            out.append(run_study(pd.DataFrame({"S": stock}), market, events, engine=engine, **kw)["e"].event_date)
+        except Exception as exc:  # noqa: BLE001
+            one_line_error(exc)
+            out.append(str(exc))
+    return out
+
+
+@pytest.mark.parametrize("value", [
+    "2016-10-17T23:30:00-04:00", "2016-10-17 23:30", "2016-10-17T01:00:00+09:00", "2016-10-17",
+    pd.Timestamp("2016-10-17 23:30", tz="America/New_York"), pd.Timestamp("2016-10-17 01:00", tz="Asia/Tokyo"),
+    dt.datetime(2016, 10, 17, 22, 0), dt.date(2016, 10, 17), np.datetime64("2016-10-17T12:00"),
+])
+def test_both_engines_read_an_event_date_as_its_local_date(value):
+    """The date as written, in its own zone, is the session (was: run_study took the UTC date, 2016-10-18)."""
+    assert _both_engines(value) == [pd.Timestamp("2016-10-17")] * 3
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("10/04/2016", "use YYYY-MM-DD"), ("04/10/2016", "April or October"), ("17.10.2016", "use YYYY-MM-DD"),
+    ("October 17, 2016", "use YYYY-MM-DD"), ("2016-10-17T25:00", "cannot read the event date"),
+    (20161017, "cannot read the event date"), ("", "missing"), (None, "missing"),
+])
+def test_both_engines_refuse_ambiguous_or_unreadable_event_dates(value, words):
+    """``10/04/2016`` was silently 4 October in both; now one clear error naming the event."""
+    outcomes = _both_engines(value)
+    assert all(isinstance(o, str) and words in o for o in outcomes), outcomes
+    assert outcomes[1].startswith("event e: ")
+
+
+@pytest.mark.parametrize(("window", "words"), [
+    ((5, 1), "starts after it ends"), (("a", 1), "whole numbers"), ((1,), "a pair"), ((0, 1, 2), "a pair"),
+    (1.5, "cannot read the window"), ((1.5, 2), "whole numbers"), ((True, 2), "whole numbers"),
+    ((0, 99999999999999999999), "beyond ±100,000 sessions"), ("0,100001", "beyond ±100,000 sessions"),
+])
+def test_malformed_windows_are_one_clear_error_in_both_engines(window, words):
+    for kw in ({"windows": [window]}, {"estimation": window}):
+        outcomes = _both_engines("2016-10-17", **kw)
+        assert all(isinstance(o, str) and words in o for o in outcomes), (kw, outcomes)
+
+
+def test_huge_estimation_windows_are_one_clear_error_on_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from incident_impact.cli import cli
+
+    for option in ("--estimation", "--window"):
+        res = CliRunner().invoke(cli, ["analyze", "--ticker", "UAL", "--date", "2017-04-10", "--offline", "--no-report",
+                                       "--data-dir", str(tmp_path), option, "-99999999999999999999,-11"])
+        assert res.exit_code in (1, 2) and "100,000 sessions" in res.output and "Traceback" not in res.output, res.output
+
+
+def test_run_study_refuses_multiindex_columns_and_empty_returns():
+    stock, market = market_data(5, 300)
+    events = pd.DataFrame({"event_id": ["e"], "ticker": ["S"], "event_date": [stock.index[280]]})
+    for returns, words in ((pd.DataFrame({("S", "ret"): stock}), "several column levels"),
+                           (pd.DataFrame({"S": pd.Series(dtype=float)}), "returns table is empty"),
+                           (pd.DataFrame(), "returns table is empty"),
+                           (pd.DataFrame(columns=["date", "ticker", "return"]), "returns table is empty")):
+        for engine in ("batch", "loop"):
+            with pytest.raises(IncidentImpactError) as info:
+                run_study(returns, market, events, engine=engine)
+            one_line_error(info.value)
+            assert words in str(info.value)

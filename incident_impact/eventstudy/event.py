@@ -23,7 +23,8 @@ import pandas as pd
 from ..errors import InsufficientDataError, IncidentImpactError
 from .models import NormalReturnModel, fit, get_model
 from .results import EventStudyResult
-from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, Window, datetime_indexed, format_window, parse_window, relative_days
+from .windows import (DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, Window, datetime_indexed, event_session,
+                      format_window, parse_window, relative_days)
 
 
 def _check_series(series: pd.Series, what: str) -> pd.Series:
@@ -72,11 +73,16 @@ def event_study(
 
     Parameters
     ----------
-    returns : simple daily returns of the stock, indexed by session date.
+    returns : simple daily returns of the stock, indexed by session date. Each must span one
+        session: given returns (not prices), the library cannot see a return taken across a
+        missing session; drop such returns first (``PriceHistory.returns()`` does, see
+        :mod:`incident_impact.prices.integrity`).
     benchmark : simple daily returns of the benchmark (needed by ``market`` and
         ``market-adjusted``; ignored by ``mean``).
-    event_date : the event's day-0 session (see :func:`incident_impact.calendar.day0`); when
-        it has no joined return, day 0 is the next date that has one (noted in the result).
+    event_date : the event's day-0 session (see :func:`incident_impact.calendar.day0`): an ISO
+        ``YYYY-MM-DD`` string, Timestamp, datetime or date; a time and offset are ignored (the
+        date as written, in its own zone, counts; :func:`.windows.event_session`); ``10/04/2017``
+        is an error. When it has no joined return, day 0 is the next date that has one (noted).
     model : ``market`` (default), ``mean``, ``market-adjusted``, ``ff3``, ``carhart`` or ``ff5``.
     estimation : estimation window in relative days, inclusive; must end before every event window.
     windows : event windows ``(start, end)`` in relative days, inclusive.
@@ -124,15 +130,7 @@ def event_study(
                           factors[list(factor_cols)] if factor_cols else None)
     if data.empty:
         raise InsufficientDataError(f"{label}: the stock and benchmark returns share no dates")
-    try:
-        event_day = pd.Timestamp(event_date)
-    except (ValueError, TypeError) as exc:
-        raise IncidentImpactError(f"{label}: cannot read the event date {event_date!r} ({exc})") from None
-    if pd.isna(event_day):
-        raise IncidentImpactError(f"{label}: the event date is missing")
-    if event_day.tz is not None:  # the session date is the local date
-        event_day = event_day.tz_localize(None)
-    event_date = event_day.normalize()
+    event_date = event_session(event_date, label)
     if event_date < data.index[0]:
         raise InsufficientDataError(
             f"{label}: the event session {event_date.date()} is before the first return ({data.index[0].date()})"

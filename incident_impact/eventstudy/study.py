@@ -18,12 +18,13 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ..errors import IncidentImpactError
+from ..errors import IncidentImpactError, InsufficientDataError
 from . import statistics as st
 from .event import event_study
 from .models import NormalReturnModel, get_model
 from .results import EventStudyResult
-from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, Window, datetime_indexed, format_window, parse_window
+from .windows import (DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, Window, datetime_indexed, event_sessions,
+                      format_window, parse_window)
 
 
 class OverlappingEventsWarning(UserWarning):
@@ -44,6 +45,11 @@ def wide_returns(returns: pd.DataFrame) -> pd.DataFrame:
             row = long[dup].iloc[0]
             raise IncidentImpactError(f"returns have two rows for {row['ticker']} on {row['date'].date()}")
         returns = long.pivot(index="date", columns="ticker", values="return")
+    if isinstance(returns.columns, pd.MultiIndex):
+        raise IncidentImpactError("the returns have several column levels; give one column per ticker "
+                                  "(e.g. returns.droplevel(0, axis=1)) or a long table date, ticker, return")
+    if returns.empty:
+        raise InsufficientDataError("the returns table is empty: give simple daily returns, one column per ticker")
     wide = datetime_indexed(returns, "wide returns")
     wide.columns = wide.columns.astype(str)
     try:
@@ -64,12 +70,9 @@ def _events_table(events: pd.DataFrame) -> pd.DataFrame:
     dup = table["event_id"][table["event_id"].duplicated()].unique()
     if len(dup):
         raise IncidentImpactError(f"duplicate event ids: {', '.join(map(str, dup[:5]))}; every event needs its own id")
-    try:
-        table["event_date"] = pd.to_datetime(table["event_date"]).dt.normalize()
-    except (ValueError, TypeError) as exc:
-        raise IncidentImpactError(f"cannot read the event dates: {exc}") from None
     if table.empty:
         raise IncidentImpactError("the events table is empty")
+    table["event_date"] = event_sessions(table["event_date"], [f"event {e}" for e in table["event_id"]])
     return table
 
 
@@ -431,11 +434,15 @@ def run_study(
     Parameters
     ----------
     returns : simple daily returns, wide (date index x one column per ticker) or long
-        (columns ``date, ticker, return``).
+        (columns ``date, ticker, return``). Each must span one session (the library cannot tell
+        a return taken across a missing session from given returns; ``PriceHistory.returns()``
+        drops them).
     benchmark : one Series for every event, or a frame (or mapping) with one column per
         benchmark name chosen by the events' ``benchmark`` column; None for models without one.
-    events : columns ``event_id, ticker, event_date`` (day-0 session), optional ``benchmark``;
-        other columns are carried into :attr:`StudyResult.cars` (event characteristics).
+    events : columns ``event_id, ticker, event_date`` (day-0 session, read by the rule of
+        :func:`~incident_impact.eventstudy.event_study`: ISO dates, Timestamps or dates, the date as
+        written in its own zone; ``10/04/2017`` is an error), optional ``benchmark``; other
+        columns are carried into :attr:`StudyResult.cars` (event characteristics).
     model, estimation, windows, factors, min_estimation_obs : as in
         :func:`~incident_impact.eventstudy.event_study`, applied to every event.
     engine : ``"batch"`` (default): all events at once with array operations

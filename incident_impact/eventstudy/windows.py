@@ -8,6 +8,7 @@ relative days, so ``(-1, 1)`` holds three sessions.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import numpy as np
@@ -24,14 +25,38 @@ MIN_ESTIMATION_OBS = 120
 _WINDOW_RE = re.compile(r"^\s*[\[(]?\s*([+-]?\d+)\s*(?:[,:;]|\.\.)\s*([+-]?\d+)\s*[\])]?\s*$")
 
 
-def parse_window(text: str | Window) -> Window:
-    """Read a window such as ``"-1,+1"``, ``"[-1,1]"``, ``"0:5"`` or ``"0"`` (one day).
+#: Largest |relative day| a window may name (about 400 years of sessions).
+MAX_RELATIVE_DAY = 100_000
+_INT_RE = re.compile(r"^\s*[+-]?\d+\s*$")
 
-    Raises :class:`~incident_impact.errors.IncidentImpactError` when the text is not a window
-    or its start lies after its end.
+
+def _window_end(value, text) -> int:
+    """One end of a window: a whole number (int, integral float, or digits)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise IncidentImpactError(f"cannot read the window {text!r}: its ends must be whole numbers of sessions")
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, str) and _INT_RE.match(value):
+        return int(value)
+    raise IncidentImpactError(f"cannot read the window {text!r}: its ends must be whole numbers of sessions, "
+                              f"not {value!r}; write it as START,END, e.g. -1,+1")
+
+
+def parse_window(text: str | Window) -> Window:
+    """Read a window such as ``"-1,+1"``, ``"[-1,1]"``, ``"0:5"``, ``"0"`` (one day) or ``(-1, 1)``.
+
+    Raises :class:`~incident_impact.errors.IncidentImpactError` when the text is not a window (a
+    pair of whole numbers), its start lies after its end, or an end lies beyond
+    ±``MAX_RELATIVE_DAY`` sessions.
     """
-    if isinstance(text, tuple):
-        start, end = (int(v) for v in text)
+    if isinstance(text, (tuple, list, np.ndarray)):
+        if len(text) != 2:
+            raise IncidentImpactError(f"cannot read the window {tuple(text)!r}: a window is a pair (START, END), e.g. (-1, 1)")
+        start, end = (_window_end(v, tuple(text)) for v in text)
+    elif isinstance(text, (int, np.integer)) and not isinstance(text, (bool, np.bool_)):
+        start = end = int(text)
     else:
         match = _WINDOW_RE.match(str(text))
         if match:
@@ -42,7 +67,68 @@ def parse_window(text: str | Window) -> Window:
             raise IncidentImpactError(f"cannot read the window {text!r}; write it as START,END, e.g. -1,+1")
     if start > end:
         raise IncidentImpactError(f"window ({start}, {end}) starts after it ends")
+    if max(abs(start), abs(end)) > MAX_RELATIVE_DAY:
+        raise IncidentImpactError(
+            f"window ({start}, {end}) reaches beyond ±{MAX_RELATIVE_DAY:,} sessions (about 400 years); "
+            "relative days count trading sessions from day 0"
+        )
     return start, end
+
+
+_ISO_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ]\S.*)?$")
+
+
+def event_session(value, label: str = "event") -> pd.Timestamp:
+    """The session date of an event date as given to the library (``event_study`` and ``run_study``).
+
+    The local-date rule: the date as written, in its own time zone, is the session date
+    (``"2017-04-10T23:30:00-04:00"`` and a tz-aware Timestamp of that moment are 2017-04-10; no
+    conversion to another zone). Accepted: ISO strings ``YYYY-MM-DD`` (optionally with a time and
+    offset), ``Timestamp``, ``datetime``, ``date`` and ``numpy.datetime64``. Anything else (``10/04/2017``:
+    April or October?, numbers, empty values) raises :class:`~incident_impact.errors.IncidentImpactError`
+    naming ``label``. Moving a date that is no session to the next session is the caller's job.
+    """
+    if value is None or (isinstance(value, (float, np.floating)) and np.isnan(value)) or value is pd.NaT:
+        raise IncidentImpactError(f"{label}: the event date is missing")
+    if isinstance(value, str):
+        text = value.strip()
+        match = _ISO_PREFIX.match(text)
+        if not text:
+            raise IncidentImpactError(f"{label}: the event date is missing")
+        if not match:
+            raise IncidentImpactError(f"{label}: cannot read the event date {value!r}; use YYYY-MM-DD "
+                                      "(a date such as 10/04/2017 could be April or October)")
+        try:
+            pd.Timestamp(text)  # the time and offset must be readable too
+            day = pd.Timestamp(dt.date.fromisoformat(match.group(1))).as_unit("ns")
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise IncidentImpactError(f"{label}: cannot read the event date {value!r} ({exc}); use YYYY-MM-DD") from None
+        return day
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date, np.datetime64)):
+        try:
+            day = pd.Timestamp(value)
+            if pd.isna(day):
+                raise IncidentImpactError(f"{label}: the event date is missing")
+            day = day.as_unit("ns")
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise IncidentImpactError(f"{label}: cannot read the event date {value!r} ({exc})") from None
+        if day.tz is not None:  # the local date, not the date in UTC
+            day = day.tz_localize(None)
+        return day.normalize()
+    raise IncidentImpactError(f"{label}: cannot read the event date {value!r}; give a YYYY-MM-DD string, "
+                              "a Timestamp or a date")
+
+
+def event_sessions(values: pd.Series, labels) -> pd.Series:
+    """:func:`event_session` of every value (tz-naive midnight Timestamps; a datetime column fast)."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        if values.isna().any():
+            raise IncidentImpactError(f"{labels[int(np.flatnonzero(values.isna().to_numpy())[0])]}: the event date is missing")
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_localize(None)
+        return values.dt.normalize().astype("datetime64[ns]")
+    return pd.Series([event_session(v, str(lab)) for v, lab in zip(values, labels)], index=values.index,
+                     dtype="datetime64[ns]")
 
 
 def format_window(window: Window) -> str:

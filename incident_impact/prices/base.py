@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PriceDataError
+from .integrity import check_prices
 
 DateLike = dt.date | pd.Timestamp | str
 
@@ -46,13 +47,23 @@ class PriceHistory:
     ticker : the ticker as requested, e.g. ``"^GSPC"``.
     data : normalized frame (see the module docstring).
     source : human-readable origin, e.g. ``"CSV folder /x/prices (UAL.csv)"``.
-    notes : data-quality remarks, e.g. ``"3 rows with empty adj_close kept as missing"``.
+    notes : data-quality remarks, e.g. ``"3 rows with empty adj_close kept as missing"``; the
+        findings of :mod:`.integrity` (dropped multi-session or impossible returns, split-like or
+        implausible ones) are appended on construction.
+    exchange : MIC whose sessions the rows should cover (None: from the ticker's spelling,
+        ``OR.PA`` -> XPAR, ``^HSI`` -> XHKG, else XNYS; see :func:`.integrity.infer_exchange`).
     """
 
     ticker: str
     data: pd.DataFrame
     source: str
     notes: tuple[str, ...] = ()
+    exchange: str | None = None
+
+    def __post_init__(self) -> None:
+        report = check_prices(self.ticker, self.data["adj_close"], self.exchange)
+        object.__setattr__(self, "_integrity", report)
+        object.__setattr__(self, "notes", tuple(dict.fromkeys((*self.notes, *report.notes))))
 
     def valid_span(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         """First and last date with a valid ``adj_close`` (None when there is none)."""
@@ -71,13 +82,33 @@ class PriceHistory:
         return (start is None or span[0] <= to_timestamp(start)) and (end is None or span[1] >= to_timestamp(end))
 
     def returns(self) -> pd.Series:
-        """Simple daily returns of ``adj_close``, named after the ticker.
+        """Simple daily returns of ``adj_close``, named after the ticker; each spans exactly one session.
 
-        The first day and the day after a missing price have no return; those rows are dropped.
+        Dropped: the first day; the day of and after a missing price; a return across a session
+        that has no row (as if the row were there with an empty cell); a price ratio beyond
+        1000:1 either way (an overflow, or a -100 % return from a denormal price). Split-like and
+        implausible returns are kept and listed in :attr:`suspect_returns`. Rows on dates that
+        are no session of the exchange (an index published on a holiday) are kept.
         """
-        ret = self.data["adj_close"].pct_change(fill_method=None).dropna()
-        ret.name = self.ticker
-        return ret
+        return self._integrity.returns.copy()
+
+    @property
+    def suspect_returns(self) -> pd.DataFrame:
+        """Returns to distrust: ``date, return, kind, dropped, reason``, ``kind`` one of ``split``
+        (price ratio within 2 % of 1:k or k:1, k in 2, 3, 4, 5, 10), ``implausible`` (|return| above
+        75 %) — both kept in :meth:`returns` — and ``impossible`` (dropped). ``reason`` is the note."""
+        return self._integrity.suspects.copy()
+
+    @property
+    def gaps(self) -> pd.DataFrame:
+        """Returns dropped because sessions between two rows have no row: ``date, previous,
+        n_missing, first_missing, last_missing``."""
+        return self._integrity.gaps.copy()
+
+    def with_exchange(self, exchange: str | None) -> "PriceHistory":
+        """The same prices checked against another exchange's sessions (e.g. the incident's listing)."""
+        base = tuple(n for n in self.notes if n not in self._integrity.notes)
+        return PriceHistory(self.ticker, self.data, self.source, base, exchange)
 
 
 class PriceSource(Protocol):
