@@ -20,14 +20,14 @@ from .eventstudy import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS,
 from .eventstudy.models import get_model
 from .eventstudy.windows import Window
 from .money import MarketValue, SharesOutstanding, format_money, market_value
+from .plain import expectation_phrase, p_text, possessive, stock_sentence
 from .prices import PriceHistory, PriceResolver, PriceSource
+from .prices.base import NO_ADJUSTED_NOTE
 from .robustness import Robustness
-from .verdict import DEFAULT_BOUND, INCONCLUSIVE, NO_EFFECT, judge
+from .verdict import DEFAULT_BOUND, GAIN, HARM, HEADLINE_WINDOW, INCONCLUSIVE, NO_EFFECT, judge
 
 #: Extra sessions loaded on each side of the study period (holidays, missing days).
 _MARGIN = 15
-#: The window the one-line verdict speaks about, when it was computed.
-HEADLINE_WINDOW: Window = (-1, 1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,6 +44,7 @@ class IncidentAnalysis:
     peer_failures : peers that could not be studied, with the reason.
     robustness : the verdicts under other models and benchmarks (None when not computed).
     market_value : the firm's value on the session before day 0, or the reason it is unknown.
+    headline : the window every headline speaks about (default [0,+1]; always among the windows).
     """
 
     incident: Incident
@@ -57,16 +58,12 @@ class IncidentAnalysis:
     peer_failures: Mapping[str, str] = field(default_factory=dict)
     robustness: Robustness | None = None
     market_value: MarketValue | str = "not computed"
-    headline: Window | None = None
+    headline: Window = HEADLINE_WINDOW
 
     @property
     def headline_window(self) -> Window:
-        """The window of the one-line verdict: :attr:`headline` when given and computed, else
-        [-1,+1] when computed, else the first window."""
-        for window in (self.headline, HEADLINE_WINDOW):
-            if window is not None and window in self.result.windows:
-                return window
-        return self.result.windows[0]
+        """The window of the headline (:attr:`headline` when computed, else the first window)."""
+        return self.headline if self.headline in self.result.windows else self.result.windows[0]
 
     def verdicts(self, bound: float | None = None, level: float = 0.05) -> pd.DataFrame:
         """Per window: ``car, se, p_value, tost_p_value, mde, verdict`` (see :mod:`incident_impact.verdict`)
@@ -108,7 +105,7 @@ class IncidentAnalysis:
             money = (f", {format_money(v.value_change, cur)} of market value "
                      f"[95 % CI {format_money(v.value_change_lower, cur)}, {format_money(v.value_change_upper, cur)}]")
         sentence = (
-            f"CAR{label} = {100 * row.car:+.1f} %{money} (t = {row.t_stat:.2f}, p = {row.p_value:.2f}): "
+            f"CAR{label} = {100 * row.car:+.1f} %{money} (t = {row.t_stat:.2f}, {p_text(row.p_value)}): "
             f"{finding} at the {100 * level:g} % level"
         )
         if v.verdict in (NO_EFFECT, INCONCLUSIVE):
@@ -117,12 +114,41 @@ class IncidentAnalysis:
                 f"; {v.text}: |CAR| < {100 * bound:g} % {shown} (TOST p = {v.tost_p_value:.2f}), "
                 f"smallest effect detectable with 80 % power = {100 * v.mde:.1f} %"
             )
+        others = self._disagreeing_windows(bound, level)
+        if others:
+            sentence += f". {others}"
+        if self.is_confounded():
+            sentence += f". Confounded: {self._confounder_phrase()} inside {label}"
         return sentence
+
+    def differing_windows(self, bound: float | None = None, level: float = 0.05) -> pd.DataFrame:
+        """The rows of :meth:`verdicts` whose significance (harm or gain vs not) differs from the headline's."""
+        table = self.verdicts(bound, level)
+        significant = table["verdict"].isin([HARM, GAIN])
+        label = format_window(self.headline_window)
+        return table[(significant != significant[label]) & (table.index != label)]
+
+    def _disagreeing_windows(self, bound: float, level: float) -> str:
+        """``"Other windows differ: the headline is not significant but [0,+5] significant harm (p = 0.003)"``
+        when a window's significance disagrees with the headline's, else ``""``."""
+        differ = self.differing_windows(bound, level)
+        if differ.empty:
+            return ""
+        what = ", ".join(f"{w} {r.verdict} (p = {r.p_value:.3f})" for w, r in differ.iterrows())
+        lead = "is not significant" if differ["verdict"].isin([HARM, GAIN]).any() else "is significant"
+        return f"Other windows differ: the headline {lead} but {what}"
+
+    @property
+    def dividend_adjusted(self) -> bool:
+        """True when the stock's returns come from the dividend-adjusted close."""
+        return NO_ADJUSTED_NOTE not in self.stock.notes
 
     @cached_property
     def confounders(self) -> pd.DataFrame:
-        """Timeline events of kind earnings/ex-dividend/downgrade/other-news inside an event window.
+        """Timeline events that can move the stock by themselves, inside an event window.
 
+        Earnings, downgrades (analyst actions) and other company news; ex-dividend days only when
+        the returns are not dividend-adjusted (with the adjusted close a dividend is not a move).
         One row per (window, event): ``window, date, rel_day, kind, description``. An event's
         session is found like day 0 (its date and time on the exchange's calendar).
         """
@@ -130,6 +156,8 @@ class IncidentAnalysis:
         exchange = self.incident.exchange or "XNYS"
         rows = []
         for event in self.incident.confounders:
+            if event.kind == "ex-dividend" and self.dividend_adjusted:
+                continue
             session = session_of(event.date, event.time, event.timezone, exchange)
             if session not in sessions.index:
                 continue
@@ -139,6 +167,58 @@ class IncidentAnalysis:
                     rows.append({"window": format_window(window), "date": event.date.isoformat(), "rel_day": rel,
                                  "kind": event.kind, "description": event.description})
         return pd.DataFrame(rows, columns=["window", "date", "rel_day", "kind", "description"])
+
+    def is_confounded(self, window: Window | str | None = None) -> bool:
+        """True when a confounder (see :attr:`confounders`) falls inside ``window`` (default: the headline)."""
+        label = format_window(self.headline_window if window is None else parse_window(window))
+        return bool((self.confounders["window"] == label).any())
+
+    def _confounder_phrase(self, window: Window | None = None) -> str:
+        """``"earnings on 2012-01-24 (day +1)"`` for the confounders of ``window`` (default: the headline)."""
+        frame = self.confounders
+        frame = frame[frame["window"] == format_window(window or self.headline_window)]
+        return "; ".join(f"{r.kind} on {r.date} (day {r.rel_day:+d})" for r in frame.itertuples())
+
+    def plain(self, bound: float | None = None, level: float = 0.05) -> str:
+        """The headline in plain words for a reader who is not a statistician (see :mod:`incident_impact.plain`):
+        what happened to the stock over the headline window, how large, how sure, what could have gone
+        unnoticed, and any reason to doubt it (other news in the window, windows that disagree)."""
+        bound = self.bound if bound is None else bound
+        window = self.headline_window
+        label = format_window(window)
+        row = self.result.car_table.loc[label]
+        v = self.verdicts(bound, level).loc[label]
+        money = ""
+        if "value_change" in v and v.verdict in (HARM, GAIN):
+            money = f"about {format_money(abs(v.value_change), self.market_value.currency, signed=False)} of market value"
+        text = stock_sentence(f"{possessive(self.incident.company)} stock", window, car=row.car, ci_lower=row.ci_lower,
+                              ci_upper=row.ci_upper, p_value=row.p_value, verdict=v.verdict, mde=v.mde, bound=bound,
+                              expectation=expectation_phrase(self.result.model, self.benchmark_ticker), money=money)
+        differ = self.differing_windows(bound, level)
+        if len(differ):
+            kind = "a significant move" if differ["verdict"].isin([HARM, GAIN]).any() else "no significant move"
+            text += f" Over other windows ({', '.join(differ.index)}) the study finds {kind}: see the table."
+        if self.is_confounded():
+            text += (f" Careful: other news that can move the stock fell in the same days ({self._confounder_phrase()}), "
+                     "so this move cannot be put on the incident alone.")
+        return text
+
+    def headline_dict(self, bound: float | None = None, level: float = 0.05) -> dict:
+        """The headline window's numbers for JSON: ``window, car, se, t_stat, df, p_value, sq_p_value,
+        ci_lower, ci_upper, tost_p_value, mde, verdict, confounded, confounders, plain, sentence``
+        (and the value change when the market value is known)."""
+        window = self.headline_window
+        label = format_window(window)
+        row = self.result.car_table.loc[label]
+        v = self.verdicts(bound, level).loc[label]
+        out = {"window": label, **{k: float(row[k]) for k in ("car", "se", "t_stat", "df", "p_value", "ci_lower",
+                                                               "ci_upper")},
+               "sq_p_value": float(self.result.sq_test(window).p_value),
+               "tost_p_value": float(v.tost_p_value), "mde": float(v.mde), "verdict": v.verdict,
+               "confounded": self.is_confounded(), "confounders": self._confounder_phrase()}
+        if "value_change" in v:
+            out |= {k: float(v[k]) for k in ("value_change", "value_change_lower", "value_change_upper")}
+        return out | {"plain": self.plain(bound, level), "sentence": self.verdict(bound, level)}
 
     def confounder_messages(self) -> list[str]:
         """One line per flagged event: ``earnings on 2012-01-24 (day +1) falls inside [0,+1], [-1,+1]: ...``."""
@@ -174,9 +254,11 @@ class IncidentAnalysis:
                 "event_timezone": inc.day0_event.timezone,
                 "day0": self.result.day0.date().isoformat(),
             },
+            "headline": self.headline_dict(),
             **body,
             "data": {"stock_source": self.stock.source, "benchmark_source": self.benchmark.source, "notes": list(self.notes)},
-            "verdicts": [{"window": label, **row} for label, row in self.verdicts().to_dict("index").items()],
+            "verdicts": [{"window": label, **row, "confounded": self.is_confounded(label)}
+                         for label, row in self.verdicts().to_dict("index").items()],
             "confounders": self.confounders.to_dict("records"),
             "market_value": (
                 {"date": self.market_value.date.date().isoformat(), "close": self.market_value.close,
@@ -192,10 +274,16 @@ class IncidentAnalysis:
         }
 
     def summary(self) -> str:
-        """Plain-text summary: the incident, the event-study summary and the verdict."""
+        """Plain-text summary: the plain-words headline and the verdict line first, then the
+        incident, the event-study table, the value, confounders, robustness and peers."""
         inc = self.incident
         head = [
             f"{inc.name} ({inc.id})",
+            "",
+            self.plain(),
+            "",
+            "Verdict: " + self.verdict(),
+            "",
             f"{inc.company}: {inc.ticker} vs {self.benchmark_ticker}; event {inc.day0_event.date}, day 0 = {self.result.day0.date()}",
             f"Prices: {self.stock.source}; benchmark: {self.benchmark.source}",
             "",
@@ -204,7 +292,7 @@ class IncidentAnalysis:
         value = (self.market_value.describe() if isinstance(self.market_value, MarketValue)
                  else f"money effect unknown: {self.market_value}")
         text = "\n".join(head) + self.result.summary() + f"\n\nValue: {value}"
-        text += "\n\nVerdict: " + self.verdict() + "".join(f"\n{m}" for m in flagged)
+        text += "".join(f"\n{m}" for m in flagged)
         if self.robustness is not None:
             table = self.robustness.verdicts()
             text += "\n\nRobustness (verdict by specification and window)\n" + table.to_string()
@@ -267,7 +355,7 @@ def analyze(
     shares: float | SharesOutstanding | None = None,
     peers: bool = True,
     robustness: bool = True,
-    headline: Window | str | None = None,
+    headline: Window | str = HEADLINE_WINDOW,
 ) -> IncidentAnalysis:
     """Run the event study of one incident, its peers and its robustness checks.
 
@@ -285,7 +373,8 @@ def analyze(
     peers : also study each peer with prices (spillover) and use them as a benchmark.
     robustness : also run the market, market-adjusted, factor (with ``factors``) and peer-benchmark
         specifications (see :class:`~incident_impact.robustness.Robustness`).
-    headline : the window of the one-line verdict (default [-1,+1] when computed, else the first).
+    headline : the window of the headline verdict and plain sentence (default [0,+1]); added to
+        ``windows`` when missing.
     """
     if not bound > 0:
         raise IncidentImpactError(f"the materiality bound must be positive, got {bound}")
@@ -295,7 +384,10 @@ def analyze(
         raise IncidentImpactError(f"{incident.id}: {incident.company} is not listed (no ticker), so there is no stock to study")
     source = source or PriceResolver()
     estimation = parse_window(estimation)
-    windows = tuple(parse_window(w) for w in windows)
+    headline = parse_window(headline)
+    windows = tuple(dict.fromkeys(parse_window(w) for w in windows))
+    if headline not in windows:
+        windows = (headline, *windows)
     exchange = incident.exchange or "XNYS"
     event = incident.day0_event
     session = session_of(event.date, event.time, event.timezone, exchange)
@@ -321,8 +413,7 @@ def analyze(
     value = market_value(stock.data["close"], result.day0, _shares(source, incident, stock.ticker, session, shares),
                          incident.currency or "USD")
     return IncidentAnalysis(incident, bench_ticker, session, stock, bench, result, bound,
-                            peer_results, peer_failures, checks, value,
-                            None if headline is None else parse_window(headline))
+                            peer_results, peer_failures, checks, value, headline)
 
 
 #: Labels of the specifications of the robustness table.

@@ -7,6 +7,12 @@ cross-sectional tests on CAAR. Per-incident significance is judged on Benjamini-
 adjusted p-values across the incidents of a window, so "k incidents showed significant harm"
 controls the false discovery rate rather than counting 5 % false alarms per incident.
 Incidents that cannot be studied are listed with the reason, never silently dropped.
+
+An incident whose window also holds other news that can move the stock (earnings, an analyst
+action, other company news; see :attr:`IncidentAnalysis.confounders`) is *confounded* in that
+window: its numbers are shown, but it is counted apart, and the answer and the cross-sectional
+tests use the clean sample (the other incidents) unless ``include_confounded`` makes every
+incident the headline; the figures of the other sample are always given beside them.
 """
 
 from __future__ import annotations
@@ -27,11 +33,13 @@ from .eventstudy import (DEFAULT_ESTIMATION, MIN_ESTIMATION_OBS, StudyResult, fo
                          run_study)
 from .eventstudy.windows import Window
 from .money import format_money
+from .plain import p_text, window_phrase
 from .prices import PriceSource
-from .verdict import DEFAULT_BOUND, GAIN, HARM, INCONCLUSIVE, NO_EFFECT, VERDICT_TEXT, verdict_frame
+from .verdict import (CONFOUNDED, DEFAULT_BOUND, GAIN, HARM, HEADLINE_WINDOW, INCONCLUSIVE, NO_EFFECT, VERDICT_TEXT,
+                      verdict_frame)
 
 #: Default windows of a catalog study: the headline window first.
-STUDY_WINDOWS: tuple[Window, ...] = ((0, 1), (-1, 1), (0, 5))
+STUDY_WINDOWS: tuple[Window, ...] = (HEADLINE_WINDOW, (-1, 1), (0, 5))
 _FAILURE_COLUMNS = ["event_id", "ticker", "event_date", "reason"]
 
 
@@ -44,16 +52,20 @@ class CatalogStudy:
     analyses : the incidents analysed, keyed by id (in catalog order).
     study : the multi-event study of every analysed event (None when none could be studied).
     failures : events not studied: ``event_id, ticker, event_date, reason``.
-    excluded : incidents dropped for confounding news inside a window: ``event_id, reason``.
+    clean : per window, the multi-event study of the events not confounded in it (None when
+        every event is confounded there).
     bound, alpha : materiality bound and level of the verdicts.
+    include_confounded : whether the headline figures (answer, tests, counts) use every event
+        rather than the clean sample.
     """
 
     analyses: Mapping[str, IncidentAnalysis]
     study: StudyResult | None
     failures: pd.DataFrame
-    excluded: pd.DataFrame
+    clean: Mapping[Window, StudyResult | None]
     bound: float = DEFAULT_BOUND
     alpha: float = 0.05
+    include_confounded: bool = False
 
     @property
     def windows(self) -> tuple[Window, ...]:
@@ -75,10 +87,13 @@ class CatalogStudy:
     def verdict_table(self, window: Window | str | None = None) -> pd.DataFrame:
         """One row per studied event over ``window`` (default: the headline window), indexed by
         ``event_id``: ``ticker, name, category, day0, car, se, df, p_value, p_bh, tost_p_value, mde,
-        verdict, depends_on_model, value_change, value_change_lower, value_change_upper, claimed_impact, confounders``.
+        verdict, confounded, depends_on_model, value_change, value_change_lower, value_change_upper,
+        claimed_impact, confounders``.
 
-        ``verdict`` judges significance on ``p_bh`` (BH across the events of this window) and
-        equivalence on the unadjusted TOST; ``depends_on_model`` tells whether the incident's own
+        ``verdict`` judges significance on ``p_bh`` (BH across every event of this window,
+        confounded ones included, so an incident's verdict does not depend on the sample counted)
+        and equivalence on the unadjusted TOST; ``confounded`` tells whether other news that can
+        move the stock falls inside the window; ``depends_on_model`` whether the incident's own
         robustness table (unadjusted verdicts) disagrees across specifications in this window.
         """
         window = self._window(window)
@@ -91,12 +106,14 @@ class CatalogStudy:
         for eid in table.index:
             analysis = self.analyses.get(eid)
             row = {"name": eid, "category": "", "claimed_impact": "", "confounders": "", "depends_on_model": None,
+                   "confounded": False,
                    "value_change": np.nan, "value_change_lower": np.nan, "value_change_upper": np.nan}
             if analysis is not None:
                 inc = analysis.incident
                 flagged = analysis.confounders
                 flagged = flagged[flagged["window"] == label]
                 row |= {"name": inc.name, "category": inc.category, "claimed_impact": inc.claimed_impact,
+                        "confounded": bool(len(flagged)),
                         "confounders": "; ".join(f"{r.kind} on {r.date} (day {r.rel_day:+d})" for r in flagged.itertuples())}
                 if analysis.robustness is not None:
                     row["depends_on_model"] = analysis.robustness.depends_on_choice(label)
@@ -107,25 +124,47 @@ class CatalogStudy:
         extra = pd.DataFrame.from_dict(info, orient="index")
         table = table.join(extra)
         order = ["ticker", "name", "category", "day0", "car", "se", "df", "p_value", "p_bh", "tost_p_value", "mde",
-                 "verdict", "depends_on_model", "value_change", "value_change_lower", "value_change_upper",
+                 "verdict", "confounded", "depends_on_model", "value_change", "value_change_lower", "value_change_upper",
                  "claimed_impact", "confounders"]
         return table[order].rename_axis("event_id")
 
     def counts(self, window: Window | str | None = None) -> pd.Series:
-        """Number of events per verdict class (all four, zeros included)."""
-        found = self.verdict_table(window)["verdict"].value_counts()
-        return pd.Series({v: int(found.get(v, 0)) for v in (HARM, GAIN, NO_EFFECT, INCONCLUSIVE)}, name="events")
+        """Number of events per verdict class, zeros included: the four verdicts of the headline
+        sample, and ``confounded``, the events with other news inside ``window`` (counted apart by
+        default, so the five add up to the events studied; with ``include_confounded`` they are also
+        in the four verdicts)."""
+        table = self.verdict_table(window)
+        counted = table if self.include_confounded else table[~table["confounded"]]
+        found = counted["verdict"].value_counts()
+        counts = {v: int(found.get(v, 0)) for v in (HARM, GAIN, NO_EFFECT, INCONCLUSIVE)}
+        return pd.Series(counts | {CONFOUNDED: int(table["confounded"].sum())}, name="events")
 
-    def tests(self, window: Window | str | None = None) -> pd.DataFrame:
-        """The cross-sectional tests of :meth:`StudyResult.tests` over ``window``."""
-        return self.study.tests(self._window(window))
+    def sample_study(self, window: Window | str | None = None, *, clean: bool | None = None) -> StudyResult | None:
+        """The multi-event study behind the headline figures of ``window``: the clean sample's
+        (``clean=True``), every event's (``clean=False``) or the default's (None: clean unless
+        ``include_confounded``)."""
+        window = self._window(window)
+        clean = (not self.include_confounded) if clean is None else clean
+        return self.clean.get(window) if clean else self.study
+
+    def tests(self, window: Window | str | None = None, *, clean: bool | None = None) -> pd.DataFrame:
+        """The cross-sectional tests of :meth:`StudyResult.tests` over ``window``, on the clean sample
+        or on every event (see :meth:`sample_study`); NaN rows with the reason when the sample is empty."""
+        window = self._window(window)
+        study = self.sample_study(window, clean=clean)
+        if study is None:
+            return self.study.tests(window).assign(statistic=np.nan, p_value=np.nan, n_events=0,
+                                                   note="no event without other news in this window")
+        return study.tests(window)
 
     @cached_property
     def caar_path(self) -> pd.DataFrame:
         """By relative day ``k`` of the event period: ``n_events, caar, se, lower, upper``, where
         ``caar`` is the mean over events of the CAR cumulated from the first event day to ``k`` and
-        ``se`` its cross-sectional standard error ``sd / sqrt(N)`` (95 % band from Student's t)."""
-        ar = self.study.abnormal_returns.sort_values(["event_id", "rel_day"])
+        ``se`` its cross-sectional standard error ``sd / sqrt(N)`` (95 % band from Student's t); over the
+        headline sample of the headline window (the clean one by default)."""
+        study = self.sample_study() or self.study
+        ar = study.abnormal_returns.sort_values(["event_id", "rel_day"])
         ar = ar.assign(car=ar.groupby("event_id")["ar"].cumsum())
         path = ar.groupby("rel_day")["car"].agg(n_events="size", caar="mean", sd="std")
         path["se"] = path["sd"] / np.sqrt(path["n_events"])
@@ -133,25 +172,43 @@ class CatalogStudy:
         path["lower"], path["upper"] = path["caar"] - half, path["caar"] + half
         return path[["n_events", "caar", "se", "lower", "upper"]]
 
+    def _sample_line(self, table: pd.DataFrame, tests: pd.DataFrame, label: str, what: str) -> str:
+        cs, bmp = tests.loc["cs_t"], tests.loc["bmp"]
+        what = f" {what}" if what else ""
+        return (f"The mean CAR{label}{what} was {100 * table['car'].mean():+.2f} % (median {100 * table['car'].median():+.2f} %; "
+                f"cross-sectional t = {cs.statistic:.2f}, p = {cs.p_value:.3f}; BMP p = {bmp.p_value:.3f}).")
+
     def answer(self, window: Window | str | None = None) -> str:
-        """The plain-language answer to "did the disasters move the stock?" over ``window``."""
+        """The statistical answer to "did the disasters move the stock?" over ``window``: the verdict
+        counts and mean CAR of the headline sample (clean by default), the other sample's mean beside it."""
         window = self._window(window)
         label = format_window(window)
         table = self.verdict_table(window)
         counts = self.counts(window)
-        n = len(table)
-        tests = self.tests(window)
-        cs, bmp = tests.loc["cs_t"], tests.loc["bmp"]
-        parts = [
-            f"Of {n} incident{'s' if n != 1 else ''} with price data, {counts[HARM]} showed significant harm "
-            f"(CAR{label} below zero at {100 * self.alpha:g} % after the Benjamini-Hochberg adjustment across incidents), "
-            f"{counts[GAIN]} a significant gain, and {counts[NO_EFFECT]} no material effect "
-            f"(|CAR{label}| < {100 * self.bound:g} % shown by two one-sided tests); the other {counts[INCONCLUSIVE]} "
-            "were inconclusive (too noisy to tell either way).",
-            f"The mean CAR{label} was {100 * table['car'].mean():+.2f} % (median {100 * table['car'].median():+.2f} %; "
-            f"cross-sectional t = {cs.statistic:.2f}, p = {cs.p_value:.3f}; BMP p = {bmp.p_value:.3f}).",
-        ]
-        known = table["value_change"].dropna()
+        n, n_conf = len(table), counts[CONFOUNDED]
+        clean_table = table[~table["confounded"]]
+        head_table = table if self.include_confounded else clean_table
+        parts = [f"Of {n} incident{'s' if n != 1 else ''} with price data, "]
+        if n_conf and not self.include_confounded:
+            parts[0] += (f"{n_conf} had other news that can move the stock (earnings, analyst actions, company news) "
+                         f"inside {label} and are counted apart as confounded; of the other {len(clean_table)}, ")
+        elif n_conf:
+            parts[0] += f"counting the {n_conf} with other news inside {label} (confounded) as well, "
+        parts[0] += (
+            f"{counts[HARM]} showed significant harm (CAR{label} below zero at {100 * self.alpha:g} % after the "
+            f"Benjamini-Hochberg adjustment across incidents), {counts[GAIN]} a significant gain, and "
+            f"{counts[NO_EFFECT]} no material effect (|CAR{label}| < {100 * self.bound:g} % shown by two one-sided "
+            f"tests); the other {counts[INCONCLUSIVE]} were inconclusive (too noisy to tell either way).")
+        if len(head_table) >= 2:
+            what = "" if not n_conf else ("of all incidents" if self.include_confounded else "of the clean sample")
+            parts.append(self._sample_line(head_table, self.tests(window), label, what))
+        if n_conf and len(table) >= 2:
+            other = table if not self.include_confounded else clean_table
+            if len(other) >= 2:
+                what = "of all incidents, confounded ones included," if not self.include_confounded else \
+                    "of the clean sample (confounded incidents left out)"
+                parts.append(self._sample_line(other, self.tests(window, clean=self.include_confounded), label, what))
+        known = head_table["value_change"].dropna()
         if len(known):
             low, high = known.idxmin(), known.idxmax()
             parts.append(f"Where the market value is known ({len(known)} incident{'s' if len(known) != 1 else ''}), "
@@ -160,31 +217,66 @@ class CatalogStudy:
         if len(self.failures):
             parts.append(f"{len(self.failures)} event(s) could not be studied (private company, too short a history "
                          "or no price data) and are listed with the reason.")
-        if len(self.excluded):
-            parts.append(f"{len(self.excluded)} incident(s) were excluded because other news fell inside a window.")
         return " ".join(parts)
 
+    def plain(self, window: Window | str | None = None) -> str:
+        """The answer in plain words for a reader who is not a statistician (headline sample)."""
+        window = self._window(window)
+        label = format_window(window)
+        table = self.verdict_table(window)
+        counts = self.counts(window)
+        sample = table if self.include_confounded else table[~table["confounded"]]
+        n = len(sample)
+        if n == 0:
+            return (f"Every studied incident had other news that can move the stock inside {label}, so the study "
+                    "cannot separate the incidents' effect from that news.")
+        moved = counts[HARM] + counts[GAIN]
+        where = window_phrase(window)
+        text = (f"{where[0].upper()}{where[1:]}, {moved} of the {n} incidents"
+                f"{'' if self.include_confounded or not counts[CONFOUNDED] else ' without other news in those days'} "
+                f"moved their company's stock by more than its ordinary ups and downs ({counts[HARM]} down, "
+                f"{counts[GAIN]} up); for {counts[INCONCLUSIVE]} the stock was too volatile to tell, and "
+                f"{counts[NO_EFFECT]} showed no material effect.")
+        if n >= 2:
+            tests = self.tests(window)
+            cs = tests.loc["cs_t"]
+            mean = sample["car"].mean()
+            sure = ("a fall that is unlikely to be chance" if mean < 0 else "a rise that is unlikely to be chance") \
+                if cs.p_value < self.alpha else "which is within what chance alone produces"
+            text += (f" On average the stocks did {100 * abs(mean):.1f} % {'worse' if mean < 0 else 'better'} than "
+                     f"expected ({sure}, {p_text(cs.p_value)}).")
+        if counts[CONFOUNDED] and not self.include_confounded:
+            text += (f" {counts[CONFOUNDED]} more had earnings or other news in the same days and are counted apart, "
+                     "because their moves cannot be put on the incident alone.")
+        return text
+
     def to_dict(self) -> dict:
-        """JSON-ready: settings, per-window verdicts, counts, tests and answers, failures and exclusions."""
+        """JSON-ready: settings, the headline window, per-window plain and statistical answers,
+        counts (with ``confounded``), verdicts (each with ``confounded``), the tests of the headline
+        sample (``tests``) and of the other sample (``tests_other``), and the failures."""
         windows = []
         for w in self.windows:
             table = self.verdict_table(w).reset_index()
             table["day0"] = table["day0"].astype(str)
             windows.append({
                 "window": format_window(w),
+                "plain": self.plain(w),
                 "answer": self.answer(w),
                 "counts": self.counts(w).to_dict(),
                 "verdicts": _records(table),
+                "sample": "all incidents" if self.include_confounded else "clean (confounded incidents apart)",
                 "tests": _records(self.tests(w).reset_index(names="test")),
+                "tests_other": _records(self.tests(w, clean=self.include_confounded).reset_index(names="test")),
             })
         return {
             "model": self.study.model if self.study is not None else None,
             "bound": self.bound,
             "alpha": self.alpha,
+            "headline_window": format_window(self.headline_window) if self.windows else None,
+            "include_confounded": self.include_confounded,
             "n_events": self.n_events,
             "windows": windows,
             "failures": _records(self.failures.astype({"event_date": str})),
-            "excluded": _records(self.excluded),
             "warnings": list(self.study.warnings) if self.study is not None else [],
         }
 
@@ -192,8 +284,9 @@ class CatalogStudy:
         """Plain text: the answer, the verdict table and the tests of each window, then what was left out."""
         if self.study is None:
             return "No event could be studied."
-        lines = [f"Model {self.study.model}, estimation {format_window(self.study.estimation_window)}: "
-                 f"{self.n_events} event(s) studied", ""]
+        lines = [self.plain(), "",
+                 f"Model {self.study.model}, estimation {format_window(self.study.estimation_window)}: "
+                 f"{self.n_events} event(s) studied; headline window {format_window(self.headline_window)}", ""]
         for w in self.windows:
             label = format_window(w)
             table = self.verdict_table(w)
@@ -203,11 +296,13 @@ class CatalogStudy:
                 "ticker": table["ticker"], "CAR %": (100 * table["car"]).round(2), "SE %": (100 * table["se"]).round(2),
                 "p": table["p_value"].round(4), "p BH": table["p_bh"].round(4), "TOST p": table["tost_p_value"].round(4),
                 "MDE %": (100 * table["mde"]).round(2), "verdict": table["verdict"],
+                "other news": table["confounders"].where(table["confounded"], ""),
             })
             lines += [shown.to_string(), ""]
             lines += ["Verdict counts: " + ", ".join(f"{VERDICT_TEXT[k]} {v}" for k, v in counts.items()), ""]
             tests = self.tests(w)[["statistic", "p_value", "n_events"]].round(4)
-            lines += [tests.to_string(), ""]
+            sample = "every incident" if self.include_confounded else "incidents without other news in the window"
+            lines += [f"Tests across incidents ({sample}):", tests.to_string(), ""]
         return "\n".join(lines).rstrip()
 
 
@@ -245,7 +340,7 @@ def study_incidents(
     min_estimation_obs: int = MIN_ESTIMATION_OBS,
     bound: float = DEFAULT_BOUND,
     alpha: float = 0.05,
-    exclude_confounded: bool = False,
+    include_confounded: bool = False,
     peers: bool = True,
     robustness: bool = True,
 ) -> CatalogStudy:
@@ -258,15 +353,15 @@ def study_incidents(
     source, model, estimation, windows, factors, min_estimation_obs, bound, peers, robustness :
         as in :func:`incident_impact.analysis.analyze`.
     alpha : level of the tests and of the BH false discovery rate.
-    exclude_confounded : leave out incidents with a confounder (earnings, ex-dividend, downgrade,
-        other news) inside any window; they are listed in ``excluded``.
+    include_confounded : make every incident the headline sample (answer, counts, tests); by
+        default incidents with other news inside a window are counted apart in that window.
     """
     if not bound > 0:
         raise IncidentImpactError(f"the materiality bound must be positive, got {bound}")
     estimation = parse_window(estimation)
     windows = tuple(dict.fromkeys(parse_window(w) for w in windows))
     analyses: dict[str, IncidentAnalysis] = {}
-    failures, excluded = [], []
+    failures = []
     for inc in incidents:
         try:
             analysis = analyze(inc, source=source, model=model, estimation=estimation, windows=windows, factors=factors,
@@ -275,9 +370,6 @@ def study_incidents(
         except IncidentImpactError as exc:
             failures.append({"event_id": inc.id, "ticker": inc.ticker or "", "event_date": inc.incident_date.isoformat(),
                              "reason": str(exc)})
-            continue
-        if exclude_confounded and len(analysis.confounders):
-            excluded.append({"event_id": inc.id, "reason": "; ".join(analysis.confounder_messages())})
             continue
         analyses[inc.id] = analysis
     returns, benches, events = {}, {}, []
@@ -293,16 +385,24 @@ def study_incidents(
                 store[key] = series.combine_first(store.get(key, pd.Series(dtype=float)))
         events += u_events
         failures += u_failures
-    study = None
-    if events:
+    def study_of(chosen: list[dict], over: tuple[Window, ...]) -> StudyResult | None:
+        if not chosen:
+            return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            study = run_study(pd.DataFrame(returns), pd.DataFrame(benches), pd.DataFrame(events), model=model,
-                              estimation=estimation, windows=windows, factors=factors,
-                              min_estimation_obs=min_estimation_obs)
+            return run_study(pd.DataFrame(returns), pd.DataFrame(benches), pd.DataFrame(chosen), model=model,
+                             estimation=estimation, windows=over, factors=factors, min_estimation_obs=min_estimation_obs)
+
+    study, clean = study_of(events, windows), {}
+    if study is not None:
         failures += [{**r, "event_date": str(pd.Timestamp(r["event_date"]).date())}
                      for r in study.failures.to_dict("records")]
         if study.n_events == 0:
             study = None
-    return CatalogStudy(analyses, study, pd.DataFrame(failures, columns=_FAILURE_COLUMNS),
-                        pd.DataFrame(excluded, columns=["event_id", "reason"]), bound, alpha)
+    if study is not None:
+        for w in windows:
+            keep = [e for e in events if e["event_id"] in study.event_ids
+                    and not (e["event_id"] in analyses and analyses[e["event_id"]].is_confounded(w))]
+            clean[w] = study if len(keep) == study.n_events else study_of(keep, windows)
+    return CatalogStudy(analyses, study, pd.DataFrame(failures, columns=_FAILURE_COLUMNS), clean, bound, alpha,
+                        include_confounded)

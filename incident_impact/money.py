@@ -68,19 +68,20 @@ def market_value(close: pd.Series, day0: pd.Timestamp, shares: SharesOutstanding
     ``close`` is the as-traded close by session (NaN where the data lack it); ``shares`` is the
     count, or why none is known.
     """
-    if not isinstance(shares, SharesOutstanding):
-        why = f": {shares}" if shares else ""
-        return (f"shares outstanding unknown{why} (give --shares, add shares_outstanding to the incident file, "
-                "or go online)")
-    if not (shares.value > 0 and math.isfinite(shares.value)):
-        return f"shares outstanding must be a positive number, got {shares.value}"
     before = close[close.index < day0]
     if before.empty:
         return f"no close before day 0 ({day0.date()})"
     date = before.index[-1]
     price = float(before.iloc[-1])
     if not (price > 0 and math.isfinite(price)):
-        return f"the as-traded close on {date.date()} is not in the price data (only the adjusted close is)"
+        return (f"the price data have no as-traded close on {date.date()} (only the adjusted close), which the value "
+                "needs; use price files with a close column (--data-dir)")
+    if not isinstance(shares, SharesOutstanding):
+        why = f": {shares}" if shares else ""
+        return (f"shares outstanding unknown{why} (give --shares, add shares_outstanding to the incident file, "
+                "or go online)")
+    if not (shares.value > 0 and math.isfinite(shares.value)):
+        return f"shares outstanding must be a positive number, got {shares.value}"
     return MarketValue(pd.Timestamp(date), price, shares, currency or "USD")
 
 

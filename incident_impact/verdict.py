@@ -25,13 +25,19 @@ from .distributions import nct_cdf, t_cdf, t_ppf, t_sf
 from .errors import IncidentImpactError
 
 HARM, GAIN, NO_EFFECT, INCONCLUSIVE = "significant harm", "significant gain", "no material effect", "inconclusive"
+#: The class a multi-incident study gives an incident whose headline window also holds other news
+#: that can move the stock by itself (it is counted apart from the four verdicts above).
+CONFOUNDED = "confounded"
 VERDICT_TEXT = {
     HARM: "significant harm",
     GAIN: "significant gain",
     NO_EFFECT: "no material effect (equivalence shown)",
     INCONCLUSIVE: "inconclusive (too noisy to tell)",
+    CONFOUNDED: "confounded (other news in the window)",
 }
 DEFAULT_BOUND = 0.02
+#: The window every headline speaks about (``analyze``, ``study``, reports): day 0 and day +1.
+HEADLINE_WINDOW: tuple[int, int] = (0, 1)
 
 
 def minimum_detectable_effect(se: float, df: float, *, alpha: float = 0.05, power: float = 0.8) -> float:

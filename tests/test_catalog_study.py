@@ -22,7 +22,7 @@ from incident_impact.cli import cli
 from incident_impact.errors import IncidentImpactError
 from incident_impact.eventstudy import TEST_NAMES, run_study
 from incident_impact.report import write_study_report
-from incident_impact.verdict import GAIN, HARM, INCONCLUSIVE, NO_EFFECT, verdict_frame
+from incident_impact.verdict import CONFOUNDED, GAIN, HARM, INCONCLUSIVE, NO_EFFECT, verdict_frame
 
 SHARED = os.environ.get("INCIDENT_IMPACT_SHARED_DATA")
 
@@ -77,11 +77,17 @@ def test_verdict_table_is_bh_on_the_window(study):
         q = np.minimum.accumulate((p[order] * 3 / np.arange(1, 4))[::-1])[::-1]
         np.testing.assert_allclose(table["p_bh"].to_numpy()[order], np.minimum(q, 1), rtol=1e-12)
         counts = study.counts(window)
-        assert list(counts.index) == [HARM, GAIN, NO_EFFECT, INCONCLUSIVE] and counts.sum() == 3
+        assert list(counts.index) == [HARM, GAIN, NO_EFFECT, INCONCLUSIVE, CONFOUNDED] and counts.sum() == 3
+        clean = table[~table["confounded"]]["verdict"].value_counts()
+        assert all(counts[v] == clean.get(v, 0) for v in (HARM, GAIN, NO_EFFECT, INCONCLUSIVE))
     # ACME's -4 % shock on day 0: CAR[0,+1] far below zero
     assert study.verdict_table((0, 1)).at["acme-2017", "car"] < -0.02
     assert study.verdict_table((0, 1)).at["acme-2017", "claimed_impact"] == "$1bn wiped"
     assert "other-news on 2017-04-07 (day -1)" in study.verdict_table((-1, 1)).at["acme-2017", "confounders"]
+    # the news on day -1 confounds [-1,+1] only
+    assert study.verdict_table((-1, 1))["confounded"].to_dict() == {"acme-2017": True, "dal-2016": False,
+                                                                     "acme-2016": False}
+    assert not study.verdict_table((0, 1))["confounded"].any()
 
 
 def test_answer_states_counts_means_and_tests(study):
@@ -108,13 +114,43 @@ def test_caar_path_by_hand(study):
     np.testing.assert_allclose(path["upper"] - path["caar"], stats.t.ppf(0.975, 2) * path["se"], atol=1e-14)
 
 
-def test_exclude_confounded_and_bad_input(incidents):
+def _cs_t(cars: np.ndarray) -> float:
+    return cars.mean() / (cars.std(ddof=1) / np.sqrt(len(cars)))
+
+
+@pytest.mark.parametrize("include", [False, True])
+def test_confounded_incidents_are_counted_apart(incidents, include):
+    """acme-2017 has other news on day -1: in [-1,+1] it keeps its verdict but is counted as
+    confounded, and the tests run on the two clean events unless include_confounded."""
     source = SyntheticSource(synthetic_prices(), {})
-    cs = study_incidents(incidents, source=source, exclude_confounded=True, peers=False, robustness=False)
-    assert list(cs.analyses) == ["dal-2016", "acme-2016"]
-    assert list(cs.excluded["event_id"]) == ["acme-2017"]
-    assert "other-news on 2017-04-07 (day -1) falls inside [-1,+1]" in cs.excluded["reason"].iloc[0]
-    assert "1 incident(s) were excluded" in cs.answer()
+    cs = study_incidents(incidents, source=source, include_confounded=include, peers=False, robustness=False)
+    table = cs.verdict_table((-1, 1))
+    counts = cs.counts((-1, 1))
+    assert counts[CONFOUNDED] == 1 and table.at["acme-2017", "verdict"] in (HARM, GAIN, NO_EFFECT, INCONCLUSIVE)
+    assert counts.drop(CONFOUNDED).sum() == (3 if include else 2)
+    tests = cs.tests((-1, 1))
+    sample = table if include else table[~table["confounded"]]
+    assert tests.at["cs_t", "n_events"] == len(sample)
+    assert tests.at["cs_t", "statistic"] == pytest.approx(_cs_t(sample["car"].to_numpy()), rel=1e-12)
+    other = cs.tests((-1, 1), clean=include)
+    assert other.at["cs_t", "n_events"] == (2 if include else 3)
+    text = cs.answer((-1, 1))
+    if include:
+        assert "counting the 1 with other news inside [-1,+1] (confounded) as well" in text
+    else:
+        assert "1 had other news that can move the stock" in text and "of the other 2, " in text
+    assert "of the clean sample" in text and "of all incidents" in text
+    body = cs.to_dict()
+    assert body["headline_window"] == "[0,+1]" and body["include_confounded"] is include
+    window = next(w for w in body["windows"] if w["window"] == "[-1,+1]")
+    assert window["counts"]["confounded"] == 1
+    assert {v["event_id"]: v["confounded"] for v in window["verdicts"]}["acme-2017"] is True
+    # nothing is confounded in [0,+1]: the clean sample is every event and the answer says nothing of it
+    assert cs.counts()[CONFOUNDED] == 0 and "confounded" not in cs.answer()
+
+
+def test_bad_input(incidents):
+    source = SyntheticSource(synthetic_prices(), {})
     with pytest.raises(IncidentImpactError, match="bound must be positive"):
         study_incidents(incidents, source=source, bound=0)
     empty = study_incidents(incidents[3:], source=source)
@@ -247,9 +283,16 @@ def test_study_all_catalog_incidents_on_real_data(tmp_path, monkeypatch):
     assert body["n_events"] >= 40
     first = body["windows"][0]
     assert first["window"] == "[0,+1]"
-    # the cross-sectional t recomputed from the per-incident CARs the same JSON lists
-    cars = np.array([v["car"] for v in first["verdicts"]])
-    assert len(cars) == body["n_events"] == sum(first["counts"].values())
+    assert body["headline_window"] == "[0,+1]"
+    # McDonald's 2012 reported earnings on day +1: confounded, counted apart, never among the harm
+    verdicts = {v["event_id"]: v for v in first["verdicts"]}
+    assert verdicts["mcdonalds-mcdstories-2012"]["confounded"] is True
+    assert len(verdicts) == body["n_events"] == sum(first["counts"].values())
+    assert first["counts"]["confounded"] == sum(v["confounded"] for v in verdicts.values())
+    clean = [v for v in verdicts.values() if not v["confounded"]]
+    assert first["counts"]["significant harm"] == sum(v["verdict"] == "significant harm" for v in clean)
+    # the cross-sectional t of the clean sample recomputed from the per-incident CARs the same JSON lists
+    cars = np.array([v["car"] for v in clean])
     tests = {t["test"]: t for t in first["tests"]}
     assert tests["cs_t"]["statistic"] == pytest.approx(cars.mean() / (cars.std(ddof=1) / np.sqrt(len(cars))), rel=1e-9)
     assert tests["cs_t"]["p_value"] == pytest.approx(2 * stats.t.sf(abs(tests["cs_t"]["statistic"]), len(cars) - 1), rel=1e-9)

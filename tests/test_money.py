@@ -30,7 +30,8 @@ def test_market_value_uses_the_close_before_day0():
 
 
 @pytest.mark.parametrize("day0, shares, reason", [
-    ("2020-01-07", SharesOutstanding(1e6, "x"), "as-traded close on 2020-01-06"),
+    ("2020-01-07", SharesOutstanding(1e6, "x"), "no as-traded close on 2020-01-06"),
+    ("2020-01-07", None, "no as-traded close on 2020-01-06"),  # the missing close is named, not the shares
     ("2020-01-02", SharesOutstanding(1e6, "x"), "no close before day 0"),
     ("2020-01-06", None, "shares outstanding unknown"),
     ("2020-01-06", SharesOutstanding(-5, "x"), "must be a positive number"),

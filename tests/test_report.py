@@ -65,7 +65,11 @@ def test_header_verdict_and_facts(html, analysis):
     assert f"<title>{inc.name} — incident-impact report</title>" in html
     assert "generated 2026-01-02 03:04:05 UTC" in html
     assert f"incident-impact {render.tool_version()}" in html
-    assert f'<p class="verdict">{analysis.verdict()}</p>' in html
+    assert f'<p class="plain" id="plain">{escape(analysis.plain())}</p>' in html
+    assert f'<p class="verdict" id="verdict">{escape(analysis.verdict())}</p>' in html
+    assert html.index('id="plain"') < html.index('id="verdict"')
+    # a glossary for readers who are not statisticians
+    assert 'id="h-glossary"' in html and "<dt>MDE</dt>" in html and "<dt>Equivalence test (TOST)</dt>" in html
     for text in (inc.company, inc.category, inc.summary, inc.claimed_impact, inc.confidence, ", ".join(inc.peers)):
         assert text in html
     assert f"{analysis.day0.date()} (XNYS session)" in html

@@ -72,7 +72,7 @@ def test_incident_analysis_verdicts(make_incident_analysis):
         assert row.verdict == expected.verdict
         assert row.mde == pytest.approx(expected.mde, rel=1e-12)
     assert table.loc["[0,0]", "verdict"] == HARM
-    assert analysis.verdict().startswith("CAR[-1,+1] = ")
+    assert analysis.verdict().startswith("CAR[0,+1] = ")
     assert [v["window"] for v in analysis.to_dict()["verdicts"]] == list(cars.index)
 
 

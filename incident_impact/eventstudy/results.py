@@ -133,7 +133,8 @@ class EventStudyResult:
         return self.car_table.copy()
 
     def to_dict(self) -> dict:
-        """JSON-ready dictionary: model, estimation, params, windows and daily abnormal returns."""
+        """JSON-ready dictionary: model, estimation, params, windows (the CAR table and each window's
+        sample-quantile p, ``sq_p_value``) and daily abnormal returns."""
         ar = self.abnormal_returns
         return {
             "event_id": self.event_id,
@@ -144,7 +145,8 @@ class EventStudyResult:
             "params": {k: float(v) for k, v in self.params.items()},
             "windows": [
                 {k: (int(v) if k in ("start", "end", "n_days", "df") else float(v)) for k, v in row.items()}
-                for row in self.car_table.to_dict("records")
+                | {"sq_p_value": float(self.sq_test(window).p_value)}
+                for row, window in zip(self.car_table.to_dict("records"), self.windows)
             ],
             "abnormal_returns": [
                 {
