@@ -162,8 +162,8 @@ def check_prices(ticker: str, prices: pd.Series, exchange: str | None = None) ->
                                   & (ret > -1))
     for i in np.flatnonzero(extreme & (keep | ~np.isfinite(ret))):
         when = f"{dates[i]:%Y-%m-%d}"
-        move = _pct(ret[i]) if np.isfinite(ret[i]) else "an overflow"
-        reason = (f"{ticker}: return of {move} on {when} (price {p[i + 1]:.6g} after {p[i]:.6g}) is impossible for one "
+        move = f"return of {_pct(ret[i])}" if np.isfinite(ret[i]) else "overflowing return"
+        reason = (f"{ticker}: {move} on {when} (price {p[i + 1]:.6g} after {p[i]:.6g}) is impossible for one "
                   f"session (beyond {EXTREME_RATIO:g}:1); dropped, as if the price were missing")
         suspect_rows.append({"date": dates[i], "return": float(ret[i]), "kind": "impossible", "dropped": True,
                              "reason": reason})
