@@ -119,6 +119,9 @@ class IncidentAnalysis:
             sentence += f". {others}"
         if self.is_confounded():
             sentence += f". Confounded: {self._confounder_phrase()} inside {label}"
+        suspect = self._suspect_phrase()
+        if suspect:
+            sentence += f". Rests on suspicious prices: {suspect}"
         return sentence
 
     def differing_windows(self, bound: float | None = None, level: float = 0.05) -> pd.DataFrame:
@@ -168,6 +171,29 @@ class IncidentAnalysis:
                                  "kind": event.kind, "description": event.description})
         return pd.DataFrame(rows, columns=["window", "date", "rel_day", "kind", "description"])
 
+    @cached_property
+    def suspect_data(self) -> pd.DataFrame:
+        """Suspicious returns of the stock or benchmark inside the estimation or event period
+        (split-like ratios, implausible moves; see :attr:`PriceHistory.suspect_returns`):
+        ``ticker, date, rel_day, return, kind, reason``; ``rel_day`` is NaN inside the estimation window."""
+        used = self.result.estimation.index.union(self.result.abnormal_returns.index)
+        rel = self.result.abnormal_returns["rel_day"]
+        frames = []
+        for history in (self.stock, self.benchmark):
+            found = history.suspect_returns
+            found = found[pd.to_datetime(found["date"]).isin(used)]
+            if len(found):
+                frames.append(found.assign(ticker=history.ticker, rel_day=pd.to_datetime(found["date"]).map(rel)))
+        columns = ["ticker", "date", "rel_day", "return", "kind", "reason"]
+        return pd.concat(frames)[columns] if frames else pd.DataFrame(columns=columns)
+
+    def _suspect_phrase(self, window: Window | None = None) -> str:
+        """The suspicious returns inside ``window`` (default: the headline) or the estimation window."""
+        start, end = window or self.headline_window
+        frame = self.suspect_data
+        inside = frame[frame["rel_day"].isna() | frame["rel_day"].between(start, end)]
+        return "; ".join(inside["reason"])
+
     def is_confounded(self, window: Window | str | None = None) -> bool:
         """True when a confounder (see :attr:`confounders`) falls inside ``window`` (default: the headline)."""
         label = format_window(self.headline_window if window is None else parse_window(window))
@@ -201,6 +227,10 @@ class IncidentAnalysis:
         if self.is_confounded():
             text += (f" Careful: other news that can move the stock fell in the same days ({self._confounder_phrase()}), "
                      "so this move cannot be put on the incident alone.")
+        suspect = self._suspect_phrase()
+        if suspect:
+            text = (f"Do not trust this result yet: it rests on prices that look wrong ({suspect}); check the price "
+                    f"file. Taken at face value: {text}")
         return text
 
     def headline_dict(self, bound: float | None = None, level: float = 0.05) -> dict:
@@ -215,7 +245,8 @@ class IncidentAnalysis:
                                                                "ci_upper")},
                "sq_p_value": float(self.result.sq_test(window).p_value),
                "tost_p_value": float(v.tost_p_value), "mde": float(v.mde), "verdict": v.verdict,
-               "confounded": self.is_confounded(), "confounders": self._confounder_phrase()}
+               "confounded": self.is_confounded(), "confounders": self._confounder_phrase(),
+               "suspect_data": self._suspect_phrase()}
         if "value_change" in v:
             out |= {k: float(v[k]) for k in ("value_change", "value_change_lower", "value_change_upper")}
         return out | {"plain": self.plain(bound, level), "sentence": self.verdict(bound, level)}
@@ -326,6 +357,17 @@ def _load(source: PriceSource, ticker: str, start: pd.Timestamp, end: pd.Timesta
     return history
 
 
+def _check_reaches(history: PriceHistory, role: str, last: pd.Timestamp, session: pd.Timestamp, hint: str) -> None:
+    """A clear error naming ``history`` when its prices stop before ``last``, the last session of the windows."""
+    span = history.valid_span()
+    if span is not None and span[1] < last:
+        where = "before day 0" if span[1] < session else "before the last event window ends"
+        raise PriceDataError(
+            f"the {role} {history.ticker}'s prices in {history.source} end on {span[1].date()}, {where} "
+            f"({session.date()} .. {last.date()}); use a file that reaches {last.date()}{hint}"
+        )
+
+
 def _load_stock(source: PriceSource, incident: Incident, start: pd.Timestamp, end: pd.Timestamp) -> PriceHistory:
     """Prices of the incident's ticker, else of a former ticker (e.g. SEAS for today's PRKS)."""
     try:
@@ -395,6 +437,9 @@ def analyze(
     bench_ticker = benchmark or incident.benchmark or "^GSPC"
     stock = _load_stock(source, incident, start, end)
     bench = _load(source, bench_ticker, start, end)
+    last = session_range(exchange, session, 0, max(w[1] for w in windows))[1]
+    _check_reaches(stock, "stock", last, session, "")
+    _check_reaches(bench, "benchmark", last, session, " or choose another benchmark (e.g. --benchmark SPY)")
     spec = {"estimation": estimation, "windows": windows, "min_estimation_obs": min_estimation_obs, "factors": factors}
     result = event_study(stock.returns(), bench.returns(), session, model=model, event_id=incident.id, **spec)
     peer_results, peer_failures, peer_returns = {}, {}, {}

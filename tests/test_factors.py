@@ -33,6 +33,20 @@ def test_duplicate_dates_and_unreadable_files(tmp_path):
         read_french_factors(tmp_path / "missing.csv")
 
 
+@pytest.mark.parametrize("dates, bad, row", [
+    (["20170410", "2017041x"], "2017041x", 2),
+    (["2017-04-10", "2017-04-11", "10/04/2017"], "10/04/2017", 3),
+    (["2017-04-10", "2017-02-30"], "2017-02-30", 2),
+])
+def test_an_unreadable_date_is_named_whole(tmp_path, dates, bad, row):
+    """The message names the value and its row and ends with the advice (it was cut mid-sentence)."""
+    path = tmp_path / "f.csv"
+    path.write_text("date,mkt_rf,rf\n" + "".join(f"{d},1,0\n" for d in dates))
+    with pytest.raises(IncidentImpactError) as info:
+        read_french_factors(path)
+    assert str(info.value) == f"the factor table has an unreadable date {bad!r} in data row {row} (use YYYYMMDD or YYYY-MM-DD)"
+
+
 SHARED = os.environ.get("INCIDENT_IMPACT_SHARED_DATA")
 
 

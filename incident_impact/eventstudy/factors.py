@@ -31,11 +31,13 @@ def normalize_factors(frame: pd.DataFrame, percent: bool = True) -> pd.DataFrame
     if "date" in frame.columns:
         raw = frame.pop("date").astype(str).str.strip()
         fmt = "%Y%m%d" if raw.str.fullmatch(r"\d{8}").all() else "ISO8601"  # never a guess at 04/01/2017
-        try:
-            frame.index = pd.to_datetime(raw, format=fmt)
-        except (ValueError, TypeError) as exc:
-            raise IncidentImpactError(f"the factor table has an unreadable date (use YYYYMMDD or YYYY-MM-DD): "
-                                      f"{str(exc).splitlines()[0]}") from None
+        dates = pd.to_datetime(raw, format=fmt, errors="coerce")
+        bad = dates.isna() & raw.ne("") & raw.str.lower().ne("nan")
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise IncidentImpactError(f"the factor table has an unreadable date {raw.iloc[row]!r} in data row {row + 1} "
+                                      "(use YYYYMMDD or YYYY-MM-DD)")
+        frame.index = pd.DatetimeIndex(dates)
         if frame.index.hasnans:
             raise IncidentImpactError("the factor table has rows without a date")
     if not isinstance(frame.index, pd.DatetimeIndex):
