@@ -167,3 +167,15 @@ def test_analyze_and_study_share_the_headline(tmp_path, monkeypatch):
     # the study's incident reports go to their own folder: never over what `analyze` wrote
     assert (tmp_path / "reports" / "study-incidents" / "pepsi-kendall-jenner-ad-2017.html").exists()
     assert not (tmp_path / "reports" / "pepsi-kendall-jenner-ad-2017.html").exists()
+
+
+def test_a_car_path_outside_the_event_period_says_how_to_get_it():
+    from incident_impact.errors import IncidentImpactError
+
+    a = analyze(_incident(), source=_source(), peers=False, robustness=False, windows=[(0, 1), (-1, 1)])
+    with pytest.raises(IncidentImpactError, match=r"car_path\(-5\) starts outside this result's event period "
+                                                  r"\[-1,\+1\].*add a window starting at day -5"):
+        a.result.car_path(-5)
+    with pytest.raises(IncidentImpactError, match=r"the window \[0,\+5\] is outside this result's event period"):
+        a.result.car((0, 5))
+    assert list(a.result.car_path(-1)["rel_day"]) == [-1, 0, 1]

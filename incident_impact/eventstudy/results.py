@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 from ..distributions import t_ppf, t_sf
+from ..errors import IncidentImpactError
 
 from .models import FittedModel
 from .statistics import TestResult, sq
@@ -71,7 +72,11 @@ class EventStudyResult:
         start, end = window
         rows = ((self.event["rel_day"] >= start) & (self.event["rel_day"] <= end)).to_numpy()
         if rows.sum() != end - start + 1:
-            raise ValueError(f"window {format_window(window)} is outside the event period")
+            rel = self.event["rel_day"]
+            raise IncidentImpactError(
+                f"the window {format_window(window)} is outside this result's event period "
+                f"{format_window((int(rel.min()), int(rel.max())))}, which spans the windows asked for; "
+                f"add {format_window(window)} to event_study's windows")
         return float(self.event["ar"].to_numpy()[rows].sum()), float(np.sqrt(self.fitted.car_variance(self.event_design[rows])))
 
     def sq_test(self, window: Window) -> TestResult:
@@ -114,6 +119,10 @@ class EventStudyResult:
         """
         rel = self.event["rel_day"].to_numpy()
         start = int(rel[0]) if start is None else start
+        if not rel[0] <= start <= rel[-1]:
+            raise IncidentImpactError(
+                f"car_path({start}) starts outside this result's event period {format_window((int(rel[0]), int(rel[-1])))}, "
+                f"which spans the windows asked for; add a window starting at day {start} to event_study's windows")
         crit = t_ppf(0.5 + level / 2, self.fitted.df)
         rows = []
         for end in rel[rel >= start]:
