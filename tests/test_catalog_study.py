@@ -22,6 +22,7 @@ from incident_impact.cli import cli
 from incident_impact.errors import IncidentImpactError
 from incident_impact.eventstudy import TEST_NAMES, run_study
 from incident_impact.report import write_study_report
+from incident_impact.report.study_figures import forest_figure
 from incident_impact.verdict import CONFOUNDED, GAIN, HARM, INCONCLUSIVE, NO_EFFECT, verdict_frame
 
 SHARED = os.environ.get("INCIDENT_IMPACT_SHARED_DATA")
@@ -145,6 +146,11 @@ def test_confounded_incidents_are_counted_apart(incidents, include):
     window = next(w for w in body["windows"] if w["window"] == "[-1,+1]")
     assert window["counts"]["confounded"] == 1
     assert {v["event_id"]: v["confounded"] for v in window["verdicts"]}["acme-2017"] is True
+    traces = {t.name: list(t.y) for t in forest_figure(cs, (-1, 1)).data}
+    if include:
+        assert "confounded (counted apart)" not in traces
+    else:
+        assert traces["confounded (counted apart)"] == [table.at["acme-2017", "name"]]
     # nothing is confounded in [0,+1]: the clean sample is every event and the answer says nothing of it
     assert cs.counts()[CONFOUNDED] == 0 and "confounded" not in cs.answer()
 

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from ..distributions import t_ppf
 from ..eventstudy import format_window
-from ..verdict import GAIN, HARM, INCONCLUSIVE, NO_EFFECT
+from ..verdict import CONFOUNDED, GAIN, HARM, INCONCLUSIVE, NO_EFFECT
 from .figures import _LAYOUT, BAND_COLOUR, CAR_COLOUR, SAFE, SHADE, _text
 
 if TYPE_CHECKING:
@@ -24,12 +24,14 @@ VERDICT_STYLE = {
     GAIN: (SAFE[3], "triangle-up"),
     NO_EFFECT: (SAFE[4], "circle"),
     INCONCLUSIVE: (SAFE[10], "square"),
+    CONFOUNDED: ("#777777", "diamond-open"),
 }
 
 
 def forest_figure(study: CatalogStudy, window=None) -> go.Figure:
     """CAR and 95 % interval of each event over ``window``, sorted by CAR, with the band
-    ``|CAR| < bound`` shaded and one marker style per verdict."""
+    ``|CAR| < bound`` shaded and one marker style per verdict; incidents counted apart for other
+    news in the window get their own (open, grey) marker."""
     window = study._window(window)
     label = format_window(window)
     table = study.verdict_table(window).sort_values("car", ascending=False)
@@ -40,12 +42,14 @@ def forest_figure(study: CatalogStudy, window=None) -> go.Figure:
     fig.add_vrect(x0=-bound, x1=bound, fillcolor=SHADE, line_width=0, layer="below",
                   annotation_text=f"|CAR| < {bound:g} %", annotation_position="top left")
     fig.add_vline(x=0, line=dict(color="#555", width=1))
+    shown = table["verdict"].where(~table["confounded"] | study.include_confounded, CONFOUNDED)
     for verdict, (colour, symbol) in VERDICT_STYLE.items():
-        pick = (table["verdict"] == verdict).to_numpy()
+        pick = (shown == verdict).to_numpy()
         if not pick.any():
             continue
         fig.add_trace(go.Scatter(
-            x=100 * table["car"][pick], y=[n for n, p in zip(names, pick) if p], mode="markers", name=verdict,
+            x=100 * table["car"][pick], y=[n for n, p in zip(names, pick) if p], mode="markers",
+            name="confounded (counted apart)" if verdict == CONFOUNDED else verdict,
             marker=dict(color=colour, symbol=symbol, size=10),
             error_x=dict(type="data", array=100 * half[pick], color=colour, thickness=1.5),
             customdata=table[["p_value", "p_bh"]][pick].to_numpy(),
