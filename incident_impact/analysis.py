@@ -6,7 +6,6 @@ report only format the :class:`IncidentAnalysis` it returns.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,20 +13,19 @@ from functools import cached_property
 import pandas as pd
 
 from .calendar import day0 as session_of, session_range
-from .catalog import Incident, load_catalog
-from .errors import IncidentImpactError, PriceDataError, TickerNotFoundError
-from .eventstudy import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, EventStudyResult, event_study, format_window, parse_window
-from .eventstudy.models import get_model
+from .catalog import DEFAULT_BENCHMARK, DEFAULT_EXCHANGE, Incident, load_catalog
+from .errors import IncidentImpactError
+from .eventstudy import (DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, EventStudyResult, event_study,
+                         format_window, parse_window)
 from .eventstudy.windows import Window
+from .loading import check_reaches, load_history, load_stock, price_range
 from .money import MarketValue, SharesOutstanding, format_money, market_value
 from .plain import expectation_phrase, p_text, possessive, stock_sentence
 from .prices import PriceHistory, PriceResolver, PriceSource
 from .prices.base import NO_ADJUSTED_NOTE
-from .robustness import Robustness
-from .verdict import DEFAULT_BOUND, GAIN, HARM, HEADLINE_WINDOW, INCONCLUSIVE, NO_EFFECT, judge
-
-#: Extra sessions loaded on each side of the study period (holidays, missing days).
-_MARGIN = 15
+from .robustness import Robustness, run_robustness
+from .verdict import (DEFAULT_BOUND, GAIN, HARM, HEADLINE_WINDOW, INCONCLUSIVE, NO_EFFECT, VERDICT_TEXT,
+                      verdict_frame)
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,23 +68,21 @@ class IncidentAnalysis:
         and, when the market value is known, ``value_change`` with its 95 % interval;
         ``bound`` is the materiality bound as a fraction (default :attr:`bound`, 0.02 = 2 %)."""
         bound = self.bound if bound is None else bound
-        rows = {}
-        for label, row in self.result.car_table.iterrows():
-            rows[label] = judge(row.car, row.se, row.df, bound=bound, alpha=level).to_dict()
-            if isinstance(self.market_value, MarketValue):
-                rows[label] |= self.market_value.change(row.car, row.se, row.df)
-        return pd.DataFrame.from_dict(rows, orient="index").rename_axis("window")
+        table = verdict_frame(self.result.car_table, bound=bound, alpha=level, adjust=False)
+        table = table.assign(bound=bound, alpha=level, text=table["verdict"].map(VERDICT_TEXT))
+        if isinstance(self.market_value, MarketValue):
+            money = [self.market_value.change(r.car, r.se, r.df) for r in table.itertuples()]
+            table = table.join(pd.DataFrame(money, index=table.index))
+        return table
 
     def peer_table(self, bound: float | None = None, level: float = 0.05) -> pd.DataFrame:
         """Spillover: one row per (peer, window) with ``car, se, t_stat, p_value, verdict``."""
         bound = self.bound if bound is None else bound
-        rows = []
-        for ticker, res in self.peers.items():
-            for label, row in res.car_table.iterrows():
-                v = judge(row.car, row.se, row.df, bound=bound, alpha=level)
-                rows.append({"ticker": ticker, "window": label, "car": row.car, "se": row.se, "t_stat": row.t_stat,
-                             "p_value": row.p_value, "verdict": v.verdict})
-        return pd.DataFrame(rows, columns=["ticker", "window", "car", "se", "t_stat", "p_value", "verdict"])
+        columns = ["ticker", "window", "car", "se", "t_stat", "p_value", "verdict"]
+        frames = [verdict_frame(res.car_table, bound=bound, alpha=level, adjust=False)
+                  .assign(ticker=ticker, t_stat=res.car_table["t_stat"]).reset_index(names="window")[columns]
+                  for ticker, res in self.peers.items()]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
     def verdict(self, bound: float | None = None, level: float = 0.05) -> str:
         """One sentence on the headline window, e.g. ``CAR[-1,+1] = -1.1 % (t = -0.78, p = 0.44):
@@ -156,7 +152,7 @@ class IncidentAnalysis:
         session is found like day 0 (its date and time on the exchange's calendar).
         """
         sessions = self.result.abnormal_returns["rel_day"]
-        exchange = self.incident.exchange or "XNYS"
+        exchange = self.incident.exchange or DEFAULT_EXCHANGE
         rows = []
         for event in self.incident.confounders:
             if event.kind == "ex-dividend" and self.dividend_adjusted:
@@ -181,7 +177,7 @@ class IncidentAnalysis:
         frames = []
         for history in (self.stock, self.benchmark):
             found = history.suspect_returns
-            found = found[pd.to_datetime(found["date"]).isin(used)]
+            found = found[~found["dropped"].astype(bool) & pd.to_datetime(found["date"]).isin(used)]
             if len(found):
                 frames.append(found.assign(ticker=history.ticker, rel_day=pd.to_datetime(found["date"]).map(rel)))
         columns = ["ticker", "date", "rel_day", "return", "kind", "reason"]
@@ -340,49 +336,6 @@ class IncidentAnalysis:
         return text
 
 
-def _price_range(exchange: str, session: pd.Timestamp, estimation: Window, windows: tuple[Window, ...]):
-    """First and last calendar date of the prices a study around ``session`` needs (with a margin)."""
-    first = min(estimation[0], *(w[0] for w in windows)) - _MARGIN
-    last = max(w[1] for w in windows) + _MARGIN
-    return session_range(exchange, session, first, last)
-
-
-def _load(source: PriceSource, ticker: str, start: pd.Timestamp, end: pd.Timestamp) -> PriceHistory:
-    history = source.load(ticker, start, end)
-    if history.data["adj_close"].notna().sum() < 2:
-        raise PriceDataError(
-            f"no {ticker} prices between {start.date()} and {end.date()} in {history.source}; "
-            "the event lies outside the data"
-        )
-    return history
-
-
-def _check_reaches(history: PriceHistory, role: str, last: pd.Timestamp, session: pd.Timestamp, hint: str) -> None:
-    """A clear error naming ``history`` when its prices stop before ``last``, the last session of the windows."""
-    span = history.valid_span()
-    if span is not None and span[1] < last:
-        where = "before day 0" if span[1] < session else "before the last event window ends"
-        raise PriceDataError(
-            f"the {role} {history.ticker}'s prices in {history.source} end on {span[1].date()}, {where} "
-            f"({session.date()} .. {last.date()}); use a file that reaches {last.date()}{hint}"
-        )
-
-
-def _load_stock(source: PriceSource, incident: Incident, start: pd.Timestamp, end: pd.Timestamp) -> PriceHistory:
-    """Prices of the incident's ticker, else of a former ticker (e.g. SEAS for today's PRKS)."""
-    try:
-        return _load(source, incident.ticker, start, end)
-    except TickerNotFoundError as first:
-        for former in incident.former_tickers:
-            try:
-                return _load(source, former, start, end)
-            except TickerNotFoundError:
-                continue
-        if incident.former_tickers:
-            raise TickerNotFoundError(f"{first} (also tried the former tickers {', '.join(incident.former_tickers)})") from None
-        raise
-
-
 def analyze(
     incident: Incident | str,
     *,
@@ -430,23 +383,23 @@ def analyze(
     windows = tuple(dict.fromkeys(parse_window(w) for w in windows))
     if headline not in windows:
         windows = (headline, *windows)
-    exchange = incident.exchange or "XNYS"
+    exchange = incident.exchange or DEFAULT_EXCHANGE
     event = incident.day0_event
     session = session_of(event.date, event.time, event.timezone, exchange)
-    start, end = _price_range(exchange, session, estimation, windows)
-    bench_ticker = benchmark or incident.benchmark or "^GSPC"
-    stock = _load_stock(source, incident, start, end)
-    bench = _load(source, bench_ticker, start, end)
+    start, end = price_range(exchange, session, estimation, windows)
+    bench_ticker = benchmark or incident.benchmark or DEFAULT_BENCHMARK
+    stock = load_stock(source, incident, start, end)
+    bench = load_history(source, bench_ticker, start, end, exchange)
     last = session_range(exchange, session, 0, max(w[1] for w in windows))[1]
-    _check_reaches(stock, "stock", last, session, "")
-    _check_reaches(bench, "benchmark", last, session, " or choose another benchmark (e.g. --benchmark SPY)")
+    check_reaches(stock, "stock", last, session, "")
+    check_reaches(bench, "benchmark", last, session, " or choose another benchmark (e.g. --benchmark SPY)")
     spec = {"estimation": estimation, "windows": windows, "min_estimation_obs": min_estimation_obs, "factors": factors}
     result = event_study(stock.returns(), bench.returns(), session, model=model, event_id=incident.id, **spec)
     peer_results, peer_failures, peer_returns = {}, {}, {}
     if peers:
         for ticker in incident.peers:
             try:
-                history = _load(source, ticker, start, end)
+                history = load_history(source, ticker, start, end, exchange)
                 peer_returns[ticker] = history.returns()
                 peer_results[ticker] = event_study(peer_returns[ticker], bench.returns(), session, model=model,
                                                    event_id=f"{incident.id}:{ticker}", **spec)
@@ -454,44 +407,12 @@ def analyze(
                 peer_failures[ticker] = str(exc)
     checks = None
     if robustness:
-        checks = _robustness(incident.id, stock, bench_ticker, bench, session, model, result, peer_returns, spec, bound)
+        checks = run_robustness(incident.id, stock.returns(), bench_ticker, bench.returns(), session, model, result,
+                                peer_returns, spec, bound)
     value = market_value(stock.data["close"], result.day0, _shares(source, incident, stock.ticker, session, shares),
                          incident.currency or "USD")
     return IncidentAnalysis(incident, bench_ticker, session, stock, bench, result, bound,
                             peer_results, peer_failures, checks, value, headline)
-
-
-#: Labels of the specifications of the robustness table.
-_SPEC_LABELS = {"market": "market model ({})", "market-adjusted": "market-adjusted ({})", "mean": "constant mean",
-                "ff3": "Fama-French 3-factor", "carhart": "Carhart 4-factor", "ff5": "Fama-French 5-factor"}
-
-
-def _robustness(event_id: str, stock: PriceHistory, bench_ticker: str, bench: PriceHistory, session: pd.Timestamp,
-                model: str, main: EventStudyResult, peer_returns: Mapping[str, pd.Series], spec: dict,
-                bound: float) -> Robustness:
-    """The main specification first, then market, market-adjusted, ff3/carhart (with factors) and
-    the market model against an equal-weighted portfolio of the peers."""
-    label = _SPEC_LABELS[get_model(model).name].format(bench_ticker)
-    results, failures = {label: main}, {}
-    others = ["market", "market-adjusted"] + (["ff3", "carhart"] if spec["factors"] is not None else [])
-    for name in others:
-        other = _SPEC_LABELS[name].format(bench_ticker)
-        if other in results:
-            continue
-        try:
-            results[other] = event_study(stock.returns(), bench.returns(), session, model=name, event_id=event_id, **spec)
-        except IncidentImpactError as exc:
-            failures[other] = str(exc)
-    if peer_returns:
-        other = f"market model (equal-weighted peers {', '.join(peer_returns)})"
-        portfolio = pd.concat(peer_returns, axis=1, sort=True).dropna().mean(axis=1)
-        try:
-            results[other] = event_study(stock.returns(), portfolio, session, model="market", event_id=event_id, **spec)
-        except IncidentImpactError as exc:
-            failures[other] = str(exc)
-    else:
-        failures["market model (peers)"] = "no peer has prices"
-    return Robustness(results, failures, bound)
 
 
 def _shares(source: PriceSource, incident: Incident, ticker: str, session: pd.Timestamp,
@@ -511,63 +432,3 @@ def _shares(source: PriceSource, incident: Incident, ticker: str, session: pd.Ti
     except IncidentImpactError as exc:
         return f"the catalog has no count and the lookup failed ({getattr(exc, 'reason', exc)})"
     return SharesOutstanding(count, "Yahoo Finance", as_of)
-
-
-def _event_session(text: object) -> pd.Timestamp:
-    """The day-0 session of a user's event row: an ISO date only (``10/04/2017`` is April or October)."""
-    try:
-        return pd.Timestamp(dt.date.fromisoformat(str(text).strip()))
-    except (ValueError, TypeError):
-        raise IncidentImpactError(f"cannot read the event_date {text!r}; use YYYY-MM-DD") from None
-
-
-def load_study_data(
-    incidents: Iterable[Incident],
-    user_events: Iterable[dict],
-    source: PriceSource,
-    estimation: Window,
-    windows: Iterable[Window],
-) -> tuple[dict[str, pd.Series], dict[str, pd.Series], list[dict], list[dict]]:
-    """Prices of every event's stock and benchmark: ``(returns, benchmarks, events, failures)``.
-
-    Catalog incidents get their day-0 session from the timeline (after-close news moves to the
-    next session); rows of a user's events CSV (``event_id, ticker, event_date`` and optional
-    ``benchmark``, default ``^GSPC``) give the day-0 session directly.
-    """
-    windows = tuple(windows)
-    returns, benches, events, failures = {}, {}, [], []
-
-    def add(store, key, series):
-        store[key] = series if key not in store else store[key].combine_first(series)
-
-    jobs = []
-    for inc in incidents:
-        if not inc.is_listed:
-            failures.append({"event_id": inc.id, "ticker": "", "event_date": inc.incident_date.isoformat(),
-                             "reason": f"{inc.company} is not listed (no ticker)"})
-            continue
-        exchange = inc.exchange or "XNYS"
-        ev = inc.day0_event
-        jobs.append((inc.id, inc, exchange, lambda ev=ev, exchange=exchange: session_of(ev.date, ev.time, ev.timezone, exchange),
-                     inc.benchmark or "^GSPC"))
-    for row in user_events:
-        jobs.append((row["event_id"], row, "XNYS", lambda row=row: _event_session(row["event_date"]),
-                     row.get("benchmark") or "^GSPC"))
-    for event_id, item, exchange, session_fn, bench_ticker in jobs:
-        ticker = item.ticker if hasattr(item, "ticker") else item["ticker"]
-        try:
-            session = session_fn()
-            start, end = _price_range(exchange, session, estimation, windows)
-            if hasattr(item, "ticker"):
-                stock = _load_stock(source, item, start, end)
-            else:
-                stock = _load(source, ticker, start, end)
-            bench = _load(source, bench_ticker, start, end)
-        except IncidentImpactError as exc:
-            failures.append({"event_id": event_id, "ticker": ticker, "event_date": str(getattr(item, "incident_date", None) or item["event_date"]),
-                             "reason": str(exc)})
-            continue
-        add(returns, stock.ticker, stock.returns())
-        add(benches, bench_ticker, bench.returns())
-        events.append({"event_id": event_id, "ticker": stock.ticker, "event_date": session, "benchmark": bench_ticker})
-    return returns, benches, events, failures

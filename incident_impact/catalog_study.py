@@ -25,7 +25,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from .analysis import IncidentAnalysis, analyze, load_study_data
+from .analysis import IncidentAnalysis, analyze
+from .loading import load_study_data, merge_returns
 from .catalog import Incident
 from .distributions import t_ppf
 from .errors import IncidentImpactError
@@ -374,17 +375,18 @@ def study_incidents(
         analyses[inc.id] = analysis
     returns, benches, events = {}, {}, []
     for eid, a in analyses.items():
-        returns[a.stock.ticker] = a.stock.returns().combine_first(returns.get(a.stock.ticker, pd.Series(dtype=float)))
-        benches[a.benchmark_ticker] = a.benchmark.returns().combine_first(benches.get(a.benchmark_ticker, pd.Series(dtype=float)))
+        merge_returns(returns, a.stock.ticker, a.stock.returns())
+        merge_returns(benches, a.benchmark_ticker, a.benchmark.returns())
         events.append({"event_id": eid, "ticker": a.stock.ticker, "event_date": a.day0, "benchmark": a.benchmark_ticker})
     user_events = list(user_events)
     if user_events:
         u_returns, u_benches, u_events, u_failures = load_study_data([], user_events, source, estimation, windows)
         for store, more in ((returns, u_returns), (benches, u_benches)):
             for key, series in more.items():
-                store[key] = series.combine_first(store.get(key, pd.Series(dtype=float)))
+                merge_returns(store, key, series)
         events += u_events
         failures += u_failures
+
     def study_of(chosen: list[dict], over: tuple[Window, ...]) -> StudyResult | None:
         if not chosen:
             return None

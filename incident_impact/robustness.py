@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .eventstudy import EventStudyResult
-from .verdict import DEFAULT_BOUND, judge
+from .errors import IncidentImpactError
+from .eventstudy import EventStudyResult, event_study
+from .eventstudy.models import get_model
+from .verdict import DEFAULT_BOUND, verdict_frame
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,15 +38,10 @@ class Robustness:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (specification, window): ``car, se, t_stat, p_value, tost_p_value, mde, verdict``."""
-        rows = []
-        for spec, result in self.results.items():
-            for label, row in result.car_table.iterrows():
-                v = judge(row.car, row.se, row.df, bound=self.bound, alpha=self.alpha)
-                rows.append({"specification": spec, "window": label, "car": row.car, "se": row.se,
-                             "t_stat": row.t_stat, "p_value": v.p_value, "tost_p_value": v.tost_p_value,
-                             "mde": v.mde, "verdict": v.verdict})
-        columns = ["specification", "window", "car", "se", "t_stat", "p_value", "tost_p_value", "mde", "verdict"]
-        return pd.DataFrame(rows, columns=columns).set_index(["specification", "window"])
+        columns = ["car", "se", "t_stat", "p_value", "tost_p_value", "mde", "verdict"]
+        frames = {spec: verdict_frame(result.car_table, bound=self.bound, alpha=self.alpha, adjust=False)
+                  .assign(t_stat=result.car_table["t_stat"])[columns] for spec, result in self.results.items()}
+        return pd.concat(frames, names=["specification", "window"])
 
     def verdicts(self) -> pd.DataFrame:
         """The verdicts as a (specification x window) table."""
@@ -82,3 +79,38 @@ class Robustness:
         rows = self.to_frame().reset_index().to_dict("records")
         return {"rows": rows, "failures": dict(self.failures), "depends_on_choice": self.depends_on_choice(),
                 "statement": self.statement()}
+
+
+#: Labels of the specifications of the robustness table.
+SPEC_LABELS = {"market": "market model ({})", "market-adjusted": "market-adjusted ({})", "mean": "constant mean",
+                "ff3": "Fama-French 3-factor", "carhart": "Carhart 4-factor", "ff5": "Fama-French 5-factor"}
+
+
+def run_robustness(event_id: str, stock: pd.Series, bench_ticker: str, bench: pd.Series, session: pd.Timestamp,
+                   model: str, main: EventStudyResult, peer_returns: Mapping[str, pd.Series], spec: dict,
+                   bound: float) -> Robustness:
+    """The specifications of one incident: the main one (``main``, fitted with ``model``) first, then
+    the market model, market-adjusted returns, ff3 and Carhart (when ``spec["factors"]`` is given) and
+    the market model against an equal-weighted portfolio of the peers' returns. ``stock`` and
+    ``bench`` are return series; ``spec`` holds ``estimation, windows, min_estimation_obs, factors``."""
+    label = SPEC_LABELS[get_model(model).name].format(bench_ticker)
+    results, failures = {label: main}, {}
+    others = ["market", "market-adjusted"] + (["ff3", "carhart"] if spec["factors"] is not None else [])
+    for name in others:
+        other = SPEC_LABELS[name].format(bench_ticker)
+        if other in results:
+            continue
+        try:
+            results[other] = event_study(stock, bench, session, model=name, event_id=event_id, **spec)
+        except IncidentImpactError as exc:
+            failures[other] = str(exc)
+    if peer_returns:
+        other = f"market model (equal-weighted peers {', '.join(peer_returns)})"
+        portfolio = pd.concat(peer_returns, axis=1, sort=True).dropna().mean(axis=1)
+        try:
+            results[other] = event_study(stock, portfolio, session, model="market", event_id=event_id, **spec)
+        except IncidentImpactError as exc:
+            failures[other] = str(exc)
+    else:
+        failures["market model (peers)"] = "no peer has prices"
+    return Robustness(results, failures, bound)

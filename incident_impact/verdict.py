@@ -138,20 +138,23 @@ def benjamini_hochberg(p_values) -> np.ndarray:
 
 def verdict_frame(cars: pd.DataFrame, *, bound: float = DEFAULT_BOUND, alpha: float = 0.05,
                   adjust: bool = True) -> pd.DataFrame:
-    """Verdicts for many CARs at once (rows of ``car, se, df``, e.g. one window of a study).
+    """Verdicts for many CARs at once (rows of ``car, se, df``: one window of a study, or the
+    windows of one event), the one place where CAR rows become verdicts.
 
-    Adds ``p_value`` (two-sided t), ``p_bh`` (Benjamini-Hochberg across the rows), ``tost_p_value``,
-    ``mde`` and ``verdict``; with ``adjust`` the significance decision uses ``p_bh``.
+    Returns ``car, se, df, p_value`` (two-sided t), ``p_bh`` (Benjamini-Hochberg across the rows;
+    only with ``adjust``, which then also makes the significance decision on it), ``tost_p_value``,
+    ``mde`` and ``verdict``, with the rows' index.
     """
     p = 2 * t_sf(np.abs(cars["car"] / cars["se"]), cars["df"])
-    q = benjamini_hochberg(p)
+    q = benjamini_hochberg(p) if adjust else np.full(len(cars), np.nan)
     rows = [
         judge(car, se, df, bound=bound, alpha=alpha, p_value=qi if adjust else None)
         for car, se, df, qi in zip(cars["car"], cars["se"], cars["df"], q)
     ]
     out = cars[["car", "se", "df"]].copy()
     out["p_value"] = p
-    out["p_bh"] = q
+    if adjust:
+        out["p_bh"] = q
     out["tost_p_value"] = [v.tost_p_value for v in rows]
     out["mde"] = [v.mde for v in rows]
     out["verdict"] = [v.verdict for v in rows]

@@ -551,7 +551,7 @@ class _Source:
 @BOUNDED
 @given(events_files())
 def test_events_files_give_events_or_failures_with_reasons_never_a_crash(tmp_path, case):
-    from incident_impact.analysis import load_study_data
+    from incident_impact.loading import load_study_data
     from incident_impact.catalog_study import read_events_csv
 
     raw, _ = case

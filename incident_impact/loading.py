@@ -1,0 +1,138 @@
+"""The prices an incident study needs: the date range around day 0, each ticker's history (the
+incident's own ticker or a former one, the benchmark, the peers), checks that they reach the
+windows, and the data of a multi-incident study (catalog incidents and a user's events file).
+
+Each loaded history is checked against the sessions of the listing exchange (see
+:mod:`incident_impact.prices.integrity`): for a ticker whose spelling names no exchange, the
+incident's exchange is used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import pandas as pd
+
+from .calendar import day0 as session_of, session_range
+from .catalog import DEFAULT_BENCHMARK, DEFAULT_EXCHANGE, Incident
+from .errors import IncidentImpactError, PriceDataError, TickerNotFoundError
+from .eventstudy.windows import Window
+from .prices import PriceHistory, PriceSource
+from .prices.integrity import infer_exchange
+
+#: Extra sessions loaded on each side of the study period (holidays, missing days).
+MARGIN = 15
+
+
+def merge_returns(store: dict[str, pd.Series], key: str, series: pd.Series) -> None:
+    """Put ``series`` under ``key`` in ``store``; when ``key`` is there already, the returns loaded
+    first are kept and ``series`` only fills the dates they lack (one rule for every multi-incident load)."""
+    store[key] = series if key not in store else store[key].combine_first(series)
+
+
+def price_range(exchange: str, session: pd.Timestamp, estimation: Window, windows: tuple[Window, ...]):
+    """First and last calendar date of the prices a study around ``session`` needs (with a margin)."""
+    first = min(estimation[0], *(w[0] for w in windows)) - MARGIN
+    last = max(w[1] for w in windows) + MARGIN
+    return session_range(exchange, session, first, last)
+
+
+def load_history(source: PriceSource, ticker: str, start: pd.Timestamp, end: pd.Timestamp,
+                 exchange: str | None = None) -> PriceHistory:
+    """``ticker``'s prices from ``start`` to ``end``, checked against ``exchange``'s sessions when the
+    ticker's spelling names no exchange; an error when fewer than two prices fall in the range."""
+    history = source.load(ticker, start, end)
+    if exchange and infer_exchange(ticker) is None and history.exchange != exchange:
+        history = history.with_exchange(exchange)
+    if history.data["adj_close"].notna().sum() < 2:
+        raise PriceDataError(
+            f"no {ticker} prices between {start.date()} and {end.date()} in {history.source}; "
+            "the event lies outside the data"
+        )
+    return history
+
+
+def check_reaches(history: PriceHistory, role: str, last: pd.Timestamp, session: pd.Timestamp, hint: str) -> None:
+    """A clear error naming ``history`` when its prices stop before ``last``, the last session of the windows."""
+    span = history.valid_span()
+    if span is not None and span[1] < last:
+        where = "before day 0" if span[1] < session else "before the last event window ends"
+        raise PriceDataError(
+            f"the {role} {history.ticker}'s prices in {history.source} end on {span[1].date()}, {where} "
+            f"({session.date()} .. {last.date()}); use a file that reaches {last.date()}{hint}"
+        )
+
+
+def load_stock(source: PriceSource, incident: Incident, start: pd.Timestamp, end: pd.Timestamp) -> PriceHistory:
+    """Prices of the incident's ticker, else of a former ticker (e.g. SEAS for today's PRKS)."""
+    exchange = incident.exchange or DEFAULT_EXCHANGE
+    try:
+        return load_history(source, incident.ticker, start, end, exchange)
+    except TickerNotFoundError as first:
+        for former in incident.former_tickers:
+            try:
+                return load_history(source, former, start, end, exchange)
+            except TickerNotFoundError:
+                continue
+        if incident.former_tickers:
+            raise TickerNotFoundError(f"{first} (also tried the former tickers {', '.join(incident.former_tickers)})") from None
+        raise
+
+
+
+def csv_event_session(text: object) -> pd.Timestamp:
+    """The day-0 session of a user's event row: an ISO date only (``10/04/2017`` is April or October)."""
+    try:
+        return pd.Timestamp(dt.date.fromisoformat(str(text).strip()))
+    except (ValueError, TypeError):
+        raise IncidentImpactError(f"cannot read the event_date {text!r}; use YYYY-MM-DD") from None
+
+
+def load_study_data(
+    incidents: Iterable[Incident],
+    user_events: Iterable[dict],
+    source: PriceSource,
+    estimation: Window,
+    windows: Iterable[Window],
+) -> tuple[dict[str, pd.Series], dict[str, pd.Series], list[dict], list[dict]]:
+    """Prices of every event's stock and benchmark: ``(returns, benchmarks, events, failures)``.
+
+    Catalog incidents get their day-0 session from the timeline (after-close news moves to the
+    next session); rows of a user's events CSV (``event_id, ticker, event_date`` and optional
+    ``benchmark``, default ``^GSPC``) give the day-0 session directly.
+    """
+    windows = tuple(windows)
+    returns, benches, events, failures = {}, {}, [], []
+
+    jobs = []
+    for inc in incidents:
+        if not inc.is_listed:
+            failures.append({"event_id": inc.id, "ticker": "", "event_date": inc.incident_date.isoformat(),
+                             "reason": f"{inc.company} is not listed (no ticker)"})
+            continue
+        exchange = inc.exchange or DEFAULT_EXCHANGE
+        ev = inc.day0_event
+        jobs.append((inc.id, inc, exchange, lambda ev=ev, exchange=exchange: session_of(ev.date, ev.time, ev.timezone, exchange),
+                     inc.benchmark or DEFAULT_BENCHMARK))
+    for row in user_events:
+        jobs.append((row["event_id"], row, DEFAULT_EXCHANGE, lambda row=row: csv_event_session(row["event_date"]),
+                     row.get("benchmark") or DEFAULT_BENCHMARK))
+    for event_id, item, exchange, session_fn, bench_ticker in jobs:
+        ticker = item.ticker if hasattr(item, "ticker") else item["ticker"]
+        try:
+            session = session_fn()
+            start, end = price_range(exchange, session, estimation, windows)
+            if hasattr(item, "ticker"):
+                stock = load_stock(source, item, start, end)
+            else:
+                stock = load_history(source, ticker, start, end, exchange)
+            bench = load_history(source, bench_ticker, start, end, exchange)
+        except IncidentImpactError as exc:
+            failures.append({"event_id": event_id, "ticker": ticker, "event_date": str(getattr(item, "incident_date", None) or item["event_date"]),
+                             "reason": str(exc)})
+            continue
+        merge_returns(returns, stock.ticker, stock.returns())
+        merge_returns(benches, bench_ticker, bench.returns())
+        events.append({"event_id": event_id, "ticker": stock.ticker, "event_date": session, "benchmark": bench_ticker})
+    return returns, benches, events, failures
