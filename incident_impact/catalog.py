@@ -35,11 +35,18 @@ from .money import SharesOutstanding
 
 #: Allowed timeline ``kind`` values; ``incident`` marks day 0 (exactly one per incident).
 EVENT_KINDS = (
-    "incident", "first-post", "viral-peak", "response", "apology", "resolution",
+    "incident", "first-post", "viral-peak", "response", "statement", "apology", "withdrawal", "dismissal",
+    "standing-firm", "resolution",
     "earnings", "ex-dividend", "downgrade", "other-news",
 )
 #: Kinds that describe other news near the event window rather than the incident itself.
 CONFOUNDER_KINDS = frozenset({"earnings", "ex-dividend", "downgrade", "other-news"})
+#: The company's own response to the incident (part of the story, never a confounder):
+#: ``statement`` (explains, defends or investigates, without apologising or withdrawing), ``apology``,
+#: ``withdrawal`` (pulls the product, ad, post or campaign), ``dismissal`` (fires, suspends or loses an
+#: employee or executive, or ends a partnership), ``standing-firm`` (explicitly keeps its course), and
+#: the generic ``response`` for a reaction that fits none of these.
+RESPONSE_KINDS = frozenset({"response", "statement", "apology", "withdrawal", "dismissal", "standing-firm"})
 
 INCIDENT_COLUMNS = (
     "id", "name", "company", "ticker", "former_tickers", "exchange", "currency", "benchmark", "peers", "category",
