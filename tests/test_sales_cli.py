@@ -37,16 +37,17 @@ def run(monkeypatch, tmp_path):
     return invoke
 
 
-COMMON = ("--seasonal", "none", "--placebos", "3", "--repetitions", "300")
+COMMON = ("--seasonal", "none", "--placebos", "5", "--repetitions", "300")
 
 
 def test_table_output_matches_the_library_and_writes_a_report(run, sales_csv, tmp_path):
     res = run("sales", "--sales", sales_csv, "--date", "2016-02-28", "--control", "category", *COMMON)
     assert res.exit_code == 0, res.stderr
-    direct = sales_impact(read_sales_csv(sales_csv), "2016-02-28", controls=["category"], seasonal=None, placebos=3,
+    direct = sales_impact(read_sales_csv(sales_csv), "2016-02-28", controls=["category"], seasonal=None, placebos=5,
                           repetitions=300)
     assert res.stdout.strip() == direct.summary()
-    assert "significant harm" in res.stdout and "in-time placebos (3" in res.stdout
+    assert "significant harm" in res.stdout and "in-time placebos (5" in res.stdout
+    assert res.stdout.startswith("Sales were ") and " below what the pre-incident pattern and the control series" in res.stdout
     report = tmp_path / "reports" / "sales-2016-02-28-sales.html"
     assert f"report written to {report.relative_to(tmp_path)}" in res.stderr
     assert report.exists() and 'id="fig-sales"' in report.read_text()
@@ -90,7 +91,8 @@ def test_irregular_file_is_a_clear_error(run, tmp_path):
     path.write_text("date,sales\n2020-01-05,1\n2020-01-12,2\n2020-01-26,3\n2020-02-02,4\n")
     res = run("sales", "--sales", path, "--date", "2020-01-20", "--no-report")
     assert res.exit_code == 1
-    assert res.stderr.strip() == ("Error: irregular spacing: 2020-01-26 follows 2020-01-12 (14 days; the usual step is 7 days). "
+    assert res.stderr.strip() == ("Error: irregular spacing: 2020-01-26 follows 2020-01-12 (14 days; the usual step is 7 days): "
+                                  "the period 2020-01-19 between them is missing. "
                                   "Use daily, weekly, monthly, quarterly or annual data without gaps.")
 
 
@@ -128,7 +130,10 @@ def test_sales_page(result):
     page = render_sales_report(result)
     assert page.count("<section") == 1 and "<title>Sales impact of the incident on 2021-01-15" in page
     assert str(escape(result.verdict_text())) in page
-    assert "<b>north</b>" not in page.split("<script>")[0] and "weight.&lt;b&gt;north&lt;/b&gt;" in page
+    assert "<b>north</b>" not in page.split("<script>")[0] and "synthetic-control weight of &lt;b&gt;north&lt;/b&gt;" in page
+    section = page[page.index('<section aria-labelledby="h-sales"'):page.index("</section>")]
+    assert "sigma2" not in section and "beta." not in section and "weight." not in section and "level_sd" not in section
+    assert section.index(str(escape(result.plain_sentence()))) < section.index(str(escape(result.verdict_text())))
     assert page.count('id="fig-sales"') == 1 and 'id="fig-sales-placebos"' in page
     assert "in-space placebos (3, 12 periods each)" in page
 

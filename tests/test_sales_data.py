@@ -89,14 +89,14 @@ def monthly():
     (dict(incident="2014-06-01"), r"the incident \(2014-06-01\) is not after the first sales period \(2015-01-01\)"),
     (dict(incident="2021-06-01"), r"is after the last sales period \(2019-12-01\)"),
     (dict(incident="2015-05-01", seasonal=None), r"the pre-period has 4 periods; the structural design with 1 controls needs at least 8"),
-    (dict(incident="2016-06-01"), r"pre-period has 17 periods; the structural design with 1 controls, seasonal period 12 needs at least 30"),
+    (dict(incident="2016-06-01", seasonal=12), r"pre-period has 17 periods; the structural design with 1 controls, seasonal period 12 needs at least 24"),
     (dict(incident="2018-01-01", column="units"), r"no column 'units'"),
     (dict(incident="2018-01-01", controls=["brand"]), r"control 'brand' is not a column"),
     (dict(incident="2018-01-01", design="magic"), r"unknown design 'magic'"),
     (dict(incident="2018-01-01", design="its", controls=["category"]), r"the its design uses the sales series alone"),
     (dict(incident="2018-01-01", design="did", controls=[]), r"the did design needs at least one control"),
     (dict(incident="2018-01-01", post_periods=40), r"post_periods must be between 1 and 24"),
-    (dict(incident="2018-01-01", level_sd=0), r"level s.d. must be positive"),
+    (dict(incident="2018-01-01", level_sd=0), r"level s.d. must be a positive finite number"),
     (dict(incident="2018-01-01", bound=5), r"bound must be in \(0, 1\)"),
 ])
 def test_bad_requests_give_one_clear_error(monthly, kwargs, message):

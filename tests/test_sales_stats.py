@@ -212,9 +212,10 @@ def test_synthetic_design_finds_an_effect_hidden_by_a_bad_donor():
     y[n_pre:] -= 8
     table = pd.DataFrame(np.column_stack([y, donors]), columns=["y", "a", "b", "c", "d"])
     res = sales_impact(table, n_pre, design="synthetic", placebos=3, repetitions=500)
+    assert res.verdict.verdict == "unreliable model" and "(placebos set to 3; at least 5 are needed)" in res.verdict.reason
     assert res.counterfactual.params["weight.a"] == pytest.approx(0.6, abs=0.05)
     assert res.table.loc["average", "effect"] == pytest.approx(-8, abs=1)
-    assert res.verdict.verdict == HARM
+    assert res.verdict.model_verdict == HARM
     assert res.in_space is not None and res.in_space.n == 4
 
 
@@ -239,7 +240,7 @@ def test_in_time_placebos_use_only_pre_incident_data():
     y2[70:] *= 3
     second = in_time(y2, x, 70, spec, labels=pd.RangeIndex(100), real_effect=0.1, max_runs=4)
     np.testing.assert_array_equal(first.effects, second.effects)
-    assert first.labels == ("8", "19", "29", "40") and first.horizon == 30
+    assert first.labels == ("16", "24", "32", "40") and first.horizon == 30  # history >= 2 x the model's minimum of 8
     assert first.false_positive_rate <= 0.25
 
 
@@ -247,7 +248,7 @@ def test_mis_specified_model_is_exposed_by_its_placebos():
     """A series with a trend break before the incident, no controls, a rigid level: the placebos say so."""
     t = np.arange(60)
     y = 100 + np.where(t < 20, 0, 1.5 * (t - 20)) + np.random.default_rng(13).normal(0, 0.5, 60)
-    res = sales_impact(pd.Series(y, name="sales"), 48, level_sd=0.001, placebos=6, repetitions=300)
+    res = sales_impact(pd.Series(y, name="sales"), 48, level_sd=0.001, trend=False, log=False, placebos=6, repetitions=300)
     assert res.in_time.false_positive_rate >= 0.5
 
 
@@ -257,7 +258,7 @@ def test_verdict_classes_on_a_precise_series(effect, expected):
     rng = np.random.default_rng(14)
     y, x = vignette_process(rng, effect=effect)
     res = sales_impact(pd.DataFrame({"y": y, "x": x[:, 0]}), 70, placebos=0, repetitions=500)
-    assert res.verdict.verdict == expected
+    assert res.verdict.model_verdict == expected and res.verdict.verdict == "unreliable model"  # placebos turned off
     row = res.table.loc["cumulative"]
     assert (res.p_value < 0.025) == (row.relative_lower > 0 or row.relative_upper < 0)
     assert res.verdict.p_value == pytest.approx(min(1, 2 * res.p_value))
@@ -267,7 +268,7 @@ def test_noisy_series_is_inconclusive():
     rng = np.random.default_rng(15)
     y = 100 + rng.normal(0, 15, 40)
     res = sales_impact(pd.Series(y), 30, placebos=0, repetitions=500, level_sd=None)
-    assert res.verdict.verdict == INCONCLUSIVE
+    assert res.verdict.model_verdict == INCONCLUSIVE
 
 
 def test_outputs_of_a_result():
@@ -275,7 +276,7 @@ def test_outputs_of_a_result():
     y, x = vignette_process(rng, effect=10)
     index = pd.date_range("2015-01-04", periods=100, freq="W-SUN")
     res = sales_impact(pd.DataFrame({"units": y, "category": x[:, 0]}, index=index), "2016-05-10",
-                       placebos=3, repetitions=300, seasonal=None)
+                       placebos=5, repetitions=300, seasonal=None)
     assert res.post_period[0] == pd.Timestamp("2016-05-15") and res.n_pre == 71
     frame = res.to_frame()
     assert len(frame) == 100 and frame["period"].value_counts().to_dict() == {"pre": 71, "post": 29}
@@ -283,7 +284,7 @@ def test_outputs_of_a_result():
     out = json.loads(json.dumps(res.to_dict()))
     assert out["effects"]["cumulative"]["effect"] == pytest.approx(res.table.loc["cumulative", "effect"])
     assert out["post_period"] == ["2016-05-15", "2016-11-27"] and out["verdict"]["verdict"] == GAIN
-    assert len(out["series"]) == 100 and out["placebos"]["in_time"]["n"] == 3
+    assert len(out["series"]) == 100 and out["placebos"]["in_time"]["n"] == 5
     assert "beta.category" in out["params"]
     text = res.summary()
     assert "Sales impact of the incident on 2016-05-10" in text and "cumulative" in text and "Verdict: sales +" in text

@@ -84,7 +84,8 @@ def run_cli(series: pd.Series, date: pd.Timestamp, folder: Path) -> dict:
     verdict = out["verdict"]["verdict"] if out.get("verdict") else "none"
     return {"verdict": verdict, "relative": out["effects"]["average"]["relative"],
             "spec": out.get("choice", {}).get("chosen") if isinstance(out.get("choice"), dict) else None,
-            "placebos": out["placebos"]["in_time"]["n"], "fpr": out["placebos"]["in_time"]["false_positive_rate"]}
+            "placebos": out["placebos"]["in_time"]["n"], "fpr": out["placebos"]["in_time"]["false_positive_rate"],
+            "as_large": out["placebos"]["in_time"]["n_as_large"], "model_verdict": (out["verdict"] or {}).get("model_verdict")}
 
 
 def battery(seeds: int, drops=(0.0, 0.15)) -> pd.DataFrame:

@@ -7,6 +7,7 @@ The sales-model options are one decorator, :data:`sales_model_options`, shared w
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import click
@@ -24,8 +25,9 @@ def _level_sd(value: str) -> float | None:
         number = float(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is neither a number nor 'mle'", param_hint="--level-sd") from None
-    if not number > 0:
-        raise click.BadParameter("must be positive", param_hint="--level-sd")
+    if not (math.isfinite(number) and 0 < number <= 10):
+        raise click.BadParameter(f"{value!r}: must be a number above 0 and at most 10 (standardised units), or 'mle'",
+                                 param_hint="--level-sd")
     return number
 
 
@@ -34,9 +36,13 @@ def _seasonal(value: str) -> float | str | None:
     if text in ("auto", "none"):
         return None if text == "none" else "auto"
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         raise click.BadParameter(f"{value!r}: use auto, none or a period such as 12", param_hint="--seasonal") from None
+    if not (math.isfinite(number) and number >= 2):
+        raise click.BadParameter(f"{value!r}: the period must be a finite number of at least 2 (or auto, none)",
+                                 param_hint="--seasonal")
+    return number
 
 
 _OPTIONS = (
@@ -48,16 +54,23 @@ _OPTIONS = (
     click.option("--design", type=click.Choice(DESIGN_CHOICES), default="structural", show_default=True,
                  help="structural (state-space model, controls as regressors), did (difference-in-differences), "
                       "synthetic (synthetic control from donors), its (one series; weaker)."),
-    click.option("--log/--no-log", "log", default=False, show_default=True, help="Model log sales (multiplicative effects)."),
-    click.option("--level-sd", default="0.01", show_default=True,
-                 help="Level s.d. of the structural model in standardised units, or 'mle' to estimate it."),
-    click.option("--trend", is_flag=True, help="Add a slope: local linear trend (structural), linear pre-trend (did)."),
+    click.option("--log/--no-log", "log", default=None,
+                 help="Model log sales (multiplicative effects) or sales. Default: chosen from the pre-period data "
+                      "(structural, synthetic); sales (did, its)."),
+    click.option("--level-sd", default="mle", show_default=True,
+                 help="Level s.d. of the structural model in standardised units (e.g. 0.01, R CausalImpact's prior), "
+                      "or 'mle' to estimate it."),
+    click.option("--trend/--no-trend", default=None,
+                 help="Add (or leave out) a slope: local linear trend (structural), linear pre-trend (did). Default: "
+                      "chosen from the pre-period data (structural, synthetic); none (did)."),
     click.option("--seasonal", default="auto", show_default=True,
-                 help="Seasonal period: auto (7 daily, 52.18 weekly, 12 monthly, 4 quarterly), none, or a number."),
+                 help="Seasonal period: auto (the data's frequency: 7 daily, 52.18 weekly, 12 monthly, 4 quarterly; "
+                      "kept only if the pre-period data support it), none, or a number."),
     click.option("--post-periods", type=click.IntRange(min=1), help="Length of the post-period (default: to the end)."),
     click.option("--placebos", default=10, show_default=True, type=click.IntRange(min=0), help="In-time placebo dates."),
     click.option("--repetitions", default=1000, show_default=True, type=click.IntRange(min=100), help="Simulated paths."),
-    click.option("--seed", default=1, show_default=True, help="Seed of the simulated paths."),
+    click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0),
+                 help="Seed of the simulated paths (a whole number >= 0)."),
 )
 
 
@@ -101,7 +114,7 @@ def sales(incident_id, sales_file, event_date, bound, fmt, report_path, no_repor
     incident = load_catalog(incidents, timelines)[incident_id] if incident_id else event_date
     result = run_sales(sales_file, incident, bound=bound, **model)
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
     elif fmt == "csv":
         click.echo(result.to_frame().to_csv(index_label="date"), nl=False)
     else:

@@ -93,6 +93,43 @@ def placebo_figure(result: SalesImpact) -> go.Figure:
     return fig
 
 
+_PARAM_NAMES = {
+    "sigma2.irregular": "noise variance (standardised units)",
+    "sigma2.level": "level variance (standardised units)",
+    "sigma2.trend": "slope variance (standardised units)",
+    "sigma2.seasonal": "seasonal variance (standardised units)",
+    "level_sd": "level standard deviation (standardised units)",
+    "pre_rmspe": "pre-period fit error of the synthetic control (root mean squared)",
+    "pre_gap_slope": "slope of the pre-period gap to the controls",
+    "pre_gap_slope_p": "p-value of that slope (pre-trend check)",
+    "hac_lags": "lags of the Newey-West errors",
+    "level_change": "level change at the incident",
+    "level_change_p": "p-value of the level change",
+    "slope_change": "slope change at the incident",
+    "slope_change_p": "p-value of the slope change",
+    "pre_slope": "pre-incident slope per period",
+}
+_DESIGN_LABELS = {"structural": "structural time-series", "did": "difference-in-differences",
+                  "synthetic": "synthetic-control", "its": "interrupted-time-series"}
+
+
+def parameter_label(name: str) -> str:
+    """A reader's name for a model parameter (no attribute names such as ``sigma2.level`` in the report)."""
+    if name in _PARAM_NAMES:
+        return _PARAM_NAMES[name]
+    stem, _, rest = name.partition(".")
+    if stem == "beta":
+        return f"coefficient of {rest} (standardised units)" if rest != "synthetic" else \
+            "coefficient of the synthetic control (standardised units)"
+    if stem == "weight":
+        return f"synthetic-control weight of {rest}"
+    if stem == "post":
+        return f"post-period term {int(rest) + 1}" if rest.isdigit() else "post-period term"
+    if name.startswith("sigma2.freq_seasonal"):
+        return "seasonal variance (standardised units)"
+    return name.replace("sigma2.", "variance of ").replace("_", " ").replace(".", " ")
+
+
 def sales_context(result: SalesImpact) -> dict:
     """Everything ``sales.html.j2`` shows, under the name ``sales``."""
     series = result.series
@@ -105,8 +142,10 @@ def sales_context(result: SalesImpact) -> dict:
     placebos = [p for p in (result.in_time, result.in_space) if p is not None]
     return {
         "result": result,
-        "design": result.design,
+        "design": _DESIGN_LABELS[result.design],
+        "plain": result.plain_sentence(),
         "verdict": result.verdict_text(),
+        "choice": None if result.choice is None else result.choice.reason,
         "report": result.report(),
         "level": f"{100 * (1 - result.effect.alpha):g} %",
         "periods": {"pre": f"{label(pre0)} to {label(pre1)}", "post": f"{label(post0)} to {label(post1)}",
@@ -116,7 +155,7 @@ def sales_context(result: SalesImpact) -> dict:
         "relative_shown": bool(np.isfinite(result.relative_effect)),
         "model": result.counterfactual.description,
         "band": result.counterfactual.band,
-        "params": sorted((k, v) for k, v in result.counterfactual.params.items()),
+        "params": sorted((parameter_label(k), v) for k, v in result.counterfactual.params.items()),
         "controls": ", ".join(result.controls) or "none",
         "placebos": [{"summary": p.summary(), "kind": p.kind,
                       "rows": [{"label": lab, "effect": e, "p": q} for lab, e, q in zip(p.labels, p.effects, p.p_values)]}

@@ -63,13 +63,51 @@ def frequency_of(index: pd.Index) -> Frequency:
         if pd.date_range(index[0], periods=len(index), freq=rule).equals(index.normalize()):
             letter = rule[0]
             return Frequency(letter, rule, starts=rule in ("MS", "D") or rule[:2] in ("QS", "YS"))
-    days = np.diff(index.normalize()).astype("timedelta64[D]").astype(int)
-    usual = int(pd.Series(days).mode().min())
-    bad = int(np.argmax(days != usual))
-    raise SalesDataError(
-        f"irregular spacing: {index[bad + 1].date()} follows {index[bad].date()} ({days[bad]} days; the usual step is "
-        f"{usual} days). Use daily, weekly, monthly, quarterly or annual data without gaps."
-    )
+    raise SalesDataError(_first_gap(index.normalize()))
+
+
+_STEP_WORDS = {"D": "1 day", "W": "7 days", "M": "1 month", "Q": "1 quarter", "Y": "1 year"}
+
+
+def _period_name(stamp: pd.Timestamp, letter: str) -> str:
+    """How a period is called: ``2020-06`` (month), ``2020Q2``, ``2020``, or the date (day, week)."""
+    if letter == "M":
+        return stamp.strftime("%Y-%m")
+    if letter == "Q":
+        return f"{stamp.year}Q{(stamp.month - 1) // 3 + 1}"
+    if letter == "Y":
+        return str(stamp.year)
+    return stamp.date().isoformat()
+
+
+def _first_gap(index: pd.DatetimeIndex) -> str:
+    """The message for an irregular ``index``: the spacing that most consecutive dates follow (the step of
+    each candidate rule counted over all pairs), its first break, and the missing period(s) when dates were
+    skipped."""
+    best, best_hits = None, -1
+    for rule in dict.fromkeys(r for first in index[:3] for r in _candidates(first)):
+        offset = pd.tseries.frequencies.to_offset(rule)
+        hits = sum(b == a + offset for a, b in zip(index[:-1], index[1:]))
+        if hits > best_hits:
+            best, best_hits = offset, hits
+    letter = best.rule_code[0] if best.rule_code[0] in "DWMQY" else "D"
+    bad = next(i for i, (a, b) in enumerate(zip(index[:-1], index[1:])) if b != a + best)
+    before, after = index[bad], index[bad + 1]
+    days = (after - before).days
+    text = (f"irregular spacing: {after.date()} follows {before.date()} ({days} days; the usual step is "
+            f"{_STEP_WORDS[letter]})")
+    missing = []
+    expected = before + best
+    while expected < after and len(missing) < 4:
+        missing.append(expected)
+        expected = expected + best
+    if missing:
+        names = [_period_name(m, letter) for m in missing[:3]]
+        more = " and more" if len(missing) > 3 else ""
+        one = len(missing) == 1
+        text += (f": the period{'' if one else 's'} {', '.join(names)}{more} between them "
+                 f"{'is' if one else 'are'} missing")
+    return text + ". Use daily, weekly, monthly, quarterly or annual data without gaps."
 
 
 def regular(frame: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
 
 from .regression import did_counterfactual, its_counterfactual
 from .effect import Counterfactual
+from .select import candidates
 from .spec import ModelSpec
 from .structural import n_states, structural_counterfactual
 from .synthetic import synthetic_counterfactual
@@ -26,10 +28,16 @@ def counterfactual(y: np.ndarray, controls: np.ndarray | None, n_pre: int, spec:
 
 
 def minimum_pre(spec: ModelSpec, n_controls: int) -> int:
-    """Fewest pre-period values accepted: ``max(8, 2 k + 4)`` with ``k`` the number of states
-    (structural, synthetic) or regression coefficients (did, its)."""
+    """Fewest pre-period values accepted: ``max(8, k + 6, two seasonal cycles)`` with ``k`` the number of
+    states (structural, synthetic: the first ``k`` periods initialise the diffuse states, at least 6 more
+    estimate the variances), ``max(8, 2 k + 4)`` with ``k`` regression coefficients (did, its); for
+    options chosen from the data (``spec.auto``), that of the simplest candidate."""
+    if spec.auto:
+        return min(minimum_pre(c, n_controls) for c in candidates(spec))
     if spec.design in ("structural", "synthetic"):
         k = n_states(spec, n_controls if spec.design == "structural" else 1)
+        cycles = 0 if spec.seasonal is None else 2 * math.ceil(spec.seasonal)
+        return max(8, k + 6, cycles)
     elif spec.design == "did":
         k = 2 if spec.trend else 1
     else:

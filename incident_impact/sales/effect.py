@@ -34,7 +34,9 @@ class Counterfactual:
 
     ``point`` (h,), ``draws`` (h, R); ``fitted`` (n_pre,) the in-sample fit (NaN where
     undefined); ``band`` is ``"prediction"`` when the draws include the series' own noise
-    (structural models) and ``"confidence"`` when they hold estimation uncertainty only.
+    (structural models) and ``"confidence"`` when they hold estimation uncertainty only;
+    ``spec`` the concrete :class:`~.spec.ModelSpec` fitted (options chosen from the data filled in)
+    and ``choice`` the :class:`~.select.SpecChoice` when some were chosen automatically.
     """
 
     point: np.ndarray
@@ -44,6 +46,8 @@ class Counterfactual:
     params: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     band: str = "prediction"
+    spec: object = None
+    choice: object = None
 
 
 def tail_probability(observed_sum: float, draw_sums: np.ndarray) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -57,9 +58,9 @@ def sales_impact(
     controls: Sequence[str] | None = None,
     design: str = "structural",
     post_periods: int | None = None,
-    log: bool = False,
-    level_sd: float | None = 0.01,
-    trend: bool = False,
+    log: bool | None = None,
+    level_sd: float | None = None,
+    trend: bool | None = None,
     seasonal: float | str | None = "auto",
     bound: float = 0.05,
     alpha: float = 0.05,
@@ -80,9 +81,15 @@ def sales_impact(
         other column, none for ``its``).
     design : ``structural``, ``did``, ``synthetic`` or ``its`` (see :class:`~incident_impact.sales.spec.ModelSpec`).
     post_periods : length of the post-period (default: to the end of the data).
-    log, level_sd, trend, repetitions, seed : see :class:`~incident_impact.sales.spec.ModelSpec`.
-    seasonal : the seasonal period; ``"auto"`` picks 7 (daily), 52.18 (weekly), 12 (monthly), 4
-        (quarterly), none (annual, numbered periods, and ``did``, whose controls carry the season).
+    log, level_sd, repetitions, seed : see :class:`~incident_impact.sales.spec.ModelSpec`; ``level_sd``
+        None (default) estimates the level s.d. by maximum likelihood; ``log`` None (default): sales or log
+        sales chosen from the pre-period data in the structural and synthetic designs (levels elsewhere).
+    trend : True/False; None (default): chosen from the pre-period data (structural and synthetic designs,
+        :mod:`~incident_impact.sales.select`; no pre-trend for ``did``).
+    seasonal : the seasonal period or None; ``"auto"`` (default) uses the data's frequency -- 7 (daily),
+        52.18 (weekly), 12 (monthly), 4 (quarterly), none (annual, numbered periods, and ``did``, whose
+        controls carry the season) -- and, in the structural and synthetic designs, lets the pre-period
+        data decide whether to include it.
     bound : materiality bound of the verdict, a fraction of sales (0.05 = 5 %); alpha : 1 - interval level.
     placebos : number of in-time placebo dates (0: none).
 
@@ -101,10 +108,16 @@ def sales_impact(
         raise SalesDataError(f"control {missing[0]!r} is not a column of the sales data besides the sales column; "
                              f"columns are {list(table.columns)}")
     freq = frequency_of(table.index)
+    chosen_by_data = design in ("structural", "synthetic")
+    auto = tuple(name for name, value in (("trend", trend), ("seasonal", seasonal), ("log", log))
+                 if chosen_by_data and (value == "auto" if name == "seasonal" else value is None))
     if seasonal == "auto":
         seasonal = None if design == "did" else freq.seasonal_period
-    spec = ModelSpec(design=design, log=log, level_sd=level_sd, trend=trend, seasonal=seasonal,
-                     repetitions=repetitions, seed=seed)
+    if "seasonal" in auto and seasonal is None:
+        auto = tuple(a for a in auto if a != "seasonal")
+    _check_options(seed, level_sd, seasonal)
+    spec = ModelSpec(design=design, log=bool(log), level_sd=level_sd, trend=bool(trend), seasonal=seasonal,
+                     repetitions=repetitions, seed=seed, auto=auto)
     if not 0 < bound < 1 or not 0 < alpha < 0.5:
         raise SalesDataError(f"bound must be in (0, 1) and alpha in (0, 0.5), got {bound} and {alpha}")
 
@@ -122,7 +135,7 @@ def sales_impact(
     _check_finite(window[list(controls)], "control")
     needed = minimum_pre(spec, len(controls))
     if start < needed:
-        season = f", seasonal period {seasonal:g}" if seasonal else ""
+        season = f", seasonal period {seasonal:g}" if seasonal and "seasonal" not in auto else ""
         raise SalesDataError(
             f"the pre-period has {start} periods; the {design} design with {len(controls)} controls{season} needs at "
             f"least {needed} (use fewer controls, no seasonal term, or a longer history)"
@@ -130,15 +143,57 @@ def sales_impact(
 
     y = window[column].to_numpy(dtype=float)
     x = window[list(controls)].to_numpy(dtype=float) if controls else None
-    cf = counterfactual(y, x, start, spec)
-    cf = type(cf)(cf.point, cf.draws, cf.fitted, cf.description, _named(cf.params, controls), cf.notes, cf.band)
+    factor = _rescale_factor(y[:start] if x is None else np.column_stack([y[:start], x[:start]]))
+    ys, xs = y / factor, None if x is None else x / factor
+    with np.errstate(all="ignore"):
+        cf = counterfactual(ys, xs, start, spec)
+    fitted_spec = cf.spec if cf.spec is not None else spec
+    notes = cf.notes
+    if factor != 1:
+        notes += (f"values divided by {factor:.0e} for the fit (they are too large or too small for floating-point "
+                  "sums of squares); results are in the original units",)
+    cf = replace(cf, point=cf.point * factor, draws=cf.draws * factor, fitted=cf.fitted * factor,
+                 params=_named(cf.params, controls), notes=notes)
     effect = Effect(y[start:], cf, alpha)
+    _check_effect(effect)
     real = effect.relative
-    timed = in_time(y, x, start, spec, labels=window.index, real_effect=real, max_runs=placebos, alpha=alpha)
-    spaced = in_space(y, x, start, spec, names=tuple(controls), real_effect=real, alpha=alpha)
+    with np.errstate(all="ignore"):
+        timed = in_time(ys, xs, start, spec, labels=window.index, real_effect=real, max_runs=placebos, alpha=alpha,
+                        fitted=fitted_spec)
+        spaced = in_space(ys, xs, start, spec, names=tuple(controls), real_effect=real, alpha=alpha)
     frame = window[[column, *controls]].rename(columns={column: "sales"})
-    return SalesImpact(label, found, when, frame, start, spec, tuple(controls), effect, timed, spaced, bound,
-                       cf.notes + _timeline_notes(found, window.index[start], window.index[-1]))
+    return SalesImpact(label, found, when, frame, start, fitted_spec, tuple(controls), effect, timed, spaced, bound,
+                       cf.notes + _timeline_notes(found, window.index[start], window.index[-1]), choice=cf.choice,
+                       placebos_requested=placebos)
+
+
+def _check_options(seed: object, level_sd: object, seasonal: object) -> None:
+    """Clear errors for option values the model cannot use (ModelSpec repeats the checks for direct use)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SalesDataError(f"the seed must be a whole number >= 0, got {seed!r}")
+    if level_sd is not None and not (isinstance(level_sd, (int, float, np.number)) and np.isfinite(level_sd)):
+        raise SalesDataError(f"the level s.d. must be a positive finite number (or None for maximum likelihood), got {level_sd!r}")
+    if seasonal is not None and not (isinstance(seasonal, (int, float, np.number)) and np.isfinite(seasonal)):
+        raise SalesDataError(f"the seasonal period must be a finite number, 'auto' or None, got {seasonal!r}")
+
+
+def _rescale_factor(pre: np.ndarray) -> float:
+    """A power of 10 bringing the largest pre-period |value| near 1 when it is beyond 1e100 or below 1e-100
+    (sums of squares would overflow or underflow); else 1."""
+    top = float(np.max(np.abs(pre)))
+    if not np.isfinite(top):
+        raise SalesDataError("the sales data hold an infinite value")
+    if top == 0 or 1e-100 <= top <= 1e100:
+        return 1.0
+    return float(10.0 ** np.floor(np.log10(top)))
+
+
+def _check_effect(effect: Effect) -> None:
+    """Refuse a result computed from non-finite numbers (never a verdict from NaN)."""
+    table = effect.table[["actual", "predicted", "effect", "effect_lower", "effect_upper"]].to_numpy()
+    if not np.isfinite(table).all() or not np.isfinite(effect.counterfactual.draws).all():
+        raise SalesDataError("the model's forecast is not finite (values too large to add up in floating point, or "
+                             "a degenerate fit); divide the sales by a power of 10 or check the data")
 
 
 def _show(value: object) -> str:

@@ -15,6 +15,7 @@ fake dates: then its own p-value means little.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -27,6 +28,8 @@ from .spec import ModelSpec
 
 #: Simulated paths per placebo run (at most).
 PLACEBO_REPETITIONS = 500
+#: Fewest in-time placebos that validate a model (see :mod:`.gate`).
+MIN_PLACEBOS = 5
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,7 +101,7 @@ def _num(value: float) -> float | None:
 def _run(y: np.ndarray, controls: np.ndarray | None, n_pre: int, spec: ModelSpec, alpha: float) -> tuple[float, float]:
     try:
         effect = Effect(y[n_pre:], counterfactual(y, controls, n_pre, spec), alpha)
-    except SalesDataError:
+    except (SalesDataError, np.linalg.LinAlgError, ValueError):
         return float("nan"), float("nan")
     return effect.relative, min(1.0, 2 * effect.p_value)
 
@@ -107,18 +110,40 @@ def _placebo_spec(spec: ModelSpec) -> ModelSpec:
     return replace(spec, repetitions=min(spec.repetitions, PLACEBO_REPETITIONS))
 
 
+def placebo_minimum(spec: ModelSpec, n_controls: int, n_pre: int) -> int:
+    """Shortest usable placebo pre-period: ``max(m, min(2 m, ceil(n_pre / 2)))`` with ``m`` the
+    :func:`.design.minimum_pre` of the fitted specification (which includes two seasonal cycles): a fake
+    date gets room for the model, and up to twice that when the history allows, so that the variances
+    are not estimated from a handful of points (which would make the placebo check fail spuriously)."""
+    m = minimum_pre(spec, n_controls)
+    return max(m, min(2 * m, math.ceil(n_pre / 2)))
+
+
+def placebo_horizon(h: int, room: int) -> int:
+    """Post length of the placebos: ``h``, shortened (down to ``ceil(h / 2)``) when that leaves room for
+    :data:`MIN_PLACEBOS` distinct fake dates among the ``room`` periods between the shortest usable
+    pre-period and the incident; never longer than ``room``."""
+    return min(h, room, max(math.ceil(h / 2), room - (MIN_PLACEBOS - 1)))
+
+
 def in_time(y: np.ndarray, controls: np.ndarray | None, n_pre: int, spec: ModelSpec, *, labels: pd.Index,
-            real_effect: float, max_runs: int = 10, alpha: float = 0.05) -> Placebos:
-    """Up to ``max_runs`` fake incident dates, evenly spread over the feasible part of the pre-period."""
+            real_effect: float, max_runs: int = 10, alpha: float = 0.05, fitted: ModelSpec | None = None) -> Placebos:
+    """Up to ``max_runs`` fake incident dates, evenly spread over the usable part of the pre-period.
+
+    Each run fits ``fitted`` (the specification the real analysis used, options chosen from the data
+    filled in; default ``spec``) afresh -- its variances re-estimated on the shorter history -- so the
+    check is of the model the verdict rests on; each fake date gets at least :func:`placebo_minimum`
+    periods of history.
+    """
     h = len(y) - n_pre
-    first = minimum_pre(spec, 0 if controls is None else controls.shape[1])
-    horizon = min(h, n_pre - first)
+    first = placebo_minimum(fitted or spec, 0 if controls is None else controls.shape[1], n_pre)
+    horizon = placebo_horizon(h, n_pre - first)
     notes = [] if horizon >= h else [f"post length shortened from {h} to {max(horizon, 0)} periods to fit the pre-period"]
     if horizon < 1 or max_runs < 1:
         return Placebos("in-time", (), np.array([]), np.array([]), real_effect, alpha, max(horizon, 0),
                         (f"the pre-period ({n_pre}) is too short for fake dates",) if max_runs else ())
     starts = np.unique(np.linspace(first, n_pre - horizon, max_runs).round().astype(int)).tolist()
-    sub = _placebo_spec(spec)
+    sub = _placebo_spec(fitted or spec)
     runs = [_run(y[: s + horizon], None if controls is None else controls[: s + horizon], s, sub, alpha) for s in starts]
     effects, ps = (np.array(v) for v in zip(*runs))
     return Placebos("in-time", tuple(str(labels[s]) for s in starts), effects, ps, real_effect, alpha, horizon, tuple(notes))

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from ..catalog import Incident
-from ..verdict import GAIN, HARM, NO_EFFECT, Verdict
+from ..verdict import GAIN, HARM, INCONCLUSIVE, NO_EFFECT
 from .effect import Effect
-from .placebo import Placebos
+from .gate import UNRELIABLE, SalesVerdict, unreliable_reason
+from .placebo import MIN_PLACEBOS, Placebos
+from .select import SpecChoice, spec_label
 from .spec import ModelSpec
 
 _DESIGN_NAMES = {
@@ -31,6 +33,35 @@ def _fmt(value: float) -> str:
 
 def _pct(value: float, signed: bool = True) -> str:
     return "n/a" if not np.isfinite(value) else f"{100 * value:{'+' if signed else ''}.1f} %"
+
+
+def _share(value: float) -> str:
+    """``0.123`` -> ``12 %`` (one decimal below 10 %)."""
+    pct = abs(100 * value)
+    return f"{pct:.1f} %" if pct < 9.95 else f"{pct:.0f} %"
+
+
+def _signed_share(value: float) -> str:
+    return ("−" if value < 0 else "+") + _share(value)
+
+
+def _p(value: float) -> str:
+    return f"{value:.2g}" if value >= 0.001 else "< 0.001"
+
+
+def json_safe(value):
+    """``value`` with every NaN/inf float replaced by None, numpy scalars made plain (strict JSON)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    return value
 
 
 def _label(value: object) -> str:
@@ -53,6 +84,8 @@ class SalesImpact:
     in_time, in_space : placebo diagnostics (``in_space`` is None without at least 2 controls).
     bound : materiality bound of the verdict, a fraction of sales.
     notes : data and model remarks.
+    choice : how the structural specification was chosen from the data (None when every option was given).
+    placebos_requested : the number of in-time placebos asked for.
     """
 
     label: str
@@ -67,6 +100,8 @@ class SalesImpact:
     in_space: Placebos | None
     bound: float
     notes: tuple[str, ...] = ()
+    choice: SpecChoice | None = None
+    placebos_requested: int = 10
 
     # ------------------------------------------------------------------ numbers
     @property
@@ -100,9 +135,33 @@ class SalesImpact:
         return self.effect.relative
 
     @cached_property
-    def verdict(self) -> Verdict | None:
-        """The stock side's verdict classes on the relative effect; None when the counterfactual is near 0."""
-        return self.effect.verdict(self.bound)
+    def verdict(self) -> SalesVerdict | None:
+        """The stock side's verdict classes on the relative effect, gated by the placebo check
+        (:mod:`~incident_impact.sales.gate`: ``unreliable model`` when it fails); None when the
+        counterfactual is near 0."""
+        base = self.effect.verdict(self.bound)
+        if base is None:
+            return None
+        verdict, reason = base.verdict, ""
+        if self.unreliable_reason:
+            verdict, reason = UNRELIABLE, self.unreliable_reason
+        elif verdict in (HARM, GAIN) and self.in_time.n_as_large > 0:
+            verdict = INCONCLUSIVE
+            reason = (f"the model's interval excludes 0, but {self.in_time.n_as_large} of {self.in_time.n} placebo "
+                      "effects at fake dates before the incident were as large")
+        return SalesVerdict(**asdict(base) | {"verdict": verdict}, reason=reason, model_verdict=base.verdict)
+
+    @cached_property
+    def unreliable_reason(self) -> str | None:
+        """Why the model fails its placebo check (one sentence), or None when it passes."""
+        if self.placebos_requested < MIN_PLACEBOS:
+            return (f"the model was not checked at fake incident dates (placebos set to {self.placebos_requested}; at "
+                    f"least {MIN_PLACEBOS} are needed)")
+        return unreliable_reason(self.in_time, n_controls=len(self.controls))
+
+    @property
+    def reliable(self) -> bool:
+        return self.unreliable_reason is None
 
     @cached_property
     def series(self) -> pd.DataFrame:
@@ -115,6 +174,34 @@ class SalesImpact:
         return frame
 
     # ------------------------------------------------------------------ text
+    def plain_sentence(self) -> str:
+        """What happened to sales, how large, how sure and what could have gone unnoticed, for a non-statistician."""
+        row = self.table.loc["cumulative"]
+        level = f"{100 * (1 - self.effect.alpha):g} %"
+        basis = "the pre-incident pattern" + (" and the control series" if self.controls else "")
+        if self.unreliable_reason:
+            return (f"We cannot tell what the incident did to sales: {self.unreliable_reason}.")
+        if self.verdict is None:
+            return (f"Sales differed from what {basis} predicted by {_fmt(row.effect)} in total ({level} interval "
+                    f"{_fmt(row.effect_lower)} to {_fmt(row.effect_upper)}); no percentage is given because the "
+                    "prediction is close to zero.")
+        rel, lo, hi = row.relative, row.relative_lower, row.relative_upper
+        where = "above" if rel >= 0 else "below"
+        head = (f"Sales were {_share(rel)} {where} what {basis} predicted ({level} interval "
+                f"{_signed_share(lo)} to {_signed_share(hi)})")
+        verdict, p = self.verdict.verdict, self.verdict.p_value
+        if verdict in (HARM, GAIN):
+            change = "drop" if verdict == HARM else "rise"
+            return f"{head}; a {change} this large would rarely happen by chance (p = {_p(p)})."
+        if verdict == NO_EFFECT:
+            return (f"{head}; a change of more than {_share(self.bound)} either way is ruled out, so the incident made "
+                    "no material difference.")
+        if self.verdict.reason:
+            return (f"{head}; the model alone would call this significant (p = {_p(p)}), but changes as large "
+                    "appeared at fake incident dates before the real one, so it may be the series' usual wandering.")
+        return (f"{head}; this could be chance (p = {_p(p)}), and a change smaller than about "
+                f"{_share(self.verdict.mde)} either way could have gone unnoticed.")
+
     def verdict_text(self) -> str:
         """One sentence: the relative effect, its interval, p and the verdict."""
         row = self.table.loc["cumulative"]
@@ -122,8 +209,13 @@ class SalesImpact:
         if self.verdict is None:
             return (f"cumulative effect {_fmt(row.effect)} ({level}: {_fmt(row.effect_lower)} to {_fmt(row.effect_upper)}); "
                     f"no relative effect or verdict: the counterfactual is too close to 0")
+        if self.verdict.verdict == UNRELIABLE:
+            return (f"sales {_pct(row.relative)} against the counterfactual ({level}: {_pct(row.relative_lower)} to "
+                    f"{_pct(row.relative_upper)}; tail-area p = {self.p_value:.3g}): {self.verdict.text}: "
+                    f"{self.unreliable_reason}")
         return (f"sales {_pct(row.relative)} against the counterfactual ({level}: {_pct(row.relative_lower)} to "
-                f"{_pct(row.relative_upper)}; tail-area p = {self.p_value:.3g}): {self.verdict.text}; "
+                f"{_pct(row.relative_upper)}; tail-area p = {self.p_value:.3g}): {self.verdict.text}"
+                f"{' (' + self.verdict.reason + ')' if self.verdict.reason else ''}; "
                 f"|effect| < {_pct(self.bound, signed=False)} {'shown' if self.verdict.verdict == NO_EFFECT else 'not shown'} "
                 f"(equivalence p = {self.verdict.tost_p_value:.2g}), smallest effect detectable with 80 % power = "
                 f"{_pct(self.verdict.mde, signed=False)}")
@@ -133,11 +225,14 @@ class SalesImpact:
         (pre0, pre1), (post0, post1) = self.pre_period, self.post_period
         level = f"{100 * (1 - self.effect.alpha):g} %"
         lines = [
+            self.plain_sentence(),
+            "",
             f"Sales impact of {self.label}: {_DESIGN_NAMES[self.design]}",
             f"Pre-period {_label(pre0)} .. {_label(pre1)} ({self.n_pre} periods); post-period {_label(post0)} .. "
             f"{_label(post1)} ({len(self.data) - self.n_pre} periods)",
             f"Controls: {', '.join(self.controls) if self.controls else 'none'}",
             f"Model: {self.counterfactual.description}",
+            *([f"Model choice: {self.choice.reason}"] if self.choice is not None else []),
             "",
             f"{'':<11}{'actual':>12}{'predicted':>12}  {level + ' interval':<24}{'effect':>10}  {level + ' interval':<24}"
             f"{'relative':>9}  {level + ' interval'}",
@@ -173,6 +268,9 @@ class SalesImpact:
         ]
         if self.verdict is None:
             text.append("The counterfactual is close to zero, so no relative effect is given.")
+        elif self.verdict.verdict == UNRELIABLE:
+            text.append(f"In relative terms sales changed by {_pct(avg.relative)} ({_pct(avg.relative_lower)} to "
+                        f"{_pct(avg.relative_upper)}), but this model cannot be trusted here: {self.unreliable_reason}.")
         else:
             text.append(f"In relative terms sales changed by {_pct(avg.relative)} ({_pct(avg.relative_lower)} to "
                         f"{_pct(avg.relative_upper)}).")
@@ -183,6 +281,8 @@ class SalesImpact:
                 text.append(f"The interval excludes zero: the incident coincides with a significant "
                             f"{'fall' if verdict == HARM else 'rise'} in sales (tail-area p = {self.p_value:.3g}). "
                             "This rests on the controls and the model standing in for the sales without the incident.")
+            elif self.verdict.reason:
+                text.append(f"The interval excludes zero, but {self.verdict.reason}: inconclusive.")
             else:
                 text.append(f"The interval includes zero and is too wide to rule out a material effect "
                             f"(±{_pct(self.bound, signed=False)}): inconclusive.")
@@ -192,6 +292,9 @@ class SalesImpact:
                         f"{int(round(rate * self.in_time.n))} times, and {self.in_time.n_as_large} placebo effects were "
                         f"as large as the real one" + (": the model's p-value should not be trusted here." if rate > 0.2
                                                         else "."))
+        if self.choice is not None:
+            text.append(f"The model ({spec_label(self.spec)}) was chosen from the pre-incident data by how well each "
+                        "candidate predicted the next period.")
         if self.design == "its":
             text.append("Without a control series this design assumes the pre-incident trend would have continued.")
         return " ".join(text)
@@ -202,7 +305,8 @@ class SalesImpact:
         return self.series.copy()
 
     def to_dict(self) -> dict:
-        """JSON-ready: periods, model, params, the average/cumulative table, p, placebos, verdict, series."""
+        """JSON-ready (strict: NaN/inf are None): ``plain`` first, then periods, model, its choice, params,
+        the average/cumulative table, p, placebos, verdict, series."""
         def clean(value):
             if isinstance(value, (float, np.floating)):
                 return None if not np.isfinite(value) else float(value)
@@ -214,7 +318,8 @@ class SalesImpact:
             return value.date().isoformat() if isinstance(value, pd.Timestamp) else clean(value)
 
         series = self.series
-        return {
+        return json_safe({
+            "plain": self.plain_sentence(),
             "label": self.label,
             "incident": self.incident.id if self.incident else None,
             "when": self.when.isoformat() if isinstance(self.when, (dt.date, pd.Timestamp)) else self.when,
@@ -224,6 +329,9 @@ class SalesImpact:
             "pre_period": [stamp(v) for v in self.pre_period],
             "post_period": [stamp(v) for v in self.post_period],
             "model": self.counterfactual.description,
+            "choice": None if self.choice is None else self.choice.to_dict(),
+            "reliable": self.reliable,
+            "unreliable_reason": self.unreliable_reason,
             "band": self.counterfactual.band,
             "params": {k: clean(v) for k, v in self.counterfactual.params.items()},
             "effects": {name: {k: clean(v) for k, v in row.items()} for name, row in self.table.to_dict("index").items()},
@@ -236,4 +344,4 @@ class SalesImpact:
             "notes": list(self.notes),
             "series": [{"date": stamp(idx), **{k: clean(v) for k, v in row.items()}}
                        for idx, row in series.iterrows()],
-        }
+        })

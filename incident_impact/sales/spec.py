@@ -24,22 +24,36 @@ class ModelSpec:
     units (None: maximum likelihood); ``trend`` adds a slope (local linear trend; a linear
     pre-trend in ``did``); ``seasonal`` is the seasonal period (None: none; a non-integer period
     uses ``harmonics`` trigonometric pairs); ``repetitions`` simulated paths, seeded by ``seed``.
+    ``auto`` names the structural-model options chosen from the pre-period data
+    (:mod:`.select`): ``"trend"`` (with and without a slope), ``"seasonal"`` (with and without
+    the period ``seasonal``) and ``"log"`` (sales or log sales); the others are used as given.
     """
 
     design: str = "structural"
     log: bool = False
-    level_sd: float | None = 0.01
+    level_sd: float | None = None
     trend: bool = False
     seasonal: float | None = None
     harmonics: int = 2
     repetitions: int = 1000
     seed: int = 1
+    auto: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.design not in DESIGNS:
             raise SalesDataError(f"unknown design {self.design!r}; choose one of {', '.join(DESIGNS)}")
-        if self.level_sd is not None and not self.level_sd > 0:
-            raise SalesDataError(f"the level s.d. must be positive (or None for maximum likelihood), got {self.level_sd}")
+        if self.level_sd is not None and not (np.isfinite(self.level_sd) and self.level_sd > 0):
+            raise SalesDataError(f"the level s.d. must be a positive finite number (or None for maximum likelihood), "
+                                 f"got {self.level_sd}")
+        if self.level_sd is not None and self.level_sd > 10:
+            raise SalesDataError(f"the level s.d. is in standardised units (1 = one pre-period s.d. per period); "
+                                 f"{self.level_sd} is not a usable value (use at most 10, or 'mle')")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise SalesDataError(f"the seed must be a whole number >= 0, got {self.seed}")
+        if set(self.auto) - {"trend", "seasonal", "log"}:
+            raise SalesDataError(f"only trend, seasonal and log can be chosen automatically, not {self.auto}")
+        if self.seasonal is not None and not np.isfinite(self.seasonal):
+            raise SalesDataError(f"the seasonal period must be finite, got {self.seasonal}")
         if self.repetitions < 100:
             raise SalesDataError(f"at least 100 simulated paths are needed, got {self.repetitions}")
         if self.seasonal is not None and not self.seasonal >= 2:
@@ -63,7 +77,8 @@ def standardise(y: np.ndarray, n_pre: int, log: bool, name: str
     forecast it returns the mean ``exp(m + v sd^2 / 2)`` of the log-normal in logs.
     """
     m = to_model_scale(y, log, name)
-    mean, sd = m[:n_pre].mean(), m[:n_pre].std(ddof=1)
+    scale = _scale(m[:n_pre])
+    mean, sd = (m[:n_pre] / scale).mean() * scale, (m[:n_pre] / scale).std(ddof=1) * scale  # no overflow at 1e300
     if not sd > 0:
         raise SalesDataError(f"{name} is constant in the pre-period; there is nothing to model")
 
@@ -76,9 +91,25 @@ def standardise(y: np.ndarray, n_pre: int, log: bool, name: str
     return (m - mean) / sd, unscale
 
 
+def log_jacobian(y: np.ndarray, n_pre: int, log: bool) -> np.ndarray:
+    """``log |dz_t / dy_t|`` of :func:`standardise`: ``-log sd`` (levels) or ``-log sd - log y_t`` (logs), so that
+    ``log p(y) = log p(z) + log |dz/dy|`` makes level and log models comparable on the sales scale."""
+    m = to_model_scale(y, log, "sales")
+    scale = _scale(m[:n_pre])
+    sd = (m[:n_pre] / scale).std(ddof=1) * scale
+    return -np.log(sd) - (np.log(y) if log else 0.0) + np.zeros(len(y))
+
+
+def _scale(values: np.ndarray) -> float | np.ndarray:
+    """Largest |value| (per column), 1 where that is 0: dividing by it first keeps squares finite."""
+    top = np.abs(values).max(axis=0)
+    return np.where(top > 0, top, 1.0) if np.ndim(top) else (float(top) if top > 0 else 1.0)
+
+
 def standardise_columns(controls: np.ndarray, n_pre: int) -> np.ndarray:
     """Each control column minus its pre-period mean, divided by its pre-period s.d."""
-    sd = controls[:n_pre].std(axis=0, ddof=1)
+    scaled = controls / _scale(controls[:n_pre])
+    sd = scaled[:n_pre].std(axis=0, ddof=1)
     if not (sd > 0).all():
         raise SalesDataError(f"control {int(np.flatnonzero(~(sd > 0))[0]) + 1} is constant in the pre-period")
-    return (controls - controls[:n_pre].mean(axis=0)) / sd
+    return (scaled - scaled[:n_pre].mean(axis=0)) / sd

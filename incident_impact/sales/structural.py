@@ -7,8 +7,9 @@ likelihood on the pre-period only:
 * ``y_t = mu_t [+ gamma_t] + x_t' beta_t + eps_t``: a local level ``mu_t = mu_(t-1) + eta_t``
   (or a local linear trend), an optional seasonal term, and the controls as regressors whose
   coefficients are *states* (``mle_regression=False``), so their uncertainty reaches the forecast;
-* the level s.d. is fixed (default 0.01 in standardised units, R's ``prior.level.sd``) or
-  estimated by maximum likelihood (``level_sd=None``);
+* the level s.d. is estimated by maximum likelihood (``level_sd=None``, the default) or fixed
+  (e.g. 0.01 in standardised units, R's ``prior.level.sd``);
+* with ``spec.auto`` the trend and seasonal terms are chosen from the pre-period (:mod:`.select`);
 * post-period paths are simulated from the filtered state at the end of the pre-period
   (``simulate(anchor="end")``, Durbin & Koopman 2012 ch. 4), observation noise included; in logs they
   are exponentiated path by path. The point path is the forecast mean (``exp(m + v/2)`` in logs).
@@ -20,10 +21,9 @@ import inspect
 import warnings
 
 import numpy as np
-import statsmodels.api as sm
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from .effect import Counterfactual
+from .select import choose, fit_structural, spec_label
 from .spec import ModelSpec, standardise, standardise_columns
 
 
@@ -32,14 +32,6 @@ def n_states(spec: ModelSpec, n_controls: int) -> int:
     period = spec.seasonal
     season = 0 if period is None else (round(period) - 1 if float(period).is_integer() else 2 * spec.harmonics)
     return (2 if spec.trend else 1) + season + n_controls
-
-
-def _seasonal_kwargs(spec: ModelSpec) -> dict:
-    if spec.seasonal is None:
-        return {}
-    if float(spec.seasonal).is_integer():
-        return {"seasonal": int(spec.seasonal)}
-    return {"freq_seasonal": [{"period": float(spec.seasonal), "harmonics": spec.harmonics}]}
 
 
 def _simulate(res, h: int, exog, spec: ModelSpec) -> np.ndarray:
@@ -55,26 +47,23 @@ def structural_counterfactual(y: np.ndarray, controls: np.ndarray | None, n_pre:
     ``controls`` is ``(n, k)`` or None; values must be finite (and ``y`` positive with ``spec.log``).
     """
     h = int(len(y) - n_pre)  # a numpy integer would be read as a date index by get_forecast
-    z, unscale = standardise(y, n_pre, spec.log, "sales")
     x = None if controls is None or controls.shape[1] == 0 else standardise_columns(controls, n_pre)
-    model = sm.tsa.UnobservedComponents(
-        z[:n_pre], level="lltrend" if spec.trend else "llevel", exog=None if x is None else x[:n_pre],
-        mle_regression=False, **_seasonal_kwargs(spec),
-    )
+    choice = None
+    if spec.auto:
+        spec, res, converged, choice, z, unscale = choose(y, x, n_pre, spec)
+    else:
+        z, unscale = standardise(y, n_pre, spec.log, "sales")
+        res, converged = fit_structural(z[:n_pre], None if x is None else x[:n_pre], spec)
     notes = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        if spec.level_sd is None:
-            res = model.fit(disp=False)
-        else:
-            res = model.fit_constrained({"sigma2.level": spec.level_sd ** 2}, disp=False)
-    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+    if not converged:
         notes.append("the maximum-likelihood fit did not fully converge; compare with a fixed level s.d.")
     exog_post = None if x is None else x[n_pre:]
-    draws = unscale(_simulate(res, h, exog_post, spec), None)
-    forecast = res.get_forecast(h, exog=exog_post)
-    point = unscale(np.asarray(forecast.predicted_mean), np.asarray(forecast.var_pred_mean))
-    fitted = unscale(np.asarray(res.fittedvalues), None)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        draws = unscale(_simulate(res, h, exog_post, spec), None)
+        forecast = res.get_forecast(h, exog=exog_post)
+        point = unscale(np.asarray(forecast.predicted_mean), np.asarray(forecast.var_pred_mean))
+        fitted = unscale(np.asarray(res.fittedvalues), None)
     fitted[: res.loglikelihood_burn] = np.nan
     params = {name: float(v) for name, v in zip(res.model.param_names, res.params)}
     params["level_sd"] = float(np.sqrt(params["sigma2.level"]))
@@ -82,9 +71,7 @@ def structural_counterfactual(y: np.ndarray, controls: np.ndarray | None, n_pre:
         betas = res.filtered_state[-x.shape[1]:, -1]
         params.update({f"beta.{i + 1}": float(b) for i, b in enumerate(betas)})
     level = "fixed at" if spec.level_sd is not None else "estimated (maximum likelihood):"
-    parts = ["local linear trend" if spec.trend else "local level"]
-    if spec.seasonal is not None:
-        parts.append(f"seasonal period {spec.seasonal:g}")
+    parts = [spec_label(spec).replace(" + seasonal", ", seasonal period")]
     if x is not None:
         parts.append(f"{x.shape[1]} control{'s' if x.shape[1] != 1 else ''} with state coefficients")
     description = (
@@ -92,5 +79,8 @@ def structural_counterfactual(y: np.ndarray, controls: np.ndarray | None, n_pre:
         f"pre-period moments; level s.d. {level} {params['level_sd']:.4g} (standardised units); "
         f"{spec.repetitions} simulated paths"
     )
-    return Counterfactual(point, draws, fitted, description, params, tuple(notes), band="prediction")
+    if choice is not None:
+        description += "; specification chosen from the pre-period data"
+    return Counterfactual(point, draws, fitted, description, params, tuple(notes), band="prediction", spec=spec,
+                          choice=choice)
 

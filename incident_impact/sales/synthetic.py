@@ -50,4 +50,5 @@ def synthetic_counterfactual(y: np.ndarray, controls: np.ndarray | None, n_pre: 
     params |= {f"weight.{j + 1}": float(w) for j, w in enumerate(weights)} | {"pre_rmspe": rmspe}
     description = (f"synthetic control of {controls.shape[1]} donors (non-negative weights summing to 1, fitted on the "
                    f"pre-period; pre-period RMSPE {rmspe:.4g}) as the control of a {inner.description}")
-    return Counterfactual(inner.point, inner.draws, inner.fitted, description, params, inner.notes, inner.band)
+    return Counterfactual(inner.point, inner.draws, inner.fitted, description, params, inner.notes, inner.band,
+                          spec=inner.spec, choice=inner.choice)
