@@ -12,11 +12,20 @@ from functools import cached_property
 
 import pandas as pd
 
-from .calendar import day0 as session_of, session_range
+from .calendar import day0 as session_of
+from .calendar import session_range
 from .catalog import DEFAULT_BENCHMARK, DEFAULT_EXCHANGE, Incident, load_catalog
+from .display import html_block, short_repr
 from .errors import IncidentImpactError
-from .eventstudy import (DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, EventStudyResult, event_study,
-                         format_window, parse_window)
+from .eventstudy import (
+    DEFAULT_ESTIMATION,
+    DEFAULT_WINDOWS,
+    MIN_ESTIMATION_OBS,
+    EventStudyResult,
+    event_study,
+    format_window,
+    parse_window,
+)
 from .eventstudy.windows import Window
 from .loading import check_reaches, load_history, load_stock, price_range
 from .money import MarketValue, SharesOutstanding, format_money, market_value
@@ -24,8 +33,16 @@ from .plain import expectation_phrase, p_text, possessive, stock_sentence
 from .prices import PriceHistory, PriceResolver, PriceSource
 from .prices.base import NO_ADJUSTED_NOTE
 from .robustness import Robustness, run_robustness
-from .verdict import (DEFAULT_BOUND, GAIN, HARM, HEADLINE_WINDOW, INCONCLUSIVE, NO_EFFECT, VERDICT_TEXT,
-                      verdict_frame)
+from .verdict import (
+    DEFAULT_BOUND,
+    GAIN,
+    HARM,
+    HEADLINE_WINDOW,
+    INCONCLUSIVE,
+    NO_EFFECT,
+    VERDICT_TEXT,
+    verdict_frame,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -299,6 +316,28 @@ class IncidentAnalysis:
             "robustness": None if self.robustness is None else self.robustness.to_dict(),
             "verdict": self.verdict(),
         }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per window: the CAR table (``car, se, t_stat, df, p_value, ci_lower, ci_upper``)
+        with the verdict columns of :meth:`verdicts` and ``confounded``."""
+        table = self.result.car_table.drop(columns=["start", "end"], errors="ignore")
+        extra = self.verdicts().drop(columns=["car", "se", "df", "p_value"])
+        extra["confounded"] = [self.is_confounded(w) for w in extra.index]
+        return table.join(extra)
+
+    def __repr__(self) -> str:
+        row = self.result.car_table.loc[format_window(self.headline_window)]
+        verdict = self.verdicts().loc[format_window(self.headline_window), "verdict"]
+        return short_repr("IncidentAnalysis", [
+            f"{self.incident.name} ({self.incident.id})",
+            f"{self.stock.ticker} vs {self.benchmark_ticker}, day 0 {self.day0.date()}, {self.result.model} model",
+            f"headline CAR{row.name} = {100 * row.car:+.2f} % ({p_text(row.p_value)}): {verdict}"
+            + (" (confounded)" if self.is_confounded() else ""),
+        ])
+
+    def _repr_html_(self) -> str:
+        return html_block(f"{self.incident.name} ({self.incident.id})", [self.plain(), self.verdict()],
+                          self.to_frame())
 
     def summary(self) -> str:
         """Plain-text summary: the plain-words headline and the verdict line first, then the

@@ -26,18 +26,34 @@ import numpy as np
 import pandas as pd
 
 from .analysis import IncidentAnalysis, analyze
-from .loading import load_study_data, merge_returns
 from .catalog import Incident
+from .display import html_block, short_repr
 from .distributions import t_ppf
 from .errors import IncidentImpactError
-from .eventstudy import (DEFAULT_ESTIMATION, MIN_ESTIMATION_OBS, StudyResult, format_window, parse_window,
-                         run_study)
+from .eventstudy import (
+    DEFAULT_ESTIMATION,
+    MIN_ESTIMATION_OBS,
+    StudyResult,
+    format_window,
+    parse_window,
+    run_study,
+)
 from .eventstudy.windows import Window
+from .loading import load_study_data, merge_returns
 from .money import format_money
 from .plain import p_text, window_phrase
 from .prices import PriceSource
-from .verdict import (CONFOUNDED, DEFAULT_BOUND, GAIN, HARM, HEADLINE_WINDOW, INCONCLUSIVE, NO_EFFECT, VERDICT_TEXT,
-                      verdict_frame)
+from .verdict import (
+    CONFOUNDED,
+    DEFAULT_BOUND,
+    GAIN,
+    HARM,
+    HEADLINE_WINDOW,
+    INCONCLUSIVE,
+    NO_EFFECT,
+    VERDICT_TEXT,
+    verdict_frame,
+)
 
 #: Default windows of a catalog study: the headline window first.
 STUDY_WINDOWS: tuple[Window, ...] = (HEADLINE_WINDOW, (-1, 1), (0, 5))
@@ -280,6 +296,27 @@ class CatalogStudy:
             "failures": _records(self.failures.astype({"event_date": str})),
             "warnings": list(self.study.warnings) if self.study is not None else [],
         }
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every window's :meth:`verdict_table`, stacked: indexed by ``(window, event_id)``."""
+        if not self.windows:
+            return pd.DataFrame()
+        return pd.concat({format_window(w): self.verdict_table(w) for w in self.windows}, names=["window", "event_id"])
+
+    def __repr__(self) -> str:
+        if self.study is None:
+            return short_repr("CatalogStudy", ["no event could be studied", f"{len(self.failures)} not studied"])
+        counts = self.counts()
+        return short_repr("CatalogStudy", [
+            f"{self.n_events} event(s) studied, {len(self.failures)} not; model {self.study.model}",
+            f"headline window {format_window(self.headline_window)}: "
+            + ", ".join(f"{k} {v}" for k, v in counts.items()),
+        ])
+
+    def _repr_html_(self) -> str:
+        if self.study is None:
+            return html_block("Catalog study", ["No event could be studied."], self.failures)
+        return html_block("Catalog study", [self.plain(), self.answer()], self.verdict_table())
 
     def summary(self) -> str:
         """Plain text: the answer, the verdict table and the tests of each window, then what was left out."""

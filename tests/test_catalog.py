@@ -16,6 +16,7 @@ from incident_impact.catalog import (
     CONFOUNDER_KINDS,
     EVENT_KINDS,
     INCIDENT_COLUMNS,
+    RESPONSE_KINDS,
     TIMELINE_COLUMNS,
     Catalog,
     TimelineEvent,
@@ -158,12 +159,12 @@ def test_at_least_12_fuller_timelines(catalog):
     fuller = [
         inc.id for inc in catalog
         if {e.kind for e in inc.timeline} & {"first-post", "viral-peak"}
-        and {e.kind for e in inc.timeline} & {"response", "apology"}
+        and {e.kind for e in inc.timeline} & RESPONSE_KINDS
     ]
     assert len(fuller) >= 12
     assert "united-airlines-flight-3411-2017" in fuller
     united = {e.kind for e in catalog["united-airlines-flight-3411-2017"].timeline}
-    assert {"first-post", "viral-peak", "response", "apology"} <= united
+    assert {"first-post", "viral-peak", "statement", "apology"} <= united
 
 
 def test_at_least_8_incidents_with_confounders(catalog):

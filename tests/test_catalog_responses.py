@@ -26,8 +26,8 @@ BEFORE_DAY0 = {
 }
 MAX_DAYS_AFTER = 120
 MIN_INCIDENTS_WITH_RESPONSE = 44
-#: Rows still typed with the generic ``response`` kind (kept because tests/test_catalog.py pins it).
-GENERIC = {("united-airlines-flight-3411-2017", dt.date(2017, 4, 10))}
+#: Rows still typed with the generic ``response`` kind (none: every response has its precise kind).
+GENERIC: set = set()
 URL = re.compile(r"https?://\S+")
 
 
