@@ -9,6 +9,7 @@ from ``exchange_calendars``, which knows each exchange's holidays and early clos
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from functools import lru_cache
 
 import pandas as pd
@@ -79,12 +80,40 @@ def day0(
             time = dt.time.fromisoformat(time)
         except ValueError as exc:
             raise CalendarError(f"cannot read the time {time!r}; use HH:MM (24-hour clock)") from exc
-    zone = tz or str(cal.tz)
+    if time.tzinfo is not None:  # "16:30+05:00": that offset, unless a zone says otherwise
+        if tz:
+            raise CalendarError(f"the time {time.strftime('%H:%M')} has a UTC offset ({_offset(time)}) and a time zone "
+                                f"({tz}) is given too; give one of them")
+        moment = pd.Timestamp(dt.datetime.combine(day.date(), time))
+        return cal.minute_to_session(moment.tz_convert("UTC"), direction="next")
+    zone_name = tz or str(cal.tz)
     try:
-        moment = pd.Timestamp.combine(day.date(), time).tz_localize(zone)
-    except Exception as exc:  # unknown zone names raise several different errors
-        raise CalendarError(f"unknown time zone {zone!r}; use an IANA name such as America/New_York") from exc
-    return cal.minute_to_session(moment.tz_convert("UTC"), direction="next")
+        zone = zoneinfo.ZoneInfo(zone_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise CalendarError(f"unknown time zone {zone_name!r}; use an IANA name such as America/New_York") from exc
+    # A wall time that happens twice (clocks going back) or never (clocks jumping ahead) has two
+    # readings, PEP 495's fold 0 and 1; it is accepted when both fall in the same session.
+    readings = [dt.datetime.combine(day.date(), time, tzinfo=zone).replace(fold=fold) for fold in (0, 1)]
+    sessions = [cal.minute_to_session(pd.Timestamp(r).tz_convert("UTC"), direction="next") for r in readings]
+    if sessions[0] != sessions[1]:
+        wall = dt.datetime.combine(day.date(), time)
+        gap = readings[0].astimezone(dt.timezone.utc).astimezone(zone).replace(tzinfo=None) != wall  # never was: no round trip
+        what = "does not exist" if gap else "happened twice"
+        offsets = " or ".join(_offset(r) for r in readings)
+        raise CalendarError(
+            f"{time.strftime('%H:%M')} {what} in {zone_name} on {day.date()} (daylight saving: UTC{offsets.replace(' or ', ' or UTC')}), "
+            f"and the two readings fall in the sessions of {min(sessions).date()} and {max(sessions).date()}; "
+            f"give the time with its UTC offset, e.g. --time {time.strftime('%H:%M')}{_offset(readings[1])} without --tz"
+        )
+    return sessions[0]
+
+
+def _offset(value: dt.time | dt.datetime) -> str:
+    """``+05:00`` for the UTC offset of ``value``."""
+    delta = value.utcoffset()
+    sign = "-" if delta < dt.timedelta(0) else "+"
+    minutes = abs(int(delta.total_seconds())) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def session_range(exchange: str, day0_session: pd.Timestamp, first: int, last: int) -> tuple[pd.Timestamp, pd.Timestamp]:

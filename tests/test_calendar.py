@@ -64,3 +64,38 @@ def test_session_range_counts_sessions():
     assert (lo, hi) == (pd.Timestamp("2017-04-06"), pd.Timestamp("2017-04-12"))
     lo, hi = session_range("XNYS", pd.Timestamp("2017-04-13"), 0, 1)
     assert hi == pd.Timestamp("2017-04-17")
+
+
+# ----------------------------------------------------------------- daylight saving and UTC offsets (issue 12)
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (("2017-11-05", "01:30", "America/New_York"), "2017-11-06"),  # happens twice (EDT, EST): both on Sunday
+        (("2017-03-12", "02:30", "America/New_York"), "2017-03-13"),  # never happens (02:00 -> 03:00): both on Sunday
+        (("2017-04-10", "16:30+05:00"), "2017-04-10"),  # 11:30 UTC = 07:30 New York, before the open
+        (("2017-04-10", "23:30+02:00"), "2017-04-11"),  # 21:30 UTC = 17:30 New York, after the close
+        (("2017-04-10", "19:59Z"), "2017-04-10"),  # 15:59 New York
+        (("2017-04-10", "20:30Z"), "2017-04-11"),
+        (("2018-11-04", "01:59", "America/Chicago"), "2018-11-05"),
+    ],
+)
+def test_unambiguous_in_effect_is_accepted(args, expected):
+    assert day0(*args) == pd.Timestamp(expected)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        # Tehran's clocks jumped at midnight on Wednesday 2017-03-22: 00:15 is 15:45 or 16:45 in New York
+        (("2017-03-22", "00:15", "Asia/Tehran"), r"00:15 does not exist in Asia/Tehran on 2017-03-22 .*"
+                                                   r"2017-03-21 and 2017-03-22.*UTC offset"),
+        # and went back at midnight on Thursday 2017-09-21/22: 23:45 happened at 15:15 and at 16:15 in New York
+        (("2017-09-21", "23:45", "Asia/Tehran"), r"23:45 happened twice in Asia/Tehran on 2017-09-21 .*"
+                                                   r"2017-09-21 and 2017-09-22.*UTC offset"),
+        (("2017-04-10", "16:30+05:00", "America/New_York"), r"has a UTC offset \(\+05:00\) and a time zone"),
+        (("2017-04-10", "10:00", "Mars/Olympus"), "unknown time zone 'Mars/Olympus'"),
+    ],
+)
+def test_ambiguous_in_effect_is_a_clear_error(args, message):
+    with pytest.raises(CalendarError, match=message):
+        day0(*args)

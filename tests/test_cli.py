@@ -70,7 +70,16 @@ def test_adhoc_analysis_json_matches_the_library(run, data_dir):
         assert w["p_value"] == pytest.approx(row.p_value, rel=1e-12)
     assert {"date", "rel_day", "return", "expected", "ar", "car"} <= set(out["abnormal_returns"][0])
     assert len(out["abnormal_returns"]) == 11
-    assert out["verdict"].startswith("CAR[-1,+1] = ")
+    assert out["verdict"].startswith("CAR[0,+1] = ")
+    # one headline: [0,+1] by default, with every number the table prints (SQ p included)
+    head = out["headline"]
+    row = direct.car_table.loc["[0,+1]"]
+    assert head["window"] == "[0,+1]" and head["sentence"] == out["verdict"]
+    assert head["car"] == pytest.approx(row.car, rel=1e-12) and head["p_value"] == pytest.approx(row.p_value, rel=1e-12)
+    assert head["sq_p_value"] == pytest.approx(direct.sq_test((0, 1)).p_value, rel=1e-12)
+    assert head["confounded"] is False and head["plain"].startswith("UAL's stock did")
+    for w in out["windows"]:
+        assert w["sq_p_value"] == pytest.approx(direct.sq_test((w["start"], w["end"])).p_value, rel=1e-12)
 
 
 def test_after_close_time_and_weekend_move_day0(run, data_dir):
@@ -83,9 +92,9 @@ def test_after_close_time_and_weekend_move_day0(run, data_dir):
 
 def test_table_output_and_report(run, data_dir, tmp_path):
     res = run("analyze", "--ticker", "UAL", "--date", "2017-04-10", "--data-dir", data_dir,
-              "--window", "0,2", "--window", "-3,3", "--model", "market-adjusted")
+              "--window", "0,2", "--window", "-3,3", "--model", "market-adjusted", "--headline", "0,2")
     assert res.exit_code == 0, res.stderr
-    assert "[0,+2]" in res.stdout and "[-3,+3]" in res.stdout and "[-1,+1]" not in res.stdout
+    assert "[0,+2]" in res.stdout and "[-3,+3]" in res.stdout and "[-1,+1]" not in res.stdout and "[0,+1]" not in res.stdout
     assert "Verdict: CAR[0,+2]" in res.stdout
     assert "report written to reports/adhoc-ual-2017-04-10.html" in res.stderr
     assert (tmp_path / "reports" / "adhoc-ual-2017-04-10.html").stat().st_size > 100_000
@@ -173,7 +182,8 @@ def test_bundled_sample_runs_the_readme_command_offline(run, tmp_path):
     res = run("analyze", "pepsi-kendall-jenner-ad-2017")
     assert res.exit_code == 0, res.stderr
     assert "bundled sample" in res.stdout
-    assert "Verdict: CAR[-1,+1]" in res.stdout
+    assert "Verdict: CAR[0,+1]" in res.stdout
+    assert res.stdout.splitlines()[2].startswith("PepsiCo's stock did")  # plain words first
     assert (tmp_path / "reports" / "pepsi-kendall-jenner-ad-2017.html").exists()
 
 

@@ -227,3 +227,31 @@ def test_two_processes_writing_one_ticker_do_not_lose_rows(cache, tmp_path):
     assert list(history.data.index) == list(expected)  # both downloads are in: no lost update
     meta = json.loads((cache.folder / "UAL.json").read_text())
     assert meta["rows"] == len(expected) and meta["source"] == "child"
+
+
+# ----------------------------------------------------------------- damaged metadata (issue 12)
+@pytest.mark.parametrize("start", [float("nan"), "", "x", 5, [], {}, "2020-13-45"])
+def test_damaged_start_in_the_metadata_is_a_miss_with_the_reason(cache, start):
+    cache.put("UAL", frame(["2020-01-02", "2020-01-03", "2020-01-06"], [1.0, 2.0, 3.0]), META)
+    path = cache.folder / "UAL.json"
+    meta = json.loads(path.read_text())
+    meta["start"] = start
+    path.write_text(json.dumps(meta))  # json writes NaN for the float
+    assert cache.lookup("UAL", "2020-01-02", "2020-01-06") is None
+    assert cache.get("UAL") is None
+    assert "start" in cache.damage("UAL")
+    cache.put("UAL", frame(["2020-01-02", "2020-01-03"], [1.0, 2.0]), META)  # a new download replaces it
+    assert cache.damage("UAL") is None and cache.get("UAL").data["adj_close"].tolist() == [1.0, 2.0]
+
+
+def test_damage_tells_a_missing_entry_from_a_damaged_one(cache):
+    assert cache.damage("UAL") is None  # nothing cached: no damage
+    cache.put("UAL", frame(["2020-01-02", "2020-01-03"], [1.0, 2.0]), META)
+    assert cache.damage("UAL") is None
+    (cache.folder / "UAL.csv").write_text("date,adj_close\n2020-01-02,9\n")
+    assert "checksum" in cache.damage("UAL")
+    (cache.folder / "UAL.json").write_text("{not json")
+    assert "metadata" in cache.damage("UAL")
+    (cache.folder / "UAL.csv").unlink()
+    (cache.folder / "UAL.json").write_text("{}")
+    assert cache.damage("UAL")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -193,3 +194,32 @@ def test_sample_returns_agree_with_real_data(ticker):
     real = CSVDirSource(Path(SHARED) / "prices").load(ticker, "2012-01-03", "2022-12-28").returns()
     assert sample.index.equals(real.index)
     assert (sample - real).abs().max() < 5e-5
+
+
+# ----------------------------------------------------------------- a damaged cache entry (issue 12)
+def _damage(cache: PriceCache, ticker: str) -> None:
+    path = cache.folder / f"{ticker}.json"
+    meta = json.loads(path.read_text())
+    meta["start"] = float("nan")
+    path.write_text(json.dumps(meta))
+
+
+def test_offline_with_a_damaged_cache_entry_says_so(cache, monkeypatch):
+    put(cache, "UAL", "2015-01-02", "2015-12-31")
+    _damage(cache, "UAL")
+    monkeypatch.setenv(OFFLINE_ENV, "1")
+    with pytest.raises(TickerNotFoundError) as info:
+        PriceResolver(cache=cache, use_sample=False).load("UAL", "2015-01-02", "2015-12-31")
+    message = str(info.value)
+    assert "cache has no UAL" not in message
+    assert "the cache entry of UAL is damaged (metadata: unreadable start nan); it will be downloaded again when online" in message
+
+
+def test_a_damaged_cache_entry_is_downloaded_again_with_a_note(cache):
+    put(cache, "UAL", "2015-01-02", "2015-12-31")
+    _damage(cache, "UAL")
+    fake = FakeDownloader()
+    history = PriceResolver(cache=cache, use_sample=False, download=fake).load("UAL", "2015-01-02", "2015-12-31")
+    assert fake.calls == [("UAL", "2015-01-02", "2015-12-31")]
+    assert history.source == "Yahoo Finance (downloaded now)"
+    assert history.notes[-1] == "the cache entry of UAL was damaged (metadata: unreadable start nan) and was downloaded again"

@@ -17,6 +17,7 @@ import os
 import random
 import re
 import signal
+import stat
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -227,9 +228,9 @@ def test_hostile_study_report_runs_no_script_in_chromium(chromium, tmp_path, mon
         assert page.evaluate(ON_ATTRIBUTES) == []
         assert page.locator("img, iframe, base, meta[http-equiv]").count() == 0
         links = page.evaluate(LINKS)
-        assert {href for href, _ in links if not href.startswith("#")} == {"evil-2017.html"}
+        assert {href for href, _ in links if not href.startswith("#")} == {"study-incidents/evil-2017.html"}
         assert f"Evil {PAYLOADS[0]} {PAYLOADS[4]}" in page.locator("main").inner_text()
-        page.locator("a[href='evil-2017.html']").first.click()  # the linked incident report, hostile too
+        page.locator("a[href='study-incidents/evil-2017.html']").first.click()  # the linked incident report, hostile too
         page.wait_for_selector("#fig-car .main-svg")
         assert page.evaluate("() => window.__pwned") is None and seen == []
     finally:
@@ -279,8 +280,9 @@ def test_study_incident_reports_stay_beside_the_study_report_and_are_distinct(tm
                                    "--offline", "--no-peers", "--format", "json"])
     assert run.exit_code == 0, run.output
     reports = tmp_path / "reports"
-    files = sorted(p.name for p in reports.iterdir())
-    assert "study.html" in files and len(files) == len(ids) + 1, files
+    assert sorted(p.name for p in reports.iterdir()) == ["study-incidents", "study.html"]
+    files = sorted(p.name for p in (reports / "study-incidents").iterdir())
+    assert len({f.casefold() for f in files}) == len(ids), files
     assert not any(name.startswith(".") for name in files)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ids.csv", "reports"]
     study_html = (reports / "study.html").read_text(encoding="utf-8")
@@ -342,3 +344,91 @@ def test_unwritable_report_path_is_one_clear_error(tmp_path, where):
     assert isinstance(info.value, IncidentImpactError) and isinstance(info.value, OSError)
     assert "\n" not in str(info.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"] and (tmp_path / "a-file").read_text() == "not a folder"
+
+
+# ----------------------------------------------------------------- targets that are not regular files (issue 12)
+def test_a_fifo_target_is_written_through(tmp_path):
+    import threading
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text(encoding="utf-8")), daemon=True)
+    reader.start()
+    render.write_html("<html>through</html>\n", fifo)
+    reader.join(timeout=30)
+    assert got == ["<html>through</html>\n"] and stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["fifo"]
+
+
+@pytest.mark.parametrize("make, kind", [
+    (lambda p: p.mkdir(), "a folder"),
+    (lambda p: os.mknod(p, 0o600 | stat.S_IFBLK, os.makedev(7, 200)), "not a regular file"),
+    (lambda p: os.mknod(p, 0o600 | stat.S_IFCHR, os.makedev(1, 1)), "not a regular file"),  # /dev/mem
+    (lambda p: p.symlink_to(p.parent / "nowhere" / "x.html"), "broken symbolic link"),
+])
+def test_other_special_targets_are_refused_and_left_alone(tmp_path, make, kind):
+    target = tmp_path / "target"
+    try:
+        make(target)
+    except PermissionError:
+        pytest.skip("cannot create device nodes here")
+    before = os.lstat(target)
+    with pytest.raises(ReportError, match=rf"^cannot write the report .*target: .*{kind}"):
+        render.write_html("<html></html>", target)
+    after = os.lstat(target)
+    assert (after.st_mode, after.st_rdev, after.st_ino) == (before.st_mode, before.st_rdev, before.st_ino)
+    assert [p.name for p in tmp_path.iterdir()] == ["target"]
+
+
+def test_stale_temp_files_of_killed_writers_are_removed(tmp_path):
+    old = [tmp_path / ".report.html.0badc0de.tmp", tmp_path / ".other.html.12345678.tmp"]
+    young = tmp_path / ".report.html.feedf00d.tmp"  # perhaps a writer at work right now
+    foreign = [tmp_path / ".keep.html.tmp", tmp_path / "user.0badc0de.tmp", tmp_path / ".x.html.NOTHEX12.tmp"]
+    for path in (*old, young, *foreign):
+        path.write_text("partial")
+    hour_ago = time.time() - 2 * 3600
+    for path in (*old, *foreign):
+        os.utime(path, (hour_ago, hour_ago))
+    render.write_html("<html></html>", tmp_path / "report.html")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["report.html", young.name, *(p.name for p in foreign)])
+
+
+# ----------------------------------------------------------------- quotes in plotly labels (issue 12)
+QUOTED = 'He said "sorry" & <b>left</b> \'now\''
+
+
+def test_plotly_labels_are_escaped_once():
+    from incident_impact.catalog import TimelineEvent
+    from incident_impact.report import figures
+
+    label = figures._event_label(TimelineEvent(__import__("datetime").date(2017, 4, 10), "incident", QUOTED))
+    assert label == "2017-04-10 · incident: He said \"sorry\" &amp; &lt;b&gt;left&lt;/b&gt; 'now'"
+
+
+@pytest.mark.browser
+def test_quotes_show_as_quotes_in_hover_labels_and_the_forest_plot(chromium, make_incident_analysis, tmp_path, monkeypatch,
+                                                                   prices_dir):
+    path = write_report(make_incident_analysis(description=QUOTED), tmp_path / "q.html", generated_at=FROZEN)
+    page, seen = open_page(chromium, path)
+    try:
+        page.locator("#fig-prices .scatterlayer .trace:nth-child(3) .point").nth(1).hover(force=True)  # 2017-04-10
+        hover = page.text_content("#fig-prices .hoverlayer") or ""
+        assert QUOTED in hover and "&quot;" not in hover and "&#x27;" not in hover
+        assert page.evaluate("() => window.__pwned") is None and seen["errors"] == []
+    finally:
+        page.context.close()
+    monkeypatch.chdir(tmp_path)
+    incidents = write_rows(tmp_path / "inc.csv", [{"id": "q-2017", "ticker": "ACME", "incident_date": "2017-04-10",
+                                                  "name": QUOTED}])
+    run = CliRunner().invoke(cli, ["study", "q-2017", "--incidents", str(incidents), "--data-dir", str(prices_dir),
+                                   "--offline", "--no-peers", "--no-robustness", "--no-incident-reports"])
+    assert run.exit_code == 0, run.output
+    page = chromium.new_context(offline=True).new_page()
+    try:
+        page.goto((tmp_path / "reports" / "study.html").as_uri())
+        page.wait_for_selector("#fig-forest-0 .main-svg")
+        ticks = page.locator("#fig-forest-0 .ytick text").all_text_contents()
+        assert QUOTED in ticks, ticks
+    finally:
+        page.context.close()

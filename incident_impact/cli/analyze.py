@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from .common import (bound_option, data_dir_option, estimation_option, factors_option, format_option, incidents_option,
+from .common import (bound_option, check_headline, data_dir_option, headline_option, estimation_option, factors_option, format_option, incidents_option,
                      load_catalog, min_estimation_option, model_option, no_peers_option, no_robustness_option, note,
                      offline_option, read_factors, safe_stem, timelines_option)
+from .common import FiniteFloatRange, attempt, echo, emit_json, fail_on
 from .group import cli
 from .sales import run_sales, sales_model_options
 
@@ -25,9 +25,10 @@ from .sales import run_sales, sales_model_options
 @click.option("--benchmark", help="Benchmark ticker (default: the incident's, usually ^GSPC).")
 @estimation_option
 @click.option("--window", "windows", multiple=True, help="Event window START,END (repeatable; default [0,0] [0,+1] [-1,+1] [0,+5] [-5,+5]).")
+@headline_option
 @min_estimation_option
 @bound_option
-@click.option("--shares", type=click.FloatRange(min=0, min_open=True),
+@click.option("--shares", type=FiniteFloatRange(min=0, min_open=True),
               help="Shares outstanding before the incident, for the effect in money (default: the catalog's, else Yahoo's).")
 @factors_option
 @no_peers_option
@@ -44,7 +45,7 @@ from .sales import run_sales, sales_model_options
 @click.option("--sales-bound", default=5.0, show_default=True, type=click.FloatRange(min=0, min_open=True, max=100, max_open=True),
               help="With --sales: materiality bound in percent of sales.")
 @sales_model_options
-def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, benchmark, estimation, windows,
+def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, benchmark, estimation, windows, headline,
             min_estimation, bound, shares, factors_file, no_peers, no_robustness, data_dir, offline, fmt, report_path, no_report, incidents, timelines, sales_file, sales_bound, **sales_model) -> None:
     """Event study of one incident: a catalog ID, or an ad hoc --ticker/--date."""
     from ..analysis import analyze as run_analysis
@@ -52,6 +53,7 @@ def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, be
     from ..eventstudy import DEFAULT_WINDOWS
     from ..prices import PriceResolver
 
+    check_headline(headline, estimation)
     if incident_id and ticker:
         raise click.UsageError("give either an incident ID or --ticker/--date, not both")
     if incident_id:
@@ -65,19 +67,23 @@ def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, be
         raise click.UsageError("name an incident (see `incident-impact list`) or give --ticker and --date")
     source = PriceResolver(data_dir, download=not offline)
     result = run_analysis(incident, source=source, model=model, benchmark=benchmark, estimation=estimation,
-                          windows=windows or DEFAULT_WINDOWS, min_estimation_obs=min_estimation, bound=bound / 100,
+                          windows=windows or DEFAULT_WINDOWS, headline=headline, min_estimation_obs=min_estimation,
+                          bound=bound / 100,
                           factors=read_factors(factors_file), shares=shares, peers=not no_peers,
                           robustness=not no_robustness)
     sales = run_sales(sales_file, incident, bound=sales_bound, **sales_model) if sales_file else None
-    if fmt == "json":
-        click.echo(json.dumps(result.to_dict() | ({"sales": sales.to_dict()} if sales else {}), indent=2))
-    else:
-        click.echo(result.summary() + (f"\n\n{sales.summary()}" if sales else ""))
-    for message in (*result.notes, *(sales.notes if sales else ())):
-        note(f"warning: {message}")
+    errors, written = [], None  # the report is written first, so a failure can go into the one JSON document
     if not no_report:
         from ..report import write_report
 
         path = Path(report_path) if report_path else Path("reports") / f"{safe_stem(incident.id)}.html"
-        written = write_report(result, path, sales=sales)
+        written = attempt(errors, write_report, result, path, sales=sales)
+    if fmt == "json":
+        emit_json(result.to_dict() | ({"sales": sales.to_dict()} if sales else {}), errors)
+    else:
+        echo(result.summary() + (f"\n\n{sales.summary()}" if sales else ""))
+    for message in (*result.notes, *(sales.notes if sales else ())):
+        note(f"warning: {message}")
+    if written:
         note(f"report written to {written}")
+    fail_on(errors)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from .common import emit_rows, format_option, incidents_option, load_catalog, note, timelines_option
+from .common import echo, emit_json, emit_rows, format_option, incidents_option, load_catalog, note, timelines_option
 from .group import cli
 
 
@@ -38,7 +36,7 @@ def show(incident_id, fmt, incidents, timelines) -> None:
     """Show one incident's facts and timeline."""
     inc = load_catalog(incidents, timelines)[incident_id]
     if fmt == "json":
-        click.echo(json.dumps(inc.to_dict(), indent=2))
+        emit_json(inc.to_dict())
         return
     facts = [
         ("id", inc.id), ("name", inc.name), ("company", inc.company),
@@ -48,10 +46,10 @@ def show(incident_id, fmt, incidents, timelines) -> None:
         ("summary", inc.summary), ("press claim", inc.claimed_impact),
     ]
     width = max(len(k) for k, _ in facts)
-    click.echo("\n".join(f"{k:<{width}}  {v}" for k, v in facts if v))
-    click.echo("\nTimeline")
+    echo("\n".join(f"{k:<{width}}  {v}" for k, v in facts if v))
+    echo("\nTimeline")
     for ev in inc.timeline:
         when = ev.date.isoformat() + (f" {ev.time.strftime('%H:%M')} {ev.timezone or ''}".rstrip() if ev.time else "")
-        click.echo(f"  {when:<28} {ev.kind:<11} {ev.description}")
-    click.echo("\nSources")
-    click.echo("\n".join(f"  {s}" for s in inc.sources))
+        echo(f"  {when:<28} {ev.kind:<11} {ev.description}")
+    echo("\nSources")
+    echo("\n".join(f"  {s}" for s in inc.sources))

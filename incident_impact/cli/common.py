@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
 import math
 import re
+from collections.abc import Iterable, Mapping
 
 import click
 
 #: Key of ``ctx.meta`` holding the output format, so errors can be reported as JSON too.
 FORMAT_KEY = "incident_impact.format"
+#: Key of ``ctx.meta`` set once a JSON document went to stdout (an error after it must not add a second one).
+JSON_WRITTEN_KEY = "incident_impact.json_written"
 
 
 def format_option(*choices: str, help: str | None = None):
@@ -26,15 +30,106 @@ def format_option(*choices: str, help: str | None = None):
                         callback=remember, help=help)
 
 
+# ----------------------------------------------------------------- the terminal
+#: C0 controls but tab and newline, DEL, C1 controls, and the bidi embeddings, overrides and isolates.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every character that could steer a terminal written out visibly (``\\x1b``, ``\\u202e``).
+
+    An escape sequence loses its ESC and shows as text, so a file cannot set the title, clear the
+    screen, write the clipboard (OSC 52) or move the cursor over a printed verdict, and bidi
+    overrides cannot reorder what is shown. Newlines and tabs stay. JSON needs none of this:
+    ``json.dumps`` escapes the same characters itself.
+    """
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
+def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` through :func:`terminal_safe`: every command writes to the terminal through this."""
+    click.echo(terminal_safe(str(message)), err=err, nl=nl)
+
+
 def note(message: str) -> None:
     """A message for the user on stderr (stdout carries only data)."""
-    click.echo(message, err=True)
+    echo(message, err=True)
+
+
+# ----------------------------------------------------------------- JSON
+def plain(value):
+    """``value`` as plain JSON data: numpy and pandas scalars as Python numbers, arrays and tuples as
+    lists, dates as ISO strings, NaN, infinities and NaT as None; anything else unknown as its ``str``."""
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k) if not isinstance(k, str) else k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in value]
+    import numpy as np
+    import pandas as pd
+
+    if value is pd.NaT:
+        return None
+    if isinstance(value, np.ndarray):
+        return [plain(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        return plain(value.item())
+    if isinstance(value, (pd.Timestamp, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (pd.Series, pd.Index)):
+        return [plain(v) for v in value.tolist()]
+    return str(value)
+
+
+def dumps(data) -> str:
+    """Standard JSON (never ``NaN`` or ``Infinity``, which strict parsers refuse): see :func:`plain`."""
+    return json.dumps(plain(data), indent=2, allow_nan=False)
+
+
+def emit_json(data, errors: Iterable[Exception] = ()) -> None:
+    """Write ``data`` as the one JSON document of stdout; ``errors`` (outputs that could not be written,
+    e.g. the report) are added as ``"errors": [{"error", "error_type"}]``."""
+    errors = [{"error": str(e), "error_type": type(e).__name__} for e in errors]
+    if errors:
+        data = {**data, "errors": errors}
+    echo(dumps(data))
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[JSON_WRITTEN_KEY] = True
+
+
+# ----------------------------------------------------------------- outputs that may fail
+def attempt(errors: list, write, *args, **kwargs):
+    """``write(*args, **kwargs)``; a library error (e.g. a report that cannot be written) is appended
+    to ``errors`` and None returned, so the result is still printed (see :func:`fail_on`)."""
+    from ..errors import IncidentImpactError
+
+    try:
+        return write(*args, **kwargs)
+    except IncidentImpactError as exc:
+        errors.append(exc)
+        return None
+
+
+def fail_on(errors: list) -> None:
+    """After the output: each error as one line on stderr, then exit status 1."""
+    for exc in errors:
+        note(f"Error: {exc}")
+    if errors:
+        raise click.exceptions.Exit(1)
 
 
 def load_catalog(incidents: str | None, timelines: str | None):
     """The bundled catalog, merged with the user's incident file when given."""
     from ..catalog import load_catalog as read_catalog
 
+    if timelines and not incidents:
+        raise click.UsageError("--timelines needs --incidents: it holds the timelines of the incidents in that file")
     catalog = read_catalog()
     if incidents:
         catalog = catalog.merged(read_catalog(incidents, timelines))
@@ -43,15 +138,26 @@ def load_catalog(incidents: str | None, timelines: str | None):
 
 def emit_rows(rows: list[dict], fmt: str) -> None:
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, default=str))
+        emit_json(rows)
     elif fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
-        click.echo(buf.getvalue(), nl=False)
+        writer.writerows({k: csv_cell(v) for k, v in r.items()} for r in rows)
+        echo(buf.getvalue(), nl=False)
     else:
-        click.echo(table(rows))
+        echo(table(rows))
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_cell(value):
+    """A CSV cell a spreadsheet will not run: text starting with ``=``, ``+``, ``-``, ``@``, tab or
+    carriage return gets a leading ``'`` (OWASP's advice), unless it is a plain number such as ``-2.5``."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def table(rows: list[dict]) -> str:
@@ -76,8 +182,26 @@ timelines_option = click.option(
 estimation_option = click.option(
     "--estimation", default="-250,-11", show_default=True, help="Estimation window in relative sessions."
 )
+def _check_min_estimation(ctx: click.Context, param: click.Parameter, value):
+    """``--min-estimation`` must leave the model at least one degree of freedom (a usage error, not a
+    division by zero). Checked by whichever of ``--model`` and ``--min-estimation`` is read second."""
+    ctx.params[param.name] = value
+    model, least = ctx.params.get("model"), ctx.params.get("min_estimation")
+    if model is not None and least is not None:
+        from ..eventstudy.models import MODELS
+
+        params = MODELS[model].param_names
+        needed = len(params) + 1 if params else 2
+        if least < needed:
+            raise click.BadParameter(
+                f"{least} is too few for the {model} model ({len(params)} parameter(s)): at least {needed} estimation "
+                "returns are needed to estimate the residual variance", ctx=ctx, param_hint="'--min-estimation'")
+    return value
+
+
 min_estimation_option = click.option(
-    "--min-estimation", default=120, show_default=True, help="Fewest estimation returns accepted."
+    "--min-estimation", default=120, show_default=True, type=int, callback=_check_min_estimation,
+    help="Fewest estimation returns accepted (at least the model's parameters + 1).",
 )
 data_dir_option = click.option(
     "--data-dir", type=click.Path(file_okay=False), envvar="INCIDENT_IMPACT_DATA_DIR", show_envvar=True,
@@ -88,14 +212,41 @@ offline_option = click.option(
 )
 
 
+#: Names Windows keeps for devices, with any extension.
+_WINDOWS_DEVICES = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?", re.IGNORECASE)
+#: The tail :func:`safe_stem` adds: an id that ends like this is hashed too, so no two stems meet.
+_HASHED = re.compile(r"-[0-9a-f]{8}$")
+
+
 def safe_stem(text: str, reserved: frozenset[str] | set[str] = frozenset()) -> str:
-    """A file name stem for an id that cannot leave its folder (``[A-Za-z0-9._-]``, no leading dot,
-    at most 120 characters). An id that had to change, or whose stem is ``reserved``, gets 8 hex
-    digits of its sha256, so two ids never share a file."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip(".-")[:120] or "incident"
-    if stem != text or stem in reserved:
-        stem = f"{stem[:111]}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+    """A file name stem for an id that cannot leave its folder (``[a-z0-9._-]``, no leading dot,
+    at most 120 characters). An id that had to change (other characters, upper case, a Windows
+    device name), that already ends like a hashed stem (``-`` and 8 hex digits), or whose stem is
+    ``reserved`` (compared ignoring case) gets ``-`` and 8 hex digits of its sha256. So an unchanged
+    id never meets a hashed one, and ids differing only in case never share a file, even on a file
+    system that ignores case (macOS, Windows)."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip(".-")[:120].lower() or "incident"
+    if (stem != text or _HASHED.search(stem) or _WINDOWS_DEVICES.fullmatch(stem)
+            or stem.casefold() in {r.casefold() for r in reserved}):
+        stem = f"{stem[:111].rstrip('.-')}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
     return stem
+
+
+def report_stems(ids: Iterable[str], reserved: Iterable[str] = ()) -> dict[str, str]:
+    """A distinct :func:`safe_stem` for each id, distinct ignoring case from each other and from
+    ``reserved``; should two hashes ever meet, the later id gets more digits of its hash."""
+    reserved = {r.casefold() for r in reserved}
+    taken, stems = set(reserved), {}
+    for text in dict.fromkeys(ids):
+        stem = safe_stem(text, reserved=reserved)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        digits = 8
+        while stem.casefold() in taken:
+            digits += 8
+            stem = f"{safe_stem(text, reserved=reserved)[:111]}-{digest[:digits]}"
+        taken.add(stem.casefold())
+        stems[text] = stem
+    return stems
 
 
 def num(value):
@@ -106,14 +257,25 @@ def num(value):
 
 model_option = click.option(
     "--model", type=click.Choice(["market", "mean", "market-adjusted", "ff3", "carhart", "ff5"]), default="market",
-    show_default=True, help="Normal-return model; ff3, carhart and ff5 need --factors.",
+    show_default=True, callback=_check_min_estimation, help="Normal-return model; ff3, carhart and ff5 need --factors.",
 )
+
+
+class FiniteFloatRange(click.FloatRange):
+    """``click.FloatRange`` that also refuses ``nan``, ``inf`` and numbers that overflow to them."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
 factors_option = click.option(
     "--factors", "factors_file", type=click.Path(exists=True, dir_okay=False), envvar="INCIDENT_IMPACT_FACTORS",
     help="Daily factor CSV in percent (Kenneth French's: date, mkt_rf, smb, hml, rmw, cma, mom, rf).",
 )
 bound_option = click.option(
-    "--bound", default=2.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+    "--bound", default=2.0, show_default=True, type=FiniteFloatRange(min=0, min_open=True),
     help="Materiality bound in percent: the equivalence test asks whether |CAR| < bound.",
 )
 
@@ -127,3 +289,43 @@ def read_factors(path: str | None):
     return read_french_factors(path)
 no_peers_option = click.option("--no-peers", is_flag=True, help="Skip the peers' event studies (spillover).")
 no_robustness_option = click.option("--no-robustness", is_flag=True, help="Skip the robustness table across models.")
+
+
+def _parse_headline(ctx: click.Context, param: click.Parameter, value: str | None):
+    """``--headline S,E`` as a window (a usage error, exit 2, when malformed); default [0,+1]."""
+    from ..errors import IncidentImpactError
+    from ..eventstudy import parse_window
+    from ..verdict import HEADLINE_WINDOW
+
+    if value is None:
+        return HEADLINE_WINDOW
+    try:
+        return parse_window(value)
+    except IncidentImpactError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+headline_option = click.option(
+    "--headline", callback=_parse_headline, metavar="S,E",
+    help="The window of the headline verdict and plain-words answer (default 0,1: day 0 and day +1); "
+         "added to the windows when missing.",
+)
+
+
+def check_headline(headline, estimation: str) -> None:
+    """A usage error (exit 2) when the headline window overlaps the estimation window."""
+    from ..errors import IncidentImpactError
+    from ..eventstudy import format_window, parse_window
+
+    try:
+        est = parse_window(estimation)
+    except IncidentImpactError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--estimation'") from None
+    if est[0] <= headline[1] and headline[0] <= est[1]:
+        raise click.BadParameter(f"the headline window {format_window(headline)} overlaps the estimation window "
+                                 f"{format_window(est)}", param_hint="'--headline'")
+
+
+def with_headline(headline, windows: tuple) -> tuple:
+    """``windows`` with the headline window first, each window once."""
+    return tuple(dict.fromkeys((headline, *windows)))

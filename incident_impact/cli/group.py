@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
+import warnings
 
 import click
 
 from .. import __version__
 from ..errors import IncidentImpactError
-from .common import FORMAT_KEY
+from .common import FORMAT_KEY, JSON_WRITTEN_KEY, dumps, note, terminal_safe
 
 #: Exit status of a batch command when some, but not all, items failed.
 PARTIAL_FAILURE = 3
@@ -16,14 +16,23 @@ PARTIAL_FAILURE = 3
 
 class _Group(click.Group):
     """Turns library errors into one line on stderr and exit status 1 (no traceback); with
-    ``--format json`` the error is also written to stdout as ``{"error", "error_type", "exit_status"}``."""
+    ``--format json`` the error is also written to stdout as ``{"error", "error_type", "exit_status"}``
+    (unless the result already went there: stdout holds one JSON document). Python warnings become one
+    ``warning:`` line each; numerical RuntimeWarnings (numpy's "divide by zero") only with ``--debug``."""
 
     def invoke(self, ctx: click.Context):
+        with warnings.catch_warnings():
+            if not ctx.params.get("debug"):  # the group's options are read; ctx.obj is set later
+                warnings.showwarning = _show_warning
+                warnings.simplefilter("ignore", RuntimeWarning)
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except IncidentImpactError as exc:
             _json_error(ctx, str(exc), type(exc).__name__)
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(terminal_safe(str(exc))) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # a bug: still one line, with a way to see more
@@ -31,12 +40,17 @@ class _Group(click.Group):
                 raise
             message = f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback and please report it)"
             _json_error(ctx, message, "InternalError")
-            raise click.ClickException(message) from None
+            raise click.ClickException(terminal_safe(message)) from None
 
 
 def _json_error(ctx: click.Context, message: str, kind: str) -> None:
-    if ctx.meta.get(FORMAT_KEY) == "json":
-        click.echo(json.dumps({"error": message, "error_type": kind, "exit_status": 1}, indent=2))
+    if ctx.meta.get(FORMAT_KEY) == "json" and not ctx.meta.get(JSON_WRITTEN_KEY):
+        click.echo(dumps({"error": message, "error_type": kind, "exit_status": 1}))
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A Python warning as one line on stderr (no file name, no source line)."""
+    note(f"warning: {message}")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

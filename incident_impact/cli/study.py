@@ -3,15 +3,15 @@ over catalog incidents and/or the user's own events."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from ..errors import IncidentImpactError
-from .common import (bound_option, data_dir_option, emit_rows, estimation_option, factors_option, format_option,
-                     incidents_option, load_catalog, min_estimation_option, model_option, no_peers_option,
-                     no_robustness_option, note, num, offline_option, read_factors, safe_stem, timelines_option)
+from .common import (bound_option, check_headline, data_dir_option, emit_rows, estimation_option, factors_option,
+                     format_option, headline_option, incidents_option, load_catalog, min_estimation_option, model_option, no_peers_option,
+                     no_robustness_option, note, num, offline_option, read_factors, timelines_option, with_headline)
+from .common import attempt, echo, emit_json, fail_on, report_stems
 from .group import PARTIAL_FAILURE, cli
 
 
@@ -38,11 +38,14 @@ def _select(catalog, incident_ids, category, platform, year, all_):
 @model_option
 @estimation_option
 @click.option("--window", "windows", multiple=True,
-              help="Event window START,END (repeatable; default [0,+1] [-1,+1] [0,+5]; the first is the headline).")
+              help="Event window START,END (repeatable; default [0,+1] [-1,+1] [0,+5]).")
+@headline_option
 @factors_option
 @min_estimation_option
 @bound_option
-@click.option("--exclude-confounded", is_flag=True, help="Leave out incidents with other news (earnings, ...) inside a window.")
+@click.option("--include-confounded", is_flag=True,
+              help="Count incidents with other news (earnings, ...) inside a window with the others in the answer, "
+                   "counts and tests (by default they are counted apart as confounded).")
 @no_peers_option
 @no_robustness_option
 @data_dir_option
@@ -57,9 +60,9 @@ def _select(catalog, incident_ids, category, platform, year, all_):
 @click.option("--placebo", "placebo", type=click.IntRange(min=1), metavar="N",
               help="Also draw N random pseudo-event dates per event (own stock, event periods not overlapping) and "
                    "report the share of placebo CARs at least as large in absolute value as the real one.")
-@click.option("--seed", type=int, help="Seed of the --placebo draw (same seed, same dates).")
-def study(incident_ids, all_, category, platform, year, events_file, model, estimation, windows, factors_file,
-          min_estimation, bound, exclude_confounded, no_peers, no_robustness, data_dir, offline, fmt, report_path,
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the --placebo draw, a whole number >= 0 (same seed, same dates).")
+def study(incident_ids, all_, category, platform, year, events_file, model, estimation, windows, headline,
+          factors_file, min_estimation, bound, include_confounded, no_peers, no_robustness, data_dir, offline, fmt, report_path,
           no_report, no_incident_reports, incidents, timelines, placebo, seed) -> None:
     """Did the incidents move their stocks? Per-incident verdicts (Benjamini-Hochberg across incidents),
     verdict counts, the cross-sectional tests (cs_t, time_series_t, patell, bmp, kp_bmp, corrado,
@@ -72,6 +75,8 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
     from ..eventstudy import format_window, parse_window
     from ..prices import PriceResolver
 
+    check_headline(headline, estimation)
+
     if not (incident_ids or all_ or category or platform or year or events_file):
         raise click.UsageError("name incidents, or give --all, --category, --platform, --year or --events FILE.csv")
     chosen = []
@@ -80,13 +85,16 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
     user_events = read_events_csv(events_file) if events_file else []
     result = study_incidents(
         chosen, user_events=user_events, source=PriceResolver(data_dir, download=not offline), model=model,
-        estimation=estimation, windows=tuple(parse_window(w) for w in windows) or STUDY_WINDOWS,
+        estimation=estimation, windows=with_headline(headline, tuple(parse_window(w) for w in windows) or STUDY_WINDOWS),
         factors=read_factors(factors_file), min_estimation_obs=min_estimation, bound=bound / 100,
-        exclude_confounded=exclude_confounded, peers=not no_peers, robustness=not no_robustness,
+        include_confounded=include_confounded, peers=not no_peers, robustness=not no_robustness,
     )
     placebo_rows = _placebo_rows(result, placebo, seed, min_estimation, factors_file) if placebo else None
+    errors, written = [], []  # the reports are written first, so a failure can go into the one JSON document
+    if result.study is not None and not no_report:
+        written = attempt(errors, _write_reports, result, Path(report_path), not no_incident_reports) or []
     if fmt == "json":
-        click.echo(json.dumps({**result.to_dict(), **({"placebo": placebo_rows} if placebo else {})}, indent=2, default=str))
+        emit_json({**result.to_dict(), **({"placebo": placebo_rows} if placebo else {})}, errors)
     elif fmt == "csv":
         rows = []
         for w in result.windows:
@@ -94,20 +102,19 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
             rows += [{"window": format_window(w), **{k: num(v) for k, v in r.items()}} for r in table.to_dict("records")]
         emit_rows(rows, "csv")
     else:
-        click.echo(result.summary())
+        echo(result.summary())
     if placebo_rows and fmt != "json":
-        click.echo("")
+        echo("")
         if fmt == "table":
-            click.echo(f"Placebo: {placebo} random pseudo-event dates per event; share_beyond = share of |placebo CAR| >= |CAR|")
+            echo(f"Placebo: {placebo} random pseudo-event dates per event; share_beyond = share of |placebo CAR| >= |CAR|")
         emit_rows(placebo_rows, fmt)
     if fmt != "json":
         for f in result.failures.to_dict("records"):
             reason = f["reason"] if str(f["reason"]).startswith(f"{f['event_id']}:") else f"{f['event_id']}: {f['reason']}"
             note(f"not studied: {reason}")
-        for e in result.excluded.to_dict("records"):
-            note(f"excluded (confounded): {e['event_id']}: {e['reason']}")
-    if result.study is not None and not no_report:
-        _write_reports(result, Path(report_path), not no_incident_reports)
+    for message in written:
+        note(message)
+    fail_on(errors)  # a report that could not be written: exit status 1
     if result.n_events == 0:
         raise click.ClickException("no event could be studied")
     if len(result.failures):
@@ -127,15 +134,18 @@ def _placebo_rows(result, n: int, seed: int | None, min_estimation: int, factors
     return [{k: num(v) for k, v in r.items()} for r in table.to_dict("records")]
 
 
-def _write_reports(result, path: Path, incident_reports: bool) -> None:
-    """The study report at ``path`` and, optionally, each analysed incident's report beside it."""
+def _write_reports(result, path: Path, incident_reports: bool) -> list[str]:
+    """The study report at ``path`` and, optionally, each analysed incident's report in the folder
+    ``<stem>-incidents/`` beside it (so a study never overwrites what ``analyze`` wrote); returns the
+    messages saying where they went. Two ids never share a file (:func:`report_stems`)."""
     from ..report import write_report, write_study_report
 
-    links = {}
+    links, messages = {}, []
     if incident_reports:
-        for eid, analysis in result.analyses.items():
-            name = f"{safe_stem(eid, reserved={path.stem})}.html"  # never the study report's own name
-            write_report(analysis, path.parent / name)
-            links[eid] = name
-        note(f"{len(links)} incident report(s) written to {path.parent}")
-    note(f"study report written to {write_study_report(result, path, links=links)}")
+        folder = path.parent / f"{path.stem}-incidents"
+        for eid, stem in report_stems(result.analyses).items():
+            write_report(result.analyses[eid], folder / f"{stem}.html")
+            links[eid] = f"{folder.name}/{stem}.html"
+        messages.append(f"{len(links)} incident report(s) written to {folder}")
+    messages.append(f"study report written to {write_study_report(result, path, links=links)}")
+    return messages

@@ -171,23 +171,43 @@ class PriceCache:
                 for path in (self.folder / f"{stem}.json", self.folder / f"{stem}.csv", *self._temp_files(stem)):
                     path.unlink(missing_ok=True)
 
+    def damage(self, ticker: str) -> str | None:
+        """Why the cache entry of ``ticker`` cannot be used (``"checksum mismatch"``, ``"metadata:
+        unreadable start nan"``, ...), or None when it is sound or there is no entry at all. A damaged
+        entry is a miss: the next download replaces it."""
+        return self._inspect(ticker)[1]
+
     def _read(self, ticker: str) -> tuple[pd.DataFrame, dict[str, Any]] | None:
         """Frame and metadata when both are present and consistent, else None."""
-        csv_path = self._path(ticker, ".csv")
+        return self._inspect(ticker)[0]
+
+    def _inspect(self, ticker: str) -> tuple[tuple[pd.DataFrame, dict[str, Any]] | None, str | None]:
+        """``(entry, None)`` for a sound entry, ``(None, None)`` for none, ``(None, reason)`` for a damaged one."""
+        csv_path, json_path = self._path(ticker, ".csv"), self._path(ticker, ".json")
+        if not json_path.exists() and not csv_path.exists():
+            return None, None
         try:
-            meta = json.loads(self._path(ticker, ".json").read_bytes())
+            meta = json.loads(json_path.read_bytes())
+        except FileNotFoundError:
+            return None, "metadata file missing"
+        except (OSError, ValueError) as exc:
+            return None, f"metadata unreadable ({type(exc).__name__})"
+        try:
             data = csv_path.read_bytes()
-        except (OSError, ValueError):
-            return None
-        if not _valid_meta(meta) or meta["sha256"] != hashlib.sha256(data).hexdigest():
-            return None
-        if str(meta.get("ticker", "")).upper() != ticker.upper():  # e.g. GSPC vs ^GSPC share a stem
-            return None
+        except OSError as exc:
+            return None, f"data file unreadable ({exc.strerror or type(exc).__name__})"
+        problem = _meta_problem(meta)
+        if problem:
+            return None, f"metadata: {problem}"
+        if meta["sha256"] != hashlib.sha256(data).hexdigest():
+            return None, "checksum mismatch: the data file is torn or was edited"
+        if str(meta.get("ticker", "")).upper() != ticker.upper():  # e.g. GSPC vs ^GSPC share a stem: no entry
+            return None, None
         try:
             frame, _ = parse_price_csv(csv_path, ticker, text=data)
-        except PriceDataError:
-            return None
-        return frame, meta
+        except PriceDataError as exc:
+            return None, f"data file unreadable ({exc})"
+        return (frame, meta), None
 
     @staticmethod
     def _history(
@@ -204,19 +224,24 @@ class PriceCache:
         return make_history(ticker, frame, source, tuple(meta.get("notes", ())), start, end)
 
 
-def _valid_meta(meta: Any) -> bool:
-    """Whether ``meta`` has the shape :meth:`PriceCache.put` writes (a hand-edited file may not)."""
-    if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str):
-        return False
+def _meta_problem(meta: Any) -> str | None:
+    """What is wrong with ``meta`` (not the shape :meth:`PriceCache.put` writes), or None."""
+    if not isinstance(meta, dict):
+        return "not an object"
+    if not isinstance(meta.get("sha256"), str):
+        return "no sha256"
     if not isinstance(meta.get("notes", []), list):
-        return False
-    try:
-        for key in ("start", "end"):
-            if meta.get(key) is not None:
-                to_timestamp(meta[key])
-    except (ValueError, TypeError):
-        return False
-    return True
+        return "notes is not a list"
+    for key in ("start", "end"):  # None (all history) or a date string; NaN, "", numbers are damage
+        value = meta.get(key)
+        if value is None:
+            continue
+        try:
+            if not isinstance(value, str) or pd.isna(to_timestamp(value)):
+                raise ValueError
+        except (ValueError, TypeError, OverflowError, AttributeError):  # AttributeError: NaT has no normalize
+            return f"unreadable {key} {value!r}"
+    return None
 
 
 def _merge(old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -76,6 +76,7 @@ class PriceResolver:
         stem = file_stem(ticker)
         tried: list[str] = []
         partial: list[PriceHistory] = []
+        damage = None
         if self.data_dir is not None:
             try:
                 return CSVDirSource(self.data_dir, name=f"data dir {self.data_dir}").load(ticker, start, end)
@@ -83,7 +84,10 @@ class PriceResolver:
                 tried.append(f"data dir {self.data_dir} has no {stem}.csv")
         if self.cache is not None:
             hit = self.cache.lookup(ticker, start, end)
-            if hit is None:
+            damage = self.cache.damage(ticker) if hit is None else None
+            if damage:
+                tried.append(f"the cache entry of {ticker} is damaged ({damage}); it will be downloaded again when online")
+            elif hit is None:
                 tried.append(f"cache has no {ticker}")
             elif hit.complete:
                 return hit.history
@@ -107,11 +111,16 @@ class PriceResolver:
             tried.append(f"no download ({OFFLINE_ENV}=1)")
         else:
             try:
-                return self.downloader.load(ticker, start, end)
+                history = self.downloader.load(ticker, start, end)
             except DownloadError as exc:
                 tried.append(f"{self.downloader.name} download failed ({getattr(exc, 'reason', exc)})")
             except PriceDataError as exc:  # e.g. Yahoo does not know the ticker
                 tried.append(str(exc))
+            else:
+                if damage:
+                    note = f"the cache entry of {ticker} was damaged ({damage}) and was downloaded again"
+                    history = PriceHistory(history.ticker, history.data, history.source, (*history.notes, note))
+                return history
         usable = [h for h in partial if h.data["adj_close"].notna().any()]
         if usable:
             best = max(usable, key=lambda h: int(h.data["adj_close"].notna().sum()))

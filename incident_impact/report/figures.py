@@ -44,8 +44,10 @@ _LAYOUT = dict(
 
 
 def _text(value: object) -> str:
-    """Incident text made inert for plotly.js' HTML-like labels."""
-    return html.escape(str(value), quote=True)
+    """Incident text made inert for plotly.js' HTML-like labels: ``&``, ``<`` and ``>`` as entities, so no
+    tag can form. Quotes stay as they are: plotly.js decodes only a few named entities (``&amp;``,
+    ``&lt;``, ``&gt;``, ...), so ``&quot;`` would be shown literally, and outside a tag a quote is plain text."""
+    return html.escape(str(value), quote=False)
 
 
 def indexed_prices(analysis: IncidentAnalysis) -> pd.DataFrame:

@@ -7,8 +7,13 @@ text goes through Jinja2's autoescaping; only the plotly snippets and plotly.js 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
+import re
 import secrets
+import stat
+import sys
+import time
 from contextlib import suppress
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
@@ -26,6 +31,7 @@ from ..eventstudy import format_window
 from ..money import MarketValue, format_money
 from ..verdict import VERDICT_TEXT
 from . import figures, study_figures
+from .glossary import GLOSSARY, TEST_LABELS
 
 if TYPE_CHECKING:
     from ..analysis import IncidentAnalysis
@@ -231,6 +237,9 @@ def _context(analysis: IncidentAnalysis, generated_at: dt.datetime) -> dict:
         "analysis": analysis,
         "incident": analysis.incident,
         "verdict": analysis.verdict(),
+        "plain": analysis.plain(),
+        "headline_label": format_window(analysis.headline_window),
+        "glossary": GLOSSARY,
         "generated_at": generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
         "version": tool_version(),
         "plotly_js": plotly_js(),
@@ -303,30 +312,119 @@ def write_study_report(study: CatalogStudy, path: str | os.PathLike[str], *, lin
     return write_html(render_study_report(study, links=links, generated_at=generated_at), path)
 
 
+#: A killed writer's temporary file (``.<name>.<8 hex>.tmp``) older than this many seconds is removed
+#: by the next report written into its folder.
+STALE_TEMP_AGE = 3600
+_TEMP_NAME = re.compile(r"\..+\.[0-9a-f]{8}\.tmp")
+#: Linux character-device majors of terminals (tty, console and /dev/tty, pseudo-terminals).
+_TTY_MAJORS = frozenset({4, 5, *range(136, 144)})
+
+
 def write_html(html: str, path: str | os.PathLike[str]) -> Path:
     """Write ``html`` to ``path`` atomically; return the path.
 
     Parent folders are created. The HTML goes to a temporary file in the same folder that
     replaces ``path`` only once complete, so a failure leaves any earlier report untouched
-    and no temporary file behind.
+    and no temporary file behind; temporary files that killed writers left in the folder
+    more than :data:`STALE_TEMP_AGE` seconds ago are removed. A symbolic link to a file is
+    followed (the file is replaced, the link kept). A target that is not a regular file is
+    never replaced: a FIFO, the null device, a terminal or the process's own stdout/stderr
+    are written through; a folder, any other device or a socket is refused.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        through, target = _target(path)
+        if through:
+            _write_through(html, path)
+            return path
+    except OSError as exc:
+        raise _report_error(path, exc) from exc
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temps(target.parent)
         with open(tmp, "x", encoding="utf-8", newline="\n") as fh:
             fh.write(html)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException as exc:
         with suppress(OSError):
             tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):  # a folder that is a file, no permission, a full disk: the user's to fix
-            where = f" ({exc.filename})" if exc.filename else ""
-            raise ReportError(f"cannot write the report {path}: {exc.strerror or exc}{where}") from exc
+            raise _report_error(path, exc) from exc
         raise
     return path
+
+
+def _report_error(path: Path, exc: OSError) -> ReportError:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return ReportError(f"cannot write the report {path}: {exc.strerror or exc}{where}")
+
+
+def _refuse(path: Path, what: str) -> OSError:
+    return OSError(errno.EEXIST, f"it exists and is {what}; refusing to replace it (give another --report path)")
+
+
+def _target(path: Path) -> tuple[bool, Path]:
+    """``(write through, file to replace)`` for ``path``; raises OSError for a target to refuse."""
+    try:
+        info = os.stat(path)  # follows symbolic links
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise _refuse(path, f"a broken symbolic link (to {os.readlink(path)})") from None
+        return False, path
+    except OSError:  # e.g. a parent that is a file: the write below says so
+        return False, path
+    if stat.S_ISREG(info.st_mode):
+        if not os.path.islink(path):
+            return False, path
+        via_proc = os.readlink(path).startswith("/proc/") or os.path.realpath(path.parent).startswith("/proc/")
+        return (True, path) if via_proc else (False, Path(os.path.realpath(path)))  # /dev/stdout into a file
+    if stat.S_ISFIFO(info.st_mode):
+        return True, path
+    if stat.S_ISCHR(info.st_mode) and _is_sink(info):
+        return True, path
+    if stat.S_ISDIR(info.st_mode):
+        raise _refuse(path, "a folder")
+    raise _refuse(path, "not a regular file (a device or a socket)")
+
+
+def _is_sink(info: os.stat_result) -> bool:
+    """Whether a character device may take a report: the null device, a terminal, or one of the
+    process's own standard streams. Any other device (``/dev/mem``, a watchdog) is not even opened."""
+    if info.st_rdev == os.stat(os.devnull).st_rdev:
+        return True
+    for fd in (0, 1, 2):
+        with suppress(OSError):
+            if os.path.samestat(info, os.fstat(fd)):
+                return True
+    return sys.platform.startswith("linux") and os.major(info.st_rdev) in _TTY_MAJORS
+
+
+def _write_through(html: str, path: Path) -> None:
+    """Write into an existing FIFO, device or (via ``/proc``) file without replacing it."""
+    for fd, stream in ((1, sys.stdout), (2, sys.stderr)):
+        with suppress(OSError, ValueError):
+            if stream.fileno() == fd and os.path.samestat(os.stat(path), os.fstat(fd)):  # /dev/stdout: keep its position
+                stream.flush()
+                stream.buffer.write(html.encode("utf-8"))
+                stream.flush()
+                return
+    flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | (os.O_TRUNC if stat.S_ISREG(os.stat(path).st_mode) else 0)
+    with os.fdopen(os.open(path, flags), "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(html)
+
+
+def _remove_stale_temps(folder: Path) -> None:
+    """Remove temporary report files of killed writers (older than :data:`STALE_TEMP_AGE`) in ``folder``."""
+    cutoff = time.time() - STALE_TEMP_AGE
+    with suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            with suppress(OSError):
+                if (_TEMP_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
+                        and entry.stat(follow_symlinks=False).st_mtime < cutoff):
+                    os.unlink(entry.path)
 
 
 # ----------------------------------------------------------------- study context
@@ -343,10 +441,14 @@ def _study_context(study: CatalogStudy, links: Mapping[str, str], generated_at: 
                 "value_change": format_money(r["value_change"]) if r["value_change"] == r["value_change"] else "",
                 "value_sort": r["value_change"] if r["value_change"] == r["value_change"] else "",
                 "claimed_impact": r["claimed_impact"], "confounders": r["confounders"], "link": links.get(eid),
+                "confounded": bool(r["confounded"]),
                 "robust": {True: "depends on the model", False: "same under every model", None: "—"}[r["depends_on_model"]],
             })
-        tests = study.tests(w).reset_index(names="test").to_dict("records")
-        windows.append({"label": format_window(w), "answer": study.answer(w), "counts": study.counts(w).to_dict(),
+        tests = study.tests(w).reset_index(names="test")
+        tests.insert(1, "name", tests["test"].map(TEST_LABELS).fillna(tests["test"]))
+        tests = tests.to_dict("records")
+        windows.append({"label": format_window(w), "answer": study.answer(w), "plain": study.plain(w),
+                        "counts": study.counts(w).to_dict(),
                         "rows": rows, "tests": tests,
                         "forest": _figure_html(study_figures.forest_figure(study, w), f"fig-forest-{len(windows)}")})
     return {
@@ -359,7 +461,8 @@ def _study_context(study: CatalogStudy, links: Mapping[str, str], generated_at: 
         "caar": _figure_html(study_figures.caar_figure(study), "fig-caar") if study.study is not None else None,
         "verdict_text": VERDICT_TEXT,
         "failures": study.failures.to_dict("records"),
-        "excluded": study.excluded.to_dict("records"),
+        "include_confounded": study.include_confounded,
+        "glossary": GLOSSARY,
         "warnings": list(study.study.warnings) if study.study is not None else [],
         "model": study.study.model if study.study is not None else "",
         "estimation": format_window(study.study.estimation_window) if study.study is not None else "",
