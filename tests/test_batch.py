@@ -10,7 +10,7 @@ import pytest
 
 from incident_impact.errors import IncidentImpactError
 from incident_impact.eventstudy import TEST_NAMES, run_study
-from incident_impact.eventstudy.batch import BatchStudyResult
+from incident_impact.eventstudy.batch import BatchEngine
 
 RTOL, ATOL = 1e-10, 1e-12
 N_DAYS = 900
@@ -32,7 +32,7 @@ def both(*args, **kwargs):
         with warnings.catch_warnings(record=True):
             warnings.simplefilter("always")
             out.append(run_study(*args, engine=engine, **kwargs))
-    assert isinstance(out[0], BatchStudyResult) and not isinstance(out[1], BatchStudyResult)
+    assert isinstance(out[0].engine, BatchEngine) and out[1].engine.name == "loop"
     return out
 
 
@@ -41,6 +41,7 @@ def assert_same_study(batch, loop, extra_windows=()):
     assert batch.event_ids == loop.event_ids
     pd.testing.assert_frame_equal(batch.failures, loop.failures)
     assert batch.warnings == loop.warnings
+    pd.testing.assert_frame_equal(batch.overlaps, loop.overlaps)
     for eid in loop.event_ids:
         b, r = batch[eid], loop[eid]
         assert (b.day0, b.event_date, b.windows, b.notes) == (r.day0, r.event_date, r.windows, r.notes), eid
@@ -183,7 +184,7 @@ def test_fallbacks_to_the_loop_give_the_reference_failures(panel):
     events = pd.DataFrame({"event_id": ["a"], "ticker": ["T0"], "event_date": [wide.index[600]]})
     dup = pd.concat([market, market.iloc[[5]]])
     result = run_study(wide, dup, events)       # malformed benchmark: the loop's per-event failure
-    assert not isinstance(result, BatchStudyResult) and "duplicate dates" in result.failures["reason"].iloc[0]
+    assert result.engine.name == "loop" and "duplicate dates" in result.failures["reason"].iloc[0]
     result = run_study(wide, None, events, model="ff3")
     assert "needs a factor table" in result.failures["reason"].iloc[0]
     with pytest.raises(IncidentImpactError, match="unknown engine 'gpu'"):
@@ -207,7 +208,7 @@ def test_tied_abnormal_returns_take_the_reference_rank_test(panel):
     tied.loc[days, "T0"] = market.loc[days]          # market-adjusted AR exactly 0 on every third day
     events = events_for(tied, np.random.default_rng(6), n=10)
     batch, loop = both(tied, market, events, model="market-adjusted", windows=[(0, 1)])
-    assert batch.fit.est_ranks[1]                      # ties present
+    assert batch.engine.fit.est_ranks[1]               # ties present
     assert_same_study(batch, loop)
 
 

@@ -3,43 +3,58 @@
 >>> from incident_impact.eventstudy import event_study
 >>> result = event_study(stock_returns, index_returns, "2017-04-11")   # doctest: +SKIP
 >>> result.car_table                                                    # doctest: +SKIP
+
+Layout (each module imports only the ones above it in this list): ``windows`` (relative days,
+windows), ``models`` and ``statistics`` (formulas), ``spec`` (:class:`EventStudySpec`), ``inputs``
+(checking returns, events and benchmarks), ``results`` (:class:`EventStudyResult`), ``event`` (the
+single-event path), ``overlaps``, ``study_results`` (:class:`StudyResult` and its engine protocol),
+the engines ``loop`` and ``batch`` (``batch_panel``, ``batch_fit``, ``batch_pairs``, ``batch_rank``),
+``study`` (:func:`run_study` picks the engine), then ``placebo``, ``outofcore``, ``volume``.
 """
 
 from .event import event_study, joined_returns
 from .factors import read_french_factors
 from .models import FACTOR_COLUMNS, MODELS, FittedModel, NormalReturnModel, get_model
-from .results import EventStudyResult
-from .statistics import TEST_NAMES, TestResult
-from .study import OverlappingEventsWarning, StudyResult, run_study, wide_returns
-from .placebo import placebo_cars, placebo_test
 from .outofcore import run_study_parquet
+from .overlaps import OverlappingEventsWarning
+from .placebo import placebo_cars, placebo_test
+from .results import EventStudyResult
+from .spec import EventStudySpec
+from .statistics import TEST_NAMES, TestResult
+from .study import run_study, wide_returns
+from .study_results import StudyEngine, StudyResult, UnknownEventError
 from .volume import abnormal_volume, log_volume
-from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, format_window, parse_window
+from .windows import (DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, format_window, normalize_windows,
+                      parse_window)
 
 __all__ = [
-    "FACTOR_COLUMNS",
-    "TEST_NAMES",
-    "OverlappingEventsWarning",
-    "StudyResult",
-    "TestResult",
-    "abnormal_volume",
-    "log_volume",
-    "read_french_factors",
-    "run_study",
-    "run_study_parquet",
-    "placebo_cars",
-    "placebo_test",
-    "wide_returns",
     "DEFAULT_ESTIMATION",
     "DEFAULT_WINDOWS",
+    "FACTOR_COLUMNS",
     "MIN_ESTIMATION_OBS",
     "MODELS",
+    "TEST_NAMES",
     "EventStudyResult",
+    "EventStudySpec",
     "FittedModel",
     "NormalReturnModel",
+    "OverlappingEventsWarning",
+    "StudyEngine",
+    "StudyResult",
+    "TestResult",
+    "UnknownEventError",
+    "abnormal_volume",
     "event_study",
     "format_window",
     "get_model",
     "joined_returns",
+    "log_volume",
+    "normalize_windows",
     "parse_window",
+    "placebo_cars",
+    "placebo_test",
+    "read_french_factors",
+    "run_study",
+    "run_study_parquet",
+    "wide_returns",
 ]

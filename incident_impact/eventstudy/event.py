@@ -20,41 +20,14 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from ..errors import InsufficientDataError, IncidentImpactError
-from .models import NormalReturnModel, fit, get_model
+from ..errors import IncidentImpactError, InsufficientDataError
+from .inputs import joined_returns
+from .models import NormalReturnModel, fit
 from .results import EventStudyResult
-from .windows import (DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, Window, datetime_indexed, event_session,
-                      format_window, parse_window, relative_days)
+from .spec import EventStudySpec
+from .windows import Window, event_session, format_window, relative_days
 
-
-def _check_series(series: pd.Series, what: str) -> pd.Series:
-    if not isinstance(series, pd.Series):
-        raise IncidentImpactError(f"{what} must be a pandas Series indexed by date")
-    series = datetime_indexed(series, what)
-    dup = series.index[series.index.duplicated()]
-    if len(dup):
-        raise IncidentImpactError(f"{what} has duplicate dates, first {dup[0].date()}; remove them before the study")
-    try:
-        return series.sort_index().astype(float)
-    except (ValueError, TypeError) as exc:
-        raise IncidentImpactError(f"{what} must be numbers: {exc}") from None
-
-
-def joined_returns(returns: pd.Series, benchmark: pd.Series | None, factors: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Inner join of stock and benchmark returns (and factor columns) on date, rows with a missing value dropped.
-
-    Columns ``return`` and ``benchmark`` (the latter absent when ``benchmark`` is None), then
-    the columns of ``factors`` when given.
-    """
-    parts = {"return": _check_series(returns, "returns")}
-    if benchmark is not None:
-        parts["benchmark"] = _check_series(benchmark, "benchmark returns")
-    if factors is not None:
-        for col in factors.columns:
-            parts[col] = _check_series(factors[col], f"factor {col}")
-    data = pd.concat(parts, axis=1, join="inner").replace([np.inf, -np.inf], np.nan).dropna()
-    data.index.name = "date"
-    return data
+__all__ = ["event_study", "joined_returns"]
 
 
 def event_study(
@@ -62,12 +35,13 @@ def event_study(
     benchmark: pd.Series | None,
     event_date: pd.Timestamp | str,
     *,
-    model: str | NormalReturnModel = "market",
-    estimation: Window = DEFAULT_ESTIMATION,
-    windows: Iterable[Window | str] = DEFAULT_WINDOWS,
-    min_estimation_obs: int = MIN_ESTIMATION_OBS,
+    model: str | NormalReturnModel | None = None,
+    estimation: Window | str | None = None,
+    windows: Iterable[Window | str] | None = None,
+    min_estimation_obs: int | None = None,
     event_id: str | None = None,
     factors: pd.DataFrame | None = None,
+    spec: EventStudySpec | None = None,
 ) -> EventStudyResult:
     """Abnormal returns, CARs and their t-tests for one event.
 
@@ -84,13 +58,18 @@ def event_study(
         date as written, in its own zone, counts; :func:`.windows.event_session`); ``10/04/2017``
         is an error. When it has no joined return, day 0 is the next date that has one (noted).
     model : ``market`` (default), ``mean``, ``market-adjusted``, ``ff3``, ``carhart`` or ``ff5``.
-    estimation : estimation window in relative days, inclusive; must end before every event window.
-    windows : event windows ``(start, end)`` in relative days, inclusive.
-    min_estimation_obs : fewest estimation returns accepted.
+    estimation : estimation window in relative days, inclusive, default ``(-250, -11)``; must end
+        before every event window.
+    windows : event windows ``(start, end)`` in relative days, inclusive (duplicates dropped),
+        default ``DEFAULT_WINDOWS``.
+    min_estimation_obs : fewest estimation returns accepted, default 120.
     event_id : a label carried into the result and its error messages.
     factors : daily factor returns in decimals (columns ``mkt_rf, smb, hml, rmw, cma, mom, rf``,
         see :func:`incident_impact.eventstudy.factors.read_french_factors`), needed by ``ff3``,
         ``carhart`` and ``ff5``; days without factors drop out of the join.
+    spec : an :class:`~.spec.EventStudySpec` holding the options above; an option given as well
+        overrides the spec's (None: the spec's, else the default). The result keeps the spec used
+        as ``result.spec``.
 
     Returns
     -------
@@ -103,19 +82,18 @@ def event_study(
     IncidentImpactError
         Bad input: duplicate dates, an unknown model, overlapping estimation and event windows.
     """
-    model = get_model(model)
+    spec = EventStudySpec.from_options(spec, model=model, estimation=estimation, windows=windows,
+                                       min_estimation_obs=min_estimation_obs, factors=factors)
+    return study_event(returns, benchmark, event_date, spec, event_id)
+
+
+def study_event(returns: pd.Series, benchmark: pd.Series | None, event_date: object, spec: EventStudySpec,
+                event_id: str | None = None) -> EventStudyResult:
+    """:func:`event_study` with its options already in ``spec`` (the loop engine's per-event call)."""
+    model, estimation, windows, factors = spec.model, spec.estimation, spec.windows, spec.factors
+    min_estimation_obs = spec.min_estimation_obs
     label = event_id or "event"
-    estimation = parse_window(estimation)
-    windows = tuple(dict.fromkeys(parse_window(w) for w in windows))
-    if not windows:
-        raise IncidentImpactError("give at least one event window")
-    first_event_day = min(w[0] for w in windows)
-    last_event_day = max(w[1] for w in windows)
-    if estimation[1] >= first_event_day:
-        raise IncidentImpactError(
-            f"the estimation window {format_window(estimation)} overlaps the event window starting at day "
-            f"{first_event_day}; end it before day {first_event_day}"
-        )
+    first_event_day, last_event_day = spec.event_period
     needs_benchmark = model.needs_benchmark
     if needs_benchmark and benchmark is None:
         raise IncidentImpactError(f"the {model.name} model needs benchmark returns")
@@ -130,15 +108,15 @@ def event_study(
                           factors[list(factor_cols)] if factor_cols else None)
     if data.empty:
         raise InsufficientDataError(f"{label}: the stock and benchmark returns share no dates")
-    event_date = event_session(event_date, label)
-    if event_date < data.index[0]:
+    day = event_session(event_date, label)
+    if day < data.index[0]:
         raise InsufficientDataError(
-            f"{label}: the event session {event_date.date()} is before the first return ({data.index[0].date()})"
+            f"{label}: the event session {day.date()} is before the first return ({data.index[0].date()})"
         )
-    rel, day0 = relative_days(data.index, event_date)
+    rel, day0 = relative_days(pd.DatetimeIndex(data.index), day)
     notes = []
-    if day0 != event_date:
-        notes.append(f"no return on {event_date.date()}; day 0 is the next date with data, {day0.date()}")
+    if day0 != day:
+        notes.append(f"no return on {day.date()}; day 0 is the next date with data, {day0.date()}")
 
     est = (rel >= estimation[0]) & (rel <= estimation[1])
     n_est = int(est.sum())
@@ -177,9 +155,10 @@ def event_study(
     frame["ar_se"] = np.sqrt(fitted.sigma2 * (1 + leverage))
     return EventStudyResult(
         event_id=event_id,
-        event_date=event_date,
+        event_date=day,
         day0=day0,
         fitted=fitted,
+        spec=spec,
         estimation_window=estimation,
         windows=tuple(usable),
         estimation=frame.loc[est, ["rel_day", "return", "benchmark", "expected", "ar"]],

@@ -16,15 +16,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import IncidentImpactError
-from .event import _check_series
-from .models import get_model
-from .study import StudyResult, _benchmarks, _events_table, _pick_benchmark, run_study
-from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, Window, parse_window
+from .inputs import BenchmarkInput, benchmark_map, check_series, events_table, pick_benchmark, wanted_benchmarks
+from .models import NormalReturnModel
+from .spec import EventStudySpec
+from .study import run_study
+from .study_results import StudyResult
+from .windows import Window
+
+__all__ = ["event_rows", "run_study_parquet"]
 
 _QUERY = """
 WITH panel AS MATERIALIZED (
@@ -65,12 +70,13 @@ def _source(path: str | Path) -> tuple[str, bool]:
     return str(path), False
 
 
-def _valid_dates(model, events: pd.DataFrame, benches: dict[str, pd.Series], factors: pd.DataFrame | None) -> tuple[list, pd.DataFrame | None]:
+def _valid_dates(model: NormalReturnModel, events: pd.DataFrame, benches: Mapping[str, pd.Series],
+                 factors: pd.DataFrame | None) -> tuple[list[str | None], pd.DataFrame | None]:
     """Each event's benchmark key (None: it has none) and the (key, date) pairs whose benchmark and
     factor values are finite (None when the model uses neither)."""
-    wanted = [v if isinstance(v, str) and v.strip() else None
-              for v in (events["benchmark"].tolist() if "benchmark" in events.columns else [None] * len(events))]
-    picks = {v: _pick_benchmark(benches, {"benchmark": v}) for v in set(wanted)}
+    wanted = wanted_benchmarks(events)
+    picks = {v: pick_benchmark(benches, v) for v in set(wanted)}
+    keys: list[str | None]
     if model.needs_benchmark:
         keys = [None if picks[v][1] is None else (picks[v][0] or "") for v in wanted]
     else:
@@ -80,8 +86,8 @@ def _valid_dates(model, events: pd.DataFrame, benches: dict[str, pd.Series], fac
     series = [pd.DataFrame({"key": pd.Series(dtype=str), "date": pd.Series(dtype="datetime64[us]")})]
     for key in dict.fromkeys(k for k in keys if k is not None):
         try:
-            cols = [_check_series(benches[key], "benchmark returns")] if model.needs_benchmark else []
-            cols += [_check_series(factors[c], f"factor {c}") for c in model.factor_columns]
+            cols = [check_series(benches[key], "benchmark returns")] if model.needs_benchmark else []
+            cols += [check_series(factors[c], f"factor {c}") for c in model.factor_columns]  # type: ignore[index]
         except (IncidentImpactError, TypeError, KeyError):
             continue  # no joined dates: run_study reports the reference path's reason
         ok = pd.concat(cols, axis=1, join="inner").replace([np.inf, -np.inf], np.nan).dropna().index
@@ -89,24 +95,22 @@ def _valid_dates(model, events: pd.DataFrame, benches: dict[str, pd.Series], fac
     return keys, pd.concat(series, ignore_index=True)
 
 
-def event_rows(path: str | Path, events: pd.DataFrame, benchmark=None, *, model: str = "market",
-               estimation: Window | str = DEFAULT_ESTIMATION, windows: Iterable[Window | str] = DEFAULT_WINDOWS,
-               factors: pd.DataFrame | None = None, connection=None) -> pd.DataFrame:
+def event_rows(path: str | Path, events: pd.DataFrame, benchmark: BenchmarkInput = None, *,
+               model: str | NormalReturnModel | None = None, estimation: Window | str | None = None,
+               windows: Iterable[Window | str] | None = None, factors: pd.DataFrame | None = None,
+               connection: Any = None, spec: EventStudySpec | None = None) -> pd.DataFrame:
     """The rows of the Parquet returns dataset at ``path`` (columns ``date, ticker, return``; a file,
     a glob or a hive-partitioned folder) that a study of ``events`` needs, as a long frame
     ``date, ticker, return`` (see the module docstring). ``connection``: a DuckDB connection to use
-    (e.g. with ``memory_limit`` or ``temp_directory`` set); default a fresh in-memory one."""
+    (e.g. with ``memory_limit`` or ``temp_directory`` set); default a fresh in-memory one. The options
+    (or ``spec``, :class:`~.spec.EventStudySpec`) are ``run_study``'s."""
     try:
         import duckdb
     except ImportError:
         raise IncidentImpactError('the Parquet path needs DuckDB: pip install "incident-impact[duckdb]"') from None
-    model = get_model(model)
-    estimation = parse_window(estimation)
-    windows = tuple(parse_window(w) for w in windows)
-    if not windows:
-        raise IncidentImpactError("give at least one event window")
-    table = _events_table(events)
-    keys, valid = _valid_dates(model, table, _benchmarks(benchmark), factors)
+    spec = EventStudySpec.from_options(spec, model=model, estimation=estimation, windows=windows, factors=factors)
+    table = events_table(events)
+    keys, valid = _valid_dates(spec.model, table, benchmark_map(benchmark), spec.factors)
     source, hive = _source(path)
     con = connection or duckdb.connect()
     con.register("ev", pd.DataFrame({"ticker": table["ticker"], "key": keys,
@@ -116,8 +120,8 @@ def event_rows(path: str | Path, events: pd.DataFrame, benchmark=None, *, model:
         con.register("aux", valid)
         aux_join = "JOIN aux AS a ON a.key = k.key AND a.date = p.date"
     try:
-        rows = con.execute(_QUERY.format(aux_join=aux_join), {"path": source, "hive": hive, "lo": estimation[0],
-                                                              "hi": max(w[1] for w in windows)}).df()
+        rows = con.execute(_QUERY.format(aux_join=aux_join), {"path": source, "hive": hive, "lo": spec.estimation[0],
+                                                              "hi": spec.event_period[1]}).df()
     except duckdb.Error as exc:
         raise IncidentImpactError(f"cannot read the returns at {path}: {str(exc).splitlines()[0]}") from None
     finally:
@@ -128,14 +132,16 @@ def event_rows(path: str | Path, events: pd.DataFrame, benchmark=None, *, model:
     return rows
 
 
-def run_study_parquet(path: str | Path, benchmark: pd.Series | pd.DataFrame | Mapping[str, pd.Series] | None,
-                      events: pd.DataFrame, *, connection=None, **options) -> StudyResult:
+def run_study_parquet(path: str | Path, benchmark: BenchmarkInput, events: pd.DataFrame, *, connection: Any = None,
+                      engine: str = "batch", spec: EventStudySpec | None = None,
+                      model: str | NormalReturnModel | None = None, estimation: Window | str | None = None,
+                      windows: Iterable[Window | str] | None = None, factors: pd.DataFrame | None = None,
+                      min_estimation_obs: int | None = None) -> StudyResult:
     """:func:`~incident_impact.eventstudy.run_study` on a Parquet returns dataset (long: ``date, ticker,
-    return``) read out of core by DuckDB. ``options`` are ``run_study``'s (``model, estimation, windows,
-    factors, min_estimation_obs, engine``); ``connection`` as in :func:`event_rows`. The result's
-    ``returns`` hold only the rows read (placebo dates need the whole history in memory)."""
-    if "windows" in options:
-        options["windows"] = tuple(options["windows"])
-    rows = event_rows(path, events, benchmark, connection=connection,
-                      **{k: options[k] for k in ("model", "estimation", "windows", "factors") if k in options})
-    return run_study(rows, benchmark, events, **options)
+    return``) read out of core by DuckDB. The options (or ``spec``) and ``engine`` are ``run_study``'s;
+    ``connection`` as in :func:`event_rows`. The result's ``returns`` hold only the rows read (placebo
+    dates need the whole history in memory)."""
+    spec = EventStudySpec.from_options(spec, model=model, estimation=estimation, windows=windows,
+                                       min_estimation_obs=min_estimation_obs, factors=factors)
+    rows = event_rows(path, events, benchmark, connection=connection, spec=spec)
+    return run_study(rows, benchmark, events, engine=engine, spec=spec)

@@ -14,65 +14,66 @@ estimation window of the event's own fit instead of refitted pseudo-events).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
 from ..errors import IncidentImpactError
 from .batch import BatchUnsupported, fit_table
-from .event import joined_returns
-from .models import get_model
-from .study import StudyResult, wide_returns
-from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, Window, format_window, parse_window
+from .inputs import column, model_dates, wide_returns
+from .models import NormalReturnModel
+from .spec import EventStudySpec
+from .study_results import StudyResult
+from .windows import Window, format_window
 
-
-def _joined_dates(returns: pd.Series, benchmark: pd.Series | None, model, factors: pd.DataFrame | None) -> pd.DatetimeIndex:
-    """The sessions of the joined series the model uses (stock, benchmark and/or factors)."""
-    model = get_model(model)
-    cols = list(model.factor_columns)
-    if cols and factors is None:
-        raise IncidentImpactError(f"the {model.name} model needs a factor table")
-    return joined_returns(returns.dropna(), benchmark if model.needs_benchmark else None,
-                          factors[cols] if cols else None).index
+__all__ = ["placebo_cars", "placebo_test"]
 
 
 def placebo_cars(
     returns: pd.Series,
     benchmark: pd.Series | None,
     *,
-    dates=None,
-    model: str = "market",
-    estimation: Window | str = DEFAULT_ESTIMATION,
-    windows=DEFAULT_WINDOWS,
-    min_estimation_obs: int = MIN_ESTIMATION_OBS,
+    dates: Iterable | None = None,
+    model: str | NormalReturnModel | None = None,
+    estimation: Window | str | None = None,
+    windows: Iterable[Window | str] | None = None,
+    min_estimation_obs: int | None = None,
     factors: pd.DataFrame | None = None,
+    spec: EventStudySpec | None = None,
 ) -> pd.DataFrame:
     """CARs of one stock at pseudo day 0 ``dates`` (default: every joined session of its history).
 
     Returns one row per pseudo day 0 that can be studied (enough estimation returns, the window's
     data) and window: ``day0, window, car, se, t_stat`` — the numbers :func:`~.event.event_study`
-    gives for that date.
+    gives for that date. The options (defaults as in ``event_study``) may come in ``spec``; those
+    given as well override it.
     """
-    estimation = parse_window(estimation)
-    windows = tuple(dict.fromkeys(parse_window(w) for w in windows))
-    if get_model(model).needs_benchmark and benchmark is None:
-        raise IncidentImpactError(f"the {get_model(model).name} model needs benchmark returns")
+    spec = EventStudySpec.from_options(spec, model=model, estimation=estimation, windows=windows,
+                                       min_estimation_obs=min_estimation_obs, factors=factors)
+    if not isinstance(returns, pd.Series):
+        raise IncidentImpactError("returns must be a pandas Series indexed by date")
+    if spec.model.needs_benchmark and benchmark is None:
+        raise IncidentImpactError(f"the {spec.model.name} model needs benchmark returns")
     if dates is None:
-        dates = _joined_dates(returns, benchmark, model, factors)
-    dates = pd.DatetimeIndex(dates)
+        dates = model_dates(returns, benchmark, spec.model, spec.factors)
+    try:
+        days = pd.DatetimeIndex(dates)
+    except (ValueError, TypeError) as exc:
+        raise IncidentImpactError(f"cannot read the placebo dates: {exc}") from None
     columns = ["day0", "window", "car", "se", "t_stat"]
-    if not len(dates):
+    if not len(days):
         return pd.DataFrame(columns=columns)
     wide = wide_returns(returns.rename("x").to_frame())
-    table = pd.DataFrame({"ticker": "x", "event_date": dates.normalize()})
+    table = pd.DataFrame({"ticker": "x", "event_date": days.normalize()})
     try:
         fit, _, _ = fit_table(table, wide, {"": benchmark} if benchmark is not None else {}, [""] * len(table),
-                              [None] * len(table), model=get_model(model), estimation=estimation, windows=windows,
-                              min_estimation_obs=min_estimation_obs, factors=factors)
+                              [None] * len(table), spec)
     except BatchUnsupported as exc:
         raise IncidentImpactError(f"cannot compute placebo CARs: {exc}") from None
     day0 = pd.DatetimeIndex(fit.arrays.grid[fit.arrays.day0[fit.rows]])
     parts = []
-    for w in windows:
+    for w in spec.windows:
         has = fit.has(w)
         car, var = (v[has] for v in fit.car(w))
         se = np.sqrt(var)
@@ -86,7 +87,7 @@ def placebo_test(
     *,
     returns: pd.DataFrame | None = None,
     seed: int | None = None,
-    min_estimation_obs: int = MIN_ESTIMATION_OBS,
+    min_estimation_obs: int | None = None,
     factors: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """``n`` random pseudo-events per event of ``study``, against its real CAR.
@@ -96,30 +97,36 @@ def placebo_test(
     window's data, excluding those whose event period overlaps the real event's. Per event and
     window: ``event_id, ticker, window, car, n_placebo, share_beyond`` with
     ``share_beyond = #{|CAR_p| >= |CAR|} / n_placebo`` (the empirical two-sided p-value), plus the
-    placebo CARs' ``placebo_mean`` and ``placebo_sd``. ``returns`` (wide or long) default to the
-    study's own; the benchmark of each event is the one the study used; factor models need ``factors``.
+    placebo CARs' ``placebo_mean`` and ``placebo_sd``. The model, windows, ``min_estimation_obs`` and
+    factor table are the study's (``study.spec``); ``min_estimation_obs`` and ``factors`` given here
+    override them. ``returns`` (wide or long) default to the study's own; the benchmark of each event
+    is the one the study used.
     """
-    if n < 1:
-        raise IncidentImpactError("the number of placebo dates must be at least 1")
+    if not isinstance(study, StudyResult):
+        raise IncidentImpactError("placebo_test needs a StudyResult (from run_study)")
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise IncidentImpactError(f"the number of placebo dates must be a whole number, at least 1 (not {n!r})")
     if returns is None and study.returns is None:
         raise IncidentImpactError("the study keeps no returns; pass returns=")
     wide = wide_returns(returns) if returns is not None else study.returns
+    assert wide is not None
+    spec = EventStudySpec.from_options(study.spec, min_estimation_obs=min_estimation_obs, factors=factors)
     rng = np.random.default_rng(seed)
-    estimation, windows = study.estimation_window, study.windows
-    first, last = min(w[0] for w in windows), max(w[1] for w in windows)
-    tickers = dict(zip(study.events["event_id"], study.events["ticker"]))
+    estimation = spec.estimation
+    first, last = spec.event_period
+    tickers = dict(zip(study.events["event_id"], study.events["ticker"], strict=True))
     rows = []
     for eid, res in study.results.items():
         ticker = tickers[eid]
         bench = study.benchmarks.get(eid)
-        joined = _joined_dates(wide[ticker], bench, study.model, factors)
+        stock = column(wide, ticker)
+        joined = model_dates(stock, bench, spec.model, spec.factors)
         k = np.arange(len(joined))
         real = joined.searchsorted(res.day0)
         ok = (k + estimation[0] >= 0) & (k + last < len(joined)) & (np.abs(k - real) > last - first)
         pool = joined[ok]
         draw = pool[np.sort(rng.choice(len(pool), size=min(n, len(pool)), replace=False))] if len(pool) else pool
-        cars = placebo_cars(wide[ticker], bench, dates=draw, model=study.model, estimation=estimation, windows=windows,
-                            min_estimation_obs=min_estimation_obs, factors=factors)
+        cars = placebo_cars(stock, bench, dates=draw, spec=spec)
         for w in res.windows:
             car, _ = res.car(w)
             pseudo = cars.loc[cars["window"] == format_window(w), "car"].to_numpy()

@@ -1,18 +1,40 @@
-"""Results of a single-event study: tables, a text summary and JSON-ready dictionaries."""
+"""Results of a single-event study: tables, a text summary, JSON-ready dictionaries and a notebook display.
+
+Every result answers in a few lines when printed (``repr``), as a small HTML table in a notebook
+(``_repr_html_``: the CAR table), and in full with :meth:`EventStudyResult.summary`,
+:meth:`~EventStudyResult.to_frame` and :meth:`~EventStudyResult.to_dict`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from ..display import html_block, short_repr
 from ..distributions import t_ppf, t_sf
 from ..errors import IncidentImpactError
-
 from .models import FittedModel
+from .spec import EventStudySpec
 from .statistics import TestResult, sq
 from .windows import Window, format_window
+
+#: Confidence level of :attr:`EventStudyResult.car_table` (other levels: :meth:`EventStudyResult.car_table_at`).
+DEFAULT_LEVEL = 0.95
+
+
+def check_level(level: float) -> float:
+    """``level`` as a float strictly between 0 and 1, else an :class:`~incident_impact.errors.IncidentImpactError`."""
+    try:
+        value = float(level)
+    except (TypeError, ValueError):
+        raise IncidentImpactError(f"the confidence level must be a number between 0 and 1, not {level!r}") from None
+    if not 0 < value < 1:
+        raise IncidentImpactError(f"the confidence level must lie strictly between 0 and 1 (e.g. 0.95), not {level!r}")
+    return value
 
 
 @dataclass(frozen=True, eq=False)
@@ -25,6 +47,8 @@ class EventStudyResult:
     event_date : the session the caller gave as day 0.
     day0 : the date that is relative day 0 (the first joined date on or after ``event_date``).
     fitted : the normal-return model's OLS fit on the estimation window.
+    spec : the :class:`~.spec.EventStudySpec` the study was run with (its ``windows`` are those asked
+        for; ``windows`` below are those the data allowed).
     estimation_window, windows : relative-day windows actually used.
     estimation : estimation-window rows (``rel_day, return, benchmark, expected, ar``).
     event : event-period rows (the same columns plus ``ar_se``).
@@ -36,6 +60,7 @@ class EventStudyResult:
     event_date: pd.Timestamp
     day0: pd.Timestamp
     fitted: FittedModel
+    spec: EventStudySpec
     estimation_window: Window
     windows: tuple[Window, ...]
     estimation: pd.DataFrame
@@ -56,6 +81,19 @@ class EventStudyResult:
         if self.fitted.r_squared is not None:
             values["r_squared"] = self.fitted.r_squared
         return pd.Series(values, name="params", dtype=float)
+
+    @cached_property
+    def params_table(self) -> pd.DataFrame:
+        """One row per coefficient: ``coef, se, t_stat, p_value`` with ``se = sqrt(sigma^2 [(X'X)^-1]_jj)``
+        (the OLS standard error, as statsmodels' ``bse``) and a two-sided p-value from Student's t with
+        the model's degrees of freedom. Empty for the market-adjusted model (nothing is estimated)."""
+        f = self.fitted
+        names = list(f.model.param_names)
+        se = np.sqrt(f.sigma2 * np.diag(f.xtx_inv)) if len(names) else np.empty(0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = f.params / se
+        return pd.DataFrame({"coef": f.params, "se": se, "t_stat": t, "p_value": 2 * t_sf(np.abs(t), f.df)},
+                            index=pd.Index(names, name="param"), dtype=float)
 
     @cached_property
     def abnormal_returns(self) -> pd.DataFrame:
@@ -95,10 +133,15 @@ class EventStudyResult:
         """One row per window: ``start, end, n_days, car, se, t_stat, df, p_value, ci_lower, ci_upper``.
 
         ``t = CAR / SE`` with a two-sided p-value and a 95 % interval from Student's t with the
-        model's degrees of freedom.
+        model's degrees of freedom; :meth:`car_table_at` gives the interval at another level.
         """
+        return self.car_table_at(DEFAULT_LEVEL)
+
+    def car_table_at(self, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+        """:attr:`car_table` with a ``level`` (e.g. 0.90, 0.99) interval in ``ci_lower, ci_upper``."""
+        level = check_level(level)
         df = self.fitted.df
-        crit = t_ppf(0.975, df)
+        crit = t_ppf(0.5 + level / 2, df)
         rows = []
         for start, end in self.windows:
             car, se = self.car((start, end))
@@ -108,8 +151,7 @@ class EventStudyResult:
                 "t_stat": t, "df": df, "p_value": float(2 * t_sf(abs(t), df)),
                 "ci_lower": car - crit * se, "ci_upper": car + crit * se,
             })
-        table = pd.DataFrame(rows, index=pd.Index([format_window(w) for w in self.windows], name="window"))
-        return table
+        return pd.DataFrame(rows, index=pd.Index([format_window(w) for w in self.windows], name="window"))
 
     def car_path(self, start: int | None = None, level: float = 0.95) -> pd.DataFrame:
         """CAR cumulated from relative day ``start`` to each later event day, with its band.
@@ -117,6 +159,7 @@ class EventStudyResult:
         Columns ``rel_day, car, se, lower, upper``; the band is ``CAR +- t_crit SE`` using the
         full estimation-error-corrected variance of each partial window.
         """
+        level = check_level(level)
         rel = self.event["rel_day"].to_numpy()
         start = int(rel[0]) if start is None else start
         if not rel[0] <= start <= rel[-1]:
@@ -141,7 +184,7 @@ class EventStudyResult:
         """The window table (a copy of :attr:`car_table`)."""
         return self.car_table.copy()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary: model, estimation, params, windows (the CAR table and each window's
         sample-quantile p, ``sq_p_value``) and daily abnormal returns."""
         ar = self.abnormal_returns
@@ -193,5 +236,20 @@ class EventStudyResult:
         notes = [f"Note: {n}" for n in self.notes]
         return "\n".join(head + [""] + lines + ([""] + notes if notes else []))
 
+    def _label(self) -> str:
+        return f"{self.event_id}, " if self.event_id else ""
+
     def __repr__(self) -> str:
-        return self.summary()
+        info = self.estimation_info
+        windows = ", ".join(format_window(w) for w in self.windows)
+        return short_repr("EventStudyResult", [
+            f"{self._label()}day 0 = {self.day0.date()}, {self.model} model",
+            f"estimation {format_window(self.estimation_window)} ({info['n_obs']} returns); windows {windows}",
+        ])
+
+    def _repr_html_(self) -> str:
+        table = self.car_table[["car", "se", "t_stat", "p_value", "ci_lower", "ci_upper"]]
+        info = self.estimation_info
+        return html_block(f"Event study {self._label()}day 0 = {self.day0.date()}", [
+            f"{self.fitted.model.description}; estimation {format_window(self.estimation_window)} "
+            f"({info['n_obs']} returns). CARs in decimals, 95 % intervals.", *self.notes], table)

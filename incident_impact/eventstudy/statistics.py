@@ -66,8 +66,12 @@ def _nan(name: str, distribution: str, n: int, reason: str, df: float | None = N
     return TestResult(name, float("nan"), float("nan"), distribution, df, n, reason)
 
 
-def _normal(name: str, z: float, n: int, note: str | None = None) -> TestResult:
+def normal_result(name: str, z: float, n: int, note: str | None = None) -> TestResult:
+    """The record of a statistic ``z`` that is N(0, 1) under the null (two-sided p-value)."""
     return TestResult(name, float(z), float(2 * norm_sf(abs(z))), "normal", None, n, None, note)
+
+
+_normal = normal_result
 
 
 def _student(name: str, t: float, df: float, n: int, note: str | None = None) -> TestResult:

@@ -27,14 +27,21 @@ import pandas as pd
 from ..errors import IncidentImpactError
 from .event import event_study
 from .results import EventStudyResult
-from .windows import DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, Window
+from .spec import EventStudySpec
+from .windows import Window
 
 
 def log_volume(volume: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
     """``log(1 + volume)``; negative volumes raise, missing ones stay missing."""
+    if not isinstance(volume, (pd.Series, pd.DataFrame)):
+        raise IncidentImpactError("volume must be a pandas Series (or a DataFrame of them) indexed by date")
+    try:
+        volume = volume.astype(float)
+    except (ValueError, TypeError) as exc:
+        raise IncidentImpactError(f"volume must be numbers: {exc}") from None
     if (volume < 0).to_numpy().any():
         raise IncidentImpactError("volume cannot be negative")
-    return np.log1p(volume.astype(float))
+    return np.log1p(volume)
 
 
 def abnormal_volume(
@@ -42,11 +49,12 @@ def abnormal_volume(
     event_date: pd.Timestamp | str,
     *,
     market_volume: pd.Series | None = None,
-    model: str = "mean",
-    estimation: Window = DEFAULT_ESTIMATION,
-    windows: Iterable[Window | str] = DEFAULT_WINDOWS,
-    min_estimation_obs: int = MIN_ESTIMATION_OBS,
+    model: str | None = None,
+    estimation: Window | str | None = None,
+    windows: Iterable[Window | str] | None = None,
+    min_estimation_obs: int | None = None,
     event_id: str | None = None,
+    spec: EventStudySpec | None = None,
 ) -> EventStudyResult:
     """Abnormal log volume of one event (Campbell & Wasley 1996).
 
@@ -54,13 +62,16 @@ def abnormal_volume(
     mean (``model="mean"``) or ``a + b m_t`` with ``m_t`` the market's log volume
     (``model="market"``, needs ``market_volume``). The result's ``car_table`` holds cumulative
     abnormal log volume with its t-test; ``sq_test`` gives the distribution-free check (volume is
-    strongly skewed even in logs).
+    strongly skewed even in logs). ``spec`` (an :class:`~.spec.EventStudySpec`) may hold the options;
+    those given as well override it; without either the model is ``mean``.
     """
-    if model not in ("mean", "market"):
-        raise IncidentImpactError(f"abnormal volume supports the mean and market models, not {model!r}")
-    if model == "market" and market_volume is None:
+    name = model if model is not None else (spec.model.name if spec is not None else "mean")
+    if name not in ("mean", "market"):
+        raise IncidentImpactError(f"abnormal volume supports the mean and market models, not {name!r}")
+    if name == "market" and market_volume is None:
         raise IncidentImpactError("the market volume model needs market_volume (e.g. the index's volume)")
+    spec = EventStudySpec.from_options(spec, model=name, estimation=estimation, windows=windows,
+                                       min_estimation_obs=min_estimation_obs)
     y = log_volume(volume.dropna())
-    m = log_volume(market_volume.dropna()) if model == "market" else None
-    return event_study(y, m, event_date, model=model, estimation=estimation, windows=windows,
-                       min_estimation_obs=min_estimation_obs, event_id=event_id)
+    m = log_volume(market_volume.dropna()) if name == "market" and market_volume is not None else None
+    return event_study(y, m, event_date, event_id=event_id, spec=spec)

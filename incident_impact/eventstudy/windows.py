@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ MAX_RELATIVE_DAY = 100_000
 _INT_RE = re.compile(r"^\s*[+-]?\d+\s*$")
 
 
-def _window_end(value, text) -> int:
+def _window_end(value: object, text: object) -> int:
     """One end of a window: a whole number (int, integral float, or digits)."""
     if isinstance(value, (bool, np.bool_)):
         raise IncidentImpactError(f"cannot read the window {text!r}: its ends must be whole numbers of sessions")
@@ -73,6 +74,24 @@ def parse_window(text: str | Window) -> Window:
             "relative days count trading sessions from day 0"
         )
     return start, end
+
+
+def normalize_windows(windows: Iterable[Window | str] | Window | str) -> tuple[Window, ...]:
+    """The event windows as a tuple of ``(start, end)`` pairs: each read by :func:`parse_window`,
+    duplicates dropped (first occurrence kept, order kept). One window may be given alone
+    (``(0, 1)`` or ``"0,1"``). Raises :class:`~incident_impact.errors.IncidentImpactError` when
+    none is left or one cannot be read."""
+    if isinstance(windows, str) or (isinstance(windows, tuple) and len(windows) == 2
+                                    and all(isinstance(v, (int, np.integer)) for v in windows)):
+        windows = [windows]  # type: ignore[list-item]
+    try:
+        items = list(windows)  # type: ignore[arg-type]
+    except TypeError:
+        raise IncidentImpactError(f"cannot read the windows {windows!r}: give a list of (START, END) pairs") from None
+    out = tuple(dict.fromkeys(parse_window(w) for w in items))
+    if not out:
+        raise IncidentImpactError("give at least one event window")
+    return out
 
 
 _ISO_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ]\S.*)?$")

@@ -1,0 +1,220 @@
+"""Batch engine, step 2: OLS of every event at once (batched ``k x k`` inversion), abnormal returns,
+CAR variances, SQ p-values and estimation-AR ranks, all as (events x days) arrays.
+
+With ``X_i`` the estimation design and ``y_i`` the returns of event ``i`` (MacKinlay 1997;
+Campbell, Lo & MacKinlay 1997, ch. 4):
+
+* ``theta_i = (X_i'X_i)^-1 X_i'y_i`` (one batched k x k inversion);
+* ``AR_it = y_it - x_it' theta_i``, ``sigma_i^2 = SSR_i / (n_i - k)`` (market-adjusted: the
+  sample variance of the estimation ARs, ``n_i - 1``);
+* ``Var(AR_it) = sigma_i^2 (1 + x_it' (X_i'X_i)^-1 x_it)``;
+* ``Var(CAR_i) = sigma_i^2 (L + g_i' (X_i'X_i)^-1 g_i)``, ``g_i`` the column sums of the
+  window's design rows (CLM eq. 4.4.14).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .batch_panel import EventArrays
+from .models import NormalReturnModel
+from .windows import Window
+
+
+@dataclass(frozen=True, eq=False)
+class BatchFit:
+    """OLS fits, abnormal returns and CAR variances of many events (one row each).
+
+    Built by :func:`fit_events`; only events that could be studied are kept (``rows`` are their
+    positions in the input). ``X`` is the design, one (N x K) array per regressor;
+    ``ar`` (N x K) and ``ar_se`` (N x event period) are on the relative days of ``arrays``.
+    """
+
+    model: NormalReturnModel
+    estimation: Window
+    windows: tuple[Window, ...]
+    arrays: EventArrays
+    rows: np.ndarray
+    X: tuple[np.ndarray, ...]
+    params: np.ndarray
+    xtx_inv: np.ndarray
+    sigma2: np.ndarray
+    df: np.ndarray
+    n_obs: np.ndarray
+    r_squared: np.ndarray | None
+    ar: np.ndarray
+    usable: np.ndarray = field(repr=False)
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+    @cached_property
+    def est(self) -> slice:
+        return slice(self.arrays.col(self.estimation[0]), self.arrays.col(self.estimation[1]) + 1)
+
+    @cached_property
+    def span(self) -> slice:
+        return slice(self.arrays.col(min(w[0] for w in self.windows)), self.arrays.col(max(w[1] for w in self.windows)) + 1)
+
+    @cached_property
+    def ar_se(self) -> np.ndarray:
+        """``sigma_i sqrt(1 + x_t' (X'X)^-1 x_t)`` on the event-period days (N x span)."""
+        x = self.design(np.s_[:, self.span])
+        leverage = np.einsum("nti,nij,ntj->nt", x, self.xtx_inv, x)
+        return np.sqrt(self.sigma2[:, None] * (1 + leverage))
+
+    def design(self, where) -> np.ndarray:
+        """The design at ``where`` (an index into the N x K arrays), regressors on the last axis."""
+        return np.stack([x[where] for x in self.X], axis=-1) if self.X else np.empty(self.ar[where].shape + (0,))
+
+    def window_cols(self, window: Window) -> slice:
+        return slice(self.arrays.col(window[0]), self.arrays.col(window[1]) + 1)
+
+    def car(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
+        """``(CAR_i, Var(CAR_i))`` over ``window`` (inside the event period), NaN for events without its data."""
+        cols = self.window_cols(window)
+        car = self.ar[:, cols].sum(axis=1)
+        g = self.design(np.s_[:, cols]).sum(axis=1)
+        var = self.sigma2 * (window[1] - window[0] + 1 + np.einsum("ni,nij,nj->n", g, self.xtx_inv, g))
+        return car, var
+
+    def has(self, window: Window) -> np.ndarray:
+        """Which events have every day of ``window`` (days are contiguous, so both ends suffice)."""
+        first, last = self.span.start, self.span.stop - 1
+        if not first <= self.arrays.col(window[0]) <= self.arrays.col(window[1]) <= last:
+            return np.zeros(self.n, dtype=bool)
+        valid = self.arrays.valid[self.rows]
+        return valid[:, self.arrays.col(window[0])] & valid[:, self.arrays.col(window[1])]
+
+    @cached_property
+    def est_ar(self) -> np.ndarray:
+        """Estimation-window abnormal returns (N x T), NaN where an event has no day."""
+        return self.ar[:, self.est]
+
+    def sq_p_values(self, window: Window, idx: np.ndarray, car: np.ndarray, min_windows: int = 20) -> np.ndarray:
+        """Two-sided SQ p-value (:func:`~.statistics.sq`) of the events ``idx`` whose CARs over
+        ``window`` are ``car``; NaN with fewer than ``min_windows`` estimation CARs of its length."""
+        length = window[1] - window[0] + 1
+        if length > self.est_ar.shape[1]:
+            return np.full(len(idx), np.nan)
+        ar = self.take(self.est_ar, idx)
+        sums = ar[:, :ar.shape[1] - length + 1].copy()
+        for k in range(1, length):
+            sums += ar[:, k:ar.shape[1] - length + 1 + k]
+        count = np.isfinite(sums).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            le = (sums <= car[:, None]).sum(axis=1) / count
+            ge = (sums >= car[:, None]).sum(axis=1) / count
+        return np.where(count >= min_windows, np.minimum(1.0, 2 * np.minimum(le, ge)), np.nan)
+
+    def take(self, values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """``values[idx]``, without a copy when ``idx`` is every event."""
+        return values if len(idx) == self.n else values[idx]
+
+    @cached_property
+    def share_positive(self) -> np.ndarray:
+        """Share of each event's estimation ARs above 0 (the generalized sign test's ``p_hat`` terms)."""
+        return (self.est_ar > 0).sum(axis=1) / self.n_obs
+
+    @cached_property
+    def est_ranks(self) -> tuple[np.ndarray, bool]:
+        """Rank (1-based) of each estimation AR among its event's (NaN where absent), and whether any event has ties."""
+        order = np.argsort(self.est_ar, axis=1)
+        ordered = np.take_along_axis(self.est_ar, order, axis=1)
+        ranks = np.empty_like(self.est_ar)
+        np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1.0, ranks.shape[1] + 1), ranks.shape), axis=1)
+        return np.where(np.isfinite(self.est_ar), ranks, np.nan), bool((ordered[:, 1:] == ordered[:, :-1]).any())
+
+    def dates(self, i: int, cols: slice) -> pd.DatetimeIndex:
+        pos = self.arrays.pos[self.rows[i], cols]
+        return pd.DatetimeIndex(self.arrays.grid[pos[pos >= 0]], name="date")
+
+
+def fit_events(model: NormalReturnModel, arrays: EventArrays, estimation: Window, windows: tuple[Window, ...],
+               min_estimation_obs: int, candidates: np.ndarray) -> BatchFit:
+    """Fit ``model`` for the ``candidates`` rows of ``arrays`` that have at least
+    ``min_estimation_obs`` (and 1) estimation returns, an event window with data and a regular
+    design; the rest are left out (their positions are not in ``rows``)."""
+    A = arrays
+    est = slice(A.col(estimation[0]), A.col(estimation[1]) + 1)
+    valid = A.valid[candidates]
+    n_obs = valid[:, est].sum(axis=1)
+    usable = np.column_stack([valid[:, A.col(w[1])] for w in windows])
+    keep = (n_obs >= max(min_estimation_obs, 1)) & usable.any(axis=1)
+    rows, valid, n_obs, usable = candidates[keep], valid[keep], n_obs[keep], usable[keep]
+    y = A.columns["return"][rows]
+    if model.offset:
+        y = y - A.columns[model.offset][rows]
+    X = ([np.ones_like(y)] if model.has_constant else []) + [A.columns[c][rows] for c in model.regressors]
+    k = len(X)
+    m = valid[:, est]
+    full = bool(m.all())
+
+    def masked(v: np.ndarray) -> np.ndarray:
+        return v if full else np.where(m, v, 0.0)
+
+    def dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return np.einsum("nt,nt->n", u, v)
+
+    ye = masked(y[:, est])
+    Xe = [masked(x[:, est]) for x in X]
+    xtx = np.empty((len(rows), k, k))
+    for p in range(k):
+        for q in range(p, k):
+            xtx[:, p, q] = xtx[:, q, p] = dot(Xe[p], Xe[q])
+    xtx_inv, regular = _inverse(xtx)
+    if not regular.all():
+        return fit_events(model, arrays, estimation, windows, min_estimation_obs, np.setdiff1d(candidates, rows[~regular]))
+    params = np.einsum("nij,nj->ni", xtx_inv, np.stack([dot(x, ye) for x in Xe], axis=1)) if k else np.empty((len(rows), 0))
+    ar = y.copy()
+    for p in range(k):
+        ar -= params[:, p, None] * X[p]
+    resid = masked(ar[:, est])
+    centred = masked(ye - (ye.sum(axis=1) / n_obs)[:, None])
+    sst = dot(centred, centred)
+    r_squared = None
+    if model.has_constant:
+        ssr = dot(resid, resid)
+        df = n_obs - k
+        sigma2 = ssr / df
+        if model.regressors:
+            r_squared = 1 - ssr / sst
+    else:
+        dev = masked(resid - (resid.sum(axis=1) / n_obs)[:, None])
+        df = n_obs - 1
+        sigma2 = dot(dev, dev) / df
+    # what models.fit refuses (no usable residual variance, a design of rank < k by np.linalg.matrix_rank)
+    # goes to the reference path; X's singular values are exact (SVD) only where X'X's eigenvalues leave doubt
+    refused = ~(np.isfinite(sigma2) & (sigma2 > 1e-16 * sst / n_obs))
+    if k >= 2:
+        eig = np.linalg.eigvalsh(xtx)
+        doubt = np.flatnonzero(~(eig[:, 0] > 1e-8 * eig[:, -1]))
+        if len(doubt):
+            sv = np.linalg.svd(np.stack([x[doubt] for x in Xe], axis=-1), compute_uv=False)
+            tol = sv.max(axis=1, keepdims=True) * np.maximum(n_obs[doubt], k)[:, None] * np.finfo(float).eps
+            refused[doubt] |= (sv > tol).sum(axis=1) < k
+    if refused.any():
+        return fit_events(model, arrays, estimation, windows, min_estimation_obs, np.setdiff1d(candidates, rows[refused]))
+    return BatchFit(model, estimation, windows, arrays, rows, tuple(X), params, xtx_inv, sigma2, df, n_obs, r_squared, ar, usable)
+
+
+def _inverse(xtx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverses of a stack of k x k matrices and which of them are regular (finite inverse)."""
+    if xtx.shape[-1] == 0:
+        return xtx, np.ones(len(xtx), dtype=bool)
+    try:
+        inv = np.linalg.inv(xtx)
+    except np.linalg.LinAlgError:
+        inv = np.full_like(xtx, np.nan)
+        for i, m in enumerate(xtx):
+            try:
+                inv[i] = np.linalg.inv(m)
+            except np.linalg.LinAlgError:
+                pass
+    return inv, np.isfinite(inv).all(axis=(1, 2))

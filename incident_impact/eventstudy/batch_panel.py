@@ -1,0 +1,143 @@
+"""Batch engine, step 1: place every event on one relative-day axis (panel placement).
+
+Every event becomes one row of (events x relative days) arrays over ``k = lo..hi`` (``lo`` the
+estimation start, ``hi`` the last event-window day) with a mask of the days its joined series
+has (relative day ``k`` is the ``k``-th joined session after day 0, :mod:`.windows`): a day
+belongs to an event when its return and every benchmark / factor value the model uses are finite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import IncidentImpactError
+from .inputs import check_series
+from .models import NormalReturnModel
+
+
+class BatchUnsupported(Exception):
+    """Input the batch engine leaves to the loop (duplicate dates, malformed benchmark or factor series)."""
+
+
+@dataclass(frozen=True, eq=False)
+class EventArrays:
+    """Every event's joined data on relative days ``lo..hi`` (one row per event, NaN where absent).
+
+    Attributes
+    ----------
+    lo, hi : first and last relative day.
+    columns : ``return`` plus the benchmark / factor columns the model uses, each (N x K).
+    pos : position of each day in the panel's date grid, -1 where the event has no such day.
+    day0 : position of each event's day 0 in the grid.
+    grid : the panel's dates (``pos`` indexes it).
+    """
+
+    lo: int
+    hi: int
+    columns: dict[str, np.ndarray]
+    pos: np.ndarray
+    day0: np.ndarray
+    grid: np.ndarray
+
+    @cached_property
+    def valid(self) -> np.ndarray:
+        return self.pos >= 0
+
+    def col(self, k: int) -> int:
+        """Array column of relative day ``k``."""
+        return k - self.lo
+
+
+def panel_columns(model: NormalReturnModel) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(c for c in (model.offset, *model.regressors) if c))
+
+
+def locate(wide: pd.DataFrame, aux: dict[str, np.ndarray], aux_key: np.ndarray, tickers: np.ndarray,
+           event_dates: np.ndarray, lo: int, hi: int) -> tuple[EventArrays, np.ndarray]:
+    """Relative days ``lo..hi`` of every event, and which events' day 0 cannot be placed.
+
+    ``aux`` maps each non-return column the model uses to a (dates x keys) array on ``wide``'s index
+    (one column per benchmark, or one for the factors); event ``i`` uses column ``aux_key[i]``. A day belongs
+    to an event's joined series when its return and all its ``aux`` values are finite. Events
+    whose days ``min(lo,-1)..max(hi,0)`` are all present around the first date on or after the
+    event date are placed by offset; the others through their column's list of joined dates.
+    """
+    grid = wide.index.to_numpy()
+    R = wide.to_numpy()
+    G, n = len(grid), len(tickers)
+    sources = {"return": (R, wide.columns.get_indexer(tickers)), **{name: (v, aux_key) for name, v in aux.items()}}
+    gp = np.searchsorted(grid, event_dates)
+    rel = np.arange(lo, hi + 1)
+    a, b = min(lo, -1), max(hi, 0)
+    inside = np.flatnonzero((gp + a >= 0) & (gp + b < G))
+    rows = gp[inside, None] + np.arange(a, b + 1)
+    near = {name: v[rows, c[inside, None]] for name, (v, c) in sources.items()}
+    whole = np.logical_and.reduce([np.isfinite(v) for v in near.values()]).all(axis=1)
+    clean = inside[whole]
+    pos = np.full((n, len(rel)), -1, dtype=np.int64)
+    pos[clean] = gp[clean, None] + rel
+    day0 = gp.copy()
+    dirty = np.setdiff1d(np.arange(n), clean)
+    unplaced = np.zeros(n, dtype=bool)
+    if len(dirty):
+        cols = sources["return"][1]
+        in_aux = (np.logical_and.reduce([np.isfinite(v) for v in aux.values()]) if aux
+                  else np.ones((G, 1), dtype=bool))
+        groups = pd.Series(dirty).groupby([cols[dirty], aux_key[dirty]]).agg(list)
+        for (c, k), members in groups.items():
+            members = np.asarray(members)
+            joined = np.flatnonzero(np.isfinite(R[:, c]) & in_aux[:, k])
+            if not len(joined):
+                unplaced[members] = True
+                continue
+            r0 = np.searchsorted(joined, gp[members])
+            unplaced[members] = (r0 >= len(joined)) | (event_dates[members] < grid[joined[0]])
+            day0[members] = joined[np.minimum(r0, len(joined) - 1)]
+            ranks = r0[:, None] + rel
+            pos[members] = np.where((ranks >= 0) & (ranks < len(joined)), joined[np.clip(ranks, 0, len(joined) - 1)], -1)
+    if len(clean) == n and (a, b) == (lo, hi):
+        return EventArrays(lo, hi, near, pos, day0, grid), unplaced
+    columns = {}
+    for name, (values, col) in sources.items():
+        out = np.full(pos.shape, np.nan)
+        out[clean] = near[name][whole][:, lo - a:hi - a + 1]
+        if len(dirty):
+            out[dirty] = _gather(values, pos[dirty], col[dirty])
+        columns[name] = out
+    return EventArrays(lo, hi, columns, pos, day0, grid), unplaced
+
+
+def _gather(values: np.ndarray, pos: np.ndarray, col: np.ndarray) -> np.ndarray:
+    out = values[np.maximum(pos, 0), col[:, None]]
+    out[pos < 0] = np.nan
+    return out
+
+
+def panel_aux(model: NormalReturnModel, grid: pd.DatetimeIndex, benches: dict[str, pd.Series], keys: list,
+              factors: pd.DataFrame | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The model's benchmark / factor columns on ``grid`` (one column per benchmark key) and each
+    event's column; :class:`BatchUnsupported` when a series is malformed (the loop reports it)."""
+    names = panel_columns(model)
+    if not model.needs_benchmark:
+        keys = [None] * len(keys)
+    order = list(dict.fromkeys(k for k in keys if k is not None)) or [None]
+    aux_key = np.array([order.index(k) if k is not None else 0 for k in keys], dtype=np.int64)
+    aux = {}
+    try:
+        for name in names:
+            if name == "benchmark":
+                series = [check_series(benches[k], "benchmark returns") if k is not None else pd.Series(np.nan, grid)
+                          for k in order]
+            elif factors is None or name not in factors.columns:
+                raise BatchUnsupported(f"no factor column {name}")
+            else:
+                series = [check_series(factors[name], f"factor {name}")]
+            aux[name] = np.column_stack([s.reindex(grid).to_numpy(float) for s in series])
+    except IncidentImpactError as exc:
+        raise BatchUnsupported(str(exc)) from None
+    return aux, aux_key
