@@ -159,7 +159,11 @@ def test_a_lone_small_other_joins_the_smallest_level():
     frame["region"] = ["US"] * 31 + ["Europe"] * 7 + ["Asia"] * 2
     r = explain_cars(frame, covariates=["region", "volatility"], permutations=99)
     assert "region[Europe+other]" in r.terms.index and r.reference_levels["region"] == "US"
-    assert any("joined with Europe (7) as 'Europe+other': Asia (2)" in n for n in r.notes)
+    assert "region: levels with fewer than 3 incidents (Asia (2)) are too few even together, so they join Europe (7) " \
+        "as 'Europe+other'." in r.notes
+    frame["region"] = ["US"] * 31 + ["other"] * 7 + ["Asia"] * 2  # an existing 'other' level takes them in
+    r = explain_cars(frame, covariates=["region", "volatility"], permutations=99)
+    assert "region[other]" in r.terms.index and "region: levels with fewer than 3 incidents collapsed into 'other': Asia (2)." in r.notes
     frame["region"] = ["US"] * 38 + ["Asia"] * 2
     r = explain_cars(frame, covariates=["region", "volatility"], permutations=99)
     assert r.covariates == ("volatility",) and any("region left out: only US has 3 or more" in n for n in r.notes)

@@ -320,14 +320,16 @@ def _collapse(values: pd.Series, min_members: int) -> tuple[pd.Series | None, st
     kept = [lvl for lvl in counts.index if lvl not in small]
     size = int(counts[small].sum())
     listed = ", ".join(f"{lvl} ({counts[lvl]})" for lvl in small)
-    if size >= min_members or not kept:
-        return values.where(~values.isin(small), OTHER), f"collapsed into '{OTHER}': {listed}"
+    into = f"levels with fewer than {min_members} incidents collapsed into '{OTHER}': {listed}"
+    if size >= min_members or not kept or OTHER in kept:
+        return values.where(~values.isin(small), OTHER), into
     if len(kept) < 2:
         return None, f"only {kept[0]} has {min_members} or more incidents (the others: {listed})"
     host = min(kept, key=lambda lvl: (counts[lvl], lvl))
     label = f"{host}+{OTHER}"
     return (values.where(~values.isin([*small, host]), label),
-            f"too few to stand alone even together, so joined with {host} ({counts[host]}) as '{label}': {listed}")
+            (f"levels with fewer than {min_members} incidents ({listed}) are too few even together, so they join "
+            f"{host} ({counts[host]}) as '{label}'"))
 
 
 def _design(frame: pd.DataFrame, outcome: str, covariates: Sequence[str], min_members: int, max_missing: float,
@@ -378,7 +380,7 @@ def _design(frame: pd.DataFrame, outcome: str, covariates: Sequence[str], min_me
                 notes.append(f"{cov} left out: {what}.")
                 continue
             if what:
-                notes.append(f"{cov}: level(s) with fewer than {min_members} incidents {what}.")
+                notes.append(f"{cov}: {what}.")
             counts = col.value_counts()
             if len(counts) < 2:
                 notes.append(f"{cov} left out: a single level ({counts.index[0] if len(counts) else 'none'}) in the sample.")
