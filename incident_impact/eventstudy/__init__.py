@@ -24,8 +24,14 @@ from .statistics import TEST_NAMES, TestResult
 from .study import run_study, wide_returns
 from .study_results import StudyEngine, StudyResult, UnknownEventError
 from .volume import abnormal_volume, log_volume
-from .windows import (DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, format_window, normalize_windows,
-                      parse_window)
+from .windows import (
+                      DEFAULT_ESTIMATION,
+                      DEFAULT_WINDOWS,
+                      MIN_ESTIMATION_OBS,
+                      format_window,
+                      normalize_windows,
+                      parse_window,
+)
 
 __all__ = [
     "DEFAULT_ESTIMATION",

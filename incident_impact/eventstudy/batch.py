@@ -67,7 +67,8 @@ class LazyResults(Mapping[str, EventStudyResult]):
         return event_id in self._index
 
 
-def event_result(fit: BatchFit, spec: EventStudySpec, i: int, event_id: str, event_date: pd.Timestamp) -> EventStudyResult:
+def event_result(fit: BatchFit, spec: EventStudySpec, i: int, event_id: str,
+                 event_date: pd.Timestamp) -> EventStudyResult:
     """The :class:`~.results.EventStudyResult` of event ``i``, as the reference path builds it."""
     A, row = fit.arrays, fit.rows[i]
     rel = np.arange(A.lo, A.hi + 1)
@@ -86,7 +87,8 @@ def event_result(fit: BatchFit, spec: EventStudySpec, i: int, event_id: str, eve
     n_days = fit.estimation[1] - fit.estimation[0] + 1
     available = int(event["rel_day"].iloc[-1])
     usable = tuple(w for w, ok in zip(fit.windows, fit.usable[i], strict=True) if ok)
-    notes = [f"no return on {event_date.date()}; day 0 is the next date with data, {day0.date()}"] if day0 != event_date else []
+    notes = ([f"no return on {event_date.date()}; day 0 is the next date with data, {day0.date()}"]
+             if day0 != event_date else [])
     if fit.n_obs[i] < n_days:
         notes.append(f"the estimation window has {fit.n_obs[i]} of {n_days} days")
     notes += [f"window {format_window(w)} needs data up to day {w[1]}; the data end at day {available}"
@@ -191,11 +193,12 @@ def fit_table(table: pd.DataFrame, wide: pd.DataFrame, benches: Mapping[str, pd.
         raise BatchUnsupported("duplicate dates")
     aux, aux_key = panel_aux(spec.model, pd.DatetimeIndex(wide.index), dict(benches), list(keys), spec.factors)
     candidates = np.array([i for i, r in enumerate(reasons) if r is None], dtype=np.int64)
-    event_dates = table["event_date"].to_numpy().astype(wide.index.dtype)
+    event_dates = table["event_date"].to_numpy().astype(wide.index.to_numpy().dtype)
     lo, hi = spec.estimation[0], spec.event_period[1]
     arrays, unplaced = locate(wide, aux, aux_key[candidates], table["ticker"].to_numpy()[candidates],
                               event_dates[candidates], lo, hi)
-    fit = fit_events(spec.model, arrays, spec.estimation, spec.windows, spec.min_estimation_obs, np.flatnonzero(~unplaced))
+    fit = fit_events(spec.model, arrays, spec.estimation, spec.windows, spec.min_estimation_obs,
+                     np.flatnonzero(~unplaced))
     return fit, candidates[fit.rows], candidates
 
 
@@ -206,15 +209,16 @@ def run_batch(table: pd.DataFrame, wide: pd.DataFrame, benches: Mapping[str, pd.
     periods are listed, not warned about (the caller warns once)."""
     fit, studied, candidates = fit_table(table, wide, benches, keys, reasons, spec)
     arrays, reasons = fit.arrays, list(reasons)
-    event_dates = table["event_date"].to_numpy().astype(wide.index.dtype)
+    event_dates = table["event_date"].to_numpy().astype(wide.index.to_numpy().dtype)
     # events the engine could not study: the reference path gives the reason (or, if it studies them, a bug)
     for i in np.setdiff1d(candidates, studied):
         row = next(table.iloc[[i]].itertuples())
-        if not has_returns(wide, row.ticker):
-            reasons[i] = no_returns_reason(row.ticker)
+        if not has_returns(wide, str(row.ticker)):
+            reasons[i] = no_returns_reason(str(row.ticker))
             continue
         try:
-            study_event(wide[row.ticker].dropna(), benchmark_of(benches, keys[i]), row.event_date, spec, str(row.event_id))
+            study_event(wide[row.ticker].dropna(), benchmark_of(benches, keys[i]), row.event_date, spec,
+                        str(row.event_id))
         except IncidentImpactError as exc:
             reasons[i] = str(exc)
         else:

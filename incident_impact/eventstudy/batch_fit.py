@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,7 +59,8 @@ class BatchFit:
 
     @cached_property
     def span(self) -> slice:
-        return slice(self.arrays.col(min(w[0] for w in self.windows)), self.arrays.col(max(w[1] for w in self.windows)) + 1)
+        first, last = min(w[0] for w in self.windows), max(w[1] for w in self.windows)
+        return slice(self.arrays.col(first), self.arrays.col(last) + 1)
 
     @cached_property
     def ar_se(self) -> np.ndarray:
@@ -170,8 +170,10 @@ def fit_events(model: NormalReturnModel, arrays: EventArrays, estimation: Window
             xtx[:, p, q] = xtx[:, q, p] = dot(Xe[p], Xe[q])
     xtx_inv, regular = _inverse(xtx)
     if not regular.all():
-        return fit_events(model, arrays, estimation, windows, min_estimation_obs, np.setdiff1d(candidates, rows[~regular]))
-    params = np.einsum("nij,nj->ni", xtx_inv, np.stack([dot(x, ye) for x in Xe], axis=1)) if k else np.empty((len(rows), 0))
+        return fit_events(model, arrays, estimation, windows, min_estimation_obs,
+                          np.setdiff1d(candidates, rows[~regular]))
+    params = (np.einsum("nij,nj->ni", xtx_inv, np.stack([dot(x, ye) for x in Xe], axis=1)) if k
+              else np.empty((len(rows), 0)))
     ar = y.copy()
     for p in range(k):
         ar -= params[:, p, None] * X[p]
@@ -200,8 +202,10 @@ def fit_events(model: NormalReturnModel, arrays: EventArrays, estimation: Window
             tol = sv.max(axis=1, keepdims=True) * np.maximum(n_obs[doubt], k)[:, None] * np.finfo(float).eps
             refused[doubt] |= (sv > tol).sum(axis=1) < k
     if refused.any():
-        return fit_events(model, arrays, estimation, windows, min_estimation_obs, np.setdiff1d(candidates, rows[refused]))
-    return BatchFit(model, estimation, windows, arrays, rows, tuple(X), params, xtx_inv, sigma2, df, n_obs, r_squared, ar, usable)
+        return fit_events(model, arrays, estimation, windows, min_estimation_obs,
+                          np.setdiff1d(candidates, rows[refused]))
+    return BatchFit(model, estimation, windows, arrays, rows, tuple(X), params, xtx_inv, sigma2, df, n_obs, r_squared,
+                    ar, usable)
 
 
 def _inverse(xtx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -217,4 +221,4 @@ def _inverse(xtx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 inv[i] = np.linalg.inv(m)
             except np.linalg.LinAlgError:
                 pass
-    return inv, np.isfinite(inv).all(axis=(1, 2))
+    return inv, np.asarray(np.isfinite(inv).all(axis=(1, 2)))

@@ -55,7 +55,8 @@ class ResidualPairs:
             fresh, first = np.unique(keys[new], return_index=True)
             r, cnt = self._compute(a[new][first], b[new][first])
             order = np.argsort(np.r_[self.keys, fresh], kind="stable")
-            self.keys, self.r, self.cnt = np.r_[self.keys, fresh][order], np.r_[self.r, r][order], np.r_[self.cnt, cnt][order]
+            self.keys, self.r = np.r_[self.keys, fresh][order], np.r_[self.r, r][order]
+            self.cnt = np.r_[self.cnt, cnt][order]
             at = np.searchsorted(self.keys, keys)
         return self.r[at], self.cnt[at]
 
@@ -79,7 +80,9 @@ class ResidualPairs:
                     n = np.full(len(i), float(max(x1 - x0, 0)))
                     (sx, sxx), (sy, syy) = self._overlap_sums(i, x0, x1), self._overlap_sums(j, y0, y1)
                 else:
-                    mx, my = self.mask[i, xs], self.mask[j, ys]
+                    mask = self.mask
+                    assert mask is not None  # set whenever an event is incomplete
+                    mx, my = mask[i, xs], mask[j, ys]
                     n = np.einsum("pt,pt->p", mx, my)
                     sx, sy = np.einsum("pt,pt->p", x, my), np.einsum("pt,pt->p", y, mx)
                     sxx, syy = np.einsum("pt,pt,pt->p", x, x, my), np.einsum("pt,pt,pt->p", y, y, mx)

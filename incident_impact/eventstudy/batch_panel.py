@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -70,7 +70,8 @@ def locate(wide: pd.DataFrame, aux: dict[str, np.ndarray], aux_key: np.ndarray, 
     grid = wide.index.to_numpy()
     R = wide.to_numpy()
     G, n = len(grid), len(tickers)
-    sources = {"return": (R, wide.columns.get_indexer(tickers)), **{name: (v, aux_key) for name, v in aux.items()}}
+    sources = {"return": (R, wide.columns.get_indexer(pd.Index(tickers))),
+               **{name: (v, aux_key) for name, v in aux.items()}}
     gp = np.searchsorted(grid, event_dates)
     rel = np.arange(lo, hi + 1)
     a, b = min(lo, -1), max(hi, 0)
@@ -89,8 +90,9 @@ def locate(wide: pd.DataFrame, aux: dict[str, np.ndarray], aux_key: np.ndarray, 
         in_aux = (np.logical_and.reduce([np.isfinite(v) for v in aux.values()]) if aux
                   else np.ones((G, 1), dtype=bool))
         groups = pd.Series(dirty).groupby([cols[dirty], aux_key[dirty]]).agg(list)
-        for (c, k), members in groups.items():
-            members = np.asarray(members)
+        for key, listed in groups.items():
+            c, k = cast(tuple[int, int], key)  # (returns column, benchmark column)
+            members = np.asarray(listed)
             joined = np.flatnonzero(np.isfinite(R[:, c]) & in_aux[:, k])
             if not len(joined):
                 unplaced[members] = True
@@ -99,7 +101,8 @@ def locate(wide: pd.DataFrame, aux: dict[str, np.ndarray], aux_key: np.ndarray, 
             unplaced[members] = (r0 >= len(joined)) | (event_dates[members] < grid[joined[0]])
             day0[members] = joined[np.minimum(r0, len(joined) - 1)]
             ranks = r0[:, None] + rel
-            pos[members] = np.where((ranks >= 0) & (ranks < len(joined)), joined[np.clip(ranks, 0, len(joined) - 1)], -1)
+            inside_data = (ranks >= 0) & (ranks < len(joined))
+            pos[members] = np.where(inside_data, joined[np.clip(ranks, 0, len(joined) - 1)], -1)
     if len(clean) == n and (a, b) == (lo, hi):
         return EventArrays(lo, hi, near, pos, day0, grid), unplaced
     columns = {}

@@ -33,5 +33,6 @@ def rank_test(fit: BatchFit, idx: np.ndarray, window: Window) -> st.TestResult:
     ubar = np.r_[np.where(present > 0, est_sum / np.maximum(present, 1) - 0.5, np.nan), weight @ k_win / len(idx) - 0.5]
     s_u = np.sqrt(np.nanmean(ubar**2))
     if ties or not s_u > 0:
-        return st.corrado(np.concatenate([est, win], axis=1), np.r_[np.zeros(est.shape[1], dtype=bool), np.ones(L, dtype=bool)])
+        mask = np.r_[np.zeros(est.shape[1], dtype=bool), np.ones(L, dtype=bool)]
+        return st.corrado(np.concatenate([est, win], axis=1), mask)
     return st.normal_result("corrado", ubar[-L:].sum() / (np.sqrt(L) * s_u), len(idx))

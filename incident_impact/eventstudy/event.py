@@ -100,12 +100,14 @@ def study_event(returns: pd.Series, benchmark: pd.Series | None, event_date: obj
     factor_cols = model.factor_columns
     if factor_cols:
         if factors is None:
-            raise IncidentImpactError(f"the {model.name} model needs a factor table (e.g. Kenneth French's daily factors)")
+            raise IncidentImpactError(f"the {model.name} model needs a factor table "
+                                      "(e.g. Kenneth French's daily factors)")
         missing = [c for c in factor_cols if c not in factors.columns]
         if missing:
-            raise IncidentImpactError(f"the factor table lacks the column(s) {', '.join(missing)} needed by {model.name}")
+            raise IncidentImpactError(f"the factor table lacks the column(s) {', '.join(missing)} "
+                                      f"needed by {model.name}")
     data = joined_returns(returns, benchmark if needs_benchmark else None,
-                          factors[list(factor_cols)] if factor_cols else None)
+                          factors[list(factor_cols)] if factor_cols and factors is not None else None)
     if data.empty:
         raise InsufficientDataError(f"{label}: the stock and benchmark returns share no dates")
     day = event_session(event_date, label)

@@ -35,7 +35,8 @@ def normalize_factors(frame: pd.DataFrame, percent: bool = True) -> pd.DataFrame
         bad = dates.isna() & raw.ne("") & raw.str.lower().ne("nan")
         if bad.any():
             row = int(bad.to_numpy().argmax())
-            raise IncidentImpactError(f"the factor table has an unreadable date {raw.iloc[row]!r} in data row {row + 1} "
+            raise IncidentImpactError(f"the factor table has an unreadable date {raw.iloc[row]!r} "
+                                      f"in data row {row + 1} "
                                       "(use YYYYMMDD or YYYY-MM-DD)")
         frame.index = pd.DatetimeIndex(dates)
         if frame.index.hasnans:
@@ -45,7 +46,8 @@ def normalize_factors(frame: pd.DataFrame, percent: bool = True) -> pd.DataFrame
     frame.index.name = "date"
     frame = frame.apply(pd.to_numeric, errors="coerce").sort_index()
     if frame.index.duplicated().any():
-        raise IncidentImpactError(f"the factor table has duplicate dates, first {frame.index[frame.index.duplicated()][0].date()}")
+        first = frame.index[frame.index.duplicated()][0]
+        raise IncidentImpactError(f"the factor table has duplicate dates, first {first.date()}")
     return frame / 100 if percent else frame
 
 

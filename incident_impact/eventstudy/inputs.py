@@ -37,7 +37,8 @@ def check_series(series: pd.Series, what: str) -> pd.Series:
         raise IncidentImpactError(f"{what} must be numbers: {exc}") from None
 
 
-def joined_returns(returns: pd.Series, benchmark: pd.Series | None, factors: pd.DataFrame | None = None) -> pd.DataFrame:
+def joined_returns(returns: pd.Series, benchmark: pd.Series | None,
+                   factors: pd.DataFrame | None = None) -> pd.DataFrame:
     """Inner join of stock and benchmark returns (and factor columns) on date, rows with a missing value dropped.
 
     Columns ``return`` and ``benchmark`` (the latter absent when ``benchmark`` is None), then
@@ -63,7 +64,8 @@ def model_dates(returns: pd.Series, benchmark: pd.Series | None, model: NormalRe
     if cols and factors is not None:
         missing = [c for c in cols if c not in factors.columns]
         if missing:
-            raise IncidentImpactError(f"the factor table lacks the column(s) {', '.join(missing)} needed by {model.name}")
+            raise IncidentImpactError(f"the factor table lacks the column(s) {', '.join(missing)} "
+                                      f"needed by {model.name}")
     return pd.DatetimeIndex(joined_returns(returns.dropna(), benchmark if model.needs_benchmark else None,
                                            factors[cols] if cols and factors is not None else None).index)
 
@@ -95,7 +97,8 @@ def wide_returns(returns: pd.DataFrame) -> pd.DataFrame:
     try:
         return wide.sort_index().astype(float)
     except (ValueError, TypeError) as exc:
-        raise IncidentImpactError(f"the returns must be numbers (decimal returns; NaN for a missing day): {exc}") from None
+        raise IncidentImpactError(
+            f"the returns must be numbers (decimal returns; NaN for a missing day): {exc}") from None
 
 
 def events_table(events: pd.DataFrame) -> pd.DataFrame:

@@ -41,8 +41,8 @@ def find_overlaps(event_ids: Sequence[str], tickers: Sequence[str], starts: Sequ
     n = len(event_ids)
     if n < 2:
         return empty_overlaps()
-    start = pd.DatetimeIndex(starts).as_unit("ns").to_numpy()
-    end = pd.DatetimeIndex(ends).as_unit("ns").to_numpy()
+    start = pd.DatetimeIndex(np.asarray(starts)).as_unit("ns").to_numpy()
+    end = pd.DatetimeIndex(np.asarray(ends)).as_unit("ns").to_numpy()
     firm = pd.factorize(np.asarray(tickers, dtype=object))[0]
     ids = np.asarray(event_ids, dtype=object)
     order = np.lexsort((ids, end, start, firm))
@@ -72,8 +72,9 @@ def overlap_message(overlaps: pd.DataFrame) -> str | None:
     n = len(overlaps)
     if not n:
         return None
-    named = [f"{r.event_id_1} and {r.event_id_2} of {r.ticker} ({r.overlap_start.date()}..{r.overlap_end.date()})"
-             for r in overlaps.head(NAMED_PAIRS).itertuples()]
+    named = [f"{r['event_id_1']} and {r['event_id_2']} of {r['ticker']} "
+             f"({pd.Timestamp(r['overlap_start']).date()}..{pd.Timestamp(r['overlap_end']).date()})"
+             for r in overlaps.head(NAMED_PAIRS).to_dict("records")]
     more = f" and {n - NAMED_PAIRS} more" if n > NAMED_PAIRS else ""
     pairs = "1 pair of events of one firm has" if n == 1 else f"{n:,} pairs of events of one firm have"
     return (f"{pairs} overlapping event periods: {'; '.join(named)}{more}; their CARs are not independent "

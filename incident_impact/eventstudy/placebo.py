@@ -15,6 +15,7 @@ estimation window of the event's own fit instead of refitted pseudo-events).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -58,7 +59,7 @@ def placebo_cars(
     if dates is None:
         dates = model_dates(returns, benchmark, spec.model, spec.factors)
     try:
-        days = pd.DatetimeIndex(dates)
+        days = pd.DatetimeIndex(cast(Any, dates))
     except (ValueError, TypeError) as exc:
         raise IncidentImpactError(f"cannot read the placebo dates: {exc}") from None
     columns = ["day0", "window", "car", "se", "t_stat"]
@@ -77,7 +78,8 @@ def placebo_cars(
         has = fit.has(w)
         car, var = (v[has] for v in fit.car(w))
         se = np.sqrt(var)
-        parts.append(pd.DataFrame({"day0": day0[has], "window": format_window(w), "car": car, "se": se, "t_stat": car / se}))
+        parts.append(pd.DataFrame({"day0": day0[has], "window": format_window(w), "car": car, "se": se,
+                                   "t_stat": car / se}))
     return pd.concat(parts, ignore_index=True).sort_values(["day0", "window"], kind="stable", ignore_index=True)
 
 

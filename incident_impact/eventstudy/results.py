@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -76,7 +76,7 @@ class EventStudyResult:
     @cached_property
     def params(self) -> pd.Series:
         """Estimated coefficients, ``sigma`` (residual s.d.) and ``r_squared`` when defined."""
-        values = dict(zip(self.fitted.model.param_names, self.fitted.params.tolist()))
+        values = dict(zip(self.fitted.model.param_names, self.fitted.params.tolist(), strict=True))
         values["sigma"] = float(np.sqrt(self.fitted.sigma2))
         if self.fitted.r_squared is not None:
             values["r_squared"] = self.fitted.r_squared
@@ -115,7 +115,8 @@ class EventStudyResult:
                 f"the window {format_window(window)} is outside this result's event period "
                 f"{format_window((int(rel.min()), int(rel.max())))}, which spans the windows asked for; "
                 f"add {format_window(window)} to event_study's windows")
-        return float(self.event["ar"].to_numpy()[rows].sum()), float(np.sqrt(self.fitted.car_variance(self.event_design[rows])))
+        car = float(self.event["ar"].to_numpy()[rows].sum())
+        return car, float(np.sqrt(self.fitted.car_variance(self.event_design[rows])))
 
     def sq_test(self, window: Window) -> TestResult:
         """Sample-quantile test (Gelbach, Helland & Klick 2013) of the CAR over ``window``.
@@ -164,7 +165,8 @@ class EventStudyResult:
         start = int(rel[0]) if start is None else start
         if not rel[0] <= start <= rel[-1]:
             raise IncidentImpactError(
-                f"car_path({start}) starts outside this result's event period {format_window((int(rel[0]), int(rel[-1])))}, "
+                f"car_path({start}) starts outside this result's event period "
+                f"{format_window((int(rel[0]), int(rel[-1])))}, "
                 f"which spans the windows asked for; add a window starting at day {start} to event_study's windows")
         crit = t_ppf(0.5 + level / 2, self.fitted.df)
         rows = []
@@ -198,11 +200,11 @@ class EventStudyResult:
             "windows": [
                 {k: (int(v) if k in ("start", "end", "n_days", "df") else float(v)) for k, v in row.items()}
                 | {"sq_p_value": float(self.sq_test(window).p_value)}
-                for row, window in zip(self.car_table.to_dict("records"), self.windows)
+                for row, window in zip(self.car_table.to_dict("records"), self.windows, strict=True)
             ],
             "abnormal_returns": [
                 {
-                    "date": date.date().isoformat(),
+                    "date": pd.Timestamp(cast(Any, date)).date().isoformat(),
                     "rel_day": int(row.rel_day),
                     "return": float(row["return"]),
                     "expected": float(row.expected),
@@ -220,12 +222,13 @@ class EventStudyResult:
         head = [
             f"Event study{f' {self.event_id}' if self.event_id else ''}: day 0 = {self.day0.date()}",
             f"Model: {self.fitted.model.description}",
-            f"Estimation: {format_window(self.estimation_window)} = {info['start']} .. {info['end']} ({info['n_obs']} returns)",
+            f"Estimation: {format_window(self.estimation_window)} = {info['start']} .. {info['end']} "
+            f"({info['n_obs']} returns)",
             "Parameters: " + ", ".join(f"{k} = {v:.6g}" for k, v in self.params.items()),
         ]
         table = self.car_table
         lines = [f"{'window':<10} {'CAR %':>8} {'SE %':>7} {'t':>7} {'p':>7} {'SQ p':>7}   95% CI (%)"]
-        for (label, row), window in zip(table.iterrows(), self.windows):
+        for (label, row), window in zip(table.iterrows(), self.windows, strict=True):
             sq_p = self.sq_test(window).p_value
             lines.append(
                 f"{label:<10} {100 * row.car:>8.2f} {100 * row.se:>7.2f} {row.t_stat:>7.2f} {row.p_value:>7.3f}"

@@ -24,8 +24,15 @@ import pandas as pd
 
 from ..errors import IncidentImpactError
 from .models import NormalReturnModel, get_model
-from .windows import (DEFAULT_ESTIMATION, DEFAULT_WINDOWS, MIN_ESTIMATION_OBS, Window, format_window,
-                      normalize_windows, parse_window)
+from .windows import (
+    DEFAULT_ESTIMATION,
+    DEFAULT_WINDOWS,
+    MIN_ESTIMATION_OBS,
+    Window,
+    format_window,
+    normalize_windows,
+    parse_window,
+)
 
 
 @dataclass(frozen=True)
@@ -124,8 +131,9 @@ class EventStudySpec:
     def describe(self) -> str:
         """One line: model, estimation window, windows and minimum estimation size."""
         factors = "" if self.factors is None else f", factors {len(self.factors.columns)} columns"
+        windows = " ".join(format_window(w) for w in self.windows)
         return (f"{self.model.name} model, estimation {format_window(self.estimation)} (at least "
-                f"{self.min_estimation_obs} returns), windows {' '.join(format_window(w) for w in self.windows)}{factors}")
+                f"{self.min_estimation_obs} returns), windows {windows}{factors}")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``model, estimation, windows, min_estimation_obs, factors`` (the factor columns or None)."""

@@ -188,7 +188,8 @@ def kp_bmp(scar, rbar: float) -> TestResult:
     ``t_KP = t_BMP sqrt((1 - rbar) / (1 + (N - 1) rbar))``, ``rbar`` the mean pairwise
     correlation of the events' estimation-window residuals over their common dates
     (:func:`mean_pairwise_correlation`; :func:`~incident_impact.eventstudy.run_study` weights each
-    pair by the share of event-window dates the two events have in common); ``t_KP ~ t(N - 1)``. When no two events share
+    pair by the share of event-window dates the two events have in common); ``t_KP ~ t(N - 1)``. When no two
+    events share
     estimation dates ``rbar`` is taken as 0 (no adjustment), which the note says.
     """
     base = bmp(scar)
@@ -252,7 +253,8 @@ def generalized_sign(car, share_positive) -> TestResult:
     if not 0 < p < 1:
         return _nan("generalized_sign", "normal", n, "the estimation-window share of positive ARs is 0 or 1")
     w = int((car > 0).sum())
-    return _normal("generalized_sign", (w - n * p) / np.sqrt(n * p * (1 - p)), n, f"{w} of {n} CARs positive, p_hat = {p:.4f}")
+    return _normal("generalized_sign", (w - n * p) / np.sqrt(n * p * (1 - p)), n,
+                   f"{w} of {n} CARs positive, p_hat = {p:.4f}")
 
 
 def wilcoxon(car) -> TestResult:
@@ -291,7 +293,8 @@ def sq(car, estimation_ar, length: int, min_windows: int = 20) -> TestResult:
     ar = _arr(estimation_ar)
     car = float(np.asarray(car, dtype=float).ravel()[0])
     if len(ar) - length + 1 < min_windows:
-        return _nan("sq", "empirical", 1, f"only {max(len(ar) - length + 1, 0)} estimation CARs of {length} days (need {min_windows})")
+        return _nan("sq", "empirical", 1,
+                    f"only {max(len(ar) - length + 1, 0)} estimation CARs of {length} days (need {min_windows})")
     sums = np.convolve(ar, np.ones(length), mode="valid")
     le, ge = float((sums <= car).mean()), float((sums >= car).mean())
     return TestResult("sq", le, min(1.0, 2 * min(le, ge)), "empirical", None, 1, None,

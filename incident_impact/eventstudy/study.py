@@ -93,7 +93,8 @@ def run_study(
     result = None
     if engine == "batch":
         try:
-            result = run_batch(table, wide, benches, *screen_events(table, wide, benches, spec.model, verify=False), spec)
+            keys, reasons = screen_events(table, wide, benches, spec.model, verify=False)
+            result = run_batch(table, wide, benches, keys, reasons, spec)
         except BatchUnsupported:
             pass
     if result is None:

@@ -251,15 +251,16 @@ class StudyResult:
         window = self._window(window)
         x = self.engine.test_inputs(window)
         if x is None:
-            return [st.TestResult(name, np.nan, np.nan, "", None, 0, f"no event has data for window {format_window(window)}")
-                    for name in st.TEST_NAMES]
+            reason = f"no event has data for window {format_window(window)}"
+            return [st.TestResult(name, np.nan, np.nan, "", None, 0, reason) for name in st.TEST_NAMES]
         n = len(x.car)
         scar = x.car / x.se
         sq = x.sq or st.TestResult("sq", np.nan, np.nan, "empirical", None, n,
                                    "the SQ test is a single-event test (N = 1); see each event's sq_p_value in .cars")
         return [
-            st.cs_t(x.car), st.time_series_t(x.car, x.se**2), st.patell(scar, x.df), st.bmp(scar), st.kp_bmp(scar, x.rbar),
-            self.engine.rank_test(window, x), st.generalized_sign(x.car, x.share_positive), st.wilcoxon(x.car), sq,
+            st.cs_t(x.car), st.time_series_t(x.car, x.se**2), st.patell(scar, x.df), st.bmp(scar),
+            st.kp_bmp(scar, x.rbar), self.engine.rank_test(window, x), st.generalized_sign(x.car, x.share_positive),
+            st.wilcoxon(x.car), sq,
         ]
 
     def tests(self, window: Window | str | None = None) -> pd.DataFrame:
@@ -308,9 +309,10 @@ class StudyResult:
         for name, row in self.tests(window).iterrows():
             lines.append(f"{name:<17} {row.statistic:>10.4f} {row.p_value:>7.4f} {row.n_events:>4}  {row.note}")
         if len(self.failures):
-            lines += ["", "Not analysed:"] + [
-                f"  {r.reason if str(r.reason).startswith(f'{r.event_id}:') else f'{r.event_id}: {r.reason}'}"
-                for r in self.failures.itertuples()]
+            lines += ["", "Not analysed:"]
+            for r in self.failures.to_dict("records"):
+                eid, reason = str(r["event_id"]), str(r["reason"])
+                lines.append(f"  {reason if reason.startswith(f'{eid}:') else f'{eid}: {reason}'}")
         lines += [f"Warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 

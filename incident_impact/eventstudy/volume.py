@@ -20,6 +20,7 @@ Choice made here (documented in the README's Methods section):
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -41,7 +42,7 @@ def log_volume(volume: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
         raise IncidentImpactError(f"volume must be numbers: {exc}") from None
     if (volume < 0).to_numpy().any():
         raise IncidentImpactError("volume cannot be negative")
-    return np.log1p(volume)
+    return cast("pd.Series | pd.DataFrame", np.log1p(volume))
 
 
 def abnormal_volume(
@@ -72,6 +73,8 @@ def abnormal_volume(
         raise IncidentImpactError("the market volume model needs market_volume (e.g. the index's volume)")
     spec = EventStudySpec.from_options(spec, model=name, estimation=estimation, windows=windows,
                                        min_estimation_obs=min_estimation_obs)
-    y = log_volume(volume.dropna())
-    m = log_volume(market_volume.dropna()) if name == "market" and market_volume is not None else None
+    if not isinstance(volume, pd.Series) or not (market_volume is None or isinstance(market_volume, pd.Series)):
+        raise IncidentImpactError("volume and market_volume must be pandas Series indexed by date")
+    y = cast(pd.Series, log_volume(volume.dropna()))
+    m = cast(pd.Series, log_volume(market_volume.dropna())) if name == "market" and market_volume is not None else None
     return event_study(y, m, event_date, event_id=event_id, spec=spec)

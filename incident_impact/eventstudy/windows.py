@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,8 @@ def parse_window(text: str | Window) -> Window:
     """
     if isinstance(text, (tuple, list, np.ndarray)):
         if len(text) != 2:
-            raise IncidentImpactError(f"cannot read the window {tuple(text)!r}: a window is a pair (START, END), e.g. (-1, 1)")
+            raise IncidentImpactError(f"cannot read the window {tuple(text)!r}: a window is a pair (START, END), "
+                                      "e.g. (-1, 1)")
         start, end = (_window_end(v, tuple(text)) for v in text)
     elif isinstance(text, (int, np.integer)) and not isinstance(text, (bool, np.bool_)):
         start = end = int(text)
@@ -85,7 +87,7 @@ def normalize_windows(windows: Iterable[Window | str] | Window | str) -> tuple[W
                                     and all(isinstance(v, (int, np.integer)) for v in windows)):
         windows = [windows]  # type: ignore[list-item]
     try:
-        items = list(windows)  # type: ignore[arg-type]
+        items: list[Any] = list(windows)  # type: ignore[arg-type]
     except TypeError:
         raise IncidentImpactError(f"cannot read the windows {windows!r}: give a list of (START, END) pairs") from None
     out = tuple(dict.fromkeys(parse_window(w) for w in items))
@@ -121,7 +123,8 @@ def event_session(value, label: str = "event") -> pd.Timestamp:
             pd.Timestamp(text)  # the time and offset must be readable too
             day = pd.Timestamp(dt.date.fromisoformat(match.group(1))).as_unit("ns")
         except (ValueError, TypeError, OverflowError) as exc:
-            raise IncidentImpactError(f"{label}: cannot read the event date {value!r} ({exc}); use YYYY-MM-DD") from None
+            raise IncidentImpactError(
+                f"{label}: cannot read the event date {value!r} ({exc}); use YYYY-MM-DD") from None
         return day
     if isinstance(value, (pd.Timestamp, dt.datetime, dt.date, np.datetime64)):
         try:
@@ -142,11 +145,12 @@ def event_sessions(values: pd.Series, labels) -> pd.Series:
     """:func:`event_session` of every value (tz-naive midnight Timestamps; a datetime column fast)."""
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         if values.isna().any():
-            raise IncidentImpactError(f"{labels[int(np.flatnonzero(values.isna().to_numpy())[0])]}: the event date is missing")
+            first = int(np.flatnonzero(values.isna().to_numpy())[0])
+            raise IncidentImpactError(f"{labels[first]}: the event date is missing")
         if getattr(values.dt, "tz", None) is not None:
             values = values.dt.tz_localize(None)
         return values.dt.normalize().astype("datetime64[ns]")
-    return pd.Series([event_session(v, str(lab)) for v, lab in zip(values, labels)], index=values.index,
+    return pd.Series([event_session(v, str(lab)) for v, lab in zip(values, labels, strict=True)], index=values.index,
                      dtype="datetime64[ns]")
 
 
