@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from pathlib import Path
@@ -255,3 +256,151 @@ def test_ff3_and_carhart_on_real_data_match_statsmodels():
         ev = joined.iloc[pos:pos + 2]
         ar = ev["r"] - ev["rf"] - sm.add_constant(ev[cols], has_constant="add").to_numpy() @ ols.params.to_numpy()
         assert res.car_table["car"].iloc[0] == pytest.approx(ar.sum(), rel=1e-8)
+
+
+# ============================================================ spec, results protocol, overlaps
+def test_the_spec_is_built_once_kept_on_every_result_and_reused(panel):
+    from incident_impact.eventstudy import EventStudySpec
+
+    wide, market, events = panel
+    spec = EventStudySpec(model="market", estimation="-200,-11", windows=["0,1", (0, 1), "[-1,+1]"], min_estimation_obs=100)
+    assert spec.windows == ((0, 1), (-1, 1)) and spec.estimation == (-200, -11) and spec.model.name == "market"
+    assert spec == EventStudySpec(windows=[(0, 1), (-1, 1)], estimation=(-200, -11), min_estimation_obs=100)
+    res = run_study(wide, market, events, spec=spec)
+    assert res.spec == spec and all(res[e].spec == spec for e in res.event_ids)
+    assert res.windows == spec.windows and res.estimation_window == (-200, -11) and res.model == "market"
+    # an option given beside the spec overrides it
+    other = run_study(wide, market, events, spec=spec, model="mean")
+    assert other.spec.model.name == "mean" and other.spec.windows == spec.windows
+    single = event_study(wide["AAA"], market, events.event_date[0], spec=spec)
+    assert single.spec is spec and single.windows == spec.windows
+    pd.testing.assert_frame_equal(single.car_table, res["a-1"].car_table)
+    with pytest.raises(IncidentImpactError, match="overlaps the event window"):
+        spec.replace(estimation=(-250, 0))
+    with pytest.raises(IncidentImpactError, match="min_estimation_obs"):
+        EventStudySpec(min_estimation_obs=-1)
+    with pytest.raises(IncidentImpactError, match="no field"):
+        spec.replace(windowz=[(0, 1)])
+    with pytest.raises(IncidentImpactError, match="at least one event window"):
+        EventStudySpec(windows=[])
+    assert json.dumps(spec.to_dict())
+
+
+def test_placebo_test_takes_min_estimation_obs_and_factors_from_the_study():
+    from incident_impact.eventstudy import placebo_test
+
+    rng = np.random.default_rng(5)
+    dates = pd.bdate_range("2018-01-01", periods=500)
+    f = synthetic_factors(dates, rng)
+    stock = f["rf"] + 0.0001 + f[["mkt_rf", "smb", "hml"]] @ [1.0, 0.3, 0.2] + rng.normal(0, 0.015, 500)
+    events = pd.DataFrame({"event_id": ["x"], "ticker": ["S"], "event_date": [dates[400]]})
+    study = run_study(pd.DataFrame({"S": stock}), None, events, model="ff3", factors=f, windows=[(0, 1)],
+                      min_estimation_obs=200)
+    assert study.spec.factors is f and study.spec.min_estimation_obs == 200
+    table = placebo_test(study, 20, seed=1)          # no factors= nor min_estimation_obs= needed any more
+    assert table["n_placebo"].iloc[0] == 20
+    # an explicit argument still overrides the study's
+    stricter = placebo_test(study, 20, seed=1, min_estimation_obs=240)
+    assert stricter["n_placebo"].iloc[0] == 20
+
+
+def test_one_warning_per_study_and_the_pairs_in_overlaps(panel):
+    wide, market, events = panel
+    dates = wide.index
+    many = pd.DataFrame({"event_id": [f"o{i}" for i in range(12)], "ticker": "AAA",
+                         "event_date": [dates[400 + 2 * i] for i in range(12)]})
+    for engine in ("batch", "loop"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = run_study(wide, market, many, windows=[(-1, 1)], engine=engine)
+        mine = [w for w in caught if issubclass(w.category, OverlappingEventsWarning)]
+        assert len(mine) == 1 and res.warnings == (str(mine[0].message),)
+        # [-1,+1] around days 2 sessions apart: each event meets the next one only
+        assert len(res.overlaps) == 11 and "11 pairs" in res.warnings[0] and "result.overlaps" in res.warnings[0]
+        assert "o0 and o1 of AAA" in res.warnings[0] and "and 8 more" in res.warnings[0]
+        row = res.overlaps.iloc[0]
+        assert (row.event_id_1, row.event_id_2, row.ticker) == ("o0", "o1", "AAA")
+        assert row.overlap_start == dates[401] and row.overlap_end == dates[401]
+    quiet = run_study(wide, market, events.iloc[:2], windows=[(0, 1)])
+    assert quiet.overlaps.empty and quiet.warnings == ()
+
+
+def test_find_overlaps_lists_every_pair_of_one_firm():
+    from incident_impact.eventstudy.overlaps import find_overlaps
+
+    rng = np.random.default_rng(1)
+    n = 800
+    tickers = rng.integers(0, 30, n).astype(str)
+    start = pd.Timestamp("1975-01-01") + pd.to_timedelta(rng.integers(0, 18000, n), "D")
+    end = start + pd.to_timedelta(rng.integers(0, 40, n), "D")
+    got = find_overlaps([f"e{i}" for i in range(n)], tickers, start, end)
+    brute = {frozenset((f"e{i}", f"e{j}")) for i in range(n) for j in range(i + 1, n)
+             if tickers[i] == tickers[j] and start[i] <= end[j] and start[j] <= end[i]}
+    assert {frozenset(p) for p in zip(got.event_id_1, got.event_id_2, strict=True)} == brute and len(got) == len(brute)
+    assert (got["overlap_start"] <= got["overlap_end"]).all()
+
+
+def test_study_result_in_a_notebook_is_short_and_cheap(panel, monkeypatch):
+    wide, market, events = panel
+    res = run_study(wide, market, events, windows=[(0, 1), (-1, 1)])
+    text = repr(res)
+    assert 2 <= len(text.splitlines()) <= 6 and "6 event(s) studied, 0 not" in text and ".summary()" in text
+    # neither repr nor the HTML runs a test (10,000 events must not pay for nine tests)
+    monkeypatch.setattr(res.engine, "test_inputs", lambda w: pytest.fail("a test ran"))
+    html = res._repr_html_()
+    assert html.startswith("<div>") and html.endswith("</div>") and "[0,+1]" in html and "caar" in html
+    monkeypatch.undo()
+    frame = res.to_frame()
+    pd.testing.assert_frame_equal(frame, res.cars)
+    out = res.to_dict()
+    text = json.dumps(out, allow_nan=False)
+    assert out["n_events"] == 6 and out["spec"]["windows"] == [[0, 1], [-1, 1]] and "[0,+1]" in out["tests"]
+    assert "NaN" not in text and out["tests"]["[0,+1]"][-1]["statistic"] is None  # sq: NaN -> None
+    assert "tests" not in res.to_dict(tests=False)
+    with pytest.raises(IncidentImpactError, match="no studied event 'nope'"):
+        res["nope"]
+    with pytest.raises(KeyError):
+        res["nope"]
+
+
+def test_event_result_in_a_notebook_params_table_and_other_levels(panel):
+    wide, market, events = panel
+    res = event_study(wide["BBB"], market, events.event_date[1], windows=[(0, 1), (-1, 1)], event_id="b-1")
+    text = repr(res)
+    assert 2 <= len(text.splitlines()) <= 6 and "b-1" in text and "market model" in text and ".summary()" in text
+    html = res._repr_html_()
+    assert html.startswith("<div>") and "[-1,+1]" in html and "ci_lower" in html
+    assert json.dumps(res.to_dict(), allow_nan=False)
+    # car_table is the 95 % table; car_table_at gives another level with the same CARs
+    t90 = res.car_table_at(0.90)
+    pd.testing.assert_frame_equal(t90.drop(columns=["ci_lower", "ci_upper"]),
+                                  res.car_table.drop(columns=["ci_lower", "ci_upper"]))
+    crit = stats.t.ppf(0.95, res.fitted.df)
+    np.testing.assert_allclose(t90["ci_upper"] - t90["car"], crit * t90["se"], rtol=1e-12)
+    pd.testing.assert_frame_equal(res.car_table_at(0.95), res.car_table)
+    with pytest.raises(IncidentImpactError, match="between 0 and 1"):
+        res.car_table_at(95)
+    # coefficient standard errors: sigma^2 (X'X)^-1, as statsmodels' bse
+    est = res.estimation
+    ols = sm.OLS(est["return"], sm.add_constant(est["benchmark"])).fit()
+    table = res.params_table
+    assert list(table.index) == ["alpha", "beta"] and list(table.columns) == ["coef", "se", "t_stat", "p_value"]
+    np.testing.assert_allclose(table["coef"].to_numpy(), ols.params.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(table["se"].to_numpy(), ols.bse.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(table["t_stat"].to_numpy(), ols.tvalues.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(table["p_value"].to_numpy(), ols.pvalues.to_numpy(), rtol=1e-8)
+    assert event_study(wide["BBB"], market, events.event_date[1], model="market-adjusted").params_table.empty
+
+
+@pytest.mark.parametrize("model, cols", [("mean", []), ("ff3", ["mkt_rf", "smb", "hml"])])
+def test_params_table_of_other_models_matches_statsmodels(model, cols):
+    rng = np.random.default_rng(9)
+    dates = pd.bdate_range("2018-01-01", periods=400)
+    f = synthetic_factors(dates, rng)
+    stock = f["rf"] + 0.0002 + f[["mkt_rf", "smb", "hml"]] @ [1.1, 0.4, -0.2] + rng.normal(0, 0.015, 400)
+    res = event_study(stock, None, dates[350], model=model, factors=f, windows=[(0, 1)])
+    est = res.estimation.index
+    y = stock[est] - (f.loc[est, "rf"] if cols else 0)
+    X = sm.add_constant(f.loc[est, cols]) if cols else np.ones((len(est), 1))
+    ols = sm.OLS(y.to_numpy(), np.asarray(X)).fit()
+    np.testing.assert_allclose(res.params_table["se"].to_numpy(), ols.bse, rtol=1e-10)
