@@ -404,3 +404,25 @@ def test_params_table_of_other_models_matches_statsmodels(model, cols):
     X = sm.add_constant(f.loc[est, cols]) if cols else np.ones((len(est), 1))
     ols = sm.OLS(y.to_numpy(), np.asarray(X)).fit()
     np.testing.assert_allclose(res.params_table["se"].to_numpy(), ols.bse, rtol=1e-10)
+
+
+def test_user_errors_are_incident_impact_errors(panel):
+    from incident_impact.eventstudy import EventStudySpec, get_model, placebo_test
+    from incident_impact.eventstudy.simulation import rejection_rates
+
+    wide, market, events = panel
+    bad = [
+        lambda: get_model(["market"]),
+        lambda: EventStudySpec(model=["market"]),
+        lambda: EventStudySpec(windows=5),
+        lambda: EventStudySpec(estimation=None),
+        lambda: EventStudySpec(factors="ff.csv"),
+        lambda: run_study(wide, market, events, spec="market"),
+        lambda: run_study(wide, 123, events),
+        lambda: placebo_test(run_study(wide, market, events.iloc[:1]), 5, returns=wide.drop(columns="AAA")),
+        lambda: placebo_test(run_study(wide, market, events.iloc[:1]), 2.5),
+        lambda: rejection_rates("Z", 1, 1),
+    ]
+    for make in bad:
+        with pytest.raises(IncidentImpactError):
+            make()

@@ -110,7 +110,7 @@ def get_model(name: str | NormalReturnModel) -> NormalReturnModel:
         return name
     try:
         return MODELS[name]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: an unhashable value such as a list
         raise IncidentImpactError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}") from None
 
 

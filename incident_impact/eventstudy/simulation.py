@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..errors import IncidentImpactError
 from . import statistics as st
 
 #: Multi-event tests the simulation scores (``sq`` is single-event: see :func:`single_event_size`).
@@ -127,6 +128,8 @@ def battery(inputs: Inputs, clustered: bool) -> dict[str, st.TestResult]:
 def rejection_rates(scenario: str | Scenario, reps: int, seed: int, n_events: int = 50, n_est: int = 239,
                     window: tuple[int, int] = (0, 0), level: float = 0.05) -> pd.Series:
     """Share of ``reps`` replications in which each test rejects at ``level`` (two-sided)."""
+    if isinstance(scenario, str) and scenario not in SCENARIOS:
+        raise IncidentImpactError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     sc = SCENARIOS[scenario] if isinstance(scenario, str) else scenario
     rng = np.random.default_rng(seed)
     hits = dict.fromkeys(MULTI_TESTS, 0)

@@ -120,14 +120,6 @@ class EventStudySpec:
         """First and last relative day of the windows (the rows each result keeps)."""
         return min(w[0] for w in self.windows), max(w[1] for w in self.windows)
 
-    @property
-    def factor_table(self) -> pd.DataFrame | None:
-        """The factor columns the model uses (None when it uses none or no table was given)."""
-        cols = list(self.model.factor_columns)
-        if not cols or self.factors is None:
-            return None
-        return self.factors[[c for c in cols if c in self.factors.columns]]
-
     def describe(self) -> str:
         """One line: model, estimation window, windows and minimum estimation size."""
         factors = "" if self.factors is None else f", factors {len(self.factors.columns)} columns"
