@@ -182,6 +182,8 @@ def test_contract_and_display():
             "confounders"} <= set(d["horizons"][0])
     assert d["horizons"][0]["placebo_p_value"] is None  # placebo not asked for
     assert d["mde_source"].startswith("MDE")
+    # 700 pre-event sessions hold 11 non-overlapping 61-day and 5 121-day windows: the SQ test is flagged
+    assert any("few non-overlapping" in n and "[0,+120]: 5" in n and "[0,+20]" not in n for n in rec.notes)
     assert repr(rec).startswith("Recovery:") and len(repr(rec).splitlines()) <= 5
     assert "<div>" in rec._repr_html_() and "[0,+60]" in rec.summary()
     assert list(rec.to_frame().index) == ["[0,+20]", "[0,+60]", "[0,+120]"]

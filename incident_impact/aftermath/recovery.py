@@ -23,7 +23,10 @@ horizon). Each horizon ``h`` gets honest long-horizon inference:
   is about ``sigma^2 L (1 - L/240)`` — half the true one at ``L = 121`` — so that version over-rejects.
   It is still reported (``sq_p_value_estimation``) with its count. Both need at least 20 windows;
   ``n_sq_windows`` counts the overlapping windows, ``n_sq_independent = floor(T_pre / L)`` the
-  non-overlapping ones, the honest size of the reference sample;
+  non-overlapping ones, the honest size of the reference sample. The simulation in
+  ``validation/longrun_size.py`` finds it near nominal with ~60 non-overlapping windows but liberal with
+  few (about 8 % at 5 % with ~20, 11 % with ~10, i.e. ``[0,+120]`` on five years): a note flags horizons
+  with fewer than 20, so load a long pre-event history;
 * ``placebo_p_value`` — optional (``placebo=``): the share of the stock's placebo CARs over ``[0, h]``
   (:func:`~incident_impact.eventstudy.placebo_cars`, the model refitted at each pseudo day 0 of the
   loaded history) with ``|CAR_p| >= |CAR|``, pseudo day 0s whose ``[0, h]`` meets the real ``[0, h]``
@@ -65,6 +68,8 @@ from ..eventstudy import statistics as st
 HORIZONS: tuple[int, ...] = (20, 60, 120)
 #: Fewest overlapping L-day CARs the SQ test accepts (as :func:`incident_impact.eventstudy.statistics.sq`).
 MIN_SQ_WINDOWS = 20
+#: Non-overlapping pre-event windows below which the SQ test is flagged as liberal (validation/longrun_results.md).
+SQ_INDEPENDENT_OK = 20
 
 IID_NOTE = ("p_value: Student t on CAR/SE with the CLM variance, which assumes independent normal abnormal "
             "returns of constant variance (too narrow a band over long windows if volatility clusters); "
@@ -468,6 +473,11 @@ def recovery(
     horizons_frame = pd.DataFrame(rows, index=pd.Index([format_window((0, h)) for h in hs], name="window"))
     notes.append(f"SQ reference: {len(pre_ar)} pre-event sessions from {pre_ar.index[0].date() if len(pre_ar) else '-'}"
                  f" (estimation-model abnormal returns); sq_p_value_estimation uses the estimation window only")
+    thin = [f"{format_window((0, h))}: {len(pre_ar) // (h + 1)}" for h in observable if len(pre_ar) // (h + 1) < SQ_INDEPENDENT_OK]
+    if thin:
+        notes.append(f"few non-overlapping pre-event windows for the SQ test ({', '.join(thin)}; under "
+                     f"{SQ_INDEPENDENT_OK} it over-rejects, e.g. ~11 % at 5 % with 10: validation/longrun_results.md); "
+                     "load a longer history or read its p as roughly twice as small as it should be")
     notes.append(IID_NOTE)
     return Recovery(event_id=event_id, day0=res.day0, model=res.model, horizons=horizons_frame, path=path,
                     trough_day=whole.trough_day, trough_car=whole.trough_car,
