@@ -1,0 +1,260 @@
+"""Sales defaults that do not invent effects: the specification chosen from the data, the placebo gate
+(``unreliable model``), the plain sentence, and clean errors for hostile options and values."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from click.testing import CliRunner
+
+from incident_impact.cli import cli
+from incident_impact.sales import ModelSpec, Placebos, read_sales_csv, sales_impact
+from incident_impact.sales.data import frequency_of
+from incident_impact.sales.design import counterfactual
+from incident_impact.sales.gate import UNRELIABLE, unreliable_reason
+from incident_impact.sales.placebo import placebo_horizon, placebo_minimum
+from incident_impact.sales.spec import log_jacobian, standardise
+from incident_impact.verdict import GAIN, HARM
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "validation"))
+from sales_battery import make_series  # noqa: E402
+
+SIGNIFICANT = (HARM, GAIN)
+
+
+def strict_json(text: str):
+    return json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+
+
+# ---------------------------------------------------------------- the specification chosen from the data
+@pytest.mark.parametrize("shape, seasonal, expected", [
+    ("monthly trend", 12, "local linear trend"),
+    ("quarterly trend + season", 4, "local linear trend + seasonal 4"),
+    ("monthly AR(1)", 12, "local level"),
+])
+def test_the_pre_period_chooses_trend_and_season(shape, seasonal, expected):
+    series, _ = make_series(shape, 0)
+    y, n_pre = series.to_numpy(), int(round(0.75 * len(series)))
+    cf = counterfactual(y, None, n_pre, ModelSpec(auto=("trend", "seasonal"), seasonal=seasonal, repetitions=200))
+    assert cf.choice.chosen == expected and cf.spec.auto == ()
+    assert cf.choice.scores[expected] == min(v for v in cf.choice.scores.values() if v is not None)
+    assert expected in cf.choice.reason
+
+
+def test_aic_scores_by_hand():
+    """AIC = -2 sum_(t >= b) llf_t + 2 k on the common sample after the largest diffuse burn-in, refitted here."""
+    series, _ = make_series("quarterly trend + season", 1)
+    y, n_pre = series.to_numpy(), 30
+    cf = counterfactual(y, None, n_pre, ModelSpec(auto=("trend", "seasonal"), seasonal=4, repetitions=200))
+    z = (y[:n_pre] - y[:n_pre].mean()) / y[:n_pre].std(ddof=1)
+    fits = {(lev, s): sm.tsa.UnobservedComponents(z, level=lev, **({"seasonal": 4} if s else {})).fit(disp=False)
+            for lev in ("llevel", "lltrend") for s in (False, True)}
+    burn = max(r.loglikelihood_burn for r in fits.values())
+    assert burn == 5  # level + slope + 3 seasonal states
+    jacobian = -(n_pre - burn) * np.log(y[:n_pre].std(ddof=1))  # log|dz/dy| summed: z = (y - mean) / sd
+    by_hand = {lab: -2 * (fits[key].llf_obs[burn:].sum() + jacobian) + 2 * len(fits[key].params) for lab, key in (
+        ("local level", ("llevel", False)), ("local linear trend", ("lltrend", False)),
+        ("local level + seasonal 4", ("llevel", True)), ("local linear trend + seasonal 4", ("lltrend", True)))}
+    for label, value in by_hand.items():
+        assert cf.choice.scores[label] == pytest.approx(value, rel=1e-4, abs=1e-3)
+
+
+def test_log_jacobian_puts_log_and_level_models_on_the_sales_scale():
+    """log|dz/dy| by finite differences of the standardisation."""
+    rng = np.random.default_rng(3)
+    y = 50 + rng.gamma(2, 3, 40)
+    for log in (False, True):
+        z, _ = standardise(y, 30, log, "sales")
+        bumped = y.copy()
+        bumped[5] += 1e-6
+        z2, _ = standardise(bumped, 30, log, "sales")
+        # the bump also moves the pre-period moments; use a post-period value for the pure derivative
+        y3 = y.copy()
+        y3[35] += 1e-6
+        z3, _ = standardise(y3, 30, log, "sales")
+        assert np.log((z3[35] - z[35]) / 1e-6) == pytest.approx(
+            log_jacobian(np.r_[y[:30], y[35]], 30, log)[-1], abs=1e-4)
+
+
+def test_explicit_options_override_the_automatic_choice():
+    series, _ = make_series("monthly trend", 1)
+    given = sales_impact(series, series.index[36], trend=False, seasonal=None, log=False, placebos=5, repetitions=200)
+    assert given.choice is None and given.spec.trend is False and given.spec.level_sd is None
+    partly = sales_impact(series, series.index[36], trend=False, placebos=5, repetitions=200)
+    assert partly.spec.trend is False and partly.choice is not None
+    assert all("linear trend" not in label for label in partly.choice.scores)
+    fixed = sales_impact(series, series.index[36], level_sd=0.01, trend=True, seasonal=None, log=True, placebos=5,
+                         repetitions=200)
+    assert fixed.counterfactual.params["sigma2.level"] == pytest.approx(1e-4) and fixed.spec.log
+
+
+# ---------------------------------------------------------------- the gate
+def placebos(effects, ps):
+    return Placebos("in-time", tuple(map(str, range(len(effects)))), np.array(effects, float), np.array(ps, float),
+                    real_effect=-0.1, alpha=0.05, horizon=6)
+
+
+def test_gate_thresholds():
+    assert unreliable_reason(placebos([0.01] * 5, [0.5] * 5), n_controls=0) is None
+    few = unreliable_reason(placebos([0.01] * 4, [0.5] * 4), n_controls=0)
+    assert few.startswith("only 4 fake incident dates") and "control series" in few
+    assert unreliable_reason(placebos([0.01] * 10, [0.01, 0.01] + [0.5] * 8), n_controls=1) is None  # 20 %: passes
+    bad = unreliable_reason(placebos([0.01] * 10, [0.01] * 3 + [0.5] * 7), n_controls=0)
+    assert bad.startswith("at 3 of 10 fake incident dates") and "(30 %" in bad and "longer history" in bad
+
+
+def test_placebo_history_and_horizon():
+    spec = ModelSpec(trend=True, seasonal=12)
+    assert placebo_minimum(spec, 0, 36) == 24           # two seasonal cycles, k + 6 = 19
+    assert placebo_minimum(ModelSpec(), 1, 70) == 16     # twice the model's minimum of 8, below n_pre / 2
+    assert placebo_minimum(ModelSpec(), 0, 20) == 10     # n_pre / 2 caps it
+    assert placebo_horizon(12, 12) == 8                  # shortened to leave 5 fake dates
+    assert placebo_horizon(12, 30) == 12 and placebo_horizon(12, 4) == 4 and placebo_horizon(30, 54) == 30
+
+
+def test_mini_battery_no_invented_effects_and_drops_found():
+    """4-series version of validation/sales_battery.py (default options)."""
+    for shape, seed in (("monthly trend", 1), ("quarterly trend + season", 4)):
+        series, date = make_series(shape, seed)
+        null = sales_impact(series, date, repetitions=300, placebos=6)
+        assert null.verdict.verdict not in SIGNIFICANT, (shape, null.plain_sentence())
+        series, date = make_series(shape, seed, drop=0.15)
+        hit = sales_impact(series, date, repetitions=300, placebos=6)
+        assert hit.verdict.verdict == HARM, (shape, hit.plain_sentence())
+        assert hit.table.loc["average", "relative_lower"] < -0.15 < hit.table.loc["average", "relative_upper"] + 0.03
+
+
+def test_rigid_model_is_unreliable_and_says_why():
+    """R's level s.d. 0.01 on a trending series without controls: placebos find effects, so no verdict."""
+    series, date = make_series("monthly trend", 0)
+    res = sales_impact(series, date, level_sd=0.01, trend=False, seasonal=None, log=False, repetitions=300)
+    assert res.verdict.verdict == UNRELIABLE and res.verdict.model_verdict == GAIN
+    assert res.in_time.false_positive_rate > 0.2
+    plain = res.plain_sentence()
+    assert plain.startswith("We cannot tell what the incident did to sales: at ") and "control series" in plain
+    assert res.summary().startswith(plain)
+    out = res.to_dict()
+    assert out["plain"] == plain and out["verdict"]["verdict"] == UNRELIABLE and out["reliable"] is False
+
+
+def test_plain_sentence_for_a_drop():
+    series, date = make_series("monthly AR(1)", 2, drop=0.15)
+    res = sales_impact(series, date, repetitions=500)
+    row = res.table.loc["cumulative"]
+    assert res.verdict.verdict == HARM
+    assert res.plain_sentence() == (
+        f"Sales were {abs(100 * row.relative):.0f} % below what the pre-incident pattern predicted (95 % interval "
+        f"−{abs(100 * row.relative_lower):.0f} % to −{abs(100 * row.relative_upper):.0f} %); a drop this large would "
+        f"rarely happen by chance (p = {res.verdict.p_value:.2g}).")
+
+
+# ---------------------------------------------------------------- CLI: short files, huge values, bad options, JSON
+@pytest.fixture
+def run(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+
+    def invoke(*args):
+        return CliRunner().invoke(cli, [str(a) for a in args])
+
+    return invoke
+
+
+def write_monthly(tmp_path, values, start="2019-01-01", name="sales.csv"):
+    path = tmp_path / name
+    dates = pd.date_range(start, periods=len(values), freq="MS").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": dates, "sales": values}).to_csv(path, index=False)
+    return path
+
+
+def test_short_file_is_an_unreliable_model(run, tmp_path):
+    rng = np.random.default_rng(5)
+    path = write_monthly(tmp_path, 100 + rng.normal(0, 2, 14))
+    res = run("sales", "--sales", path, "--date", "2019-11-01", "--format", "json", "--no-report")
+    assert res.exit_code == 0, res.stderr
+    out = strict_json(res.stdout)
+    assert out["verdict"]["verdict"] == UNRELIABLE and out["placebos"]["in_time"]["n"] < 5
+    assert out["plain"].startswith("We cannot tell") and "longer history" in out["plain"]
+
+
+def test_huge_values_give_the_same_answer_as_plain_ones(run, tmp_path):
+    series, date = make_series("monthly AR(1)", 3, drop=0.15)
+    start = series.index[0].strftime("%Y-%m-%d")
+    plain = write_monthly(tmp_path, series.to_numpy(), start, name="plain.csv")
+    huge = write_monthly(tmp_path, series.to_numpy() * 1e300, start, name="huge.csv")
+    args = ("--date", date.strftime("%Y-%m-%d"), "--format", "json", "--no-report", "--repetitions", "200", "--placebos", "5")
+    a, b = run("sales", "--sales", plain, *args), run("sales", "--sales", huge, *args)
+    assert a.exit_code == 0 and b.exit_code == 0, b.stderr
+    assert "RuntimeWarning" not in b.stderr and "Traceback" not in b.stderr
+    one, two = strict_json(a.stdout), strict_json(b.stdout)
+    assert two["effects"]["average"]["relative"] == pytest.approx(one["effects"]["average"]["relative"], rel=1e-6)
+    assert two["verdict"]["verdict"] == one["verdict"]["verdict"] == HARM
+    assert two["effects"]["average"]["actual"] == pytest.approx(series.iloc[36:].mean() * 1e300, rel=1e-9)
+    tiny = write_monthly(tmp_path, series.to_numpy() * 1e-300, start, name="tiny.csv")
+    c = run("sales", "--sales", tiny, *args)
+    assert c.exit_code == 0 and strict_json(c.stdout)["verdict"]["verdict"] == HARM
+
+
+def test_values_too_large_to_add_up_are_refused(run, tmp_path):
+    path = write_monthly(tmp_path, np.full(48, 1.7e308) * np.linspace(0.5, 1, 48))
+    res = run("sales", "--sales", path, "--date", "2022-01-01", "--no-report", "--repetitions", "200")
+    assert res.exit_code == 1 and res.stderr.startswith("Error: ") and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (("--seed", "-1"), 2, "Invalid value for '--seed'"),
+    (("--level-sd", "inf"), 2, "Invalid value for --level-sd: 'inf': must be a number above 0"),
+    (("--level-sd", "nan"), 2, "Invalid value for --level-sd"),
+    (("--level-sd", "1e300"), 2, "at most 10"),
+    (("--seasonal", "inf"), 2, "Invalid value for --seasonal"),
+])
+def test_hostile_options_are_usage_errors(run, tmp_path, args, code, message):
+    path = write_monthly(tmp_path, 100 + np.arange(40.0))
+    res = run("sales", "--sales", path, "--date", "2021-06-01", "--no-report", *args)
+    assert res.exit_code == code and message in res.stderr and "Traceback" not in res.stderr
+
+
+def test_library_refuses_bad_seed_and_level_sd():
+    from incident_impact.errors import SalesDataError
+
+    series, date = make_series("monthly AR(1)", 0)
+    for kwargs in ({"seed": -1}, {"level_sd": float("inf")}, {"level_sd": float("nan")}, {"seasonal": float("inf")}):
+        with pytest.raises(SalesDataError):
+            sales_impact(series, date, placebos=0, **kwargs)
+
+
+def test_json_is_strict_and_plain_comes_first(run, tmp_path):
+    path = write_monthly(tmp_path, np.r_[np.zeros(30), np.ones(18)] + np.random.default_rng(1).normal(0, 0.01, 48))
+    res = run("sales", "--sales", path, "--date", "2021-07-01", "--format", "json", "--no-report", "--log-sd-probe"
+              ) if False else run("sales", "--sales", path, "--date", "2021-07-01", "--format", "json", "--no-report",
+                                  "--repetitions", "200")
+    assert res.exit_code == 0, res.stderr
+    out = strict_json(res.stdout)  # the counterfactual is near 0: relative effects are null, not NaN
+    assert next(iter(out)) == "plain" and out["effects"]["average"]["relative"] is None
+    assert "RuntimeWarning" not in res.stderr
+
+
+def test_missing_month_is_named(run, tmp_path):
+    dates = pd.date_range("2020-01-01", periods=12, freq="MS").delete(5)
+    path = tmp_path / "gap.csv"
+    pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "sales": np.arange(11.0)}).to_csv(path, index=False)
+    res = run("sales", "--sales", path, "--date", "2020-09-01", "--no-report")
+    assert res.exit_code == 1
+    assert res.stderr.strip() == ("Error: irregular spacing: 2020-07-01 follows 2020-05-01 (61 days; the usual step is "
+                                  "1 month): the period 2020-06 between them is missing. Use daily, weekly, monthly, "
+                                  "quarterly or annual data without gaps.")
+    quarters = pd.date_range("2018-01-01", periods=10, freq="QS").delete([3, 4])
+    with pytest.raises(Exception, match=r"the periods 2018Q4, 2019Q1 between them are missing"):
+        frequency_of(quarters)
+
+
+def test_read_sales_csv_names_the_missing_week(tmp_path):
+    path = tmp_path / "w.csv"
+    path.write_text("week,sales\n2020-01-05,1\n2020-01-12,2\n2020-01-26,3\n2020-02-02,4\n")
+    with pytest.raises(Exception, match=r"the period 2020-01-19 between them is missing"):
+        read_sales_csv(path)
