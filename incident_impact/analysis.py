@@ -27,7 +27,10 @@ from .eventstudy import (
     parse_window,
 )
 from .eventstudy.windows import Window
-from .loading import check_reaches, load_history, load_stock, price_range
+from .aftermath.incident import IncidentAftermath, incident_aftermath
+from .aftermath.recovery import HORIZONS
+from .aftermath.response import AFTER_SESSIONS
+from .loading import MARGIN, check_reaches, load_history, load_long_returns, load_stock, price_range
 from .money import MarketValue, SharesOutstanding, format_money, market_value
 from .plain import expectation_phrase, p_text, possessive, stock_sentence
 from .prices import PriceHistory, PriceResolver, PriceSource
@@ -41,6 +44,7 @@ from .verdict import (
     INCONCLUSIVE,
     NO_EFFECT,
     VERDICT_TEXT,
+    minimum_detectable_effect,
     verdict_frame,
 )
 
@@ -60,6 +64,8 @@ class IncidentAnalysis:
     robustness : the verdicts under other models and benchmarks (None when not computed).
     market_value : the firm's value on the session before day 0, or the reason it is unknown.
     headline : the window every headline speaks about (default [0,+1]; always among the windows).
+    aftermath : recovery to +120 sessions, the company's responses and when the market learned
+        (None when not computed).
     """
 
     incident: Incident
@@ -74,6 +80,7 @@ class IncidentAnalysis:
     robustness: Robustness | None = None
     market_value: MarketValue | str = "not computed"
     headline: Window = HEADLINE_WINDOW
+    aftermath: IncidentAftermath | None = None
 
     @property
     def headline_window(self) -> Window:
@@ -314,6 +321,8 @@ class IncidentAnalysis:
             "peers": self.peer_table().to_dict("records"),
             "peer_failures": dict(self.peer_failures),
             "robustness": None if self.robustness is None else self.robustness.to_dict(),
+            **(self.aftermath.to_dict() if self.aftermath is not None else
+               {"recovery": None, "response": None, "learning": None}),
             "verdict": self.verdict(),
         }
 
@@ -372,6 +381,8 @@ class IncidentAnalysis:
                 row = table.loc[label] if label in table.index else table.iloc[0]
                 text += f"\n  {ticker:<8} CAR{row.name} = {100 * row.car:+.2f} % (t = {row.t_stat:.2f}, p = {row.p_value:.3f})"
             text += "".join(f"\n  {t:<8} not studied: {why}" for t, why in self.peer_failures.items())
+        if self.aftermath is not None:
+            text += "\n\n" + self.aftermath.summary()
         return text
 
 
@@ -390,6 +401,7 @@ def analyze(
     peers: bool = True,
     robustness: bool = True,
     headline: Window | str = HEADLINE_WINDOW,
+    aftermath: bool = True,
 ) -> IncidentAnalysis:
     """Run the event study of one incident, its peers and its robustness checks.
 
@@ -409,6 +421,9 @@ def analyze(
         specifications (see :class:`~incident_impact.robustness.Robustness`).
     headline : the window of the headline verdict and plain sentence (default [0,+1]); added to
         ``windows`` when missing.
+    aftermath : also analyse the months after the incident on the stock's whole loaded history
+        (:func:`incident_impact.aftermath.incident.incident_aftermath`: recovery to +120 sessions,
+        the company's responses, when the market learned).
     """
     if not bound > 0:
         raise IncidentImpactError(f"the materiality bound must be positive, got {bound}")
@@ -450,8 +465,29 @@ def analyze(
                                 peer_returns, spec, bound)
     value = market_value(stock.data["close"], result.day0, _shares(source, incident, stock.ticker, session, shares),
                          incident.currency or "USD")
+    after = None
+    if aftermath:
+        after = _aftermath(source, incident, stock, bench, session, exchange, model, spec, headline, result)
     return IncidentAnalysis(incident, bench_ticker, session, stock, bench, result, bound,
-                            peer_results, peer_failures, checks, value, headline)
+                            peer_results, peer_failures, checks, value, headline, after)
+
+
+def _aftermath(source: PriceSource, incident: Incident, stock: PriceHistory, bench: PriceHistory,
+               session: pd.Timestamp, exchange: str, model: str, spec: dict, headline: Window,
+               result: EventStudyResult) -> IncidentAftermath:
+    """:func:`incident_aftermath` on the whole histories of the stock and benchmark (to +120 sessions and
+    the response window after it, where the data reach)."""
+    try:
+        end = session_range(exchange, session, 0, max(HORIZONS) + AFTER_SESSIONS + MARGIN)[1]
+    except IncidentImpactError:
+        end = pd.Timestamp.today().normalize()
+    stock_long, _ = load_long_returns(source, stock, exchange, end)
+    bench_long, _ = load_long_returns(source, bench, exchange, end)
+    row = result.car_table.loc[format_window(headline)]
+    mde = minimum_detectable_effect(row.se, row.df)
+    return incident_aftermath(incident, stock_long, bench_long, session, exchange=exchange, model=model,
+                              estimation=spec["estimation"], min_estimation_obs=spec["min_estimation_obs"],
+                              factors=spec["factors"], mde=mde, dividend_adjusted=NO_ADJUSTED_NOTE not in stock.notes)
 
 
 def _shares(source: PriceSource, incident: Incident, ticker: str, session: pd.Timestamp,

@@ -27,6 +27,9 @@ import pandas as pd
 
 from .analysis import IncidentAnalysis, analyze
 from .catalog import Incident
+from .aftermath import (CarDrivers, LiteratureComparison, LongRunStudy, PooledEffect, compare_with_literature,
+                        explain_cars, incident_characteristics, longrun_study, pooled_effect)
+from .aftermath.response import ResponseSummary, response_summary
 from .display import html_block, short_repr
 from .distributions import t_ppf
 from .errors import IncidentImpactError
@@ -267,10 +270,12 @@ class CatalogStudy:
                      "because their moves cannot be put on the incident alone.")
         return text
 
-    def to_dict(self) -> dict:
+    def to_dict(self, explain: bool = False) -> dict:
         """JSON-ready: settings, the headline window, per-window plain and statistical answers,
         counts (with ``confounded``), verdicts (each with ``confounded``), the tests of the headline
-        sample (``tests``) and of the other sample (``tests_other``), and the failures."""
+        sample (``tests``) and of the other sample (``tests_other``), the pooled random-effects estimate
+        (``pooled``) and the literature beside it; the failures; ``recovery`` (long-horizon tests across
+        incidents and each incident's recovery), ``response`` and, with ``explain``, ``drivers``."""
         windows = []
         for w in self.windows:
             table = self.verdict_table(w).reset_index()
@@ -284,6 +289,8 @@ class CatalogStudy:
                 "sample": "all incidents" if self.include_confounded else "clean (confounded incidents apart)",
                 "tests": _records(self.tests(w).reset_index(names="test")),
                 "tests_other": _records(self.tests(w, clean=self.include_confounded).reset_index(names="test")),
+                "pooled": self.pooled(w).to_dict(),
+                "literature": self.literature(w).to_dict(),
             })
         return {
             "model": self.study.model if self.study is not None else None,
@@ -295,7 +302,82 @@ class CatalogStudy:
             "windows": windows,
             "failures": _records(self.failures.astype({"event_date": str})),
             "warnings": list(self.study.warnings) if self.study is not None else [],
+            "recovery": None if self.long_run is None else {
+                **self.long_run.to_dict(),
+                "incidents": {eid: a.aftermath.recovery.to_dict() for eid, a in self.analyses.items()
+                              if a.aftermath is not None and a.aftermath.recovery is not None}},
+            "response": None if self.responses is None else self.responses.to_dict(),
+            "drivers": self.drivers().to_dict() if explain and self.windows else None,
         }
+
+    def _sample_table(self, window: Window, clean: bool | None) -> pd.DataFrame:
+        table = self.verdict_table(window)
+        clean = (not self.include_confounded) if clean is None else clean
+        return table[~table["confounded"]] if clean else table
+
+    def pooled(self, window: Window | str | None = None, *, method: str = "DL", clean: bool | None = None
+               ) -> PooledEffect:
+        """Random-effects pooled CAR of ``window`` over the headline sample (clean unless
+        ``include_confounded``; ``clean`` overrides), with the same per category: the direct test of
+        "rarely affected" (see :func:`incident_impact.aftermath.pooled_effect`)."""
+        window = self._window(window)
+        table = self._sample_table(window, clean)
+        return pooled_effect(table["car"], table["se"], method=method, bound=self.bound,
+                             by=table["category"].replace("", np.nan), window=format_window(window))
+
+    def drivers(self, window: Window | str | None = None, *, permutations: int = 9999, seed: int = 20260514,
+                clean: bool | None = None) -> CarDrivers:
+        """What makes an incident matter: the CARs of ``window`` regressed on the incidents'
+        characteristics (HC3 errors, Freedman-Lane permutation p; :func:`incident_impact.aftermath.explain_cars`).
+        Events of a user's file have no characteristics and are left out."""
+        window = self._window(window)
+        table = self._sample_table(window, clean)
+        frame = table[["car", "se"]].join(incident_characteristics(self.analyses), how="inner")
+        return explain_cars(frame, permutations=permutations, seed=seed)
+
+    def literature(self, window: Window | str | None = None) -> LiteratureComparison:
+        """The pooled estimate of ``window`` beside the published studies, and what the catalog is
+        (selected on fame)."""
+        window = self._window(window)
+        return compare_with_literature(self.pooled(window), window)
+
+    @cached_property
+    def long_run(self) -> LongRunStudy | None:
+        """BHAR (conventional, skewness-adjusted and bootstrapped t; Lyon, Barber & Tsai 1999), the
+        calendar-time portfolio alpha and the share recovered over [0,+20/+60/+120], across the
+        incidents of the headline sample (clean by default) with a long history; None when none has one."""
+        table = self._sample_table(self.headline_window, None)
+        chosen = {eid: self.analyses[eid] for eid in table.index
+                  if eid in self.analyses and self.analyses[eid].aftermath is not None}
+        if not chosen:
+            return None
+        returns, benches, events = {}, {}, []
+        for eid, a in chosen.items():
+            merge_returns(returns, a.stock.ticker, a.aftermath.stock_returns)
+            merge_returns(benches, a.benchmark_ticker, a.aftermath.benchmark_returns)
+            events.append({"event_id": eid, "ticker": a.stock.ticker, "day0": a.day0, "benchmark": a.benchmark_ticker})
+        recoveries = {eid: a.aftermath.recovery for eid, a in chosen.items() if a.aftermath.recovery is not None}
+        try:
+            return longrun_study(pd.DataFrame(returns), pd.DataFrame(benches), pd.DataFrame(events),
+                                 recoveries=recoveries)
+        except IncidentImpactError:
+            return None
+
+    @cached_property
+    def responses(self) -> ResponseSummary | None:
+        """After the companies' responses: did stocks keep falling, stabilise or recover, and does the
+        kind of response matter? (first observable response of each incident of the headline sample)."""
+        table = self._sample_table(self.headline_window, None)
+        effects, without = {}, 0
+        for eid in table.index:
+            after = self.analyses[eid].aftermath if eid in self.analyses else None
+            if after is None:
+                continue
+            if len(after.responses):
+                effects[eid] = after.responses
+            else:
+                without += 1
+        return response_summary(effects, without) if effects else None
 
     def to_frame(self) -> pd.DataFrame:
         """Every window's :meth:`verdict_table`, stacked: indexed by ``(window, event_id)``."""
@@ -341,6 +423,14 @@ class CatalogStudy:
             tests = self.tests(w)[["statistic", "p_value", "n_events"]].round(4)
             sample = "every incident" if self.include_confounded else "incidents without other news in the window"
             lines += [f"Tests across incidents ({sample}):", tests.to_string(), ""]
+            lines += ["Pooled (random effects): " + self.pooled(w).sentence(), ""]
+            if w == self.headline_window:
+                comparison = self.literature(w)
+                lines += [comparison.sentence, comparison.selection, ""]
+        if self.long_run is not None:
+            lines += [self.long_run.summary(), ""]
+        if self.responses is not None:
+            lines += ["After the companies' responses", self.responses.summary(), ""]
         return "\n".join(lines).rstrip()
 
 

@@ -53,6 +53,24 @@ def load_history(source: PriceSource, ticker: str, start: pd.Timestamp, end: pd.
     return history
 
 
+def load_long_returns(source: PriceSource, history: PriceHistory, exchange: str, end: pd.Timestamp
+                      ) -> tuple[pd.Series, str]:
+    """The returns of ``history``'s ticker over its whole history up to ``end`` (the long-horizon
+    analyses need years before day 0 and months after it), else up to the end already loaded, else
+    ``history``'s own returns; with a note saying what was used when it is less than asked."""
+    for until in (end, history.data.index.max()):
+        try:
+            long = source.load(history.ticker, None, until)
+        except IncidentImpactError:
+            continue
+        if exchange and infer_exchange(history.ticker) is None and long.exchange != exchange:
+            long = long.with_exchange(exchange)
+        if long.data["adj_close"].notna().sum() > history.data["adj_close"].notna().sum():
+            note = "" if until == end else f"{history.ticker}: prices after {until.date()} unavailable"
+            return long.returns(), note
+    return history.returns(), f"{history.ticker}: only the study's own price range was available"
+
+
 def check_reaches(history: PriceHistory, role: str, last: pd.Timestamp, session: pd.Timestamp, hint: str) -> None:
     """A clear error naming ``history`` when its prices stop before ``last``, the last session of the windows."""
     span = history.valid_span()
