@@ -270,12 +270,13 @@ class CatalogStudy:
                      "because their moves cannot be put on the incident alone.")
         return text
 
-    def to_dict(self, explain: bool = False) -> dict:
+    def to_dict(self) -> dict:
         """JSON-ready: settings, the headline window, per-window plain and statistical answers,
         counts (with ``confounded``), verdicts (each with ``confounded``), the tests of the headline
         sample (``tests``) and of the other sample (``tests_other``), the pooled random-effects estimate
         (``pooled``) and the literature beside it; the failures; ``recovery`` (long-horizon tests across
-        incidents and each incident's recovery), ``response`` and, with ``explain``, ``drivers``."""
+        incidents and each incident's recovery), ``response``, and ``drivers`` (None: :meth:`drivers` is
+        costly, ask for it)."""
         windows = []
         for w in self.windows:
             table = self.verdict_table(w).reset_index()
@@ -307,7 +308,7 @@ class CatalogStudy:
                 "incidents": {eid: a.aftermath.recovery.to_dict() for eid, a in self.analyses.items()
                               if a.aftermath is not None and a.aftermath.recovery is not None}},
             "response": None if self.responses is None else self.responses.to_dict(),
-            "drivers": self.drivers().to_dict() if explain and self.windows else None,
+            "drivers": None,
         }
 
     def _sample_table(self, window: Window, clean: bool | None) -> pd.DataFrame:

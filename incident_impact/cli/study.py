@@ -60,10 +60,16 @@ def _select(catalog, incident_ids, category, platform, year, all_):
 @click.option("--placebo", "placebo", type=click.IntRange(min=1), metavar="N",
               help="Also draw N random pseudo-event dates per event (own stock, event periods not overlapping) and "
                    "report the share of placebo CARs at least as large in absolute value as the real one.")
-@click.option("--seed", type=click.IntRange(min=0), help="Seed of the --placebo draw, a whole number >= 0 (same seed, same dates).")
+@click.option("--explain", is_flag=True,
+              help="Also regress the incidents' headline CARs on their characteristics (category, platform, response "
+                   "kind and delay, market value, volatility, region, year): HC3 errors and permutation p-values.")
+@click.option("--permutations", type=click.IntRange(min=99), default=9999, show_default=True,
+              help="With --explain: permutations of the Freedman-Lane test.")
+@click.option("--seed", type=click.IntRange(min=0),
+              help="Seed of the --placebo draw and the --explain permutations, a whole number >= 0 (same seed, same result).")
 def study(incident_ids, all_, category, platform, year, events_file, model, estimation, windows, headline,
           factors_file, min_estimation, bound, include_confounded, no_peers, no_robustness, data_dir, offline, fmt, report_path,
-          no_report, no_incident_reports, incidents, timelines, placebo, seed) -> None:
+          no_report, no_incident_reports, incidents, timelines, placebo, explain, permutations, seed) -> None:
     """Did the incidents move their stocks? Per-incident verdicts (Benjamini-Hochberg across incidents),
     verdict counts, the cross-sectional tests (cs_t, time_series_t, patell, bmp, kp_bmp, corrado,
     generalized_sign, wilcoxon) and a plain-language answer, plus an HTML study report.
@@ -93,8 +99,12 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
     errors, written = [], []  # the reports are written first, so a failure can go into the one JSON document
     if result.study is not None and not no_report:
         written = attempt(errors, _write_reports, result, Path(report_path), not no_incident_reports) or []
+    drivers = None
+    if explain and result.windows:
+        drivers = result.drivers(permutations=permutations, **({} if seed is None else {"seed": seed}))
     if fmt == "json":
-        emit_json({**result.to_dict(), **({"placebo": placebo_rows} if placebo else {})}, errors)
+        body = result.to_dict() | {"drivers": None if drivers is None else drivers.to_dict()}
+        emit_json({**body, **({"placebo": placebo_rows} if placebo else {})}, errors)
     elif fmt == "csv":
         rows = []
         for w in result.windows:
@@ -103,6 +113,8 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
         emit_rows(rows, "csv")
     else:
         echo(result.summary())
+        if drivers is not None:
+            echo("\nWhat makes an incident matter?\n" + drivers.summary())
     if placebo_rows and fmt != "json":
         echo("")
         if fmt == "table":
