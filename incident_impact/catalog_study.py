@@ -257,14 +257,22 @@ class CatalogStudy:
                 f"moved their company's stock by more than its ordinary ups and downs ({counts[HARM]} down, "
                 f"{counts[GAIN]} up); for {counts[INCONCLUSIVE]} the stock was too volatile to tell, and "
                 f"{counts[NO_EFFECT]} showed no material effect.")
-        if n >= 2:
-            tests = self.tests(window)
-            cs = tests.loc["cs_t"]
+        pooled = self.pooled(window) if n >= 3 else None
+        if pooled is not None and not pooled.reason:
+            est, lo, hi = pooled.estimate, pooled.ci_lower, pooled.ci_upper
+            sure = ("not distinguishable from no effect" if lo < 0 < hi else
+                    f"a {'fall' if est < 0 else 'rise'} that is unlikely to be chance")
+            text += (f" The average incident (each weighted by how precisely its stock's move is measured) did "
+                     f"{100 * abs(est):.1f} % {'worse' if est < 0 else 'better'} than expected (95 % interval "
+                     f"{100 * lo:+.1f} % to {100 * hi:+.1f} %): {sure}")
+            text += (f", and an average effect as large as {100 * self.bound:g} % either way is ruled out."
+                     if pooled.equivalence_p < self.alpha else ".")
+            text += (f" Incidents differ, though: a new one's effect would typically lie between "
+                     f"{100 * pooled.prediction_lower:+.1f} % and {100 * pooled.prediction_upper:+.1f} %.")
+            cs = self.tests(window).loc["cs_t"]
             mean = sample["car"].mean()
-            sure = ("a fall that is unlikely to be chance" if mean < 0 else "a rise that is unlikely to be chance") \
-                if cs.p_value < self.alpha else "which is within what chance alone produces"
-            text += (f" On average the stocks did {100 * abs(mean):.1f} % {'worse' if mean < 0 else 'better'} than "
-                     f"expected ({sure}, {p_text(cs.p_value)}).")
+            text += (f" The simple mean ({100 * mean:+.1f} %, {p_text(cs.p_value)}) gives the most volatile stocks "
+                     "as much weight as the others.")
         if counts[CONFOUNDED] and not self.include_confounded:
             text += (f" {counts[CONFOUNDED]} more had earnings or other news in the same days and are counted apart, "
                      "because their moves cannot be put on the incident alone.")

@@ -309,3 +309,17 @@ def test_incident_reports_of_a_study_share_its_headline_window(study):
     for analysis in study.analyses.values():
         assert analysis.headline_window == study.headline_window == (0, 1)
         assert analysis.verdict().startswith("CAR[0,+1] = ")
+
+
+def test_plain_answer_uses_the_pooled_estimate(study):
+    pooled = study.pooled()
+    text = study.plain()
+    assert pooled.n == 3 and not pooled.reason
+    assert f"did {100 * abs(pooled.estimate):.1f} % {'worse' if pooled.estimate < 0 else 'better'} than expected" in text
+    assert f"between {100 * pooled.prediction_lower:+.1f} % and {100 * pooled.prediction_upper:+.1f} %" in text
+    assert f"The simple mean ({100 * study.verdict_table()['car'].mean():+.1f} %" in text
+    body = study.to_dict()
+    assert body["windows"][0]["pooled"]["estimate"] == pytest.approx(pooled.estimate)
+    assert set(body["windows"][0]["pooled"]) >= {"method", "estimate", "se", "ci_lower", "ci_upper", "tau2", "i2",
+                                                  "prediction_lower", "prediction_upper", "equivalence_p", "n"}
+    assert {"recovery", "response", "drivers"} <= set(body)
