@@ -36,7 +36,7 @@ def find_overlaps(event_ids: Sequence[str], tickers: Sequence[str], starts: Sequ
 
     One row per pair: ``event_id_1, event_id_2, ticker`` (the earlier-starting event first),
     both periods (``start_1, end_1, start_2, end_2``) and the dates they share
-    (``overlap_start, overlap_end``); firms in order of first appearance, then by start.
+    (``overlap_start, overlap_end``); rows in the order of the events given (by the first event of each pair).
     """
     n = len(event_ids)
     if n < 2:
@@ -59,6 +59,8 @@ def find_overlaps(event_ids: Sequence[str], tickers: Sequence[str], starts: Sequ
     first = np.repeat(np.arange(n), counts)
     second = np.arange(len(first)) - np.repeat(np.cumsum(counts) - counts, counts) + first + 1
     a, b = order[first], order[second]
+    rows = np.lexsort((b, a))  # in the order of the events given (by the earlier-starting event of each pair)
+    a, b = a[rows], b[rows]
     frame = pd.DataFrame({
         "event_id_1": ids[a], "event_id_2": ids[b], "ticker": np.asarray(tickers, dtype=object)[a],
         "start_1": start[a], "end_1": end[a], "start_2": start[b], "end_2": end[b],
