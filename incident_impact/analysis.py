@@ -12,6 +12,9 @@ from functools import cached_property
 
 import pandas as pd
 
+from .aftermath.incident import IncidentAftermath, incident_aftermath
+from .aftermath.recovery import HORIZONS
+from .aftermath.response import AFTER_SESSIONS
 from .calendar import day0 as session_of
 from .calendar import session_range
 from .catalog import DEFAULT_BENCHMARK, DEFAULT_EXCHANGE, Incident, load_catalog
@@ -26,11 +29,16 @@ from .eventstudy import (
     format_window,
     parse_window,
 )
-from .eventstudy.windows import Window
-from .aftermath.incident import IncidentAftermath, incident_aftermath
-from .aftermath.recovery import HORIZONS
-from .aftermath.response import AFTER_SESSIONS
-from .loading import MARGIN, check_reaches, load_history, load_long_returns, load_stock, price_range
+from .eventstudy.spec import EventStudySpec
+from .eventstudy.windows import Window, normalize_windows
+from .loading import (
+    MARGIN,
+    check_reaches,
+    load_history,
+    load_long_returns,
+    load_stock,
+    price_range,
+)
 from .money import MarketValue, SharesOutstanding, format_money, market_value
 from .plain import expectation_phrase, p_text, possessive, stock_sentence
 from .prices import PriceHistory, PriceResolver, PriceSource
@@ -86,6 +94,11 @@ class IncidentAnalysis:
     def headline_window(self) -> Window:
         """The window of the headline (:attr:`headline` when computed, else the first window)."""
         return self.headline if self.headline in self.result.windows else self.result.windows[0]
+
+    @property
+    def spec(self) -> EventStudySpec:
+        """The event-study specification (model, estimation, windows, ...) of :attr:`result`."""
+        return self.result.spec
 
     def verdicts(self, bound: float | None = None, level: float = 0.05) -> pd.DataFrame:
         """Per window: ``car, se, p_value, tost_p_value, mde, verdict`` (see :mod:`incident_impact.verdict`)
@@ -434,7 +447,7 @@ def analyze(
     source = source or PriceResolver()
     estimation = parse_window(estimation)
     headline = parse_window(headline)
-    windows = tuple(dict.fromkeys(parse_window(w) for w in windows))
+    windows = normalize_windows(windows)
     if headline not in windows:
         windows = (headline, *windows)
     exchange = incident.exchange or DEFAULT_EXCHANGE
@@ -447,33 +460,34 @@ def analyze(
     last = session_range(exchange, session, 0, max(w[1] for w in windows))[1]
     check_reaches(stock, "stock", last, session, "")
     check_reaches(bench, "benchmark", last, session, " or choose another benchmark (e.g. --benchmark SPY)")
-    spec = {"estimation": estimation, "windows": windows, "min_estimation_obs": min_estimation_obs, "factors": factors}
-    result = event_study(stock.returns(), bench.returns(), session, model=model, event_id=incident.id, **spec)
+    spec = EventStudySpec(model=model, estimation=estimation, windows=windows, min_estimation_obs=min_estimation_obs,
+                          factors=factors)
+    result = event_study(stock.returns(), bench.returns(), session, event_id=incident.id, spec=spec)
     peer_results, peer_failures, peer_returns = {}, {}, {}
     if peers:
         for ticker in incident.peers:
             try:
                 history = load_history(source, ticker, start, end, exchange)
                 peer_returns[ticker] = history.returns()
-                peer_results[ticker] = event_study(peer_returns[ticker], bench.returns(), session, model=model,
-                                                   event_id=f"{incident.id}:{ticker}", **spec)
+                peer_results[ticker] = event_study(peer_returns[ticker], bench.returns(), session,
+                                                   event_id=f"{incident.id}:{ticker}", spec=spec)
             except IncidentImpactError as exc:
                 peer_failures[ticker] = str(exc)
     checks = None
     if robustness:
-        checks = run_robustness(incident.id, stock.returns(), bench_ticker, bench.returns(), session, model, result,
+        checks = run_robustness(incident.id, stock.returns(), bench_ticker, bench.returns(), session, result,
                                 peer_returns, spec, bound)
     value = market_value(stock.data["close"], result.day0, _shares(source, incident, stock.ticker, session, shares),
                          incident.currency or "USD")
     after = None
     if aftermath:
-        after = _aftermath(source, incident, stock, bench, session, exchange, model, spec, headline, result)
+        after = _aftermath(source, incident, stock, bench, session, exchange, spec, headline, result)
     return IncidentAnalysis(incident, bench_ticker, session, stock, bench, result, bound,
                             peer_results, peer_failures, checks, value, headline, after)
 
 
 def _aftermath(source: PriceSource, incident: Incident, stock: PriceHistory, bench: PriceHistory,
-               session: pd.Timestamp, exchange: str, model: str, spec: dict, headline: Window,
+               session: pd.Timestamp, exchange: str, spec: EventStudySpec, headline: Window,
                result: EventStudyResult) -> IncidentAftermath:
     """:func:`incident_aftermath` on the whole histories of the stock and benchmark (to +120 sessions and
     the response window after it, where the data reach)."""
@@ -485,9 +499,8 @@ def _aftermath(source: PriceSource, incident: Incident, stock: PriceHistory, ben
     bench_long, _ = load_long_returns(source, bench, exchange, end)
     row = result.car_table.loc[format_window(headline)]
     mde = minimum_detectable_effect(row.se, row.df)
-    return incident_aftermath(incident, stock_long, bench_long, session, exchange=exchange, model=model,
-                              estimation=spec["estimation"], min_estimation_obs=spec["min_estimation_obs"],
-                              factors=spec["factors"], mde=mde, dividend_adjusted=NO_ADJUSTED_NOTE not in stock.notes)
+    return incident_aftermath(incident, stock_long, bench_long, session, exchange=exchange, spec=spec, mde=mde,
+                              dividend_adjusted=NO_ADJUSTED_NOTE not in stock.notes)
 
 
 def _shares(source: PriceSource, incident: Incident, ticker: str, session: pd.Timestamp,

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .errors import IncidentImpactError
 from .eventstudy import EventStudyResult, event_study
-from .eventstudy.models import get_model
+from .eventstudy.spec import EventStudySpec
 from .verdict import DEFAULT_BOUND, verdict_frame
 
 
@@ -87,28 +87,28 @@ SPEC_LABELS = {"market": "market model ({})", "market-adjusted": "market-adjuste
 
 
 def run_robustness(event_id: str, stock: pd.Series, bench_ticker: str, bench: pd.Series, session: pd.Timestamp,
-                   model: str, main: EventStudyResult, peer_returns: Mapping[str, pd.Series], spec: dict,
+                   main: EventStudyResult, peer_returns: Mapping[str, pd.Series], spec: EventStudySpec,
                    bound: float) -> Robustness:
-    """The specifications of one incident: the main one (``main``, fitted with ``model``) first, then
-    the market model, market-adjusted returns, ff3 and Carhart (when ``spec["factors"]`` is given) and
-    the market model against an equal-weighted portfolio of the peers' returns. ``stock`` and
-    ``bench`` are return series; ``spec`` holds ``estimation, windows, min_estimation_obs, factors``."""
-    label = SPEC_LABELS[get_model(model).name].format(bench_ticker)
+    """The specifications of one incident: the main one (``main``, fitted with ``spec``) first, then
+    the market model, market-adjusted returns, ff3 and Carhart (when ``spec.factors`` is given) and
+    the market model against an equal-weighted portfolio of the peers' returns, each ``spec`` with
+    another model. ``stock`` and ``bench`` are return series."""
+    label = SPEC_LABELS[spec.model.name].format(bench_ticker)
     results, failures = {label: main}, {}
-    others = ["market", "market-adjusted"] + (["ff3", "carhart"] if spec["factors"] is not None else [])
+    others = ["market", "market-adjusted"] + (["ff3", "carhart"] if spec.factors is not None else [])
     for name in others:
         other = SPEC_LABELS[name].format(bench_ticker)
         if other in results:
             continue
         try:
-            results[other] = event_study(stock, bench, session, model=name, event_id=event_id, **spec)
+            results[other] = event_study(stock, bench, session, event_id=event_id, spec=spec.replace(model=name))
         except IncidentImpactError as exc:
             failures[other] = str(exc)
     if peer_returns:
         other = f"market model (equal-weighted peers {', '.join(peer_returns)})"
         portfolio = pd.concat(peer_returns, axis=1, sort=True).dropna().mean(axis=1)
         try:
-            results[other] = event_study(stock, portfolio, session, model="market", event_id=event_id, **spec)
+            results[other] = event_study(stock, portfolio, session, event_id=event_id, spec=spec.replace(model="market"))
         except IncidentImpactError as exc:
             failures[other] = str(exc)
     else:

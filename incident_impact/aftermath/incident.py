@@ -22,7 +22,7 @@ from ..calendar import day0 as session_of
 from ..catalog import RESPONSE_KINDS, Incident, TimelineEvent
 from ..display import html_block, short_repr
 from ..errors import IncidentImpactError
-from ..eventstudy import event_study
+from ..eventstudy import EventStudySpec, event_study
 from .learning import MarketLearning, market_learning
 from .recovery import HORIZONS, Recovery, jsonable, recovery
 from .response import AFTER_SESSIONS, response_effects
@@ -87,23 +87,25 @@ def _sessions(events: Iterable[TimelineEvent], exchange: str) -> list[tuple[pd.T
 
 
 def incident_aftermath(
-    incident: Incident, stock: pd.Series, benchmark: pd.Series, day0: pd.Timestamp, *, exchange: str, model: str,
-    estimation: tuple[int, int], min_estimation_obs: int, factors: pd.DataFrame | None, mde: float,
-    dividend_adjusted: bool = True, horizons: Iterable[int] = HORIZONS, learning_placebos: int = LEARNING_PLACEBOS,
+    incident: Incident, stock: pd.Series, benchmark: pd.Series, day0: pd.Timestamp, *, exchange: str,
+    spec: EventStudySpec, mde: float, dividend_adjusted: bool = True, horizons: Iterable[int] = HORIZONS,
+    learning_placebos: int = LEARNING_PLACEBOS,
 ) -> IncidentAftermath:
     """Recovery, response effects and market learning of ``incident`` on its whole return history
-    (``stock``, ``benchmark``: returns indexed by session); ``mde`` is the headline window's MDE,
-    the threshold of "recovered"."""
+    (``stock``, ``benchmark``: returns indexed by session) with the model, estimation window,
+    minimum estimation size and factors of ``spec``; ``mde`` is the headline window's MDE, the
+    threshold of "recovered"."""
     horizons = tuple(horizons)
     reasons: dict[str, str] = {}
-    spec = {"model": model, "estimation": estimation, "min_estimation_obs": min_estimation_obs, "factors": factors}
+    options = {"model": spec.model.name, "estimation": spec.estimation, "min_estimation_obs": spec.min_estimation_obs,
+               "factors": spec.factors}
     confounders = pd.DataFrame(
         [{"date": s, "kind": e.kind, "description": e.description} for s, e in _sessions(incident.confounders, exchange)
          if not (e.kind == "ex-dividend" and dividend_adjusted)], columns=["date", "kind", "description"])
     rec = None
     try:
         rec = recovery(stock, benchmark, day0, horizons=horizons, mde=mde, confounders=confounders,
-                       event_id=incident.id, **spec)
+                       event_id=incident.id, **options)
     except IncidentImpactError as exc:
         reasons["recovery"] = str(exc)
     responses = pd.DataFrame(columns=RESPONSE_COLUMNS)
@@ -114,7 +116,7 @@ def incident_aftermath(
         joined = stock.dropna().index.intersection(benchmark.dropna().index)
         end = min(max(horizons) + AFTER_SESSIONS + 2, int((joined > day0).sum()))
         try:
-            long = event_study(stock, benchmark, day0, windows=[(0, max(end, 1))], **spec)
+            long = event_study(stock, benchmark, day0, spec=spec.replace(windows=[(0, max(end, 1))]))
             responses = response_effects(long, [(s, e.kind, e.description) for s, e in chosen])
         except IncidentImpactError as exc:
             reasons["response"] = str(exc)
@@ -128,7 +130,7 @@ def incident_aftermath(
     else:
         try:
             learning = market_learning(stock, benchmark, day0, candidates, n_placebo=learning_placebos,
-                                       event_id=incident.id, **spec)
+                                       event_id=incident.id, **options)
         except IncidentImpactError as exc:
             reasons["learning"] = str(exc)
     return IncidentAftermath(rec, responses, learning, reasons, stock, benchmark)
