@@ -18,8 +18,8 @@ incident the headline; the figures of the other sample are always given beside t
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -32,7 +32,7 @@ from .aftermath import (CarDrivers, LiteratureComparison, LongRunStudy, PooledEf
 from .aftermath.response import ResponseSummary, response_summary
 from .display import html_block, short_repr
 from .distributions import t_ppf
-from .errors import IncidentImpactError
+from .errors import IncidentImpactError, TickerNotFoundError
 from .eventstudy import (
     DEFAULT_ESTIMATION,
     MIN_ESTIMATION_OBS,
@@ -41,8 +41,9 @@ from .eventstudy import (
     parse_window,
     run_study,
 )
+from .eventstudy.spec import EventStudySpec
 from .eventstudy.windows import Window
-from .loading import load_study_data, merge_returns
+from .loading import load_study_data, merge_returns, not_applicable_reason
 from .money import format_money
 from .plain import p_text, window_phrase
 from .prices import PriceSource
@@ -60,7 +61,7 @@ from .verdict import (
 
 #: Default windows of a catalog study: the headline window first.
 STUDY_WINDOWS: tuple[Window, ...] = (HEADLINE_WINDOW, (-1, 1), (0, 5))
-_FAILURE_COLUMNS = ["event_id", "ticker", "event_date", "reason"]
+_FAILURE_COLUMNS = ["event_id", "ticker", "event_date", "reason", "detail"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,12 +72,18 @@ class CatalogStudy:
     ----------
     analyses : the incidents analysed, keyed by id (in catalog order).
     study : the multi-event study of every analysed event (None when none could be studied).
-    failures : events not studied: ``event_id, ticker, event_date, reason``.
+    failures : events not studied for want of data or by an error (missing or short price files,
+        failed downloads): ``event_id, ticker, event_date, reason, detail`` (``reason`` one short
+        line, ``detail`` the full text, e.g. the network error).
     clean : per window, the multi-event study of the events not confounded in it (None when
         every event is confounded there).
     bound, alpha : materiality bound and level of the verdicts.
     include_confounded : whether the headline figures (answer, tests, counts) use every event
         rather than the clean sample.
+    not_applicable : incidents that cannot be studied by nature, with the reason (same columns as
+        ``failures``): a private company (no ticker), or a company listed after the incident (its
+        first price comes after the estimation window's first session, so that window cannot exist).
+        They are no failure of the run.
     """
 
     analyses: Mapping[str, IncidentAnalysis]
@@ -86,6 +93,12 @@ class CatalogStudy:
     bound: float = DEFAULT_BOUND
     alpha: float = 0.05
     include_confounded: bool = False
+    not_applicable: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_FAILURE_COLUMNS))
+
+    @property
+    def spec(self) -> EventStudySpec | None:
+        """The event-study specification every incident was studied with (None when none was)."""
+        return None if self.study is None else self.study.spec
 
     @property
     def windows(self) -> tuple[Window, ...]:
@@ -234,9 +247,12 @@ class CatalogStudy:
             parts.append(f"Where the market value is known ({len(known)} incident{'s' if len(known) != 1 else ''}), "
                          f"the value change ranged from {format_money(known[low])} ({table.at[low, 'name']}) "
                          f"to {format_money(known[high])} ({table.at[high, 'name']}).")
+        if len(self.not_applicable):
+            parts.append(f"{len(self.not_applicable)} incident(s) cannot be studied by nature (a private company, or "
+                         "one listed after the incident) and are listed as not applicable.")
         if len(self.failures):
-            parts.append(f"{len(self.failures)} event(s) could not be studied (private company, too short a history "
-                         "or no price data) and are listed with the reason.")
+            parts.append(f"{len(self.failures)} event(s) could not be studied (too short a history or no price "
+                         "data) and are listed with the reason.")
         return " ".join(parts)
 
     def plain(self, window: Window | str | None = None) -> str:
@@ -310,6 +326,7 @@ class CatalogStudy:
             "n_events": self.n_events,
             "windows": windows,
             "failures": _records(self.failures.astype({"event_date": str})),
+            "not_applicable": _records(self.not_applicable.astype({"event_date": str})),
             "warnings": list(self.study.warnings) if self.study is not None else [],
             "recovery": None if self.long_run is None else {
                 **self.long_run.to_dict(),
@@ -480,34 +497,47 @@ def study_incidents(
     include_confounded: bool = False,
     peers: bool = True,
     robustness: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> CatalogStudy:
     """Analyse each incident, then study them together.
 
     Parameters
     ----------
-    incidents : catalog incidents (private companies and incidents without data become failures).
+    incidents : catalog incidents (private companies and companies listed after the incident are
+        not applicable; incidents without data become failures).
     user_events : rows ``event_id, ticker, event_date`` (day-0 session), optional ``benchmark``.
     source, model, estimation, windows, factors, min_estimation_obs, bound, peers, robustness :
         as in :func:`incident_impact.analysis.analyze`.
     alpha : level of the tests and of the BH false discovery rate.
     include_confounded : make every incident the headline sample (answer, counts, tests); by
         default incidents with other news inside a window are counted apart in that window.
+    progress : called with each incident's id once it is analysed (or failed), e.g. to move a
+        progress bar.
     """
     if not bound > 0:
         raise IncidentImpactError(f"the materiality bound must be positive, got {bound}")
     estimation = parse_window(estimation)
     windows = tuple(dict.fromkeys(parse_window(w) for w in windows))
     analyses: dict[str, IncidentAnalysis] = {}
-    failures = []
+    failures, not_applicable = [], []
     for inc in incidents:
         try:
             analysis = analyze(inc, source=source, model=model, estimation=estimation, windows=windows, factors=factors,
                                headline=windows[0],
                                min_estimation_obs=min_estimation_obs, bound=bound, peers=peers, robustness=robustness)
         except IncidentImpactError as exc:
-            failures.append({"event_id": inc.id, "ticker": inc.ticker or "", "event_date": inc.incident_date.isoformat(),
-                             "reason": str(exc)})
+            row = {"event_id": inc.id, "ticker": inc.ticker or "", "event_date": inc.incident_date.isoformat(),
+                   "reason": str(exc), "detail": getattr(exc, "detail", None) or str(exc)}
+            # no prices at all is missing data; a private company or a late listing is no failure
+            why = None if isinstance(exc, TickerNotFoundError) else not_applicable_reason(source, inc, estimation)
+            if why:
+                not_applicable.append(row | {"reason": f"{inc.id}: {why}"})
+            else:
+                failures.append(row)
             continue
+        finally:
+            if progress is not None:
+                progress(inc.id)
         analyses[inc.id] = analysis
     returns, benches, events = {}, {}, []
     for eid, a in analyses.items():
@@ -542,5 +572,6 @@ def study_incidents(
             keep = [e for e in events if e["event_id"] in study.event_ids
                     and not (e["event_id"] in analyses and analyses[e["event_id"]].is_confounded(w))]
             clean[w] = study if len(keep) == study.n_events else study_of(keep, windows)
+    failures = [{**r, "detail": r.get("detail") or r.get("reason")} for r in failures]
     return CatalogStudy(analyses, study, pd.DataFrame(failures, columns=_FAILURE_COLUMNS), clean, bound, alpha,
-                        include_confounded)
+                        include_confounded, pd.DataFrame(not_applicable, columns=_FAILURE_COLUMNS))

@@ -32,6 +32,8 @@ def test_incident_analysis_protocol(make_incident_analysis):
     assert (frame["verdict"] == analysis.verdicts()["verdict"]).all()
     assert frame.at["[-1,+1]", "confounded"] and not frame.at["[0,+1]", "confounded"]  # news on day -1
     assert "headline CAR[0,+1] = " in repr(analysis) and "(confounded)" not in repr(analysis)
+    assert analysis.spec is analysis.result.spec and analysis.spec.model.name == "market"
+    assert analysis.spec.windows == analysis.result.windows
 
 
 def test_catalog_study_protocol(make_incident_analysis):
@@ -42,6 +44,8 @@ def test_catalog_study_protocol(make_incident_analysis):
     assert frame.index.names == ["window", "event_id"]
     assert len(frame) == len(study.windows) * study.n_events
     assert "1 event(s) studied, 0 not" in repr(study)
+    assert study.spec == study.study.spec and study.spec.windows == study.windows
+    assert study.analyses[incident.id].spec.estimation == study.spec.estimation
 
 
 def test_a_large_verdict_table_is_cut_in_html():
