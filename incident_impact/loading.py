@@ -99,6 +99,53 @@ def load_stock(source: PriceSource, incident: Incident, start: pd.Timestamp, end
 
 
 
+def not_applicable_reason(source: PriceSource, incident: Incident, estimation: Window) -> str | None:
+    """Why ``incident`` cannot be studied by its nature, or None (then a failure to study it is a real
+    failure: missing data, a download error).
+
+    * a private company: no ticker, no stock;
+    * a company listed after the incident: the stock's first price (its whole history in ``source``,
+      the former tickers included) comes after the first session of the estimation window
+      (day 0 + ``estimation[0]``), so the estimation window cannot exist — e.g. Peloton's
+      2019 advert, days after its IPO. An incident after the last available price is missing
+      data, not this.
+    """
+    if not incident.is_listed:
+        return f"{incident.company} is not listed (private company: no ticker)"
+    exchange = incident.exchange or DEFAULT_EXCHANGE
+    try:
+        ev = incident.day0_event
+        session = session_of(ev.date, ev.time, ev.timezone, exchange)
+        first_needed = session_range(exchange, session, estimation[0], 0)[0]
+    except IncidentImpactError:
+        return None
+    firsts = []
+    for ticker in (incident.ticker, *incident.former_tickers):
+        try:
+            span = source.load(ticker, None, None).valid_span()
+        except IncidentImpactError:
+            continue
+        if span is not None:
+            firsts.append(span[0])
+    if not firsts:
+        return None
+    first = min(firsts)
+    if first <= first_needed:
+        return None
+    return (f"{incident.company} was listed after the incident: its first price is on {first.date()}, after the "
+            f"estimation window's first session {first_needed.date()} (day 0 {session.date()}), so there is no "
+            f"year of prices before the incident to compare with")
+
+
+def load_whole_returns(source: PriceSource, ticker: str, exchange: str | None = None) -> pd.Series:
+    """The returns of ``ticker`` over everything ``source`` has (checked against ``exchange``'s sessions
+    when the ticker's spelling names no exchange), e.g. to draw placebo dates from the whole history."""
+    history = source.load(ticker, None, None)
+    if exchange and infer_exchange(ticker) is None and history.exchange != exchange:
+        history = history.with_exchange(exchange)
+    return history.returns()
+
+
 def csv_event_session(text: object) -> pd.Timestamp:
     """The day-0 session of a user's event row: an ISO date only (``10/04/2017`` is April or October)."""
     try:
