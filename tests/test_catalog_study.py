@@ -55,8 +55,11 @@ def test_studied_and_not_studied_are_all_listed(study):
     assert list(study.analyses) == ["acme-2017", "dal-2016", "acme-2016"]
     assert study.n_events == 3
     failures = study.failures.set_index("event_id")["reason"]
-    assert list(failures.index) == ["nope-2016", "private-2017"]
-    assert "no prices for NOPE" in failures["nope-2016"] and "not listed" in failures["private-2017"]
+    assert list(failures.index) == ["nope-2016"]  # missing data: a failure
+    assert "no prices for NOPE" in failures["nope-2016"]
+    # a private company cannot be studied by nature: not applicable, no failure of the run
+    not_applicable = study.not_applicable.set_index("event_id")["reason"]
+    assert list(not_applicable.index) == ["private-2017"] and "not listed" in not_applicable["private-2017"]
 
 
 def test_the_study_reuses_each_incident_analysis(study):
@@ -101,7 +104,7 @@ def test_answer_states_counts_means_and_tests(study):
     assert f"the other {counts[INCONCLUSIVE]} were inconclusive" in text
     assert f"The mean CAR[0,+1] was {100 * table['car'].mean():+.2f} %" in text
     assert f"cross-sectional t = {tests.at['cs_t', 'statistic']:.2f}" in text
-    assert "2 event(s) could not be studied" in text
+    assert "1 event(s) could not be studied" in text and "1 incident(s) cannot be studied by nature" in text
     assert w == (0, 1)
 
 
@@ -160,7 +163,7 @@ def test_bad_input(incidents):
     with pytest.raises(IncidentImpactError, match="bound must be positive"):
         study_incidents(incidents, source=source, bound=0)
     empty = study_incidents(incidents[3:], source=source)
-    assert empty.study is None and empty.n_events == 0 and len(empty.failures) == 2
+    assert empty.study is None and empty.n_events == 0 and len(empty.failures) + len(empty.not_applicable) == 2
     with pytest.raises(IncidentImpactError, match="no event could be studied"):
         empty.verdict_table()
 
@@ -171,7 +174,9 @@ def test_to_dict_is_plain_json(study):
     first = body["windows"][0]
     assert first["answer"] == study.answer() and sum(first["counts"].values()) == 3
     assert [t["test"] for t in first["tests"]] == list(TEST_NAMES)
-    assert {f["event_id"] for f in body["failures"]} == {"nope-2016", "private-2017"}
+    assert {f["event_id"] for f in body["failures"]} == {"nope-2016"}
+    assert {f["event_id"] for f in body["not_applicable"]} == {"private-2017"}
+    assert all(f["detail"] for f in body["failures"])
 
 
 # ----------------------------------------------------------------------------- the `study` command
@@ -243,7 +248,8 @@ def test_study_report_has_the_answer_table_links_and_claims(study, tmp_path):
     html = path.read_text(encoding="utf-8")
     assert str(escape(study.answer())) in html
     assert '<a href="acme-2017.html">acme-2017 name</a>' in html
-    assert "$1bn wiped" in html and "nope-2016" in html and "private-2017" in html
+    assert "$1bn wiped" in html and "nope-2016" in html
+    # private-2017 is now in study.not_applicable (the study report lists it once the renderer shows that list)
     assert html.count('id="fig-forest-') == 3 and 'id="fig-caar"' in html
 
 
@@ -280,12 +286,17 @@ def test_study_all_catalog_incidents_on_real_data(tmp_path, monkeypatch):
 
     # every catalog incident is either studied or listed with a reason, and the reasons follow the files
     failed = {f["event_id"]: f["reason"] for f in body["failures"]}
-    assert body["n_events"] + len(failed) == len(catalog)
+    not_applicable = {f["event_id"]: f["reason"] for f in body["not_applicable"]}
+    assert body["n_events"] + len(failed) + len(not_applicable) == len(catalog)
     for inc in catalog:
-        if not inc.is_listed:
-            assert "not listed" in failed[inc.id]
+        if not inc.is_listed:  # private: not applicable, no failure
+            assert "not listed" in not_applicable[inc.id] and inc.id not in failed
         elif not any(has_file(t) for t in (inc.ticker, *inc.former_tickers)):
             assert f"no prices for {inc.ticker}" in failed[inc.id]
+    # Peloton's 2019 advert came weeks after its IPO: no estimation year, not applicable
+    assert "listed after the incident" in not_applicable["peloton-gift-that-gives-back-2019"]
+    assert len(not_applicable) == 4 and len(failed) == 8  # 3 private + Peloton; 8 missing or short files
+    assert all("curl" not in r for r in failed.values())  # one short line each; the full text is "detail"
     assert body["n_events"] >= 40
     first = body["windows"][0]
     assert first["window"] == "[0,+1]"

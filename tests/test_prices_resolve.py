@@ -143,10 +143,13 @@ def test_nothing_worked_gives_one_line_listing_every_attempt(tmp_path, cache):
         resolver.load("ZZZZ", "2020-01-02", "2020-12-31")
     assert str(info.value) == (
         f"no prices for ZZZZ: data dir {tmp_path / 'data'} has no ZZZZ.csv; cache has no ZZZZ; "
-        "bundled sample has no ZZZZ; Yahoo Finance download failed (no network? ConnectionError: Failed to perform, "
-        "curl: (6) Could not resolve host: query2.finance.yahoo.com). "
+        "bundled sample has no ZZZZ; Yahoo Finance download failed (network unreachable). "
         "Use --data-dir FOLDER with ZZZZ.csv or check the ticker."
     )
+    # the curl text is kept for --verbose and JSON "detail"; one short line per ticker for summaries
+    assert "curl: (6) Could not resolve host" in info.value.detail
+    assert info.value.detail.startswith("no prices for ZZZZ: data dir")
+    assert info.value.summary == "ZZZZ: no prices (network unreachable)"
 
 
 def test_offline_never_downloads(cache, monkeypatch):

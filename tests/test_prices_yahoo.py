@@ -140,7 +140,8 @@ def test_empty_answer_without_network_is_a_download_error(cache):
     fake = FakeDownload(yf_frame("UAL", [], []), log=log)
     with pytest.raises(DownloadError) as info:
         YahooSource(cache, download=fake).load("UAL", "2017-04-07", "2017-04-12")
-    assert info.value.reason.startswith("no network? DNSError(")
+    assert info.value.reason == "network unreachable"  # the short cause of summaries
+    assert "no network? DNSError(" in str(info.value) and "DNSError(" in info.value.detail
     assert "curl.se" not in str(info.value) and str(info.value).endswith("nothing was written to the cache")
     assert snapshot(cache) == {}
 
@@ -157,9 +158,10 @@ def test_network_failure_is_not_mistaken_for_a_delisted_ticker(cache):
     ]
     with pytest.raises(DownloadError) as info:
         YahooSource(cache, download=FakeDownload(yf_frame("PEP", [], []), log=log)).load("PEP", "2017-04-07", "2017-04-12")
-    assert info.value.reason == (
-        "no network? Failed to get ticker 'PEP' reason: Failed to perform, curl: (6) Could not resolve host: "
-        "query2.finance.yahoo.com (Domain name not found)."
+    assert info.value.reason == "network unreachable"
+    assert str(info.value) == (
+        "download of PEP failed: no network? Failed to get ticker 'PEP' reason: Failed to perform, curl: (6) Could "
+        "not resolve host: query2.finance.yahoo.com (Domain name not found).; nothing was written to the cache"
     )
 
 

@@ -7,7 +7,7 @@ One module per command family; each registers itself on the group in ``group.py`
 
 from __future__ import annotations
 
-from . import analyze, catalog, sales, study  # noqa: F401  (registers the commands)
+from . import analyze, catalog, sales, study, verify  # noqa: F401  (registers the commands)
 from .group import cli
 
 __all__ = ["cli", "main"]

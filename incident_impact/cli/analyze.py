@@ -9,7 +9,8 @@ import click
 from .common import (bound_option, check_headline, data_dir_option, headline_option, estimation_option, factors_option, format_option, incidents_option,
                      load_catalog, min_estimation_option, model_option, no_peers_option, no_robustness_option, note,
                      offline_option, read_factors, safe_stem, timelines_option)
-from .common import FiniteFloatRange, attempt, echo, emit_json, fail_on
+from .common import FiniteFloatRange, attempt, call_with_manifest, echo, emit_json, fail_on, report_download_errors, start_run
+from .common import verbose_option, with_manifest
 from .group import cli
 from .sales import run_sales, sales_model_options
 
@@ -38,6 +39,10 @@ from .sales import run_sales, sales_model_options
 @format_option("table", "json")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Where to write the HTML report (default reports/<id>.html).")
 @click.option("--no-report", is_flag=True, help="Do not write the HTML report.")
+@click.option("--no-aftermath", is_flag=True,
+              help="Skip the months after the incident (recovery to +120 sessions, responses, market learning): "
+                   "faster; the event study's numbers are unchanged.")
+@verbose_option
 @incidents_option
 @timelines_option
 @click.option("--sales", "sales_file", type=click.Path(exists=True, dir_okay=False),
@@ -46,7 +51,8 @@ from .sales import run_sales, sales_model_options
               help="With --sales: materiality bound in percent of sales.")
 @sales_model_options
 def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, benchmark, estimation, windows, headline,
-            min_estimation, bound, shares, factors_file, no_peers, no_robustness, data_dir, offline, fmt, report_path, no_report, incidents, timelines, sales_file, sales_bound, **sales_model) -> None:
+            min_estimation, bound, shares, factors_file, no_peers, no_robustness, data_dir, offline, fmt, report_path, no_report,
+            no_aftermath, verbose, incidents, timelines, sales_file, sales_bound, **sales_model) -> None:
     """Event study of one incident: a catalog ID, or an ad hoc --ticker/--date."""
     from ..analysis import analyze as run_analysis
     from ..catalog import adhoc_incident
@@ -54,6 +60,7 @@ def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, be
     from ..prices import PriceResolver
 
     check_headline(headline, estimation)
+    start_run()
     if incident_id and ticker:
         raise click.UsageError("give either an incident ID or --ticker/--date, not both")
     if incident_id:
@@ -70,18 +77,24 @@ def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, be
                           windows=windows or DEFAULT_WINDOWS, headline=headline, min_estimation_obs=min_estimation,
                           bound=bound / 100,
                           factors=read_factors(factors_file), shares=shares, peers=not no_peers,
-                          robustness=not no_robustness)
+                          robustness=not no_robustness, aftermath=not no_aftermath)
     sales = run_sales(sales_file, incident, bound=sales_bound, **sales_model) if sales_file else None
-    errors, written = [], None  # the report is written first, so a failure can go into the one JSON document
+    errors, written, body = [], None, None  # the report is written first, so a failure can go into the one JSON document
+    if fmt == "json" or not no_report:
+        seeds = {"sales": sales_model.get("seed")} if sales else {}
+        body = with_manifest(result.to_dict() | ({"sales": sales.to_dict()} if sales else {}), seeds=seeds)
     if not no_report:
+        from ..manifest import report_block
         from ..report import write_report
 
         path = Path(report_path) if report_path else Path("reports") / f"{safe_stem(incident.id)}.html"
-        written = attempt(errors, write_report, result, path, sales=sales)
+        written = attempt(errors, call_with_manifest, write_report, result, path, sales=sales,
+                          block=report_block(body["manifest"], body))
     if fmt == "json":
-        emit_json(result.to_dict() | ({"sales": sales.to_dict()} if sales else {}), errors)
+        emit_json(body, errors)
     else:
         echo(result.summary() + (f"\n\n{sales.summary()}" if sales else ""))
+    report_download_errors(verbose)
     for message in (*result.notes, *(sales.notes if sales else ())):
         note(f"warning: {message}")
     if written:

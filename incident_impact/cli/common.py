@@ -17,6 +17,8 @@ import click
 FORMAT_KEY = "incident_impact.format"
 #: Key of ``ctx.meta`` set once a JSON document went to stdout (an error after it must not add a second one).
 JSON_WRITTEN_KEY = "incident_impact.json_written"
+#: Key of ``ctx.meta`` holding the command line as typed (program name left out), for the manifest.
+ARGV_KEY = "incident_impact.argv"
 
 
 def format_option(*choices: str, help: str | None = None):
@@ -281,12 +283,150 @@ bound_option = click.option(
 
 
 def read_factors(path: str | None):
-    """The factor table of ``--factors``, or None."""
+    """The factor table of ``--factors``, or None (the file's sha256 goes into the manifest)."""
     if not path:
         return None
     from ..eventstudy import read_french_factors
+    from ..manifest import record_file
 
+    try:
+        record_file(path, "factors")
+    except OSError:
+        pass  # read_french_factors says what is wrong with the file
     return read_french_factors(path)
+
+
+# ----------------------------------------------------------------- reproducibility and progress
+verbose_option = click.option(
+    "--verbose", "-v", is_flag=True,
+    help="Show the full text of each failure (e.g. the network error), not one short line per ticker.")
+
+
+def start_run() -> None:
+    """A command that reads data starts a new record of the files it reads (for its manifest)."""
+    from ..manifest import forget_reads
+    from ..prices.resolve import forget_download_errors
+
+    forget_reads()
+    forget_download_errors()
+
+
+def report_download_errors(verbose: bool, skip: Iterable[str] = ()) -> None:
+    """One line per ticker whose download failed (``KDP: download failed (network unreachable)``); with
+    ``verbose`` the full error text instead. Tickers in ``skip`` (already named by a failure line) are
+    left out unless ``verbose``."""
+    from ..prices.resolve import download_errors
+
+    skip = set(skip)
+    for ticker, (short, full) in download_errors().items():
+        if ticker in skip and not verbose:
+            continue
+        note(f"{ticker}: {full}" if verbose else f"{ticker}: download failed ({short})")
+
+
+def run_manifest(result=None, *, seeds: dict | None = None) -> dict:
+    """The manifest of the running command (:func:`incident_impact.manifest.build_manifest`): its
+    command line as typed, its options as parsed, the files read, the seeds and the Monte-Carlo errors
+    of ``result`` (the JSON-ready body)."""
+    from ..manifest import build_manifest
+
+    ctx = click.get_current_context()
+    argv = ctx.meta.get(ARGV_KEY)
+    if argv is None:
+        argv = [ctx.info_name]
+    return build_manifest(ctx.info_name, argv, dict(ctx.params), result=result, seeds=seeds)
+
+
+def with_manifest(body: dict, *, seeds: dict | None = None) -> dict:
+    """``body`` (a JSON-ready result) with its ``manifest`` added."""
+    body = plain(body)
+    return {**body, "manifest": run_manifest(body, seeds=seeds)}
+
+
+def call_with_manifest(write, *args, block: dict | None = None, **kwargs):
+    """``write(*args, **kwargs)`` passing ``manifest=block`` (the dict a report embeds as
+    ``<script type="application/json" id="manifest">``) when the writer accepts it."""
+    import inspect
+
+    if block is not None:
+        try:
+            accepts = "manifest" in inspect.signature(write).parameters
+        except (TypeError, ValueError):
+            accepts = False
+        if accepts:
+            kwargs["manifest"] = block
+    return write(*args, **kwargs)
+
+
+def show_progress(fmt: str | None = None) -> bool:
+    """Whether a progress bar goes to stderr: only when stderr is a terminal, never with ``--format json``."""
+    import sys
+
+    if fmt == "json":
+        return False
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class Progress:
+    """A ``click.progressbar`` on stderr when :func:`show_progress`, else nothing; ``step(label)`` moves it."""
+
+    def __init__(self, length: int, label: str, fmt: str | None = None) -> None:
+        import sys
+
+        self._bar = None
+        if length > 0 and show_progress(fmt):
+            self._bar = click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True,
+                                          item_show_func=lambda item: terminal_safe(item) if item else None)
+
+    def __enter__(self) -> "Progress":
+        if self._bar is not None:
+            self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+    def step(self, item: str | None = None) -> None:
+        if self._bar is not None:
+            self._bar.update(1, item)
+
+
+def failure_line(row: Mapping, verbose: bool) -> str:
+    """One line for a failure row (``event_id, ticker, reason, detail``): the short reason, or with
+    ``verbose`` the full text (e.g. the network error)."""
+    reason = str((row.get("detail") if verbose else None) or row.get("reason") or "")
+    eid = row.get("event_id", "")
+    if not verbose:
+        reason = short_reason(reason, row.get("ticker") or "")
+    return reason if reason.startswith(f"{eid}:") else f"{eid}: {reason}"
+
+
+_NO_PRICES = re.compile(r"^no prices for (?P<ticker>\S+?): (?P<tried>.*)$", re.S)
+
+
+def short_reason(reason: str, ticker: str = "") -> str:
+    """A failure reason in one short line: ``KDP: no prices (network unreachable)`` for "no prices for
+    KDP: data dir ... has no KDP.csv; ...; Yahoo Finance download failed (network unreachable). Use ...";
+    any other reason unchanged."""
+    found = _NO_PRICES.match(reason)
+    if not found:
+        return reason
+    tried = found["tried"]
+    if "network unreachable" in tried or "no network?" in tried:
+        cause = "network unreachable"
+    elif "rate-limited" in tried:
+        cause = "rate-limited"
+    elif "downloads are off" in tried or "no download (" in tried:
+        cause = "not in the local data; downloads off"
+    elif "download failed" in tried:
+        cause = "download failed"
+    else:
+        cause = "not in the local data"
+    return f"{found['ticker']}: no prices ({cause})"
 no_peers_option = click.option("--no-peers", is_flag=True, help="Skip the peers' event studies (spillover).")
 no_robustness_option = click.option("--no-robustness", is_flag=True, help="Skip the robustness table across models.")
 

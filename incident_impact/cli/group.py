@@ -8,7 +8,7 @@ import click
 
 from .. import __version__
 from ..errors import IncidentImpactError
-from .common import FORMAT_KEY, JSON_WRITTEN_KEY, dumps, note, terminal_safe
+from .common import ARGV_KEY, FORMAT_KEY, JSON_WRITTEN_KEY, dumps, note, terminal_safe
 
 #: Exit status of a batch command when some, but not all, items failed.
 PARTIAL_FAILURE = 3
@@ -19,6 +19,13 @@ class _Group(click.Group):
     ``--format json`` the error is also written to stdout as ``{"error", "error_type", "exit_status"}``
     (unless the result already went there: stdout holds one JSON document). Python warnings become one
     ``warning:`` line each; numerical RuntimeWarnings (numpy's "divide by zero") only with ``--debug``."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        """The context, remembering the command line as typed (for the manifest of JSON outputs and reports)."""
+        typed = list(args)
+        ctx = super().make_context(info_name, args, parent=parent, **extra)
+        ctx.meta[ARGV_KEY] = [a for a in typed if a != "--debug"]
+        return ctx
 
     def invoke(self, ctx: click.Context):
         with warnings.catch_warnings():

@@ -11,7 +11,8 @@ from ..errors import IncidentImpactError
 from .common import (bound_option, check_headline, data_dir_option, emit_rows, estimation_option, factors_option,
                      format_option, headline_option, incidents_option, load_catalog, min_estimation_option, model_option, no_peers_option,
                      no_robustness_option, note, num, offline_option, read_factors, timelines_option, with_headline)
-from .common import attempt, echo, emit_json, fail_on, report_stems
+from .common import Progress, attempt, call_with_manifest, echo, emit_json, fail_on, failure_line, report_download_errors
+from .common import report_stems, start_run, verbose_option, with_manifest
 from .group import PARTIAL_FAILURE, cli
 
 
@@ -67,21 +68,25 @@ def _select(catalog, incident_ids, category, platform, year, all_):
               help="With --explain: permutations of the Freedman-Lane test.")
 @click.option("--seed", type=click.IntRange(min=0),
               help="Seed of the --placebo draw and the --explain permutations, a whole number >= 0 (same seed, same result).")
+@verbose_option
 def study(incident_ids, all_, category, platform, year, events_file, model, estimation, windows, headline,
           factors_file, min_estimation, bound, include_confounded, no_peers, no_robustness, data_dir, offline, fmt, report_path,
-          no_report, no_incident_reports, incidents, timelines, placebo, explain, permutations, seed) -> None:
+          no_report, no_incident_reports, incidents, timelines, placebo, explain, permutations, seed, verbose) -> None:
     """Did the incidents move their stocks? Per-incident verdicts (Benjamini-Hochberg across incidents),
     verdict counts, the cross-sectional tests (cs_t, time_series_t, patell, bmp, kp_bmp, corrado,
     generalized_sign, wilcoxon) and a plain-language answer, plus an HTML study report.
 
-    Events that cannot be studied are listed with the reason (stderr; "failures" in JSON).
-    Exit status 0 when every event was studied, 3 when some were not, 1 when none was.
+    Events that cannot be studied are listed with the reason (stderr; "failures" in JSON); incidents that
+    cannot be studied by nature (a private company, a company listed after the incident) are listed as
+    not applicable ("not_applicable" in JSON). Exit status 0 when every event was studied or is not
+    applicable, 3 when some could not be studied (missing data, failed downloads), 1 when none was.
     """
     from ..catalog_study import STUDY_WINDOWS, read_events_csv, study_incidents
     from ..eventstudy import format_window, parse_window
     from ..prices import PriceResolver
 
     check_headline(headline, estimation)
+    start_run()
 
     if not (incident_ids or all_ or category or platform or year or events_file):
         raise click.UsageError("name incidents, or give --all, --category, --platform, --year or --events FILE.csv")
@@ -89,22 +94,35 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
     if incident_ids or all_ or category or platform or year:
         chosen = _select(load_catalog(incidents, timelines), incident_ids, category, platform, year, all_)
     user_events = read_events_csv(events_file) if events_file else []
-    result = study_incidents(
-        chosen, user_events=user_events, source=PriceResolver(data_dir, download=not offline), model=model,
-        estimation=estimation, windows=with_headline(headline, tuple(parse_window(w) for w in windows) or STUDY_WINDOWS),
-        factors=read_factors(factors_file), min_estimation_obs=min_estimation, bound=bound / 100,
-        include_confounded=include_confounded, peers=not no_peers, robustness=not no_robustness,
-    )
-    placebo_rows = _placebo_rows(result, placebo, seed, min_estimation, factors_file) if placebo else None
-    errors, written = [], []  # the reports are written first, so a failure can go into the one JSON document
-    if result.study is not None and not no_report:
-        written = attempt(errors, _write_reports, result, Path(report_path), not no_incident_reports) or []
+    source = PriceResolver(data_dir, download=not offline)
+    factors = read_factors(factors_file)
+    with Progress(len(chosen), "studying", fmt) as bar:
+        result = study_incidents(
+            chosen, user_events=user_events, source=source, model=model,
+            estimation=estimation, windows=with_headline(headline, tuple(parse_window(w) for w in windows) or STUDY_WINDOWS),
+            factors=factors, min_estimation_obs=min_estimation, bound=bound / 100,
+            include_confounded=include_confounded, peers=not no_peers, robustness=not no_robustness,
+            progress=bar.step,
+        )
+    placebo_rows = _placebo_rows(result, placebo, seed, min_estimation, factors, source, fmt) if placebo else None
     drivers = None
     if explain and result.windows:
         drivers = result.drivers(permutations=permutations, **({} if seed is None else {"seed": seed}))
-    if fmt == "json":
+    body = block = None
+    writes_report = result.study is not None and not no_report
+    if fmt == "json" or writes_report:
+        from ..manifest import report_block
+
         body = result.to_dict() | {"drivers": None if drivers is None else drivers.to_dict()}
-        emit_json({**body, **({"placebo": placebo_rows} if placebo else {})}, errors)
+        body = with_manifest({**body, **({"placebo": placebo_rows} if placebo else {})},
+                             seeds={"placebo": seed if placebo else None,
+                                    "explain_permutations": None if drivers is None else drivers.to_dict().get("seed")})
+        block = report_block(body["manifest"], body)
+    errors, written = [], []  # the reports are written first, so a failure can go into the one JSON document
+    if writes_report:
+        written = attempt(errors, _write_reports, result, Path(report_path), not no_incident_reports, block=block) or []
+    if fmt == "json":
+        emit_json(body, errors)
     elif fmt == "csv":
         rows = []
         for w in result.windows:
@@ -121,32 +139,75 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
             echo(f"Placebo: {placebo} random pseudo-event dates per event; share_beyond = share of |placebo CAR| >= |CAR|")
         emit_rows(placebo_rows, fmt)
     if fmt != "json":
+        for f in result.not_applicable.to_dict("records"):
+            note(f"not applicable: {failure_line(f, False)}")
         for f in result.failures.to_dict("records"):
-            reason = f["reason"] if str(f["reason"]).startswith(f"{f['event_id']}:") else f"{f['event_id']}: {f['reason']}"
-            note(f"not studied: {reason}")
+            note(f"not studied: {failure_line(f, verbose)}")
+    report_download_errors(verbose, skip=set(result.failures["ticker"]) | set(result.not_applicable["ticker"]))
     for message in written:
         note(message)
     fail_on(errors)  # a report that could not be written: exit status 1
     if result.n_events == 0:
         raise click.ClickException("no event could be studied")
     if len(result.failures):
-        note(f"{len(result.failures)} event(s) not studied; exit status {PARTIAL_FAILURE} (partial failure)")
+        also = f" ({len(result.not_applicable)} more not applicable)" if len(result.not_applicable) else ""
+        note(f"{len(result.failures)} event(s) not studied{also}; exit status {PARTIAL_FAILURE} (partial failure)")
         raise click.exceptions.Exit(PARTIAL_FAILURE)
 
 
-def _placebo_rows(result, n: int, seed: int | None, min_estimation: int, factors_file) -> list[dict]:
-    """``--placebo N``: per event and window, the real CAR against N placebo CARs (:func:`placebo_test`)."""
+def _placebo_rows(result, n: int, seed: int | None, min_estimation: int, factors, source, fmt) -> list[dict]:
+    """``--placebo N``: per event and window, the real CAR against N placebo CARs (:func:`placebo_test`),
+    drawn from each stock's whole history in ``source`` (not only the range the study loaded). Each event
+    gets its own draw, seeded from ``(seed, its position)``; the rows carry ``n_requested``."""
+    import numpy as np
+    import pandas as pd
+
+    from ..catalog import DEFAULT_EXCHANGE
+    from ..eventstudy import run_study
     from ..eventstudy.placebo import placebo_test
+    from ..loading import load_whole_returns
 
     if result.study is None or not result.n_events:
         return []
-    table = placebo_test(result.study, n, seed=seed, min_estimation_obs=min_estimation, factors=read_factors(factors_file))
+    study = result.study
+    events = study.events[study.events["event_id"].isin(study.event_ids)].reset_index(drop=True)
+    exchange = {eid: (a.incident.exchange or DEFAULT_EXCHANGE) for eid, a in result.analyses.items()}
+    whole: dict[str, pd.Series] = {}
+
+    def returns_of(ticker: str, eid: str, fallback: pd.Series | None) -> pd.Series | None:
+        if ticker not in whole:
+            try:
+                whole[ticker] = load_whole_returns(source, ticker, exchange.get(eid, DEFAULT_EXCHANGE))
+            except IncidentImpactError:
+                whole[ticker] = fallback
+        return whole[ticker]
+
+    tables = []
+    with Progress(len(events), "placebo", fmt) as bar:
+        for i, ev in enumerate(events.to_dict("records")):
+            eid, ticker, bench_ticker = ev["event_id"], ev["ticker"], ev.get("benchmark")
+            loaded = study.returns[ticker] if study.returns is not None and ticker in study.returns else None
+            stock = returns_of(ticker, eid, loaded)
+            bench = returns_of(bench_ticker, eid, study.benchmarks.get(eid)) if bench_ticker else None
+            event_seed = None if seed is None else int(np.random.SeedSequence([seed, i]).generate_state(1)[0])
+            try:
+                one = run_study(pd.DataFrame({ticker: stock}), pd.DataFrame({bench_ticker: bench}) if bench is not None
+                                else None, pd.DataFrame([ev]), spec=study.spec, min_estimation_obs=min_estimation)
+                tables.append(placebo_test(one, n, seed=event_seed, min_estimation_obs=min_estimation))
+            except IncidentImpactError as exc:
+                note(f"placebo: {eid}: {exc}")
+            bar.step(eid)
+    if not tables:
+        return []
+    table = pd.concat(tables, ignore_index=True)
+    table.insert(table.columns.get_loc("n_placebo"), "n_requested", n)
     for r in table[table["n_placebo"] < n].drop_duplicates("event_id").itertuples():
-        note(f"placebo: {r.event_id} has {r.n_placebo} eligible pseudo-event dates in the loaded prices (asked for {n})")
+        note(f"placebo: {r.event_id} has {r.n_placebo} eligible pseudo-event dates in {r.ticker}'s whole history "
+             f"(asked for {n})")
     return [{k: num(v) for k, v in r.items()} for r in table.to_dict("records")]
 
 
-def _write_reports(result, path: Path, incident_reports: bool) -> list[str]:
+def _write_reports(result, path: Path, incident_reports: bool, block=None) -> list[str]:
     """The study report at ``path`` and, optionally, each analysed incident's report in the folder
     ``<stem>-incidents/`` beside it (so a study never overwrites what ``analyze`` wrote); returns the
     messages saying where they went. Two ids never share a file (:func:`report_stems`)."""
@@ -159,5 +220,6 @@ def _write_reports(result, path: Path, incident_reports: bool) -> list[str]:
             write_report(result.analyses[eid], folder / f"{stem}.html")
             links[eid] = f"{folder.name}/{stem}.html"
         messages.append(f"{len(links)} incident report(s) written to {folder}")
-    messages.append(f"study report written to {write_study_report(result, path, links=links)}")
+    # block: the run's manifest and JSON result, embedded as <script type="application/json" id="manifest">
+    messages.append(f"study report written to {call_with_manifest(write_study_report, result, path, block=block, links=links)}")
     return messages

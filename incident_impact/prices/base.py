@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import hashlib
 import io
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -52,6 +55,10 @@ class PriceHistory:
         implausible ones) are appended on construction.
     exchange : MIC whose sessions the rows should cover (None: from the ticker's spelling,
         ``OR.PA`` -> XPAR, ``^HSI`` -> XHKG, else XNYS; see :func:`.integrity.infer_exchange`).
+    source_path : the file the rows were parsed from (None: not from a file, e.g. a fresh download
+        before it reached the cache, or a frame built in memory).
+    source_sha256 : sha256 of the bytes actually parsed from ``source_path`` (the manifest of a run
+        records it, so ``incident-impact verify`` can tell when the data changed).
     """
 
     ticker: str
@@ -59,6 +66,8 @@ class PriceHistory:
     source: str
     notes: tuple[str, ...] = ()
     exchange: str | None = None
+    source_path: str | None = None
+    source_sha256: str | None = None
 
     def __post_init__(self) -> None:
         report = check_prices(self.ticker, self.data["adj_close"], self.exchange)
@@ -108,7 +117,12 @@ class PriceHistory:
     def with_exchange(self, exchange: str | None) -> "PriceHistory":
         """The same prices checked against another exchange's sessions (e.g. the incident's listing)."""
         base = tuple(n for n in self.notes if n not in self._integrity.notes)
-        return PriceHistory(self.ticker, self.data, self.source, base, exchange)
+        return PriceHistory(self.ticker, self.data, self.source, base, exchange, self.source_path, self.source_sha256)
+
+    def with_notes(self, *notes: str) -> "PriceHistory":
+        """The same history with ``notes`` added (provenance kept)."""
+        return PriceHistory(self.ticker, self.data, self.source, (*self.notes, *notes), self.exchange, self.source_path,
+                            self.source_sha256)
 
 
 class PriceSource(Protocol):
@@ -189,13 +203,78 @@ def make_history(
     notes: tuple[str, ...] = (),
     start: DateLike | None = None,
     end: DateLike | None = None,
+    *,
+    path: str | PathLike[str] | None = None,
+    sha256: str | None = None,
 ) -> PriceHistory:
-    """A :class:`PriceHistory` of ``frame`` cut to ``[start, end]``, noting missing ``adj_close`` rows."""
+    """A :class:`PriceHistory` of ``frame`` cut to ``[start, end]``, noting missing ``adj_close`` rows;
+    ``path`` and ``sha256`` name the file parsed (see :attr:`PriceHistory.source_sha256`)."""
     data = clip(frame, start, end)
     missing = int(data["adj_close"].isna().sum())
     if missing:
         notes = (*notes, f"{missing} row{'s' if missing != 1 else ''} with empty adj_close kept as missing")
-    return PriceHistory(ticker, data, source, tuple(notes))
+    return PriceHistory(ticker, data, source, tuple(notes), None, None if path is None else str(path), sha256)
+
+
+# ----------------------------------------------------------------- files read, and a parse cache
+#: Every data file parsed in this process: resolved path -> sha256 of the bytes parsed (the last
+#: parse wins), in the order first read. :mod:`incident_impact.manifest` reports them.
+_READS: "OrderedDict[str, dict]" = OrderedDict()
+#: Parsed frames by the sha256 of their bytes (the same file read again is not parsed again).
+_PARSED: "OrderedDict[tuple[str, str], tuple[pd.DataFrame, tuple[str, ...]]]" = OrderedDict()
+_PARSED_MAX = 256
+_LOCK = threading.Lock()
+
+
+def record_read(path: str | PathLike[str], sha256: str, kind: str = "prices", label: str | None = None) -> None:
+    """Note that the bytes with ``sha256`` were parsed from ``path`` (a price, factor or sales file),
+    for the manifest of the run (:func:`files_read`)."""
+    key = str(Path(path).resolve()) if not str(path).startswith("<") else str(path)
+    with _LOCK:
+        _READS.pop(key, None)
+        _READS[key] = {"path": key, "kind": kind, "sha256": sha256, **({"source": label} if label else {})}
+
+
+def files_read() -> list[dict]:
+    """The files parsed so far in this process: ``path, kind, sha256`` (and ``source`` when known)."""
+    with _LOCK:
+        return [dict(v) for v in _READS.values()]
+
+
+def forget_reads() -> None:
+    """Start a new record of the files read (a new run in the same process)."""
+    with _LOCK:
+        _READS.clear()
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse_price_file(path: str | PathLike[str], ticker: str, label: str | None = None, raw: bytes | None = None,
+                     kind: str = "prices") -> tuple[pd.DataFrame, tuple[str, ...], str]:
+    """:func:`parse_price_csv` of the file at ``path`` (or of its bytes ``raw``, already read), read once
+    and hashed: the frame, the remarks and the sha256 of the bytes parsed (recorded with
+    :func:`record_read`). Bytes parsed before are not parsed again."""
+    name = str(path)
+    if raw is None:
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            raise PriceDataError(f"{name}: cannot read prices of {ticker}: {exc.strerror or exc}") from exc
+    digest = sha256_of(raw)
+    key = (name, digest)
+    with _LOCK:
+        hit = _PARSED.get(key)
+    if hit is None:
+        hit = parse_price_csv(path, ticker, text=raw)
+        with _LOCK:
+            _PARSED[key] = hit
+            while len(_PARSED) > _PARSED_MAX:
+                _PARSED.popitem(last=False)
+    record_read(path, digest, kind, label)
+    frame, notes = hit
+    return frame, notes, digest
 
 
 def read_price_csv(path: str | PathLike[str], ticker: str) -> pd.DataFrame:

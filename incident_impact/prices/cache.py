@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PriceDataError, TickerNotFoundError
-from .base import DateLike, PriceHistory, conform, file_stem, make_history, parse_price_csv, to_timestamp
+from .base import DateLike, PriceHistory, conform, file_stem, make_history, parse_price_file, record_read, to_timestamp
 
 try:
     import fcntl
@@ -157,6 +157,9 @@ class PriceCache:
             }
             _atomic_write(self._path(ticker, ".csv"), data)
             _atomic_write(self._path(ticker, ".json"), json.dumps(record, indent=2).encode())
+            # what a rerun will parse: the manifest of this run names the cache file and its bytes
+            record_read(self._path(ticker, ".csv"), record["sha256"], "prices (cache)",
+                        f"download cache ({self._path(ticker, '.csv').name})")
 
     def clear(self, ticker: str | None = None) -> None:
         """Forget ``ticker`` (or every ticker). Lock files stay: removing one could let two writers in."""
@@ -204,10 +207,11 @@ class PriceCache:
         if str(meta.get("ticker", "")).upper() != ticker.upper():  # e.g. GSPC vs ^GSPC share a stem: no entry
             return None, None
         try:
-            frame, _ = parse_price_csv(csv_path, ticker, text=data)
+            frame, _, _ = parse_price_file(csv_path, ticker, f"download cache ({csv_path.name})", raw=data,
+                                           kind="prices (cache)")
         except PriceDataError as exc:
             return None, f"data file unreadable ({exc})"
-        return (frame, meta), None
+        return (frame, {**meta, "_path": str(csv_path)}), None
 
     @staticmethod
     def _history(
@@ -221,7 +225,8 @@ class PriceCache:
         with suppress(ValueError):
             when = dt.datetime.fromisoformat(when).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
         source = f"{meta.get('source', 'download')} (cached {when})"
-        return make_history(ticker, frame, source, tuple(meta.get("notes", ())), start, end)
+        return make_history(ticker, frame, source, tuple(meta.get("notes", ())), start, end,
+                            path=meta.get("_path"), sha256=meta.get("sha256"))
 
 
 def _meta_problem(meta: Any) -> str | None:

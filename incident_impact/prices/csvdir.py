@@ -6,7 +6,7 @@ from os import PathLike
 from pathlib import Path
 
 from ..errors import PriceDataError, TickerNotFoundError
-from .base import DateLike, PriceHistory, file_stem, make_history, parse_price_csv
+from .base import DateLike, PriceHistory, file_stem, make_history, parse_price_file
 
 
 class CSVDirSource:
@@ -62,5 +62,16 @@ class CSVDirSource:
         path = self.find(ticker)
         if path is None:
             raise TickerNotFoundError(f"no {file_stem(ticker)}.csv for {ticker} in {self.name}")
-        frame, notes = parse_price_csv(path, ticker)
-        return make_history(ticker, frame, self.label(path), notes, start, end)
+        frame, notes, digest = parse_price_file(path, ticker, self.label(path))
+        return make_history(ticker, frame, self.label(path), notes, start, end, path=path, sha256=digest)
+
+    def span(self, ticker: str) -> tuple | None:
+        """First and last date with a valid ``adj_close`` in ``ticker``'s file (None: no valid price).
+
+        Raises :class:`TickerNotFoundError` when the folder has no file for the ticker."""
+        path = self.find(ticker)
+        if path is None:
+            raise TickerNotFoundError(f"no {file_stem(ticker)}.csv for {ticker} in {self.name}")
+        frame, _, _ = parse_price_file(path, ticker, self.label(path))
+        valid = frame.index[frame["adj_close"].notna()]
+        return (valid[0], valid[-1]) if len(valid) else None

@@ -95,10 +95,18 @@ def _sessions(exchange: str, first: pd.Timestamp) -> tuple[pd.DatetimeIndex | No
         cal = get_calendar(exchange, first)
     except IncidentImpactError as exc:
         return None, str(exc)
-    sessions = pd.DatetimeIndex(cal.sessions)
-    if sessions.tz is not None:
-        sessions = sessions.tz_localize(None)
-    return sessions.as_unit("ns"), None
+    key = id(cal)
+    hit = _SESSIONS.get(key)
+    if hit is None or hit[0] is not cal:
+        sessions = pd.DatetimeIndex(cal.sessions)
+        if sessions.tz is not None:
+            sessions = sessions.tz_localize(None)
+        hit = _SESSIONS[key] = (cal, sessions.as_unit("ns"))
+    return hit[1], None
+
+
+#: The tz-naive sessions of each calendar object already converted (calendars are cached and immutable).
+_SESSIONS: dict[int, tuple[object, pd.DatetimeIndex]] = {}
 
 
 def _pct(r: float) -> str:
@@ -168,7 +176,11 @@ def check_prices(ticker: str, prices: pd.Series, exchange: str | None = None) ->
         suspect_rows.append({"date": dates[i], "return": float(ret[i]), "kind": "impossible", "dropped": True,
                              "reason": reason})
         keep[i] = False
-    for i in np.flatnonzero(keep):
+    with np.errstate(all="ignore"):  # only the candidates go through the loop (same rules, same order)
+        candidate = np.abs(ret) > IMPLAUSIBLE_RETURN
+        for k in SPLIT_FACTORS:
+            candidate |= (np.abs(ratio * k - 1) <= SPLIT_TOLERANCE) | (np.abs(ratio / k - 1) <= SPLIT_TOLERANCE)
+    for i in np.flatnonzero(keep & candidate):
         r, q = float(ret[i]), float(ratio[i])
         kind = reason = None
         for k in SPLIT_FACTORS:

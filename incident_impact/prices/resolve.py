@@ -19,6 +19,26 @@ DATA_DIR_ENV = "INCIDENT_IMPACT_DATA_DIR"
 #: Set to ``1`` to never download.
 OFFLINE_ENV = "INCIDENT_IMPACT_OFFLINE"
 
+#: Downloads that failed in this process: ticker -> (short cause, full text); see :func:`download_errors`.
+_DOWNLOAD_ERRORS: dict[str, tuple[str, str]] = {}
+
+
+def download_errors() -> dict[str, tuple[str, str]]:
+    """The downloads that failed so far (prices or share counts), by ticker: ``(short cause, full text)``,
+    e.g. ``("network unreachable", "download of KDP failed: DNSError(...curl: (6) ...)")``. The command
+    line prints one line per ticker, the full text with ``--verbose``."""
+    return dict(_DOWNLOAD_ERRORS)
+
+
+def forget_download_errors() -> None:
+    _DOWNLOAD_ERRORS.clear()
+
+
+def _note_download_error(ticker: str, exc: Exception) -> None:
+    short = getattr(exc, "reason", None) or str(exc)
+    _DOWNLOAD_ERRORS.setdefault(ticker, (short if len(short) <= 60 else "download failed",
+                                         getattr(exc, "detail", None) or str(exc)))
+
 
 class PriceResolver:
     """A :class:`~incident_impact.prices.base.PriceSource` that tries several sources in turn.
@@ -96,40 +116,57 @@ class PriceResolver:
                 tried.append(f"cache has {ticker} only for {_span(hit.span)}")
         if self.sample is not None:
             try:
-                whole = self.sample.load(ticker)
+                span = self.sample.span(ticker)  # the file's span, without building a checked history
             except TickerNotFoundError:
                 tried.append(f"bundled sample has no {ticker}")
             else:
                 history = self.sample.load(ticker, start, end)
-                if whole.covers(start, end):
+                if span is not None and (start is None or span[0] <= to_timestamp(start)) and (
+                        end is None or span[1] >= to_timestamp(end)):
                     return history
                 partial.append(history)
-                tried.append(f"bundled sample has {ticker} only for {_span(whole.valid_span())}")
+                tried.append(f"bundled sample has {ticker} only for {_span(span)}")
+        full = None  # the full text of a download error (for --verbose and JSON ``detail``)
+        cause = "not in the local data"
         if self.downloader is None:
             tried.append("downloads are off")
+            cause = "not in the local data; downloads off"
         elif os.environ.get(OFFLINE_ENV) == "1":
             tried.append(f"no download ({OFFLINE_ENV}=1)")
+            cause = "not in the local data; downloads off"
         else:
             try:
                 history = self.downloader.load(ticker, start, end)
             except DownloadError as exc:
-                tried.append(f"{self.downloader.name} download failed ({getattr(exc, 'reason', exc)})")
+                short = getattr(exc, "reason", None) or str(exc)
+                _note_download_error(ticker, exc)
+                tried.append(f"{self.downloader.name} download failed ({short})")
+                full = (len(tried) - 1, f"{self.downloader.name} download failed ({getattr(exc, 'detail', None) or exc})")
+                cause = short if len(short) <= 60 else f"{self.downloader.name} download failed"
             except PriceDataError as exc:  # e.g. Yahoo does not know the ticker
                 tried.append(str(exc))
+                cause = f"unknown to {self.downloader.name}"
             else:
                 if damage:
-                    note = f"the cache entry of {ticker} was damaged ({damage}) and was downloaded again"
-                    history = PriceHistory(history.ticker, history.data, history.source, (*history.notes, note))
+                    history = history.with_notes(
+                        f"the cache entry of {ticker} was damaged ({damage}) and was downloaded again")
                 return history
+        details = list(tried)
+        if full is not None:
+            details[full[0]] = full[1]
         usable = [h for h in partial if h.data["adj_close"].notna().any()]
         if usable:
             best = max(usable, key=lambda h: int(h.data["adj_close"].notna().sum()))
             wanted = f"{_day(start)}..{_day(end)}"
             note = f"only {_span(best.valid_span())} of the requested {wanted}: {'; '.join(tried)}"
-            return PriceHistory(best.ticker, best.data, best.source, (*best.notes, note))
-        raise TickerNotFoundError(
+            return best.with_notes(note)
+        error = TickerNotFoundError(
             f"no prices for {ticker}: {'; '.join(tried)}. Use --data-dir FOLDER with {stem}.csv or check the ticker."
         )
+        error.detail = (f"no prices for {ticker}: {'; '.join(details)}. "
+                        f"Use --data-dir FOLDER with {stem}.csv or check the ticker.")
+        error.summary = f"{ticker}: no prices ({cause})"
+        raise error
 
 
     def shares_outstanding(self, ticker: str, on: DateLike) -> tuple[float, dt.date]:
@@ -145,7 +182,11 @@ class PriceResolver:
         lookup = getattr(self.downloader, "shares_outstanding", None)
         if lookup is None:
             raise DownloadError(f"shares outstanding of {ticker}: {self.downloader.name} does not report them")
-        return lookup(ticker, on)
+        try:
+            return lookup(ticker, on)
+        except DownloadError as exc:
+            _note_download_error(ticker, exc)
+            raise
 
 
 def _day(value: DateLike | None) -> str:

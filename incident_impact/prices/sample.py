@@ -29,4 +29,4 @@ class SampleSource(CSVDirSource):
         """Like :meth:`CSVDirSource.load`, with a note on the sample's rounding."""
         history = super().load(ticker, start, end)
         note = "bundled offline sample: prices rounded to 2-3 decimals by skfolio"
-        return PriceHistory(history.ticker, history.data, history.source, (*history.notes, note))
+        return history.with_notes(note)

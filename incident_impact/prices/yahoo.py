@@ -214,15 +214,25 @@ def _normalize(raw: Any, ticker: str) -> tuple[pd.DataFrame | None, tuple[str, .
     return frame.sort_index(), notes
 
 
+#: The short cause of a download that failed because Yahoo could not be reached.
+NETWORK_UNREACHABLE = "network unreachable"
+
+
 def _failure(ticker: str, reason: str) -> DownloadError:
-    """A :class:`DownloadError` whose ``reason`` attribute is a short cause for summaries."""
-    reason = " ".join(reason.split())
+    """A :class:`DownloadError` whose ``reason`` attribute is a short cause for summaries
+    (``"network unreachable"``, the rate limit, else the first 160 characters) and whose ``detail``
+    is the full text (shown with ``--verbose`` and in JSON ``detail``)."""
+    full = " ".join(reason.split())
+    reason = full
+    short = full[:160]
     if _RATE_LIMIT.search(reason):
-        reason = RATE_LIMITED
+        reason = short = RATE_LIMITED
     elif _NO_NETWORK.search(reason):
         reason = "no network? " + reason.split(" See https://")[0][:160]
+        short = NETWORK_UNREACHABLE
     err = DownloadError(f"download of {ticker} failed: {reason}; nothing was written to the cache")
-    err.reason = reason
+    err.reason = short
+    err.detail = f"download of {ticker} failed: {full}"
     return err
 
 

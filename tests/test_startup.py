@@ -1,0 +1,40 @@
+"""The command line starts fast: `analyze --no-report` imports neither plotly nor scipy.stats nor statsmodels."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+HEAVY = ("plotly", "scipy.stats", "statsmodels")
+
+SCRIPT = """
+import json, sys
+from incident_impact.cli import cli
+try:
+    cli(sys.argv[1:], prog_name="incident-impact")
+except SystemExit:
+    pass
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("plotly", "statsmodels") or m.startswith("scipy.stats"))
+sys.stderr.write("\\nHEAVY " + json.dumps(heavy) + "\\n")
+"""
+
+
+def _heavy_after(tmp_path, *args) -> list[str]:
+    env = {**os.environ, "INCIDENT_IMPACT_OFFLINE": "1", "INCIDENT_IMPACT_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("INCIDENT_IMPACT_DATA_DIR", None)
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, *args], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=300)
+    line = [x for x in proc.stderr.splitlines() if x.startswith("HEAVY ")][-1]
+    return json.loads(line[len("HEAVY "):])
+
+
+def test_importing_the_cli_imports_nothing_heavy(tmp_path):
+    assert _heavy_after(tmp_path, "--help") == []
+
+
+def test_analyze_without_report_imports_nothing_heavy(tmp_path):
+    assert _heavy_after(tmp_path, "analyze", "pepsi-kendall-jenner-ad-2017", "--offline", "--no-report") == []
+    assert _heavy_after(tmp_path, "analyze", "pepsi-kendall-jenner-ad-2017", "--offline", "--no-report",
+                        "--format", "json") == []
