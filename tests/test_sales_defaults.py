@@ -34,8 +34,8 @@ def strict_json(text: str):
 
 # ---------------------------------------------------------------- the specification chosen from the data
 @pytest.mark.parametrize("shape, seasonal, expected", [
-    ("monthly trend", 12, "local linear trend"),
-    ("quarterly trend + season", 4, "local linear trend + seasonal 4"),
+    ("monthly trend", 12, "local level with drift"),
+    ("quarterly trend + season", 4, "local level with drift + seasonal 4"),
     ("monthly AR(1)", 12, "local level"),
 ])
 def test_the_pre_period_chooses_trend_and_season(shape, seasonal, expected):
@@ -54,13 +54,13 @@ def test_aic_scores_by_hand():
     cf = counterfactual(y, None, n_pre, ModelSpec(auto=("trend", "seasonal"), seasonal=4, repetitions=200))
     z = (y[:n_pre] - y[:n_pre].mean()) / y[:n_pre].std(ddof=1)
     fits = {(lev, s): sm.tsa.UnobservedComponents(z, level=lev, **({"seasonal": 4} if s else {})).fit(disp=False)
-            for lev in ("llevel", "lltrend") for s in (False, True)}
+            for lev in ("llevel", "rwdrift") for s in (False, True)}
     burn = max(r.loglikelihood_burn for r in fits.values())
     assert burn == 5  # level + slope + 3 seasonal states
     jacobian = -(n_pre - burn) * np.log(y[:n_pre].std(ddof=1))  # log|dz/dy| summed: z = (y - mean) / sd
     by_hand = {lab: -2 * (fits[key].llf_obs[burn:].sum() + jacobian) + 2 * len(fits[key].params) for lab, key in (
-        ("local level", ("llevel", False)), ("local linear trend", ("lltrend", False)),
-        ("local level + seasonal 4", ("llevel", True)), ("local linear trend + seasonal 4", ("lltrend", True)))}
+        ("local level", ("llevel", False)), ("local level with drift", ("rwdrift", False)),
+        ("local level + seasonal 4", ("llevel", True)), ("local level with drift + seasonal 4", ("rwdrift", True)))}
     for label, value in by_hand.items():
         assert cf.choice.scores[label] == pytest.approx(value, rel=1e-4, abs=1e-3)
 
@@ -88,7 +88,8 @@ def test_explicit_options_override_the_automatic_choice():
     assert given.choice is None and given.spec.trend is False and given.spec.level_sd is None
     partly = sales_impact(series, series.index[36], trend=False, placebos=5, repetitions=200)
     assert partly.spec.trend is False and partly.choice is not None
-    assert all("linear trend" not in label for label in partly.choice.scores)
+    assert all("drift" not in label and "trend" not in label for label in partly.choice.scores)
+    assert len(partly.choice.scores) == 4  # seasonal 12 or not, log or not
     fixed = sales_impact(series, series.index[36], level_sd=0.01, trend=True, seasonal=None, log=True, placebos=5,
                          repetitions=200)
     assert fixed.counterfactual.params["sigma2.level"] == pytest.approx(1e-4) and fixed.spec.log

@@ -1,7 +1,8 @@
 """The structural model's specification chosen from the pre-period data.
 
-Candidates: local level or local linear trend, each with and without the seasonal term of the data's
-frequency, on sales or on log sales (only the options left automatic vary; an option the user gave
+Candidates: local level, or local level with a drift (a random walk with a fixed slope, statsmodels'
+``rwdrift``: one variance fewer than a local linear trend, whose stochastic slope short histories
+rarely support), each with and without the seasonal term of the data's frequency, on sales or on log sales (only the options left automatic vary; an option the user gave
 is kept). Every candidate is fitted by maximum likelihood on the pre-period (level variance
 estimated unless given) and scored by Akaike's criterion on the one-step-ahead *predictive*
 log-likelihood of the sales over a common sample:
@@ -43,8 +44,8 @@ class SpecChoice:
 
 
 def spec_label(spec: ModelSpec) -> str:
-    """``local level``, ``local linear trend``, ``... + seasonal 12``, ``log sales: ...``."""
-    text = "local linear trend" if spec.trend else "local level"
+    """``local level``, ``local level with drift``, ``local linear trend``, ``... + seasonal 12``, ``log sales: ...``."""
+    text = ("local level with drift" if spec.drift else "local linear trend") if spec.trend else "local level"
     text += f" + seasonal {spec.seasonal:g}" if spec.seasonal is not None else ""
     return f"log sales: {text}" if spec.log else text
 
@@ -57,9 +58,12 @@ def seasonal_kwargs(spec: ModelSpec) -> dict:
     return {"freq_seasonal": [{"period": float(spec.seasonal), "harmonics": spec.harmonics}]}
 
 
+_LEVELS = {(False, False): "llevel", (False, True): "llevel", (True, False): "lltrend", (True, True): "rwdrift"}
+
+
 def fit_structural(z_pre: np.ndarray, x_pre: np.ndarray | None, spec: ModelSpec):
     """Maximum-likelihood fit of one structural model on the standardised pre-period: ``(results, converged)``."""
-    model = sm.tsa.UnobservedComponents(z_pre, level="lltrend" if spec.trend else "llevel", exog=x_pre,
+    model = sm.tsa.UnobservedComponents(z_pre, level=_LEVELS[spec.trend, spec.drift], exog=x_pre,
                                         mle_regression=False, **seasonal_kwargs(spec))
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
         warnings.simplefilter("always")
@@ -76,7 +80,9 @@ def candidates(spec: ModelSpec) -> list[ModelSpec]:
     trends = (False, True) if "trend" in spec.auto else (spec.trend,)
     seasons = (None, spec.seasonal) if "seasonal" in spec.auto and spec.seasonal is not None else (spec.seasonal,)
     logs = (False, True) if "log" in spec.auto else (spec.log,)
-    return [replace(spec, trend=t, seasonal=s, log=g, auto=()) for g in logs for s in seasons for t in trends]
+    drift = "trend" in spec.auto  # the automatic slope is a fixed drift: one variance fewer than a local linear trend
+    return [replace(spec, trend=t, seasonal=s, log=g, drift=t and drift, auto=())
+            for g in logs for s in seasons for t in trends]
 
 
 def choose(y: np.ndarray, x: np.ndarray | None, n_pre: int, spec: ModelSpec):

@@ -24,7 +24,8 @@ class ModelSpec:
     units (None: maximum likelihood); ``trend`` adds a slope (local linear trend; a linear
     pre-trend in ``did``); ``seasonal`` is the seasonal period (None: none; a non-integer period
     uses ``harmonics`` trigonometric pairs); ``repetitions`` simulated paths, seeded by ``seed``.
-    ``auto`` names the structural-model options chosen from the pre-period data
+    ``drift`` makes the structural model's slope fixed (a random walk with drift) instead of a
+    random walk (local linear trend). ``auto`` names the structural-model options chosen from the pre-period data
     (:mod:`.select`): ``"trend"`` (with and without a slope), ``"seasonal"`` (with and without
     the period ``seasonal``) and ``"log"`` (sales or log sales); the others are used as given.
     """
@@ -38,6 +39,7 @@ class ModelSpec:
     repetitions: int = 1000
     seed: int = 1
     auto: tuple[str, ...] = ()
+    drift: bool = False
 
     def __post_init__(self) -> None:
         if self.design not in DESIGNS:
