@@ -116,9 +116,12 @@ class IncidentAnalysis:
         """Spillover: one row per (peer, window) with ``car, se, t_stat, p_value, verdict``."""
         bound = self.bound if bound is None else bound
         columns = ["ticker", "window", "car", "se", "t_stat", "p_value", "verdict"]
-        frames = [verdict_frame(res.car_table, bound=bound, alpha=level, adjust=False)
-                  .assign(ticker=ticker, t_stat=res.car_table["t_stat"]).reset_index(names="window")[columns]
-                  for ticker, res in self.peers.items()]
+        frames = [
+            verdict_frame(res.car_table, bound=bound, alpha=level, adjust=False)
+            .assign(ticker=ticker, t_stat=res.car_table["t_stat"])
+            .reset_index(names="window")[columns]
+            for ticker, res in self.peers.items()
+        ]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
     def verdict(self, bound: float | None = None, level: float = 0.05) -> str:
@@ -135,8 +138,10 @@ class IncidentAnalysis:
         money = ""
         if "value_change" in v:
             cur = self.market_value.currency
-            money = (f", {format_money(v.value_change, cur)} of market value "
-                     f"[95 % CI {format_money(v.value_change_lower, cur)}, {format_money(v.value_change_upper, cur)}]")
+            money = (
+                f", {format_money(v.value_change, cur)} of market value "
+                f"[95 % CI {format_money(v.value_change_lower, cur)}, {format_money(v.value_change_upper, cur)}]"
+            )
         sentence = (
             f"CAR{label} = {100 * row.car:+.1f} %{money} (t = {row.t_stat:.2f}, {p_text(row.p_value)}): "
             f"{finding} at the {100 * level:g} % level"
@@ -200,8 +205,15 @@ class IncidentAnalysis:
             rel = int(sessions.loc[session])
             for window in self.result.windows:
                 if window[0] <= rel <= window[1]:
-                    rows.append({"window": format_window(window), "date": event.date.isoformat(), "rel_day": rel,
-                                 "kind": event.kind, "description": event.description})
+                    rows.append(
+                        {
+                            "window": format_window(window),
+                            "date": event.date.isoformat(),
+                            "rel_day": rel,
+                            "kind": event.kind,
+                            "description": event.description,
+                        }
+                    )
         return pd.DataFrame(rows, columns=["window", "date", "rel_day", "kind", "description"])
 
     @cached_property
@@ -249,21 +261,37 @@ class IncidentAnalysis:
         v = self.verdicts(bound, level).loc[label]
         money = ""
         if "value_change" in v and v.verdict in (HARM, GAIN):
-            money = f"about {format_money(abs(v.value_change), self.market_value.currency, signed=False)} of market value"
-        text = stock_sentence(f"{possessive(self.incident.company)} stock", window, car=row.car, ci_lower=row.ci_lower,
-                              ci_upper=row.ci_upper, p_value=row.p_value, verdict=v.verdict, mde=v.mde, bound=bound,
-                              expectation=expectation_phrase(self.result.model, self.benchmark_ticker), money=money)
+            money = (
+                f"about {format_money(abs(v.value_change), self.market_value.currency, signed=False)} of market value"
+            )
+        text = stock_sentence(
+            f"{possessive(self.incident.company)} stock",
+            window,
+            car=row.car,
+            ci_lower=row.ci_lower,
+            ci_upper=row.ci_upper,
+            p_value=row.p_value,
+            verdict=v.verdict,
+            mde=v.mde,
+            bound=bound,
+            expectation=expectation_phrase(self.result.model, self.benchmark_ticker),
+            money=money,
+        )
         differ = self.differing_windows(bound, level)
         if len(differ):
             kind = "a significant move" if differ["verdict"].isin([HARM, GAIN]).any() else "no significant move"
             text += f" Over other windows ({', '.join(differ.index)}) the study finds {kind}: see the table."
         if self.is_confounded():
-            text += (f" Careful: other news that can move the stock fell in the same days ({self._confounder_phrase()}), "
-                     "so this move cannot be put on the incident alone.")
+            text += (
+                f" Careful: other news that can move the stock fell in the same days ({self._confounder_phrase()}), "
+                "so this move cannot be put on the incident alone."
+            )
         suspect = self._suspect_phrase()
         if suspect:
-            text = (f"Do not trust this result yet: it rests on prices that look wrong ({suspect}); check the price "
-                    f"file. Taken at face value: {text}")
+            text = (
+                f"Do not trust this result yet: it rests on prices that look wrong ({suspect}); check the price "
+                f"file. Taken at face value: {text}"
+            )
         return text
 
     def headline_dict(self, bound: float | None = None, level: float = 0.05) -> dict:
@@ -274,12 +302,17 @@ class IncidentAnalysis:
         label = format_window(window)
         row = self.result.car_table.loc[label]
         v = self.verdicts(bound, level).loc[label]
-        out = {"window": label, **{k: float(row[k]) for k in ("car", "se", "t_stat", "df", "p_value", "ci_lower",
-                                                               "ci_upper")},
-               "sq_p_value": float(self.result.sq_test(window).p_value),
-               "tost_p_value": float(v.tost_p_value), "mde": float(v.mde), "verdict": v.verdict,
-               "confounded": self.is_confounded(), "confounders": self._confounder_phrase(),
-               "suspect_data": self._suspect_phrase()}
+        out = {
+            "window": label,
+            **{k: float(row[k]) for k in ("car", "se", "t_stat", "df", "p_value", "ci_lower", "ci_upper")},
+            "sq_p_value": float(self.result.sq_test(window).p_value),
+            "tost_p_value": float(v.tost_p_value),
+            "mde": float(v.mde),
+            "verdict": v.verdict,
+            "confounded": self.is_confounded(),
+            "confounders": self._confounder_phrase(),
+            "suspect_data": self._suspect_phrase(),
+        }
         if "value_change" in v:
             out |= {k: float(v[k]) for k in ("value_change", "value_change_lower", "value_change_upper")}
         return out | {"plain": self.plain(bound, level), "sentence": self.verdict(bound, level)}
@@ -320,22 +353,39 @@ class IncidentAnalysis:
             },
             "headline": self.headline_dict(),
             **body,
-            "data": {"stock_source": self.stock.source, "benchmark_source": self.benchmark.source, "notes": list(self.notes)},
-            "verdicts": [{"window": label, **row, "confounded": self.is_confounded(label)}
-                         for label, row in self.verdicts().to_dict("index").items()],
+            "data": {
+                "stock_source": self.stock.source,
+                "benchmark_source": self.benchmark.source,
+                "notes": list(self.notes),
+            },
+            "verdicts": [
+                {"window": label, **row, "confounded": self.is_confounded(label)}
+                for label, row in self.verdicts().to_dict("index").items()
+            ],
             "confounders": self.confounders.to_dict("records"),
             "market_value": (
-                {"date": self.market_value.date.date().isoformat(), "close": self.market_value.close,
-                 "shares_outstanding": self.market_value.shares.value, "shares_source": self.market_value.shares.source,
-                 "shares_as_of": self.market_value.shares.as_of.isoformat() if self.market_value.shares.as_of else None,
-                 "value": self.market_value.value, "currency": self.market_value.currency}
-                if isinstance(self.market_value, MarketValue) else {"unknown": self.market_value}
+                {
+                    "date": self.market_value.date.date().isoformat(),
+                    "close": self.market_value.close,
+                    "shares_outstanding": self.market_value.shares.value,
+                    "shares_source": self.market_value.shares.source,
+                    "shares_as_of": self.market_value.shares.as_of.isoformat()
+                    if self.market_value.shares.as_of
+                    else None,
+                    "value": self.market_value.value,
+                    "currency": self.market_value.currency,
+                }
+                if isinstance(self.market_value, MarketValue)
+                else {"unknown": self.market_value}
             ),
             "peers": self.peer_table().to_dict("records"),
             "peer_failures": dict(self.peer_failures),
             "robustness": None if self.robustness is None else self.robustness.to_dict(),
-            **(self.aftermath.to_dict() if self.aftermath is not None else
-               {"recovery": None, "response": None, "learning": None}),
+            **(
+                self.aftermath.to_dict()
+                if self.aftermath is not None
+                else {"recovery": None, "response": None, "learning": None}
+            ),
             "verdict": self.verdict(),
         }
 
@@ -350,16 +400,18 @@ class IncidentAnalysis:
     def __repr__(self) -> str:
         row = self.result.car_table.loc[format_window(self.headline_window)]
         verdict = self.verdicts().loc[format_window(self.headline_window), "verdict"]
-        return short_repr("IncidentAnalysis", [
-            f"{self.incident.name} ({self.incident.id})",
-            f"{self.stock.ticker} vs {self.benchmark_ticker}, day 0 {self.day0.date()}, {self.result.model} model",
-            f"headline CAR{row.name} = {100 * row.car:+.2f} % ({p_text(row.p_value)}): {verdict}"
-            + (" (confounded)" if self.is_confounded() else ""),
-        ])
+        return short_repr(
+            "IncidentAnalysis",
+            [
+                f"{self.incident.name} ({self.incident.id})",
+                f"{self.stock.ticker} vs {self.benchmark_ticker}, day 0 {self.day0.date()}, {self.result.model} model",
+                f"headline CAR{row.name} = {100 * row.car:+.2f} % ({p_text(row.p_value)}): {verdict}"
+                + (" (confounded)" if self.is_confounded() else ""),
+            ],
+        )
 
     def _repr_html_(self) -> str:
-        return html_block(f"{self.incident.name} ({self.incident.id})", [self.plain(), self.verdict()],
-                          self.to_frame())
+        return html_block(f"{self.incident.name} ({self.incident.id})", [self.plain(), self.verdict()], self.to_frame())
 
     def summary(self) -> str:
         """Plain-text summary: the plain-words headline and the verdict line first, then the
@@ -377,8 +429,11 @@ class IncidentAnalysis:
             "",
         ]
         flagged = [f"Confounder: {m}" for m in self.confounder_messages()]
-        value = (self.market_value.describe() if isinstance(self.market_value, MarketValue)
-                 else f"money effect unknown: {self.market_value}")
+        value = (
+            self.market_value.describe()
+            if isinstance(self.market_value, MarketValue)
+            else f"money effect unknown: {self.market_value}"
+        )
         text = "\n".join(head) + self.result.summary() + f"\n\nValue: {value}"
         text += "".join(f"\n{m}" for m in flagged)
         if self.robustness is not None:
@@ -443,7 +498,9 @@ def analyze(
     if isinstance(incident, str):
         incident = load_catalog()[incident]
     if not incident.is_listed:
-        raise IncidentImpactError(f"{incident.id}: {incident.company} is not listed (no ticker), so there is no stock to study")
+        raise IncidentImpactError(
+            f"{incident.id}: {incident.company} is not listed (no ticker), so there is no stock to study"
+        )
     source = source or PriceResolver()
     estimation = parse_window(estimation)
     headline = parse_window(headline)
@@ -460,8 +517,9 @@ def analyze(
     last = session_range(exchange, session, 0, max(w[1] for w in windows))[1]
     check_reaches(stock, "stock", last, session, "")
     check_reaches(bench, "benchmark", last, session, " or choose another benchmark (e.g. --benchmark SPY)")
-    spec = EventStudySpec(model=model, estimation=estimation, windows=windows, min_estimation_obs=min_estimation_obs,
-                          factors=factors)
+    spec = EventStudySpec(
+        model=model, estimation=estimation, windows=windows, min_estimation_obs=min_estimation_obs, factors=factors
+    )
     result = event_study(stock.returns(), bench.returns(), session, event_id=incident.id, spec=spec)
     peer_results, peer_failures, peer_returns = {}, {}, {}
     if peers:
@@ -469,26 +527,53 @@ def analyze(
             try:
                 history = load_history(source, ticker, start, end, exchange)
                 peer_returns[ticker] = history.returns()
-                peer_results[ticker] = event_study(peer_returns[ticker], bench.returns(), session,
-                                                   event_id=f"{incident.id}:{ticker}", spec=spec)
+                peer_results[ticker] = event_study(
+                    peer_returns[ticker], bench.returns(), session, event_id=f"{incident.id}:{ticker}", spec=spec
+                )
             except IncidentImpactError as exc:
                 peer_failures[ticker] = str(exc)
     checks = None
     if robustness:
-        checks = run_robustness(incident.id, stock.returns(), bench_ticker, bench.returns(), session, result,
-                                peer_returns, spec, bound)
-    value = market_value(stock.data["close"], result.day0, _shares(source, incident, stock.ticker, session, shares),
-                         incident.currency or "USD")
+        checks = run_robustness(
+            incident.id, stock.returns(), bench_ticker, bench.returns(), session, result, peer_returns, spec, bound
+        )
+    value = market_value(
+        stock.data["close"],
+        result.day0,
+        _shares(source, incident, stock.ticker, session, shares),
+        incident.currency or "USD",
+    )
     after = None
     if aftermath:
         after = _aftermath(source, incident, stock, bench, session, exchange, spec, headline, result)
-    return IncidentAnalysis(incident, bench_ticker, session, stock, bench, result, bound,
-                            peer_results, peer_failures, checks, value, headline, after)
+    return IncidentAnalysis(
+        incident,
+        bench_ticker,
+        session,
+        stock,
+        bench,
+        result,
+        bound,
+        peer_results,
+        peer_failures,
+        checks,
+        value,
+        headline,
+        after,
+    )
 
 
-def _aftermath(source: PriceSource, incident: Incident, stock: PriceHistory, bench: PriceHistory,
-               session: pd.Timestamp, exchange: str, spec: EventStudySpec, headline: Window,
-               result: EventStudyResult) -> IncidentAftermath:
+def _aftermath(
+    source: PriceSource,
+    incident: Incident,
+    stock: PriceHistory,
+    bench: PriceHistory,
+    session: pd.Timestamp,
+    exchange: str,
+    spec: EventStudySpec,
+    headline: Window,
+    result: EventStudyResult,
+) -> IncidentAftermath:
     """:func:`incident_aftermath` on the whole histories of the stock and benchmark (to +120 sessions and
     the response window after it, where the data reach)."""
     try:
@@ -499,12 +584,25 @@ def _aftermath(source: PriceSource, incident: Incident, stock: PriceHistory, ben
     bench_long, _ = load_long_returns(source, bench, exchange, end)
     row = result.car_table.loc[format_window(headline)]
     mde = minimum_detectable_effect(row.se, row.df)
-    return incident_aftermath(incident, stock_long, bench_long, session, exchange=exchange, spec=spec, mde=mde,
-                              dividend_adjusted=NO_ADJUSTED_NOTE not in stock.notes)
+    return incident_aftermath(
+        incident,
+        stock_long,
+        bench_long,
+        session,
+        exchange=exchange,
+        spec=spec,
+        mde=mde,
+        dividend_adjusted=NO_ADJUSTED_NOTE not in stock.notes,
+    )
 
 
-def _shares(source: PriceSource, incident: Incident, ticker: str, session: pd.Timestamp,
-            shares: float | SharesOutstanding | None) -> SharesOutstanding | str:
+def _shares(
+    source: PriceSource,
+    incident: Incident,
+    ticker: str,
+    session: pd.Timestamp,
+    shares: float | SharesOutstanding | None,
+) -> SharesOutstanding | str:
     """The user's count, else the catalog's, else Yahoo's (when the source can download), else why none."""
     if isinstance(shares, SharesOutstanding):
         return shares

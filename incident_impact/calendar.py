@@ -27,9 +27,7 @@ def _calendar(name: str, start_year: int):
     try:
         return xc.get_calendar(name, start=f"{start_year}-01-01")
     except xc.errors.InvalidCalendarName as exc:
-        raise CalendarError(
-            f"unknown exchange {name!r}; use a MIC code such as XNYS, XNAS, XLON, XPAR, XETR"
-        ) from exc
+        raise CalendarError(f"unknown exchange {name!r}; use a MIC code such as XNYS, XNAS, XLON, XPAR, XETR") from exc
     except (pd.errors.OutOfBoundsDatetime, ValueError) as exc:  # e.g. a date in the 1500s
         raise CalendarError(f"the {name} calendar cannot start in {start_year}: {exc}") from exc
 
@@ -82,8 +80,10 @@ def day0(
             raise CalendarError(f"cannot read the time {time!r}; use HH:MM (24-hour clock)") from exc
     if time.tzinfo is not None:  # "16:30+05:00": that offset, unless a zone says otherwise
         if tz:
-            raise CalendarError(f"the time {time.strftime('%H:%M')} has a UTC offset ({_offset(time)}) and a time zone "
-                                f"({tz}) is given too; give one of them")
+            raise CalendarError(
+                f"the time {time.strftime('%H:%M')} has a UTC offset ({_offset(time)}) and a time zone "
+                f"({tz}) is given too; give one of them"
+            )
         moment = pd.Timestamp(dt.datetime.combine(day.date(), time))
         return cal.minute_to_session(moment.tz_convert("UTC"), direction="next")
     zone_name = tz or str(cal.tz)
@@ -97,7 +97,9 @@ def day0(
     sessions = [cal.minute_to_session(pd.Timestamp(r).tz_convert("UTC"), direction="next") for r in readings]
     if sessions[0] != sessions[1]:
         wall = dt.datetime.combine(day.date(), time)
-        gap = readings[0].astimezone(dt.timezone.utc).astimezone(zone).replace(tzinfo=None) != wall  # never was: no round trip
+        gap = (
+            readings[0].astimezone(dt.timezone.utc).astimezone(zone).replace(tzinfo=None) != wall
+        )  # never was: no round trip
         what = "does not exist" if gap else "happened twice"
         offsets = " or ".join(_offset(r) for r in readings)
         raise CalendarError(
@@ -116,7 +118,9 @@ def _offset(value: dt.time | dt.datetime) -> str:
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def session_range(exchange: str, day0_session: pd.Timestamp, first: int, last: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+def session_range(
+    exchange: str, day0_session: pd.Timestamp, first: int, last: int
+) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Calendar dates of the sessions ``first`` and ``last`` relative to ``day0_session``.
 
     Used to decide which dates of prices an analysis needs; beyond the calendar's end the

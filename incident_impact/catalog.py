@@ -35,9 +35,20 @@ from .money import SharesOutstanding
 
 #: Allowed timeline ``kind`` values; ``incident`` marks day 0 (exactly one per incident).
 EVENT_KINDS = (
-    "incident", "first-post", "viral-peak", "response", "statement", "apology", "withdrawal", "dismissal",
-    "standing-firm", "resolution",
-    "earnings", "ex-dividend", "downgrade", "other-news",
+    "incident",
+    "first-post",
+    "viral-peak",
+    "response",
+    "statement",
+    "apology",
+    "withdrawal",
+    "dismissal",
+    "standing-firm",
+    "resolution",
+    "earnings",
+    "ex-dividend",
+    "downgrade",
+    "other-news",
 )
 #: Kinds that describe other news near the event window rather than the incident itself.
 CONFOUNDER_KINDS = frozenset({"earnings", "ex-dividend", "downgrade", "other-news"})
@@ -49,9 +60,26 @@ CONFOUNDER_KINDS = frozenset({"earnings", "ex-dividend", "downgrade", "other-new
 RESPONSE_KINDS = frozenset({"response", "statement", "apology", "withdrawal", "dismissal", "standing-firm"})
 
 INCIDENT_COLUMNS = (
-    "id", "name", "company", "ticker", "former_tickers", "exchange", "currency", "benchmark", "peers", "category",
-    "platforms", "incident_date", "summary", "claimed_impact", "listing_note", "sources", "confidence",
-    "shares_outstanding", "shares_as_of", "shares_source",
+    "id",
+    "name",
+    "company",
+    "ticker",
+    "former_tickers",
+    "exchange",
+    "currency",
+    "benchmark",
+    "peers",
+    "category",
+    "platforms",
+    "incident_date",
+    "summary",
+    "claimed_impact",
+    "listing_note",
+    "sources",
+    "confidence",
+    "shares_outstanding",
+    "shares_as_of",
+    "shares_source",
 )
 TIMELINE_COLUMNS = ("incident_id", "date", "time", "timezone", "kind", "description", "source")
 REQUIRED_INCIDENT_COLUMNS = ("id", "ticker", "incident_date")
@@ -220,7 +248,9 @@ class Catalog:
         close = difflib.get_close_matches(key, self.ids, n=3, cutoff=0.6)
         contained = [i for i in self.ids if key and key in i]
         suggestions = list(dict.fromkeys(close + contained))[:3]
-        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else f" (the catalog has {len(self)} incidents)"
+        hint = (
+            f"; did you mean {', '.join(suggestions)}?" if suggestions else f" (the catalog has {len(self)} incidents)"
+        )
         return f"unknown incident {key!r}{hint}"
 
     def __contains__(self, incident_id: object) -> bool:
@@ -276,13 +306,29 @@ class Catalog:
         """One row per incident: id, name, company, ticker, exchange, category, platforms, incident_date, confidence."""
         rows = [
             {
-                "id": i.id, "name": i.name, "company": i.company, "ticker": i.ticker, "exchange": i.exchange,
-                "category": i.category, "platforms": ";".join(i.platforms),
-                "incident_date": pd.Timestamp(i.incident_date), "confidence": i.confidence,
+                "id": i.id,
+                "name": i.name,
+                "company": i.company,
+                "ticker": i.ticker,
+                "exchange": i.exchange,
+                "category": i.category,
+                "platforms": ";".join(i.platforms),
+                "incident_date": pd.Timestamp(i.incident_date),
+                "confidence": i.confidence,
             }
             for i in self._items
         ]
-        columns = ["id", "name", "company", "ticker", "exchange", "category", "platforms", "incident_date", "confidence"]
+        columns = [
+            "id",
+            "name",
+            "company",
+            "ticker",
+            "exchange",
+            "category",
+            "platforms",
+            "incident_date",
+            "confidence",
+        ]
         return pd.DataFrame(rows, columns=columns)
 
 
@@ -366,8 +412,14 @@ def _build(incidents: CsvSource, timelines: CsvSource | None) -> Catalog:
 
 def _event_order(event: TimelineEvent) -> tuple:
     """Date and time first; ties in a fixed order, so the timeline does not depend on the file's row order."""
-    return (event.date, event.time or dt.time.min, EVENT_KINDS.index(event.kind), event.description,
-            event.timezone or "", event.source or "")
+    return (
+        event.date,
+        event.time or dt.time.min,
+        EVENT_KINDS.index(event.kind),
+        event.description,
+        event.timezone or "",
+        event.source or "",
+    )
 
 
 def _read_csv(source: CsvSource, required: tuple[str, ...], known: tuple[str, ...]) -> tuple[str, pd.DataFrame]:
@@ -393,7 +445,9 @@ def _read_csv(source: CsvSource, required: tuple[str, ...], known: tuple[str, ..
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise CatalogError(f"{name}: missing required column(s) {', '.join(missing)} (found: {', '.join(frame.columns)})")
+        raise CatalogError(
+            f"{name}: missing required column(s) {', '.join(missing)} (found: {', '.join(frame.columns)})"
+        )
     unknown = [c for c in frame.columns if c not in known]
     if unknown:
         warnings.warn(f"{name}: ignoring unknown column(s) {', '.join(unknown)}", UserWarning, stacklevel=4)
@@ -460,7 +514,9 @@ def _shares(where: str, row: dict[str, str]) -> SharesOutstanding | None:
     try:
         value = float(text)
     except ValueError:
-        raise CatalogError(f"{where}: cannot read shares_outstanding {row['shares_outstanding']!r}; give a number") from None
+        raise CatalogError(
+            f"{where}: cannot read shares_outstanding {row['shares_outstanding']!r}; give a number"
+        ) from None
     if not value > 0 or value != value or value == float("inf"):
         raise CatalogError(f"{where}: shares_outstanding must be a positive number, got {row['shares_outstanding']!r}")
     as_of = _date(where, "shares_as_of", row["shares_as_of"]) if row.get("shares_as_of") else None
@@ -484,9 +540,13 @@ def _timeline_event(where: str, row: dict[str, str], exchange: str | None) -> Ti
         try:
             zoneinfo.ZoneInfo(zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise CatalogError(f"{where}: unknown timezone {zone!r}; use an IANA name such as America/New_York") from None
+            raise CatalogError(
+                f"{where}: unknown timezone {zone!r}; use an IANA name such as America/New_York"
+            ) from None
     elif time is not None and exchange is None:
-        raise CatalogError(f"{where}: time {row['time']} has no timezone and the incident has no exchange to take it from")
+        raise CatalogError(
+            f"{where}: time {row['time']} has no timezone and the incident has no exchange to take it from"
+        )
     return TimelineEvent(
         date=date,
         kind=kind,

@@ -57,12 +57,15 @@ class MarketValue:
         }
 
     def describe(self) -> str:
-        return (f"market value {format_money(self.value, self.currency, signed=False)} on {self.date.date()} "
-                f"(close {self.close:,.2f} x {self.shares.describe()})")
+        return (
+            f"market value {format_money(self.value, self.currency, signed=False)} on {self.date.date()} "
+            f"(close {self.close:,.2f} x {self.shares.describe()})"
+        )
 
 
-def market_value(close: pd.Series, day0: pd.Timestamp, shares: SharesOutstanding | str | None,
-                 currency: str = "USD") -> MarketValue | str:
+def market_value(
+    close: pd.Series, day0: pd.Timestamp, shares: SharesOutstanding | str | None, currency: str = "USD"
+) -> MarketValue | str:
     """The market value on the last session before ``day0``, or the reason it is unknown.
 
     ``close`` is the as-traded close by session (NaN where the data lack it); ``shares`` is the
@@ -74,12 +77,16 @@ def market_value(close: pd.Series, day0: pd.Timestamp, shares: SharesOutstanding
     date = before.index[-1]
     price = float(before.iloc[-1])
     if not (price > 0 and math.isfinite(price)):
-        return (f"the price data have no as-traded close on {date.date()} (only the adjusted close), which the value "
-                "needs; use price files with a close column (--data-dir)")
+        return (
+            f"the price data have no as-traded close on {date.date()} (only the adjusted close), which the value "
+            "needs; use price files with a close column (--data-dir)"
+        )
     if not isinstance(shares, SharesOutstanding):
         why = f": {shares}" if shares else ""
-        return (f"shares outstanding unknown{why} (give --shares, add shares_outstanding to the incident file, "
-                "or go online)")
+        return (
+            f"shares outstanding unknown{why} (give --shares, add shares_outstanding to the incident file, "
+            "or go online)"
+        )
     if not (shares.value > 0 and math.isfinite(shares.value)):
         return f"shares outstanding must be a positive number, got {shares.value}"
     return MarketValue(pd.Timestamp(date), price, shares, currency or "USD")

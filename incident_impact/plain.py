@@ -9,8 +9,20 @@ from __future__ import annotations
 
 from .verdict import GAIN, HARM, NO_EFFECT
 
-_COUNT_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine",
-                10: "ten", 11: "eleven", 12: "twelve"}
+_COUNT_WORDS = {
+    1: "one",
+    2: "two",
+    3: "three",
+    4: "four",
+    5: "five",
+    6: "six",
+    7: "seven",
+    8: "eight",
+    9: "nine",
+    10: "ten",
+    11: "eleven",
+    12: "twelve",
+}
 
 
 def _count(n: int) -> str:
@@ -23,11 +35,16 @@ def window_phrase(window: tuple[int, int]) -> str:
     start, end = window
     n = end - start + 1
     if start == 0:
-        return "in the first trading session after the news" if n == 1 else \
-            f"in the first {_count(n)} trading sessions after the news"
+        return (
+            "in the first trading session after the news"
+            if n == 1
+            else f"in the first {_count(n)} trading sessions after the news"
+        )
     if start < 0 <= end:
-        return (f"in the {_count(n)} trading sessions around the news ({_count(-start)} before the first session "
-                f"after it to {_count(end)} after)")
+        return (
+            f"in the {_count(n)} trading sessions around the news ({_count(-start)} before the first session "
+            f"after it to {_count(end)} after)"
+        )
     if end < 0:
         return f"in the {_count(n)} trading session{'s' if n > 1 else ''} ending {_count(-end)} before the news"
     return f"from trading session {start + 1} to {end + 1} after the news"
@@ -51,9 +68,20 @@ def _pct(x: float, signed: bool = False) -> str:
     return f"{100 * x:+.1f} %" if signed else f"{100 * abs(x):.1f} %"
 
 
-def stock_sentence(subject: str, window: tuple[int, int], *, car: float, ci_lower: float, ci_upper: float,
-                   p_value: float, verdict: str, mde: float, bound: float, expectation: str,
-                   money: str = "") -> str:
+def stock_sentence(
+    subject: str,
+    window: tuple[int, int],
+    *,
+    car: float,
+    ci_lower: float,
+    ci_upper: float,
+    p_value: float,
+    verdict: str,
+    mde: float,
+    bound: float,
+    expectation: str,
+    money: str = "",
+) -> str:
     """One sentence on one window's CAR, worded by ``verdict`` (see :mod:`incident_impact.verdict`).
 
     ``subject`` names the stock ("Target's stock"); ``expectation`` says what the normal return
@@ -67,14 +95,20 @@ def stock_sentence(subject: str, window: tuple[int, int], *, car: float, ci_lowe
     if verdict in (HARM, GAIN):
         worth = f"; {money}" if money else ""
         effect = "hurt" if verdict == HARM else "helped"
-        return (f"{moved} ({interval}{worth}). Ordinary ups and downs rarely produce a gap this large "
-                f"({p_text(p_value)}), so the incident most likely {effect} the share price.")
+        return (
+            f"{moved} ({interval}{worth}). Ordinary ups and downs rarely produce a gap this large "
+            f"({p_text(p_value)}), so the incident most likely {effect} the share price."
+        )
     if verdict == NO_EFFECT:
-        return (f"{moved} ({interval}), and the data rule out an effect larger than {_pct(bound)} either way: "
-                "the incident made no material difference to the share price.")
-    return (f"{moved} ({interval}). That is within its ordinary ups and downs ({p_text(p_value)}), so we cannot say "
-            f"the incident moved it; but the stock is too volatile to rule an effect out: a true effect as large as "
-            f"{_pct(mde)} could easily have gone unnoticed.")
+        return (
+            f"{moved} ({interval}), and the data rule out an effect larger than {_pct(bound)} either way: "
+            "the incident made no material difference to the share price."
+        )
+    return (
+        f"{moved} ({interval}). That is within its ordinary ups and downs ({p_text(p_value)}), so we cannot say "
+        f"the incident moved it; but the stock is too volatile to rule an effect out: a true effect as large as "
+        f"{_pct(mde)} could easily have gone unnoticed."
+    )
 
 
 def expectation_phrase(model: str, benchmark: str) -> str:

@@ -39,8 +39,12 @@ class Robustness:
     def to_frame(self) -> pd.DataFrame:
         """One row per (specification, window): ``car, se, t_stat, p_value, tost_p_value, mde, verdict``."""
         columns = ["car", "se", "t_stat", "p_value", "tost_p_value", "mde", "verdict"]
-        frames = {spec: verdict_frame(result.car_table, bound=self.bound, alpha=self.alpha, adjust=False)
-                  .assign(t_stat=result.car_table["t_stat"])[columns] for spec, result in self.results.items()}
+        frames = {
+            spec: verdict_frame(result.car_table, bound=self.bound, alpha=self.alpha, adjust=False).assign(
+                t_stat=result.car_table["t_stat"]
+            )[columns]
+            for spec, result in self.results.items()
+        }
         return pd.concat(frames, names=["specification", "window"])
 
     def verdicts(self) -> pd.DataFrame:
@@ -71,24 +75,44 @@ class Robustness:
         details = []
         for w in model_driven:
             groups = table[w].groupby(table[w], sort=False).groups
-            details.append(f"{w}: " + ", ".join(f"{verdict} under {', '.join(specs)}" for verdict, specs in groups.items()))
+            details.append(
+                f"{w}: " + ", ".join(f"{verdict} under {', '.join(specs)}" for verdict, specs in groups.items())
+            )
         return "The verdict depends on the choice of model: " + "; ".join(details) + "."
 
     def to_dict(self) -> dict:
         """JSON-ready: ``rows`` of :meth:`to_frame`, ``failures``, ``depends_on_choice`` and ``statement``."""
         rows = self.to_frame().reset_index().to_dict("records")
-        return {"rows": rows, "failures": dict(self.failures), "depends_on_choice": self.depends_on_choice(),
-                "statement": self.statement()}
+        return {
+            "rows": rows,
+            "failures": dict(self.failures),
+            "depends_on_choice": self.depends_on_choice(),
+            "statement": self.statement(),
+        }
 
 
 #: Labels of the specifications of the robustness table.
-SPEC_LABELS = {"market": "market model ({})", "market-adjusted": "market-adjusted ({})", "mean": "constant mean",
-                "ff3": "Fama-French 3-factor", "carhart": "Carhart 4-factor", "ff5": "Fama-French 5-factor"}
+SPEC_LABELS = {
+    "market": "market model ({})",
+    "market-adjusted": "market-adjusted ({})",
+    "mean": "constant mean",
+    "ff3": "Fama-French 3-factor",
+    "carhart": "Carhart 4-factor",
+    "ff5": "Fama-French 5-factor",
+}
 
 
-def run_robustness(event_id: str, stock: pd.Series, bench_ticker: str, bench: pd.Series, session: pd.Timestamp,
-                   main: EventStudyResult, peer_returns: Mapping[str, pd.Series], spec: EventStudySpec,
-                   bound: float) -> Robustness:
+def run_robustness(
+    event_id: str,
+    stock: pd.Series,
+    bench_ticker: str,
+    bench: pd.Series,
+    session: pd.Timestamp,
+    main: EventStudyResult,
+    peer_returns: Mapping[str, pd.Series],
+    spec: EventStudySpec,
+    bound: float,
+) -> Robustness:
     """The specifications of one incident: the main one (``main``, fitted with ``spec``) first, then
     the market model, market-adjusted returns, ff3 and Carhart (when ``spec.factors`` is given) and
     the market model against an equal-weighted portfolio of the peers' returns, each ``spec`` with
@@ -108,7 +132,9 @@ def run_robustness(event_id: str, stock: pd.Series, bench_ticker: str, bench: pd
         other = f"market model (equal-weighted peers {', '.join(peer_returns)})"
         portfolio = pd.concat(peer_returns, axis=1, sort=True).dropna().mean(axis=1)
         try:
-            results[other] = event_study(stock, portfolio, session, event_id=event_id, spec=spec.replace(model="market"))
+            results[other] = event_study(
+                stock, portfolio, session, event_id=event_id, spec=spec.replace(model="market")
+            )
         except IncidentImpactError as exc:
             failures[other] = str(exc)
     else:

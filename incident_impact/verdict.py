@@ -96,8 +96,16 @@ class Verdict:
         return asdict(self) | {"text": self.text}
 
 
-def judge(car: float, se: float, df: float, *, bound: float = DEFAULT_BOUND, alpha: float = 0.05,
-          power: float = 0.8, p_value: float | None = None) -> Verdict:
+def judge(
+    car: float,
+    se: float,
+    df: float,
+    *,
+    bound: float = DEFAULT_BOUND,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    p_value: float | None = None,
+) -> Verdict:
     """Classify one CAR (see the module docstring); ``bound`` is a fraction (0.02 = 2 %).
 
     ``p_value`` replaces the two-sided t-test's p in the significance decision (e.g. a
@@ -136,8 +144,9 @@ def benjamini_hochberg(p_values) -> np.ndarray:
     return out
 
 
-def verdict_frame(cars: pd.DataFrame, *, bound: float = DEFAULT_BOUND, alpha: float = 0.05,
-                  adjust: bool = True) -> pd.DataFrame:
+def verdict_frame(
+    cars: pd.DataFrame, *, bound: float = DEFAULT_BOUND, alpha: float = 0.05, adjust: bool = True
+) -> pd.DataFrame:
     """Verdicts for many CARs at once (rows of ``car, se, df``: one window of a study, or the
     windows of one event), the one place where CAR rows become verdicts.
 

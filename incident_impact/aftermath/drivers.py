@@ -56,13 +56,23 @@ from ..distributions import t_ppf
 from ..errors import IncidentImpactError
 
 #: Characteristics of :func:`incident_characteristics`, in the default order of :func:`explain_cars`.
-DEFAULT_COVARIATES = ("category", "platform", "response_kind", "response_delay_days", "log_market_value",
-                      "volatility", "region", "year")
+DEFAULT_COVARIATES = (
+    "category",
+    "platform",
+    "response_kind",
+    "response_delay_days",
+    "log_market_value",
+    "volatility",
+    "region",
+    "year",
+)
 #: Numeric covariate -> (categorical covariate, level) where it is undefined by design and set to 0.
 ZERO_WHEN: Mapping[str, tuple[str, str]] = {"response_delay_days": ("response_kind", "none")}
 REGIONS = {
     "US": frozenset({"XNYS", "XNAS", "XASE", "ARCX", "BATS"}),
-    "Europe": frozenset({"XPAR", "XETR", "XAMS", "XSWX", "XLON", "XMAD", "XSTO", "XMIL", "XBRU", "XCSE", "XHEL", "XOSL"}),
+    "Europe": frozenset(
+        {"XPAR", "XETR", "XAMS", "XSWX", "XLON", "XMAD", "XSTO", "XMIL", "XBRU", "XCSE", "XHEL", "XOSL"}
+    ),
     "Asia": frozenset({"XHKG", "XBOM", "XNSE", "XTKS", "XSHG", "XSHE", "XKRX"}),
 }
 #: The same platform under two names.
@@ -223,12 +233,14 @@ class CarDrivers:
         if not math.isfinite(self.mde_standardized):
             return ""
         k = len(self.terms)
-        return (f"With {self.n} incidents and {k} coefficients, a covariate unrelated to the others is found with "
-                f"{100 * self.power:.0f} % power (two-sided {100 * self.alpha:g} %) only if one standard deviation of it "
-                f"moves the {self.outcome.upper() if self.outcome == 'car' else self.outcome} by "
-                f"{self.mde_standardized:.2f} residual standard deviations; a characteristic shared by half of the "
-                f"incidents must shift it by about {100 * self.mde_half_split:.1f} percentage points. Smaller drivers "
-                "would go unnoticed, so a non-significant covariate is not evidence that it does not matter.")
+        return (
+            f"With {self.n} incidents and {k} coefficients, a covariate unrelated to the others is found with "
+            f"{100 * self.power:.0f} % power (two-sided {100 * self.alpha:g} %) only if one standard deviation of it "
+            f"moves the {self.outcome.upper() if self.outcome == 'car' else self.outcome} by "
+            f"{self.mde_standardized:.2f} residual standard deviations; a characteristic shared by half of the "
+            f"incidents must shift it by about {100 * self.mde_half_split:.1f} percentage points. Smaller drivers "
+            "would go unnoticed, so a non-significant covariate is not evidence that it does not matter."
+        )
 
     def sentence(self) -> str:
         """The overall finding in plain words."""
@@ -236,12 +248,20 @@ class CarDrivers:
             return f"No regression of {self.outcome} on the incidents' characteristics: {self.reason}."
         sig = self.terms.drop(index="Intercept", errors="ignore")
         sig = sig[sig["p_perm"] < self.alpha]
-        found = (f"jointly, the characteristics {'do' if self.wald_p_perm < self.alpha else 'do not'} explain "
-                 f"{self.outcome} beyond chance (HC3 Wald = {self.wald:.2f} on {self.wald_df} df, permutation "
-                 f"p = {self.wald_p_perm:.3f}; R² = {self.r2:.2f})")
-        terms = ("; individually significant at " f"{100 * self.alpha:g} % (permutation): "
-                 + ", ".join(f"{t} ({100 * r.coef:+.2f} pp)" for t, r in sig.iterrows())) if len(sig) else \
-            "; no single coefficient is significant by permutation"
+        found = (
+            f"jointly, the characteristics {'do' if self.wald_p_perm < self.alpha else 'do not'} explain "
+            f"{self.outcome} beyond chance (HC3 Wald = {self.wald:.2f} on {self.wald_df} df, permutation "
+            f"p = {self.wald_p_perm:.3f}; R² = {self.r2:.2f})"
+        )
+        terms = (
+            (
+                "; individually significant at "
+                f"{100 * self.alpha:g} % (permutation): "
+                + ", ".join(f"{t} ({100 * r.coef:+.2f} pp)" for t, r in sig.iterrows())
+            )
+            if len(sig)
+            else "; no single coefficient is significant by permutation"
+        )
         return f"Across {self.n} incidents, {found}{terms}."
 
     def to_frame(self) -> pd.DataFrame:
@@ -251,15 +271,30 @@ class CarDrivers:
     def to_dict(self) -> dict:
         """JSON-ready: settings, overall test, ``terms`` and ``covariate_tests`` as lists of records, notes."""
         return {
-            "outcome": self.outcome, "n": int(self.n), "scheme": self.scheme, "permutations": int(self.permutations),
-            "exact": bool(self.exact), "seed": None if self.seed is None else int(self.seed),
-            "wald": _num(self.wald), "wald_df": int(self.wald_df), "wald_p": _num(self.wald_p),
-            "wald_p_perm": _num(self.wald_p_perm), "r2": _num(self.r2), "adj_r2": _num(self.adj_r2),
-            "sigma": _num(self.sigma), "mde_standardized": _num(self.mde_standardized),
-            "mde_half_split": _num(self.mde_half_split), "alpha": float(self.alpha), "power": float(self.power),
-            "covariates": list(self.covariates), "reference_levels": {str(k): str(v) for k, v in self.reference_levels.items()},
-            "terms": _records(self.terms, "term"), "covariate_tests": _records(self.covariate_tests, "covariate"),
-            "notes": list(self.notes), "reason": self.reason, "sentence": self.sentence(),
+            "outcome": self.outcome,
+            "n": int(self.n),
+            "scheme": self.scheme,
+            "permutations": int(self.permutations),
+            "exact": bool(self.exact),
+            "seed": None if self.seed is None else int(self.seed),
+            "wald": _num(self.wald),
+            "wald_df": int(self.wald_df),
+            "wald_p": _num(self.wald_p),
+            "wald_p_perm": _num(self.wald_p_perm),
+            "r2": _num(self.r2),
+            "adj_r2": _num(self.adj_r2),
+            "sigma": _num(self.sigma),
+            "mde_standardized": _num(self.mde_standardized),
+            "mde_half_split": _num(self.mde_half_split),
+            "alpha": float(self.alpha),
+            "power": float(self.power),
+            "covariates": list(self.covariates),
+            "reference_levels": {str(k): str(v) for k, v in self.reference_levels.items()},
+            "terms": _records(self.terms, "term"),
+            "covariate_tests": _records(self.covariate_tests, "covariate"),
+            "notes": list(self.notes),
+            "reason": self.reason,
+            "sentence": self.sentence(),
             "power_sentence": self.power_sentence(),
         }
 
@@ -269,17 +304,31 @@ class CarDrivers:
         if self.power_sentence():
             lines += [self.power_sentence()]
         if not self.reason:
-            shown = pd.DataFrame({
-                "coef": self.terms["coef"].round(5), "HC3 SE": self.terms["se"].round(5),
-                "t": self.terms["t"].round(2), "p (HC3)": self.terms["p_value"].round(3),
-                "p (perm.)": self.terms["p_perm"].round(3), "MDE": self.terms["mde"].round(4),
-            })
-            lines += ["", shown.to_string(), "", "Joint tests by covariate (HC3 Wald, permutation p):",
-                      self.covariate_tests.round(3).to_string()]
+            shown = pd.DataFrame(
+                {
+                    "coef": self.terms["coef"].round(5),
+                    "HC3 SE": self.terms["se"].round(5),
+                    "t": self.terms["t"].round(2),
+                    "p (HC3)": self.terms["p_value"].round(3),
+                    "p (perm.)": self.terms["p_perm"].round(3),
+                    "MDE": self.terms["mde"].round(4),
+                }
+            )
+            lines += [
+                "",
+                shown.to_string(),
+                "",
+                "Joint tests by covariate (HC3 Wald, permutation p):",
+                self.covariate_tests.round(3).to_string(),
+            ]
             refs = ", ".join(f"{k}: {v}" for k, v in self.reference_levels.items())
             if refs:
                 lines += ["", f"Dummies are against the most common level ({refs})."]
-            kind = "all permutations enumerated" if self.exact else f"{self.permutations} random permutations, seed {self.seed}"
+            kind = (
+                "all permutations enumerated"
+                if self.exact
+                else f"{self.permutations} random permutations, seed {self.seed}"
+            )
             lines += [f"Permutation p-values: {self.scheme} ({kind})."]
         if self.notes:
             lines += ["", *self.notes]
@@ -287,16 +336,26 @@ class CarDrivers:
 
     def __repr__(self) -> str:
         if self.reason:
-            return short_repr("CarDrivers", [f"{self.outcome} on {len(self.covariates)} covariate(s), n = {self.n}", self.reason])
-        return short_repr("CarDrivers", [
-            f"{self.outcome} on {', '.join(self.covariates)}; n = {self.n}",
-            (f"overall HC3 Wald {self.wald:.2f} ({self.wald_df} df), permutation p {self.wald_p_perm:.3f}; "
-            f"MDE {self.mde_standardized:.2f} residual SD per covariate SD"),
-        ])
+            return short_repr(
+                "CarDrivers", [f"{self.outcome} on {len(self.covariates)} covariate(s), n = {self.n}", self.reason]
+            )
+        return short_repr(
+            "CarDrivers",
+            [
+                f"{self.outcome} on {', '.join(self.covariates)}; n = {self.n}",
+                (
+                    f"overall HC3 Wald {self.wald:.2f} ({self.wald_df} df), permutation p {self.wald_p_perm:.3f}; "
+                    f"MDE {self.mde_standardized:.2f} residual SD per covariate SD"
+                ),
+            ],
+        )
 
     def _repr_html_(self) -> str:
-        return html_block("What makes an incident matter", [self.sentence(), self.power_sentence(), *self.notes],
-                          None if self.reason else self.terms)
+        return html_block(
+            "What makes an incident matter",
+            [self.sentence(), self.power_sentence(), *self.notes],
+            None if self.reason else self.terms,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,13 +386,23 @@ def _collapse(values: pd.Series, min_members: int) -> tuple[pd.Series | None, st
         return None, f"only {kept[0]} has {min_members} or more incidents (the others: {listed})"
     host = min(kept, key=lambda lvl: (counts[lvl], lvl))
     label = f"{host}+{OTHER}"
-    return (values.where(~values.isin([*small, host]), label),
-            (f"levels with fewer than {min_members} incidents ({listed}) are too few even together, so they join "
-            f"{host} ({counts[host]}) as '{label}'"))
+    return (
+        values.where(~values.isin([*small, host]), label),
+        (
+            f"levels with fewer than {min_members} incidents ({listed}) are too few even together, so they join "
+            f"{host} ({counts[host]}) as '{label}'"
+        ),
+    )
 
 
-def _design(frame: pd.DataFrame, outcome: str, covariates: Sequence[str], min_members: int, max_missing: float,
-            zero_when: Mapping[str, tuple[str, str]]):
+def _design(
+    frame: pd.DataFrame,
+    outcome: str,
+    covariates: Sequence[str],
+    min_members: int,
+    max_missing: float,
+    zero_when: Mapping[str, tuple[str, str]],
+):
     notes: list[str] = []
     data = frame[[outcome, *covariates]].copy()
     for num, (cat, level) in zero_when.items():
@@ -341,9 +410,13 @@ def _design(frame: pd.DataFrame, outcome: str, covariates: Sequence[str], min_me
             mask = data[cat].astype(str) == level
             if mask.any():
                 data.loc[mask, num] = data.loc[mask, num].fillna(0.0)
-                notes.append(f"{num} is set to 0 for the {int(mask.sum())} incident(s) with {cat} = {level} "
-                             f"(undefined there; the {cat} = {level} level absorbs them).")
-    y_ok = pd.to_numeric(data[outcome], errors="coerce").notna() & np.isfinite(pd.to_numeric(data[outcome], errors="coerce"))
+                notes.append(
+                    f"{num} is set to 0 for the {int(mask.sum())} incident(s) with {cat} = {level} "
+                    f"(undefined there; the {cat} = {level} level absorbs them)."
+                )
+    y_ok = pd.to_numeric(data[outcome], errors="coerce").notna() & np.isfinite(
+        pd.to_numeric(data[outcome], errors="coerce")
+    )
     if (~y_ok).any():
         notes.append(f"{int((~y_ok).sum())} incident(s) without {outcome} left out.")
         data = data[y_ok]
@@ -364,8 +437,10 @@ def _design(frame: pd.DataFrame, outcome: str, covariates: Sequence[str], min_me
     if (~rows_ok).any():
         lost = data.index[~rows_ok]
         which = [c for c in used if data.loc[lost, c].isna().any()]
-        notes.append(f"{len(lost)} incident(s) left out for missing {', '.join(which)}: "
-                     f"{', '.join(map(str, lost[:8]))}{' ...' if len(lost) > 8 else ''}.")
+        notes.append(
+            f"{len(lost)} incident(s) left out for missing {', '.join(which)}: "
+            f"{', '.join(map(str, lost[:8]))}{' ...' if len(lost) > 8 else ''}."
+        )
         data = data[rows_ok]
     y = data[outcome].astype(float).to_numpy()
     columns = {"Intercept": np.ones(len(data))}
@@ -383,7 +458,9 @@ def _design(frame: pd.DataFrame, outcome: str, covariates: Sequence[str], min_me
                 notes.append(f"{cov}: {what}.")
             counts = col.value_counts()
             if len(counts) < 2:
-                notes.append(f"{cov} left out: a single level ({counts.index[0] if len(counts) else 'none'}) in the sample.")
+                notes.append(
+                    f"{cov} left out: a single level ({counts.index[0] if len(counts) else 'none'}) in the sample."
+                )
                 continue
             ref = min(counts.index, key=lambda lvl: (-counts[lvl], lvl == OTHER, lvl))
             new = {f"{cov}[{lvl}]": (col == lvl).astype(float).to_numpy() for lvl in sorted(counts.index) if lvl != ref}
@@ -394,7 +471,9 @@ def _design(frame: pd.DataFrame, outcome: str, covariates: Sequence[str], min_me
                 continue
             new = {cov: x}
             ref = None
-        trial = np.column_stack([*columns.values(), *new.values()]) if len(y) else np.empty((0, len(columns) + len(new)))
+        trial = (
+            np.column_stack([*columns.values(), *new.values()]) if len(y) else np.empty((0, len(columns) + len(new)))
+        )
         if len(y) and np.linalg.matrix_rank(trial) < trial.shape[1]:
             notes.append(f"{cov} left out: collinear with the covariates before it.")
             continue
@@ -452,11 +531,30 @@ def _perm_p(X, A, lev, y, J, perms, exact) -> tuple[float, float]:
 
 
 def _nan_result(outcome, n, covariates, refs, notes, reason, permutations, seed, alpha, power) -> CarDrivers:
-    return CarDrivers(outcome, n, pd.DataFrame(columns=TERM_COLUMNS).rename_axis("term"),
-                      pd.DataFrame(columns=TEST_COLUMNS).rename_axis("covariate"), math.nan, 0, math.nan, math.nan,
-                      math.nan, math.nan, math.nan, math.nan, math.nan, permutations, False, seed,
-                      covariates=tuple(covariates), reference_levels=refs, notes=tuple(notes), reason=reason,
-                      alpha=alpha, power=power)
+    return CarDrivers(
+        outcome,
+        n,
+        pd.DataFrame(columns=TERM_COLUMNS).rename_axis("term"),
+        pd.DataFrame(columns=TEST_COLUMNS).rename_axis("covariate"),
+        math.nan,
+        0,
+        math.nan,
+        math.nan,
+        math.nan,
+        math.nan,
+        math.nan,
+        math.nan,
+        math.nan,
+        permutations,
+        False,
+        seed,
+        covariates=tuple(covariates),
+        reference_levels=refs,
+        notes=tuple(notes),
+        reason=reason,
+        alpha=alpha,
+        power=power,
+    )
 
 
 def explain_cars(
@@ -507,15 +605,23 @@ def explain_cars(
     if not (0 < alpha < 1 and 0 < power < 1 and 0 <= max_missing <= 1 and min_members >= 1):
         raise DriversInputError("alpha and power must lie in (0, 1), max_missing in [0, 1], min_members >= 1")
     permutations = int(permutations)
-    y, X, names, owner, refs, used, notes, _index = _design(frame, outcome, covariates, min_members, max_missing, zero_when)
+    y, X, names, owner, refs, used, notes, _index = _design(
+        frame, outcome, covariates, min_members, max_missing, zero_when
+    )
     n, p = X.shape
     args = (permutations, seed, alpha, power)
     if p == 1:
         return _nan_result(outcome, n, used, refs, notes, "no usable covariate", *args)
     if n < (p - 1) + 3:
-        return _nan_result(outcome, n, used, refs, notes,
-                           f"too few incidents: {n} for {p - 1} coefficient(s) besides the intercept "
-                           f"(need at least {p - 1 + 3})", *args)
+        return _nan_result(
+            outcome,
+            n,
+            used,
+            refs,
+            notes,
+            f"too few incidents: {n} for {p - 1} coefficient(s) besides the intercept (need at least {p - 1 + 3})",
+            *args,
+        )
     import statsmodels.api as sm  # heavy: only when a regression is run
 
     fit = sm.OLS(y, X).fit(cov_type="HC3")
@@ -523,15 +629,31 @@ def explain_cars(
     A = xtx_inv @ X.T
     lev = np.einsum("ij,ji->i", X, A)
     if np.max(lev) > 1 - 1e-10:
-        return _nan_result(outcome, n, used, refs, notes,
-                           "an incident alone determines a coefficient (leverage 1), so HC3 is undefined", *args)
+        return _nan_result(
+            outcome,
+            n,
+            used,
+            refs,
+            notes,
+            "an incident alone determines a coefficient (leverage 1), so HC3 is undefined",
+            *args,
+        )
     perms, exact = _permutations(n, permutations, seed)
     df_resid = n - p
     mult = float(t_ppf(1 - alpha / 2, df_resid) + t_ppf(power, df_resid))
     se = np.asarray(fit.bse, dtype=float)
-    terms = pd.DataFrame({"covariate": [owner[nm] for nm in names], "coef": np.asarray(fit.params, float), "se": se,
-                          "t": np.asarray(fit.tvalues, float), "p_value": np.asarray(fit.pvalues, float),
-                          "p_perm": math.nan, "mde": mult * se}, index=pd.Index(names, name="term"))
+    terms = pd.DataFrame(
+        {
+            "covariate": [owner[nm] for nm in names],
+            "coef": np.asarray(fit.params, float),
+            "se": se,
+            "t": np.asarray(fit.tvalues, float),
+            "p_value": np.asarray(fit.pvalues, float),
+            "p_perm": math.nan,
+            "mde": mult * se,
+        },
+        index=pd.Index(names, name="term"),
+    )
     for j, name in enumerate(names):
         if name != "Intercept":
             terms.loc[name, "p_perm"] = _perm_p(X, A, lev, y, np.array([j]), perms, exact)[1]
@@ -539,7 +661,11 @@ def explain_cars(
     for cov in used:
         J = np.array([j for j, nm in enumerate(names) if owner[nm] == cov])
         if len(J) == 1:
-            tests[cov] = {"df": 1, "wald": float(terms.iloc[J[0]]["t"] ** 2), "p_perm": float(terms.iloc[J[0]]["p_perm"])}
+            tests[cov] = {
+                "df": 1,
+                "wald": float(terms.iloc[J[0]]["t"] ** 2),
+                "p_perm": float(terms.iloc[J[0]]["p_perm"]),
+            }
         else:
             w, pp = _perm_p(X, A, lev, y, J, perms, exact)
             tests[cov] = {"df": len(J), "wald": w, "p_perm": pp}
@@ -550,9 +676,25 @@ def explain_cars(
     resid_sd = float(np.sqrt(fit.ssr / df_resid)) if df_resid > 0 else math.nan
     mde_std = mult / math.sqrt(n - 1)
     return CarDrivers(
-        outcome=outcome, n=n, terms=terms, covariate_tests=covariate_tests, wald=wald, wald_df=p - 1,
-        wald_p=float(special.chdtrc(p - 1, wald)), wald_p_perm=wald_p_perm, r2=float(fit.rsquared),
-        adj_r2=float(fit.rsquared_adj), sigma=resid_sd, mde_standardized=mde_std,
-        mde_half_split=2 * mde_std * resid_sd, permutations=len(perms) if exact else permutations, exact=exact,
-        seed=seed, covariates=tuple(used), reference_levels=refs, notes=tuple(notes), alpha=alpha, power=power,
+        outcome=outcome,
+        n=n,
+        terms=terms,
+        covariate_tests=covariate_tests,
+        wald=wald,
+        wald_df=p - 1,
+        wald_p=float(special.chdtrc(p - 1, wald)),
+        wald_p_perm=wald_p_perm,
+        r2=float(fit.rsquared),
+        adj_r2=float(fit.rsquared_adj),
+        sigma=resid_sd,
+        mde_standardized=mde_std,
+        mde_half_split=2 * mde_std * resid_sd,
+        permutations=len(perms) if exact else permutations,
+        exact=exact,
+        seed=seed,
+        covariates=tuple(used),
+        reference_levels=refs,
+        notes=tuple(notes),
+        alpha=alpha,
+        power=power,
     )

@@ -47,18 +47,31 @@ class IncidentAftermath:
     benchmark_returns: pd.Series = field(default_factory=lambda: pd.Series(dtype=float), repr=False)
 
     def summary(self) -> str:
-        parts = ["Persistence and recovery", self.recovery.summary() if self.recovery is not None
-                 else f"  not computed: {self.reasons.get('recovery', '')}", "", "The company's response"]
+        parts = [
+            "Persistence and recovery",
+            self.recovery.summary()
+            if self.recovery is not None
+            else f"  not computed: {self.reasons.get('recovery', '')}",
+            "",
+            "The company's response",
+        ]
         if len(self.responses):
             shown = self.responses[["date", "kind", "rel_day", "car", "p_value", "after_window", "after_car", "after"]]
-            shown = shown.assign(car=(100 * shown["car"]).round(2), after_car=(100 * shown["after_car"]).round(2),
-                                 p_value=shown["p_value"].round(3))
+            shown = shown.assign(
+                car=(100 * shown["car"]).round(2),
+                after_car=(100 * shown["after_car"]).round(2),
+                p_value=shown["p_value"].round(3),
+            )
             parts.append(shown.rename(columns={"car": "CAR[r,r+1] %", "after_car": "after %"}).to_string(index=False))
         else:
             parts.append(f"  {self.reasons.get('response', 'no response event in the timeline')}")
-        parts += ["", "When did the market learn?",
-                  self.learning.sentence() if self.learning is not None
-                  else f"  not computed: {self.reasons.get('learning', '')}"]
+        parts += [
+            "",
+            "When did the market learn?",
+            self.learning.sentence()
+            if self.learning is not None
+            else f"  not computed: {self.reasons.get('learning', '')}",
+        ]
         return "\n".join(parts)
 
     def to_frame(self) -> pd.DataFrame:
@@ -66,11 +79,15 @@ class IncidentAftermath:
 
     def to_dict(self) -> dict:
         return {
-            "recovery": self.recovery.to_dict() if self.recovery is not None
+            "recovery": self.recovery.to_dict()
+            if self.recovery is not None
             else {"reason": self.reasons.get("recovery", "")},
-            "response": {"events": jsonable(self.responses.to_dict("records")),
-                         "reason": "" if len(self.responses) else self.reasons.get("response", "")},
-            "learning": self.learning.to_dict() if self.learning is not None
+            "response": {
+                "events": jsonable(self.responses.to_dict("records")),
+                "reason": "" if len(self.responses) else self.reasons.get("response", ""),
+            },
+            "learning": self.learning.to_dict()
+            if self.learning is not None
             else {"reason": self.reasons.get("learning", "")},
         }
 
@@ -87,8 +104,16 @@ def _sessions(events: Iterable[TimelineEvent], exchange: str) -> list[tuple[pd.T
 
 
 def incident_aftermath(
-    incident: Incident, stock: pd.Series, benchmark: pd.Series, day0: pd.Timestamp, *, exchange: str,
-    spec: EventStudySpec, mde: float, dividend_adjusted: bool = True, horizons: Iterable[int] = HORIZONS,
+    incident: Incident,
+    stock: pd.Series,
+    benchmark: pd.Series,
+    day0: pd.Timestamp,
+    *,
+    exchange: str,
+    spec: EventStudySpec,
+    mde: float,
+    dividend_adjusted: bool = True,
+    horizons: Iterable[int] = HORIZONS,
     learning_placebos: int = LEARNING_PLACEBOS,
 ) -> IncidentAftermath:
     """Recovery, response effects and market learning of ``incident`` on its whole return history
@@ -97,15 +122,25 @@ def incident_aftermath(
     threshold of "recovered"."""
     horizons = tuple(horizons)
     reasons: dict[str, str] = {}
-    options = {"model": spec.model.name, "estimation": spec.estimation, "min_estimation_obs": spec.min_estimation_obs,
-               "factors": spec.factors}
+    options = {
+        "model": spec.model.name,
+        "estimation": spec.estimation,
+        "min_estimation_obs": spec.min_estimation_obs,
+        "factors": spec.factors,
+    }
     confounders = pd.DataFrame(
-        [{"date": s, "kind": e.kind, "description": e.description} for s, e in _sessions(incident.confounders, exchange)
-         if not (e.kind == "ex-dividend" and dividend_adjusted)], columns=["date", "kind", "description"])
+        [
+            {"date": s, "kind": e.kind, "description": e.description}
+            for s, e in _sessions(incident.confounders, exchange)
+            if not (e.kind == "ex-dividend" and dividend_adjusted)
+        ],
+        columns=["date", "kind", "description"],
+    )
     rec = None
     try:
-        rec = recovery(stock, benchmark, day0, horizons=horizons, mde=mde, confounders=confounders,
-                       event_id=incident.id, **options)
+        rec = recovery(
+            stock, benchmark, day0, horizons=horizons, mde=mde, confounders=confounders, event_id=incident.id, **options
+        )
     except IncidentImpactError as exc:
         reasons["recovery"] = str(exc)
     responses = pd.DataFrame(columns=RESPONSE_COLUMNS)
@@ -121,16 +156,21 @@ def incident_aftermath(
         except IncidentImpactError as exc:
             reasons["response"] = str(exc)
     candidates = pd.DataFrame(
-        [{"label": e.kind, "kind": e.kind, "description": e.description, "date": s}
-         for s, e in _sessions(incident.timeline, exchange) if e.kind in LEARNING_KINDS],
-        columns=["label", "kind", "description", "date"]).drop_duplicates("date")
+        [
+            {"label": e.kind, "kind": e.kind, "description": e.description, "date": s}
+            for s, e in _sessions(incident.timeline, exchange)
+            if e.kind in LEARNING_KINDS
+        ],
+        columns=["label", "kind", "description", "date"],
+    ).drop_duplicates("date")
     learning = None
     if len(candidates) < 2:
         reasons["learning"] = "fewer than two dated timeline events to compare"
     else:
         try:
-            learning = market_learning(stock, benchmark, day0, candidates, n_placebo=learning_placebos,
-                                       event_id=incident.id, **options)
+            learning = market_learning(
+                stock, benchmark, day0, candidates, n_placebo=learning_placebos, event_id=incident.id, **options
+            )
         except IncidentImpactError as exc:
             reasons["learning"] = str(exc)
     return IncidentAftermath(rec, responses, learning, reasons, stock, benchmark)

@@ -31,8 +31,16 @@ import pandas as pd
 from ..display import html_block, short_repr
 from ..distributions import t_sf
 from ..errors import IncidentImpactError
-from ..eventstudy import (DEFAULT_ESTIMATION, MIN_ESTIMATION_OBS, event_study, format_window, get_model, joined_returns,
-                          parse_window, placebo_cars)
+from ..eventstudy import (
+    DEFAULT_ESTIMATION,
+    MIN_ESTIMATION_OBS,
+    event_study,
+    format_window,
+    get_model,
+    joined_returns,
+    parse_window,
+    placebo_cars,
+)
 from .recovery import _p, _pct, jsonable
 
 DEFAULT_PLACEBO = 500
@@ -44,12 +52,15 @@ def _candidate_table(candidates) -> pd.DataFrame:
     elif isinstance(candidates, pd.DataFrame) and "date" in candidates.columns:
         frame = candidates.reset_index(drop=True).copy()
     else:
-        raise IncidentImpactError("candidates must be a DataFrame with a date column (and kind, description) "
-                                  "or a mapping label -> date")
+        raise IncidentImpactError(
+            "candidates must be a DataFrame with a date column (and kind, description) or a mapping label -> date"
+        )
     if frame.empty:
         raise IncidentImpactError("give at least one candidate date")
     if "label" not in frame.columns:
-        frame["label"] = frame["kind"].astype(str) if "kind" in frame.columns else [f"candidate {i + 1}" for i in range(len(frame))]
+        frame["label"] = (
+            frame["kind"].astype(str) if "kind" in frame.columns else [f"candidate {i + 1}" for i in range(len(frame))]
+        )
     for col in ("kind", "description"):
         if col not in frame.columns:
             frame[col] = ""
@@ -90,10 +101,12 @@ class MarketLearning:
         if self.max_label is None:
             return "no candidate date has data"
         row = self.candidates[self.candidates["window"] == self.max_window].iloc[0]
-        return (f"the largest reaction, CAR{self.max_window} = {_pct(row.car)} (t = {row.t_stat:.2f}), is at "
-                f"{self.max_label} ({row.date.date()}); corrected for picking the largest of {self.n_windows} "
-                f"window(s): p = {_p(self.corrected_p_value)} ({self.n_placebo} placebo dates; Bonferroni "
-                f"{_p(self.bonferroni_p_value)})")
+        return (
+            f"the largest reaction, CAR{self.max_window} = {_pct(row.car)} (t = {row.t_stat:.2f}), is at "
+            f"{self.max_label} ({row.date.date()}); corrected for picking the largest of {self.n_windows} "
+            f"window(s): p = {_p(self.corrected_p_value)} ({self.n_placebo} placebo dates; Bonferroni "
+            f"{_p(self.bonferroni_p_value)})"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         return self.candidates.copy()
@@ -101,29 +114,51 @@ class MarketLearning:
     def to_dict(self) -> dict:
         """JSON-ready: ``candidates`` (records), ``max_abs_t, max_label, max_window, corrected_p_value,
         bonferroni_p_value, n_placebo, n_windows, span, day0, event_id, sentence, notes``."""
-        return jsonable({"candidates": self.candidates.to_dict("records"), "max_abs_t": self.max_abs_t,
-                         "max_label": self.max_label, "max_window": self.max_window,
-                         "corrected_p_value": self.corrected_p_value, "bonferroni_p_value": self.bonferroni_p_value,
-                         "n_placebo": self.n_placebo, "n_windows": self.n_windows, "span": self.span,
-                         "day0": self.day0, "event_id": self.event_id, "sentence": self.sentence(),
-                         "notes": list(self.notes)})
+        return jsonable(
+            {
+                "candidates": self.candidates.to_dict("records"),
+                "max_abs_t": self.max_abs_t,
+                "max_label": self.max_label,
+                "max_window": self.max_window,
+                "corrected_p_value": self.corrected_p_value,
+                "bonferroni_p_value": self.bonferroni_p_value,
+                "n_placebo": self.n_placebo,
+                "n_windows": self.n_windows,
+                "span": self.span,
+                "day0": self.day0,
+                "event_id": self.event_id,
+                "sentence": self.sentence(),
+                "notes": list(self.notes),
+            }
+        )
 
     def summary(self) -> str:
-        lines = [f"When did the market learn{f' ({self.event_id})' if self.event_id else ''}? day 0 = {self.day0.date()}",
-                 "", self.sentence(), "",
-                 f"{'candidate':<24} {'date':<10} {'window':<10} {'CAR %':>8} {'t':>7} {'p':>7} {'cum window':<11} {'cum CAR %':>9}"]
+        lines = [
+            f"When did the market learn{f' ({self.event_id})' if self.event_id else ''}? day 0 = {self.day0.date()}",
+            "",
+            self.sentence(),
+            "",
+            f"{'candidate':<24} {'date':<10} {'window':<10} {'CAR %':>8} {'t':>7} {'p':>7} {'cum window':<11} {'cum CAR %':>9}",
+        ]
         for r in self.candidates.itertuples():
             if r.reason:
                 lines.append(f"{str(r.label)[:24]:<24} {r.date.date()!s:<10} {r.reason}")
                 continue
             cum = "" if pd.isna(r.cum_car) else f"{100 * r.cum_car:>9.2f}"
-            lines.append(f"{str(r.label)[:24]:<24} {r.date.date()!s:<10} {r.window:<10} {100 * r.car:>8.2f} "
-                         f"{r.t_stat:>7.2f} {r.p_value:>7.3f} {r.cum_window or '':<11} {cum}")
+            lines.append(
+                f"{str(r.label)[:24]:<24} {r.date.date()!s:<10} {r.window:<10} {100 * r.car:>8.2f} "
+                f"{r.t_stat:>7.2f} {r.p_value:>7.3f} {r.cum_window or '':<11} {cum}"
+            )
         return "\n".join(lines + [f"Note: {n}" for n in self.notes])
 
     def __repr__(self) -> str:
-        return short_repr("MarketLearning", [f"{self.event_id or 'event'}, day 0 {self.day0.date()}, "
-                                             f"{len(self.candidates)} candidate date(s)", self.sentence()])
+        return short_repr(
+            "MarketLearning",
+            [
+                f"{self.event_id or 'event'}, day 0 {self.day0.date()}, {len(self.candidates)} candidate date(s)",
+                self.sentence(),
+            ],
+        )
 
     def _repr_html_(self) -> str:
         return html_block("When did the market learn?", [self.sentence()], self.candidates)
@@ -168,11 +203,14 @@ def market_learning(
     cols = list(model_obj.factor_columns)
     if model_obj.needs_benchmark and benchmark_returns is None:
         raise IncidentImpactError(f"the {model_obj.name} model needs benchmark returns")
-    sessions = joined_returns(stock_returns, benchmark_returns if model_obj.needs_benchmark else None,
-                              factors[cols] if cols else None).index
+    sessions = joined_returns(
+        stock_returns, benchmark_returns if model_obj.needs_benchmark else None, factors[cols] if cols else None
+    ).index
     if not len(sessions):
         raise IncidentImpactError("the stock and benchmark returns share no dates")
-    first = pd.Timestamp(day0).tz_localize(None).normalize() if pd.Timestamp(day0).tz else pd.Timestamp(day0).normalize()
+    first = (
+        pd.Timestamp(day0).tz_localize(None).normalize() if pd.Timestamp(day0).tz else pd.Timestamp(day0).normalize()
+    )
     pos0 = int(sessions.searchsorted(first))
     if pos0 >= len(sessions):
         raise IncidentImpactError(f"day 0 {first.date()} is after the last date with returns ({sessions[-1].date()})")
@@ -192,16 +230,44 @@ def market_learning(
     local = list(dict.fromkeys((int(k), int(k) + span) for k in table.loc[ok, "rel_day"]))
     cumulative = list(dict.fromkeys((0, int(k) + span) for k in table.loc[ok, "rel_day"] if k + span >= 0))
     table["window"] = [format_window((k, k + span)) if r is None else None for k, r in zip(rel, reasons)]
-    table["cum_window"] = [format_window((0, k + span)) if r is None and k + span >= 0 else None
-                           for k, r in zip(rel, reasons)]
+    table["cum_window"] = [
+        format_window((0, k + span)) if r is None and k + span >= 0 else None for k, r in zip(rel, reasons)
+    ]
     for col in ("car", "se", "t_stat", "p_value", "cum_car"):
         table[col] = np.nan
     notes: list[str] = []
     if not local:
-        empty = table[["label", "kind", "description", "date", "rel_day", "window", "car", "se", "t_stat", "p_value",
-                       "cum_window", "cum_car", "reason"]]
-        return MarketLearning(event_id, sessions[pos0], empty, np.nan, None, None, np.nan, np.nan, 0, 0, span,
-                              ("no candidate date can be studied",))
+        empty = table[
+            [
+                "label",
+                "kind",
+                "description",
+                "date",
+                "rel_day",
+                "window",
+                "car",
+                "se",
+                "t_stat",
+                "p_value",
+                "cum_window",
+                "cum_car",
+                "reason",
+            ]
+        ]
+        return MarketLearning(
+            event_id,
+            sessions[pos0],
+            empty,
+            np.nan,
+            None,
+            None,
+            np.nan,
+            np.nan,
+            0,
+            0,
+            span,
+            ("no candidate date can be studied",),
+        )
     spec = dict(model=model, estimation=estimation, min_estimation_obs=min_estimation_obs, factors=factors)
     res = event_study(stock_returns, benchmark_returns, first, windows=local + cumulative, event_id=event_id, **spec)
     df = res.fitted.df
@@ -240,9 +306,38 @@ def market_learning(
             corrected = float((wide.abs().max(axis=1).to_numpy() >= abs_t[j]).mean())
     if not n_used:
         notes.append("no placebo date has every window: the scan is not calibrated")
-    notes.append(f"local window [k, k+{span}] at each candidate's session k; p_value nominal (Student t, df = {df}); "
-                 f"corrected p: max |t| over {m} window(s) against the same scan at {n_used} placebo day 0s")
-    table = table[["label", "kind", "description", "date", "rel_day", "window", "car", "se", "t_stat", "p_value",
-                   "cum_window", "cum_car", "reason"]]
-    return MarketLearning(event_id, res.day0, table, float(abs_t[j]), max_label, max_window, corrected, bonferroni,
-                          n_used, m, span, tuple(notes + list(res.notes)))
+    notes.append(
+        f"local window [k, k+{span}] at each candidate's session k; p_value nominal (Student t, df = {df}); "
+        f"corrected p: max |t| over {m} window(s) against the same scan at {n_used} placebo day 0s"
+    )
+    table = table[
+        [
+            "label",
+            "kind",
+            "description",
+            "date",
+            "rel_day",
+            "window",
+            "car",
+            "se",
+            "t_stat",
+            "p_value",
+            "cum_window",
+            "cum_car",
+            "reason",
+        ]
+    ]
+    return MarketLearning(
+        event_id,
+        res.day0,
+        table,
+        float(abs_t[j]),
+        max_label,
+        max_window,
+        corrected,
+        bonferroni,
+        n_used,
+        m,
+        span,
+        tuple(notes + list(res.notes)),
+    )

@@ -53,39 +53,113 @@ class PublishedEffect:
     notes: str = ""
 
     def to_dict(self) -> dict:
-        return {"study": self.study, "sample": self.sample, "window": self.window,
-                "our_window": None if self.our_window is None else format_window(self.our_window),
-                "estimate": self.estimate, "estimate_text": self.estimate_text, "significance": self.significance,
-                "approximate": self.approximate, "notes": self.notes}
+        return {
+            "study": self.study,
+            "sample": self.sample,
+            "window": self.window,
+            "our_window": None if self.our_window is None else format_window(self.our_window),
+            "estimate": self.estimate,
+            "estimate_text": self.estimate_text,
+            "significance": self.significance,
+            "approximate": self.approximate,
+            "notes": self.notes,
+        }
 
 
 #: Published short-window stock effects with a number (from the project's literature notes).
 LITERATURE: tuple[PublishedEffect, ...] = (
-    PublishedEffect("Koku, Akhigbe & Springer 1997, J. Business Research 40:15", "boycotts and boycott threats",
-                    "day 0", (0, 0), 0.0066, "+0.66 % pooled",
-                    "positive (the authors call it counter-intuitive)", notes="+0.76 % boycotts, +0.55 % threats"),
-    PublishedEffect("Koku 2012, J. Services Marketing 26(1):20", "63 boycotts launched on the internet", "short", None,
-                    0.0, "about 0", "not significant", approximate=True),
-    PublishedEffect("Pasirayi, Fennell & Follmer 2022, Business & Society", "260 activism stances posted on Twitter",
-                    "event window", None, -0.0022, "-0.22 %", "significant",
-                    notes="window length not given in the summary read"),
-    PublishedEffect("Afego & Alagidede 2021, J. Capital Markets Studies", "US firms joining #StopHateForProfit, 2020",
-                    "(+1,+4)", None, 0.0268, "+2.68 %", "t = 3.72", notes="pre-window -2.13 %"),
-    PublishedEffect("Acquisti, Friedman & Telang 2006, ICIS", "79 privacy breaches", "day 0", (0, 0), -0.004, "-0.4 %",
-                    "day 0 only; gone within a week"),
-    PublishedEffect("Acquisti, Friedman & Telang 2006, ICIS", "79 privacy breaches", "day +1", (0, 1), -0.006,
-                    "about -0.6 %", "day 0 only; gone within a week", approximate=True,
-                    notes="read as cumulative to day +1; check the paper"),
-    PublishedEffect("Acquisti, Friedman & Telang 2006, ICIS", "79 privacy breaches", "day +5", (0, 5), 0.0, "about 0",
-                    "day 0 only; gone within a week", approximate=True,
-                    notes="read as cumulative to day +5; check the paper"),
-    PublishedEffect("Knittel & Stango 2014, Management Science 60(1):21", "Tiger Woods scandal, his sponsors",
-                    "10-15 sessions", None, -0.023, "about -2.3 %",
-                    "significant; losses track search intensity; rivals gained", approximate=True,
-                    notes="one scandal; a longer window than ours"),
-    PublishedEffect("Adachi & Takeda 2016, Electronic Commerce Research & Applications 17:49",
-                    'Japanese firms "flamed" online, 2006-13', "short", None, 0.0,
-                    "about 0 unless newspapers report it", "online flaming alone not significant", approximate=True),
+    PublishedEffect(
+        "Koku, Akhigbe & Springer 1997, J. Business Research 40:15",
+        "boycotts and boycott threats",
+        "day 0",
+        (0, 0),
+        0.0066,
+        "+0.66 % pooled",
+        "positive (the authors call it counter-intuitive)",
+        notes="+0.76 % boycotts, +0.55 % threats",
+    ),
+    PublishedEffect(
+        "Koku 2012, J. Services Marketing 26(1):20",
+        "63 boycotts launched on the internet",
+        "short",
+        None,
+        0.0,
+        "about 0",
+        "not significant",
+        approximate=True,
+    ),
+    PublishedEffect(
+        "Pasirayi, Fennell & Follmer 2022, Business & Society",
+        "260 activism stances posted on Twitter",
+        "event window",
+        None,
+        -0.0022,
+        "-0.22 %",
+        "significant",
+        notes="window length not given in the summary read",
+    ),
+    PublishedEffect(
+        "Afego & Alagidede 2021, J. Capital Markets Studies",
+        "US firms joining #StopHateForProfit, 2020",
+        "(+1,+4)",
+        None,
+        0.0268,
+        "+2.68 %",
+        "t = 3.72",
+        notes="pre-window -2.13 %",
+    ),
+    PublishedEffect(
+        "Acquisti, Friedman & Telang 2006, ICIS",
+        "79 privacy breaches",
+        "day 0",
+        (0, 0),
+        -0.004,
+        "-0.4 %",
+        "day 0 only; gone within a week",
+    ),
+    PublishedEffect(
+        "Acquisti, Friedman & Telang 2006, ICIS",
+        "79 privacy breaches",
+        "day +1",
+        (0, 1),
+        -0.006,
+        "about -0.6 %",
+        "day 0 only; gone within a week",
+        approximate=True,
+        notes="read as cumulative to day +1; check the paper",
+    ),
+    PublishedEffect(
+        "Acquisti, Friedman & Telang 2006, ICIS",
+        "79 privacy breaches",
+        "day +5",
+        (0, 5),
+        0.0,
+        "about 0",
+        "day 0 only; gone within a week",
+        approximate=True,
+        notes="read as cumulative to day +5; check the paper",
+    ),
+    PublishedEffect(
+        "Knittel & Stango 2014, Management Science 60(1):21",
+        "Tiger Woods scandal, his sponsors",
+        "10-15 sessions",
+        None,
+        -0.023,
+        "about -2.3 %",
+        "significant; losses track search intensity; rivals gained",
+        approximate=True,
+        notes="one scandal; a longer window than ours",
+    ),
+    PublishedEffect(
+        "Adachi & Takeda 2016, Electronic Commerce Research & Applications 17:49",
+        'Japanese firms "flamed" online, 2006-13',
+        "short",
+        None,
+        0.0,
+        "about 0 unless newspapers report it",
+        "online flaming alone not significant",
+        approximate=True,
+    ),
 )
 
 SELECTION_SENTENCE = (
@@ -127,8 +201,10 @@ class LiteratureComparison:
 
     def to_dict(self) -> dict:
         """JSON-ready: ``window``, ``sentence``, ``selection`` and ``rows`` (NaN as None)."""
-        rows = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-                for r in self.rows.to_dict("records")]
+        rows = [
+            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+            for r in self.rows.to_dict("records")
+        ]
         return {"window": self.window, "sentence": self.sentence, "selection": self.selection, "rows": rows}
 
     def summary(self) -> str:
@@ -136,8 +212,9 @@ class LiteratureComparison:
         return "\n".join([self.sentence, self.selection, "", shown.to_string(index=False)])
 
     def __repr__(self) -> str:
-        return short_repr("LiteratureComparison", [f"window {self.window}, {len(self.rows)} published effects",
-                                                   self.sentence])
+        return short_repr(
+            "LiteratureComparison", [f"window {self.window}, {len(self.rows)} published effects", self.sentence]
+        )
 
     def _repr_html_(self) -> str:
         return html_block("Compared with the literature", [self.sentence, self.selection], self.rows)
@@ -157,24 +234,42 @@ def compare_with_literature(pooled: PooledEffect, window: Window | str) -> Liter
     for p in LITERATURE:
         match = DIFFERENT if p.our_window != window else (APPROXIMATE if p.approximate else SAME)
         covers = None if (not ok or p.estimate is None) else bool(pooled.ci_lower <= p.estimate <= pooled.ci_upper)
-        rows.append({"study": p.study, "sample": p.sample, "their_window": p.window, "their_estimate": p.estimate,
-                     "their_text": p.estimate_text, "significance": p.significance, "window_match": match,
-                     "our_window": label, "our_estimate": pooled.estimate if ok else math.nan,
-                     "our_ci_lower": pooled.ci_lower if ok else math.nan,
-                     "our_ci_upper": pooled.ci_upper if ok else math.nan, "covers": covers, "notes": p.notes})
+        rows.append(
+            {
+                "study": p.study,
+                "sample": p.sample,
+                "their_window": p.window,
+                "their_estimate": p.estimate,
+                "their_text": p.estimate_text,
+                "significance": p.significance,
+                "window_match": match,
+                "our_window": label,
+                "our_estimate": pooled.estimate if ok else math.nan,
+                "our_ci_lower": pooled.ci_lower if ok else math.nan,
+                "our_ci_upper": pooled.ci_upper if ok else math.nan,
+                "covers": covers,
+                "notes": p.notes,
+            }
+        )
     frame = pd.DataFrame(rows)
     matching = frame[frame["window_match"] != DIFFERENT]
     if not ok:
         sentence = f"No pooled estimate for {label} ({pooled.reason or 'not computed'}), so no comparison."
     elif not len(matching):
-        sentence = (f"No published average effect uses the window {label}; the table sets ours beside studies of "
-                    "other windows, which are not directly comparable.")
+        sentence = (
+            f"No published average effect uses the window {label}; the table sets ours beside studies of "
+            "other windows, which are not directly comparable."
+        )
     else:
         covered = matching[matching["covers"] == True]
         level = f"{100 * pooled.level:g} %"
-        names = "; ".join(f"{r.study} ({r.their_text}{', approximate' if r.window_match == APPROXIMATE else ''})"
-                          for r in matching.itertuples())
-        sentence = (f"Our {level} interval for the average CAR{label}, {100 * pooled.ci_lower:+.2f} % to "
-                    f"{100 * pooled.ci_upper:+.2f} %, covers {len(covered)} of the {len(matching)} published "
-                    f"estimate(s) for the same window: {names}.")
+        names = "; ".join(
+            f"{r.study} ({r.their_text}{', approximate' if r.window_match == APPROXIMATE else ''})"
+            for r in matching.itertuples()
+        )
+        sentence = (
+            f"Our {level} interval for the average CAR{label}, {100 * pooled.ci_lower:+.2f} % to "
+            f"{100 * pooled.ci_upper:+.2f} %, covers {len(covered)} of the {len(matching)} published "
+            f"estimate(s) for the same window: {names}."
+        )
     return LiteratureComparison(label, frame, sentence)

@@ -100,16 +100,27 @@ def skewness_adjusted_t(values, name: str = "bhar_skew_t") -> TestResult:
     x = np.asarray(values, dtype=float).ravel()
     n = len(x)
     if n < 3:
-        return TestResult(name, np.nan, np.nan, "t", None, n, f"the skewness-adjusted t needs at least 3 events (N = {n})")
+        return TestResult(
+            name, np.nan, np.nan, "t", None, n, f"the skewness-adjusted t needs at least 3 events (N = {n})"
+        )
     if not x.std(ddof=1) > 1e-10 * np.abs(x).max():
         return TestResult(name, np.nan, np.nan, "t", n - 1, n, "the values do not vary across events")
     t = float(_t_sa(x, 0.0)[0])
-    return TestResult(name, t, float(2 * t_sf(abs(t), n - 1)), "t", float(n - 1), n, None,
-                      f"skewness gamma_hat = {lbt_skewness(x):.3f}")
+    return TestResult(
+        name,
+        t,
+        float(2 * t_sf(abs(t), n - 1)),
+        "t",
+        float(n - 1),
+        n,
+        None,
+        f"skewness gamma_hat = {lbt_skewness(x):.3f}",
+    )
 
 
-def bootstrap_skewness_adjusted_t(values, *, n_boot: int = DEFAULT_BOOT, seed: int | None = 0,
-                                  fraction: float = 0.25, name: str = "bhar_skew_boot") -> TestResult:
+def bootstrap_skewness_adjusted_t(
+    values, *, n_boot: int = DEFAULT_BOOT, seed: int | None = 0, fraction: float = 0.25, name: str = "bhar_skew_boot"
+) -> TestResult:
     """LBT's bootstrapped skewness-adjusted t: ``t_sa`` against its bootstrap distribution.
 
     ``n_boot`` resamples of ``n_b = floor(fraction n)`` values drawn with replacement (``seed``);
@@ -120,8 +131,15 @@ def bootstrap_skewness_adjusted_t(values, *, n_boot: int = DEFAULT_BOOT, seed: i
     n = len(x)
     n_b = int(math.floor(fraction * n))
     if n_b < 3:
-        return TestResult(name, np.nan, np.nan, "bootstrap", None, n,
-                          f"the bootstrap needs n_b = floor({fraction:g} n) >= 3 (N = {n})")
+        return TestResult(
+            name,
+            np.nan,
+            np.nan,
+            "bootstrap",
+            None,
+            n,
+            f"the bootstrap needs n_b = floor({fraction:g} n) >= 3 (N = {n})",
+        )
     if not x.std(ddof=1) > 1e-10 * np.abs(x).max():
         return TestResult(name, np.nan, np.nan, "bootstrap", None, n, "the values do not vary across events")
     t = float(_t_sa(x, 0.0)[0])
@@ -132,8 +150,9 @@ def bootstrap_skewness_adjusted_t(values, *, n_boot: int = DEFAULT_BOOT, seed: i
     if not len(tb):
         return TestResult(name, t, np.nan, "bootstrap", None, n, "every resample was constant")
     p = min(1.0, 2 * min(float((tb <= t).mean()), float((tb >= t).mean())))
-    return TestResult(name, t, p, "bootstrap", None, n, None,
-                      f"{len(tb)} of {n_boot} resamples of n_b = {n_b} (seed {seed})")
+    return TestResult(
+        name, t, p, "bootstrap", None, n, None, f"{len(tb)} of {n_boot} resamples of n_b = {n_b} (seed {seed})"
+    )
 
 
 # ------------------------------------------------------------------ inputs
@@ -202,15 +221,26 @@ def _event_windows(returns: pd.DataFrame, benchmark, events: pd.DataFrame, windo
         if lo < 0:
             out.append((row, None, f"the data start after day {window[0]}"))
             continue
-        out.append((row, data.iloc[lo:hi + 1], None if hi < len(data) else
-                    f"not yet observable: {format_window(window)} needs data to day {window[1]:+d}; the data end on "
-                    f"{data.index[-1].date()} (day {len(data) - 1 - pos0:+d})"))
+        out.append(
+            (
+                row,
+                data.iloc[lo : hi + 1],
+                None
+                if hi < len(data)
+                else f"not yet observable: {format_window(window)} needs data to day {window[1]:+d}; the data end on "
+                f"{data.index[-1].date()} (day {len(data) - 1 - pos0:+d})",
+            )
+        )
     return out
 
 
 # ------------------------------------------------------------------ BHAR
-def bhar_table(returns: pd.DataFrame, benchmark, events: pd.DataFrame,
-               windows: Iterable[tuple[int, int] | str] = tuple((0, h) for h in HORIZONS)) -> pd.DataFrame:
+def bhar_table(
+    returns: pd.DataFrame,
+    benchmark,
+    events: pd.DataFrame,
+    windows: Iterable[tuple[int, int] | str] = tuple((0, h) for h in HORIZONS),
+) -> pd.DataFrame:
     """BHARs per event and window: ``event_id, ticker, window, n_days, bhar, observable, reason``.
 
     ``BHAR = prod(1 + R_it) - prod(1 + R_mt)`` over the window's sessions of the stock-benchmark join
@@ -223,10 +253,17 @@ def bhar_table(returns: pd.DataFrame, benchmark, events: pd.DataFrame,
         w = parse_window(w)
         for row, data, reason in _event_windows(returns, benchmark, events, w):
             ok = reason is None
-            rows.append({"event_id": row["event_id"], "ticker": row["ticker"], "window": format_window(w),
-                         "n_days": len(data) if data is not None else 0,
-                         "bhar": float(np.prod(1 + data["return"]) - np.prod(1 + data["benchmark"])) if ok else np.nan,
-                         "observable": ok, "reason": reason})
+            rows.append(
+                {
+                    "event_id": row["event_id"],
+                    "ticker": row["ticker"],
+                    "window": format_window(w),
+                    "n_days": len(data) if data is not None else 0,
+                    "bhar": float(np.prod(1 + data["return"]) - np.prod(1 + data["benchmark"])) if ok else np.nan,
+                    "observable": ok,
+                    "reason": reason,
+                }
+            )
     return pd.DataFrame(rows, columns=["event_id", "ticker", "window", "n_days", "bhar", "observable", "reason"])
 
 
@@ -235,7 +272,11 @@ def bhar_tests(bhars, *, n_boot: int = DEFAULT_BOOT, seed: int | None = 0) -> li
     (``bhar_skew_boot``) of the mean BHAR."""
     x = np.asarray(bhars, dtype=float)
     x = x[np.isfinite(x)]
-    return [st.cs_t_named("bhar_t", x), skewness_adjusted_t(x), bootstrap_skewness_adjusted_t(x, n_boot=n_boot, seed=seed)]
+    return [
+        st.cs_t_named("bhar_t", x),
+        skewness_adjusted_t(x),
+        bootstrap_skewness_adjusted_t(x, n_boot=n_boot, seed=seed),
+    ]
 
 
 # ------------------------------------------------------------------ calendar time
@@ -259,8 +300,14 @@ def ols_hac(y: np.ndarray, X: np.ndarray, lags: int | None = None) -> dict:
         G = xe[lag:].T @ xe[:-lag]
         S += w * (G + G.T)
     cov_hac = xtx_inv @ S @ xtx_inv
-    return {"params": params, "se_ols": np.sqrt(np.diag(s2 * xtx_inv)), "se_hac": np.sqrt(np.diag(cov_hac)),
-            "lags": lags, "df": T - k, "resid": e}
+    return {
+        "params": params,
+        "se_ols": np.sqrt(np.diag(s2 * xtx_inv)),
+        "se_hac": np.sqrt(np.diag(cov_hac)),
+        "lags": lags,
+        "df": T - k,
+        "resid": e,
+    }
 
 
 @dataclass(frozen=True)
@@ -292,17 +339,41 @@ class CalendarTimeResult:
     portfolio: pd.DataFrame = field(default=None, repr=False)
 
     def row(self) -> dict:
-        return {k: getattr(self, k) for k in ("regression", "alpha", "alpha_window", "se_ols", "t_ols", "p_ols",
-                                              "se_hac", "t_hac", "p_hac", "hac_lags", "n_days", "mean_firms",
-                                              "n_events", "reason")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "regression",
+                "alpha",
+                "alpha_window",
+                "se_ols",
+                "t_ols",
+                "p_ols",
+                "se_hac",
+                "t_hac",
+                "p_hac",
+                "hac_lags",
+                "n_days",
+                "mean_firms",
+                "n_events",
+                "reason",
+            )
+        }
 
     def to_dict(self) -> dict:
         return jsonable({"window": self.window, **self.row(), "betas": self.betas})
 
 
-def calendar_time_alpha(returns: pd.DataFrame, benchmark, events: pd.DataFrame, window: tuple[int, int] | str, *,
-                        factors: pd.DataFrame | None = None, regression: str | None = None,
-                        hac_lags: int | None = None, min_firms: int = 1) -> CalendarTimeResult:
+def calendar_time_alpha(
+    returns: pd.DataFrame,
+    benchmark,
+    events: pd.DataFrame,
+    window: tuple[int, int] | str,
+    *,
+    factors: pd.DataFrame | None = None,
+    regression: str | None = None,
+    hac_lags: int | None = None,
+    min_firms: int = 1,
+) -> CalendarTimeResult:
     """Alpha of the calendar-time portfolio of events in their ``window`` (Jaffe 1974; Mitchell & Stafford 2000).
 
     ``regression``: ``"market"`` (``R_p`` on the matched benchmark return; default without factors),
@@ -319,19 +390,41 @@ def calendar_time_alpha(returns: pd.DataFrame, benchmark, events: pd.DataFrame, 
             raise IncidentImpactError(f"the {regression} calendar-time regression needs a factor table with rf")
         lacking = [c for c in needed if c not in factors.columns]
         if lacking:
-            raise IncidentImpactError(f"the factor table lacks {', '.join(lacking)} needed by the {regression} regression")
+            raise IncidentImpactError(
+                f"the factor table lacks {', '.join(lacking)} needed by the {regression} regression"
+            )
     parts, n_events = [], 0
     for row, data, reason in _event_windows(returns, benchmark, events, window):
         if data is None or data.empty:
             continue
         n_events += 1
-        parts.append(pd.DataFrame({"date": data.index, "ticker": row["ticker"], "ret": data["return"].to_numpy(),
-                                   "bench": data["benchmark"].to_numpy()}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "date": data.index,
+                    "ticker": row["ticker"],
+                    "ret": data["return"].to_numpy(),
+                    "bench": data["benchmark"].to_numpy(),
+                }
+            )
+        )
     label = format_window(window)
-    described = {"market": "R_p on the matched benchmark return (market model)",
-                 "capm": "R_p - rf on mkt_rf", "ff3": "R_p - rf on mkt_rf, smb, hml"}[regression]
-    nan = dict(alpha=np.nan, alpha_window=np.nan, se_ols=np.nan, t_ols=np.nan, p_ols=np.nan, se_hac=np.nan,
-               t_hac=np.nan, p_hac=np.nan, hac_lags=None)
+    described = {
+        "market": "R_p on the matched benchmark return (market model)",
+        "capm": "R_p - rf on mkt_rf",
+        "ff3": "R_p - rf on mkt_rf, smb, hml",
+    }[regression]
+    nan = dict(
+        alpha=np.nan,
+        alpha_window=np.nan,
+        se_ols=np.nan,
+        t_ols=np.nan,
+        p_ols=np.nan,
+        se_hac=np.nan,
+        t_hac=np.nan,
+        p_hac=np.nan,
+        hac_lags=None,
+    )
     if not parts:
         return CalendarTimeResult(label, described, **nan, n_events=0, reason="no event has data in the window")
     long = pd.concat(parts, ignore_index=True).drop_duplicates(["date", "ticker"])
@@ -350,18 +443,38 @@ def calendar_time_alpha(returns: pd.DataFrame, benchmark, events: pd.DataFrame, 
         X = np.column_stack([np.ones(len(port)), port["market"].to_numpy()])
     portfolio = port.reset_index().rename(columns={"ret": "return"})
     if len(port) < X.shape[1] + 3 or np.linalg.matrix_rank(X) < X.shape[1]:
-        return CalendarTimeResult(label, described, **nan, n_days=len(port), n_events=n_events,
-                                  mean_firms=float(port["n_firms"].mean()) if len(port) else np.nan,
-                                  reason=f"too few portfolio days ({len(port)}) or no variation in the regressors",
-                                  portfolio=portfolio)
+        return CalendarTimeResult(
+            label,
+            described,
+            **nan,
+            n_days=len(port),
+            n_events=n_events,
+            mean_firms=float(port["n_firms"].mean()) if len(port) else np.nan,
+            reason=f"too few portfolio days ({len(port)}) or no variation in the regressors",
+            portfolio=portfolio,
+        )
     fit = ols_hac(y, X, hac_lags)
     a, df = float(fit["params"][0]), fit["df"]
     t_ols, t_hac = a / fit["se_ols"][0], a / fit["se_hac"][0]
     return CalendarTimeResult(
-        label, described, a, a * (window[1] - window[0] + 1), float(fit["se_ols"][0]), float(t_ols),
-        float(2 * t_sf(abs(t_ols), df)), float(fit["se_hac"][0]), float(t_hac), float(2 * t_sf(abs(t_hac), df)),
-        int(fit["lags"]), {n: float(b) for n, b in zip(names, fit["params"][1:])}, len(port),
-        float(port["n_firms"].mean()), n_events, None, portfolio)
+        label,
+        described,
+        a,
+        a * (window[1] - window[0] + 1),
+        float(fit["se_ols"][0]),
+        float(t_ols),
+        float(2 * t_sf(abs(t_ols), df)),
+        float(fit["se_hac"][0]),
+        float(t_hac),
+        float(2 * t_sf(abs(t_hac), df)),
+        int(fit["lags"]),
+        {n: float(b) for n, b in zip(names, fit["params"][1:])},
+        len(port),
+        float(port["n_firms"].mean()),
+        n_events,
+        None,
+        portfolio,
+    )
 
 
 # ------------------------------------------------------------------ recovery shares
@@ -388,9 +501,20 @@ def recovery_shares(recoveries: Mapping[str, Recovery], horizons: Iterable[int] 
                 rec += int(not pd.isna(r.horizons.at[label, "recovered_by"]))
             else:
                 never += 1
-        rows.append({"window": label, "horizon": int(h), "n_incidents": len(recoveries), "n_observable": obs,
-                     "n_hurt": hurt, "n_recovered": rec, "share_recovered": rec / hurt if hurt else np.nan,
-                     "n_never_hurt": never, "n_unknown": unknown, "not_observable": ", ".join(missing)})
+        rows.append(
+            {
+                "window": label,
+                "horizon": int(h),
+                "n_incidents": len(recoveries),
+                "n_observable": obs,
+                "n_hurt": hurt,
+                "n_recovered": rec,
+                "share_recovered": rec / hurt if hurt else np.nan,
+                "n_never_hurt": never,
+                "n_unknown": unknown,
+                "not_observable": ", ".join(missing),
+            }
+        )
     return pd.DataFrame(rows).set_index("window")
 
 
@@ -423,14 +547,21 @@ class LongRunStudy:
             label = format_window(w)
             t = self.tests[self.tests["window"] == label].set_index("test")
             cal = self.calendar[label]
-            row = {"window": label, "n_events": int(t.at["bhar_t", "n_events"]) if "bhar_t" in t.index else 0,
-                   "mean_bhar": t["mean_bhar"].iloc[0] if len(t) else np.nan,
-                   "median_bhar": t["median_bhar"].iloc[0] if len(t) else np.nan,
-                   "skewness": t["skewness"].iloc[0] if len(t) else np.nan,
-                   **{f"p_{name}": t.at[name, "p_value"] if name in t.index else np.nan
-                      for name in ("bhar_t", "bhar_skew_t", "bhar_skew_boot")},
-                   "ct_alpha_window": cal.alpha_window, "ct_t_hac": cal.t_hac, "ct_p_hac": cal.p_hac,
-                   "ct_mean_firms": cal.mean_firms}
+            row = {
+                "window": label,
+                "n_events": int(t.at["bhar_t", "n_events"]) if "bhar_t" in t.index else 0,
+                "mean_bhar": t["mean_bhar"].iloc[0] if len(t) else np.nan,
+                "median_bhar": t["median_bhar"].iloc[0] if len(t) else np.nan,
+                "skewness": t["skewness"].iloc[0] if len(t) else np.nan,
+                **{
+                    f"p_{name}": t.at[name, "p_value"] if name in t.index else np.nan
+                    for name in ("bhar_t", "bhar_skew_t", "bhar_skew_boot")
+                },
+                "ct_alpha_window": cal.alpha_window,
+                "ct_t_hac": cal.t_hac,
+                "ct_p_hac": cal.p_hac,
+                "ct_mean_firms": cal.mean_firms,
+            }
             if self.recovery is not None and w[0] == 0 and label in self.recovery.index:
                 row["share_recovered"] = self.recovery.at[label, "share_recovered"]
             rows.append(row)
@@ -443,44 +574,68 @@ class LongRunStudy:
         for w in self.windows:
             label = format_window(w)
             t = self.tests[self.tests["window"] == label]
-            item = {"window": label,
-                    "bhar": {"mean": t["mean_bhar"].iloc[0] if len(t) else None,
-                             "median": t["median_bhar"].iloc[0] if len(t) else None,
-                             "skewness": t["skewness"].iloc[0] if len(t) else None,
-                             "tests": t.drop(columns=["window", "mean_bhar", "median_bhar", "skewness"]).to_dict("records")},
-                    "calendar_time": self.calendar[label].to_dict()}
+            item = {
+                "window": label,
+                "bhar": {
+                    "mean": t["mean_bhar"].iloc[0] if len(t) else None,
+                    "median": t["median_bhar"].iloc[0] if len(t) else None,
+                    "skewness": t["skewness"].iloc[0] if len(t) else None,
+                    "tests": t.drop(columns=["window", "mean_bhar", "median_bhar", "skewness"]).to_dict("records"),
+                },
+                "calendar_time": self.calendar[label].to_dict(),
+            }
             if self.recovery is not None and label in self.recovery.index:
                 item["recovery"] = self.recovery.loc[label].to_dict()
             out.append(item)
         return jsonable({"windows": out, "events": self.bhar.to_dict("records"), "notes": list(self.notes)})
 
     def summary(self) -> str:
-        lines = ["Long-horizon abnormal returns across incidents", "",
-                 f"{'window':<10} {'N':>3} {'mean BHAR %':>12} {'t p':>6} {'skew-t p':>8} {'boot p':>7} "
-                 f"{'CT alpha·L %':>13} {'CT HAC p':>8} {'firms/day':>9} {'recovered':>10}"]
+        lines = [
+            "Long-horizon abnormal returns across incidents",
+            "",
+            f"{'window':<10} {'N':>3} {'mean BHAR %':>12} {'t p':>6} {'skew-t p':>8} {'boot p':>7} "
+            f"{'CT alpha·L %':>13} {'CT HAC p':>8} {'firms/day':>9} {'recovered':>10}",
+        ]
         frame = self.to_frame()
         for label, r in frame.iterrows():
             rec = r.get("share_recovered", np.nan)
-            lines.append(f"{label:<10} {int(r.n_events):>3} {100 * r.mean_bhar:>12.2f} {_p(r.p_bhar_t):>6} "
-                         f"{_p(r.p_bhar_skew_t):>8} {_p(r.p_bhar_skew_boot):>7} {100 * r.ct_alpha_window:>13.2f} "
-                         f"{_p(r.ct_p_hac):>8} {r.ct_mean_firms:>9.1f} "
-                         f"{'n/a' if pd.isna(rec) else f'{100 * rec:.0f} %':>10}")
+            lines.append(
+                f"{label:<10} {int(r.n_events):>3} {100 * r.mean_bhar:>12.2f} {_p(r.p_bhar_t):>6} "
+                f"{_p(r.p_bhar_skew_t):>8} {_p(r.p_bhar_skew_boot):>7} {100 * r.ct_alpha_window:>13.2f} "
+                f"{_p(r.ct_p_hac):>8} {r.ct_mean_firms:>9.1f} "
+                f"{'n/a' if pd.isna(rec) else f'{100 * rec:.0f} %':>10}"
+            )
         return "\n".join(lines + [f"Note: {n}" for n in self.notes])
 
     def __repr__(self) -> str:
         frame = self.to_frame()
-        return short_repr("LongRunStudy", [f"{len(self.windows)} window(s), {self.bhar['event_id'].nunique()} event(s)"] + [
-            f"{w}: mean BHAR {100 * r.mean_bhar:+.1f} % (skew-adjusted p {_p(r.p_bhar_skew_t)}), "
-            f"calendar-time p {_p(r.ct_p_hac)}" for w, r in frame.iterrows()])
+        return short_repr(
+            "LongRunStudy",
+            [f"{len(self.windows)} window(s), {self.bhar['event_id'].nunique()} event(s)"]
+            + [
+                f"{w}: mean BHAR {100 * r.mean_bhar:+.1f} % (skew-adjusted p {_p(r.p_bhar_skew_t)}), "
+                f"calendar-time p {_p(r.ct_p_hac)}"
+                for w, r in frame.iterrows()
+            ],
+        )
 
     def _repr_html_(self) -> str:
         return html_block("Long-horizon abnormal returns", list(self.notes[:1]), self.to_frame())
 
 
-def longrun_study(returns: pd.DataFrame, benchmark, events: pd.DataFrame, *, horizons: Iterable[int] = HORIZONS,
-                  factors: pd.DataFrame | None = None, regression: str | None = None, n_boot: int = DEFAULT_BOOT,
-                  seed: int | None = 0, hac_lags: int | None = None,
-                  recoveries: Mapping[str, Recovery] | None = None) -> LongRunStudy:
+def longrun_study(
+    returns: pd.DataFrame,
+    benchmark,
+    events: pd.DataFrame,
+    *,
+    horizons: Iterable[int] = HORIZONS,
+    factors: pd.DataFrame | None = None,
+    regression: str | None = None,
+    n_boot: int = DEFAULT_BOOT,
+    seed: int | None = 0,
+    hac_lags: int | None = None,
+    recoveries: Mapping[str, Recovery] | None = None,
+) -> LongRunStudy:
     """BHAR tests, calendar-time alphas and recovery shares over ``[0, h]`` for each horizon.
 
     Parameters
@@ -505,17 +660,36 @@ def longrun_study(returns: pd.DataFrame, benchmark, events: pd.DataFrame, *, hor
     for w in windows:
         label = format_window(w)
         x = bh.loc[(bh["window"] == label) & bh["observable"], "bhar"].to_numpy()
-        extra = {"mean_bhar": float(x.mean()) if len(x) else np.nan,
-                 "median_bhar": float(np.median(x)) if len(x) else np.nan, "skewness": lbt_skewness(x)}
+        extra = {
+            "mean_bhar": float(x.mean()) if len(x) else np.nan,
+            "median_bhar": float(np.median(x)) if len(x) else np.nan,
+            "skewness": lbt_skewness(x),
+        }
         for res in bhar_tests(x, n_boot=n_boot, seed=seed):
-            rows.append({"window": label, "test": res.name, "statistic": res.statistic, "p_value": res.p_value,
-                         "n_events": res.n_events, "note": res.reason or res.note or "", **extra})
-        calendar[label] = calendar_time_alpha(returns, benchmark, events, w, factors=factors, regression=regression,
-                                              hac_lags=hac_lags)
-    notes = [f"{int((~g['observable']).sum())} event(s) not yet observable over {w}"
-             for w, g in bh.groupby("window", sort=False) if (~g["observable"]).any()]
-    notes.append("BHAR against each event's benchmark; skew-adjusted t of Lyon, Barber & Tsai (1999) and its "
-                 f"bootstrap (n_b = n/4, {n_boot} resamples, seed {seed}); calendar-time alpha with OLS and "
-                 "Newey-West t (Jaffe 1974; Mitchell & Stafford 2000)")
-    return LongRunStudy(windows, bh, pd.DataFrame(rows), calendar,
-                        recovery_shares(recoveries, hs) if recoveries else None, tuple(notes))
+            rows.append(
+                {
+                    "window": label,
+                    "test": res.name,
+                    "statistic": res.statistic,
+                    "p_value": res.p_value,
+                    "n_events": res.n_events,
+                    "note": res.reason or res.note or "",
+                    **extra,
+                }
+            )
+        calendar[label] = calendar_time_alpha(
+            returns, benchmark, events, w, factors=factors, regression=regression, hac_lags=hac_lags
+        )
+    notes = [
+        f"{int((~g['observable']).sum())} event(s) not yet observable over {w}"
+        for w, g in bh.groupby("window", sort=False)
+        if (~g["observable"]).any()
+    ]
+    notes.append(
+        "BHAR against each event's benchmark; skew-adjusted t of Lyon, Barber & Tsai (1999) and its "
+        f"bootstrap (n_b = n/4, {n_boot} resamples, seed {seed}); calendar-time alpha with OLS and "
+        "Newey-West t (Jaffe 1974; Mitchell & Stafford 2000)"
+    )
+    return LongRunStudy(
+        windows, bh, pd.DataFrame(rows), calendar, recovery_shares(recoveries, hs) if recoveries else None, tuple(notes)
+    )

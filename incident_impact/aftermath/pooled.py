@@ -65,10 +65,32 @@ METHODS = {"DL": "DerSimonian-Laird", "REML": "restricted maximum likelihood", "
 MIN_INCIDENTS = 3
 TOO_FEW = "fewer than 3 incidents"
 #: The keys of :meth:`PooledEffect.to_dict` that every consumer may rely on.
-DICT_KEYS = ("method", "estimate", "se", "ci_lower", "ci_upper", "tau2", "i2", "prediction_lower",
-             "prediction_upper", "equivalence_p", "n")
-_NUMBERS = ("estimate", "se", "ci_lower", "ci_upper", "tau2", "i2", "q", "q_p_value", "prediction_lower",
-            "prediction_upper", "equivalence_p")
+DICT_KEYS = (
+    "method",
+    "estimate",
+    "se",
+    "ci_lower",
+    "ci_upper",
+    "tau2",
+    "i2",
+    "prediction_lower",
+    "prediction_upper",
+    "equivalence_p",
+    "n",
+)
+_NUMBERS = (
+    "estimate",
+    "se",
+    "ci_lower",
+    "ci_upper",
+    "tau2",
+    "i2",
+    "q",
+    "q_p_value",
+    "prediction_lower",
+    "prediction_upper",
+    "equivalence_p",
+)
 
 
 class PooledInputError(IncidentImpactError):
@@ -248,8 +270,13 @@ class PooledEffect:
         return None if not math.isfinite(self.equivalence_p) else bool(self.equivalence_p < alpha)
 
     def _row(self) -> dict:
-        return {"method": self.method, "n": self.n, **{k: getattr(self, k) for k in _NUMBERS},
-                "tau": self.tau, "reason": self.reason}
+        return {
+            "method": self.method,
+            "n": self.n,
+            **{k: getattr(self, k) for k in _NUMBERS},
+            "tau": self.tau,
+            "reason": self.reason,
+        }
 
     def to_frame(self) -> pd.DataFrame:
         """One row ``all`` and, with ``by``, one row per group: ``method, n, estimate, se, ci_lower,
@@ -261,9 +288,16 @@ class PooledEffect:
         """JSON-ready: the keys of :data:`DICT_KEYS`, then ``q, q_p_value, tau, reason, level, bound,
         window, notes`` and ``groups`` (per group the same dict without ``groups``)."""
         out = {"method": self.method, **{k: _num(getattr(self, k)) for k in DICT_KEYS[1:-1]}, "n": int(self.n)}
-        out |= {"q": _num(self.q), "q_p_value": _num(self.q_p_value), "tau": _num(self.tau), "reason": self.reason,
-                "level": float(self.level), "bound": float(self.bound), "window": self.window,
-                "notes": list(self.notes)}
+        out |= {
+            "q": _num(self.q),
+            "q_p_value": _num(self.q_p_value),
+            "tau": _num(self.tau),
+            "reason": self.reason,
+            "level": float(self.level),
+            "bound": float(self.bound),
+            "window": self.window,
+            "notes": list(self.notes),
+        }
         out["groups"] = {str(name): {k: v for k, v in g.to_dict().items() if k != "groups"} for name, g in self.groups}
         return out
 
@@ -273,52 +307,72 @@ class PooledEffect:
         if self.reason:
             return f"No pooled estimate of the average {where}: {self.reason}."
         lvl = f"{100 * self.level:g} %"
-        text = (f"Across {self.n} incidents the average {where} was {_pct(self.estimate)} "
-                f"({lvl} CI {_pct(self.ci_lower)} to {_pct(self.ci_upper)}; {METHODS[self.method]} random effects); "
-                f"true effects differ between incidents by about {_pct(self.tau, signed=False)} (tau; "
-                f"I² = {100 * self.i2:.0f} %, Q p = {self.q_p_value:.3f}), so a new incident's effect would lie between "
-                f"{_pct(self.prediction_lower)} and {_pct(self.prediction_upper)} ({lvl} prediction interval).")
+        text = (
+            f"Across {self.n} incidents the average {where} was {_pct(self.estimate)} "
+            f"({lvl} CI {_pct(self.ci_lower)} to {_pct(self.ci_upper)}; {METHODS[self.method]} random effects); "
+            f"true effects differ between incidents by about {_pct(self.tau, signed=False)} (tau; "
+            f"I² = {100 * self.i2:.0f} %, Q p = {self.q_p_value:.3f}), so a new incident's effect would lie between "
+            f"{_pct(self.prediction_lower)} and {_pct(self.prediction_upper)} ({lvl} prediction interval)."
+        )
         eq = self.equivalent()
         if eq:
             text += f" An average effect as large as ±{100 * self.bound:g} % is ruled out (TOST p = {self.equivalence_p:.3f})."
         else:
-            text += (f" An average effect of ±{100 * self.bound:g} % cannot be ruled out "
-                     f"(TOST p = {self.equivalence_p:.3f}).")
+            text += (
+                f" An average effect of ±{100 * self.bound:g} % cannot be ruled out "
+                f"(TOST p = {self.equivalence_p:.3f})."
+            )
         return text
 
     def summary(self) -> str:
         """Plain text: the sentence, the numbers, the groups and the notes."""
         lines = [self.sentence()]
         frame = self.to_frame()
-        shown = pd.DataFrame({
-            "n": frame["n"],
-            "mean %": (100 * frame["estimate"].astype(float)).round(2),
-            "SE %": (100 * frame["se"].astype(float)).round(2),
-            "CI %": [f"[{100 * a:.2f}, {100 * b:.2f}]" if math.isfinite(a) else "" for a, b in
-                     zip(frame["ci_lower"].astype(float), frame["ci_upper"].astype(float))],
-            "tau %": (100 * frame["tau"].astype(float)).round(2),
-            "I2 %": (100 * frame["i2"].astype(float)).round(0),
-            "PI %": [f"[{100 * a:.2f}, {100 * b:.2f}]" if math.isfinite(a) else "" for a, b in
-                     zip(frame["prediction_lower"].astype(float), frame["prediction_upper"].astype(float))],
-            "TOST p": frame["equivalence_p"].astype(float).round(4),
-            "note": frame["reason"],
-        })
+        shown = pd.DataFrame(
+            {
+                "n": frame["n"],
+                "mean %": (100 * frame["estimate"].astype(float)).round(2),
+                "SE %": (100 * frame["se"].astype(float)).round(2),
+                "CI %": [
+                    f"[{100 * a:.2f}, {100 * b:.2f}]" if math.isfinite(a) else ""
+                    for a, b in zip(frame["ci_lower"].astype(float), frame["ci_upper"].astype(float))
+                ],
+                "tau %": (100 * frame["tau"].astype(float)).round(2),
+                "I2 %": (100 * frame["i2"].astype(float)).round(0),
+                "PI %": [
+                    f"[{100 * a:.2f}, {100 * b:.2f}]" if math.isfinite(a) else ""
+                    for a, b in zip(frame["prediction_lower"].astype(float), frame["prediction_upper"].astype(float))
+                ],
+                "TOST p": frame["equivalence_p"].astype(float).round(4),
+                "note": frame["reason"],
+            }
+        )
         lines += ["", shown.to_string()]
         if self.notes:
             lines += ["", *self.notes]
-        lines += ["", ("Confidence interval and TOST with Student's t on n - 1 df; prediction interval with "
-                  "t(n - 2) (Higgins, Thompson & Spiegelhalter 2009).")]
+        lines += [
+            "",
+            (
+                "Confidence interval and TOST with Student's t on n - 1 df; prediction interval with "
+                "t(n - 2) (Higgins, Thompson & Spiegelhalter 2009)."
+            ),
+        ]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         head = f"{self.method}, n = {self.n}" + (f", window {self.window}" if self.window else "")
         if self.reason:
             return short_repr("PooledEffect", [head, self.reason])
-        return short_repr("PooledEffect", [
-            head,
-            (f"mean {_pct(self.estimate)} [{_pct(self.ci_lower)}, {_pct(self.ci_upper)}], tau {_pct(self.tau, signed=False)}, "
-            f"PI [{_pct(self.prediction_lower)}, {_pct(self.prediction_upper)}], TOST p {self.equivalence_p:.3f}"),
-        ])
+        return short_repr(
+            "PooledEffect",
+            [
+                head,
+                (
+                    f"mean {_pct(self.estimate)} [{_pct(self.ci_lower)}, {_pct(self.ci_upper)}], tau {_pct(self.tau, signed=False)}, "
+                    f"PI [{_pct(self.prediction_lower)}, {_pct(self.prediction_upper)}], TOST p {self.equivalence_p:.3f}"
+                ),
+            ],
+        )
 
     def _repr_html_(self) -> str:
         return html_block("Pooled effect (random effects)", [self.sentence(), *self.notes], self.to_frame())
@@ -332,11 +386,26 @@ def _empty(method: str, n: int, reason: str, **kw) -> PooledEffect:
     return PooledEffect(method, *([math.nan] * 11), n=n, reason=reason, **kw)
 
 
-def _pool(y: np.ndarray, s: np.ndarray, method: str, level: float, bound: float, window: str | None,
-          labels: tuple[str, ...], notes: tuple[str, ...]) -> PooledEffect:
+def _pool(
+    y: np.ndarray,
+    s: np.ndarray,
+    method: str,
+    level: float,
+    bound: float,
+    window: str | None,
+    labels: tuple[str, ...],
+    notes: tuple[str, ...],
+) -> PooledEffect:
     k = len(y)
-    common = {"level": level, "bound": bound, "window": window, "labels": labels,
-              "cars": tuple(float(x) for x in y), "ses": tuple(float(x) for x in s), "notes": notes}
+    common = {
+        "level": level,
+        "bound": bound,
+        "window": window,
+        "labels": labels,
+        "cars": tuple(float(x) for x in y),
+        "ses": tuple(float(x) for x in s),
+        "notes": notes,
+    }
     if k < MIN_INCIDENTS:
         return _empty(method, k, TOO_FEW, **common)
     v = s * s
@@ -353,8 +422,22 @@ def _pool(y: np.ndarray, s: np.ndarray, method: str, level: float, bound: float,
     half_pi = float(t_ppf(0.5 + level / 2, k - 2)) * math.sqrt(tau2 + se * se)
     p_low = float(t_sf((mu + bound) / se, k - 1))  # H0: mu <= -bound
     p_high = float(t_cdf((mu - bound) / se, k - 1))  # H0: mu >= +bound
-    return PooledEffect(method, mu, se, mu - crit * se, mu + crit * se, float(tau2), float(i2), q, q_p,
-                        mu - half_pi, mu + half_pi, max(p_low, p_high), k, **common)
+    return PooledEffect(
+        method,
+        mu,
+        se,
+        mu - crit * se,
+        mu + crit * se,
+        float(tau2),
+        float(i2),
+        q,
+        q_p,
+        mu - half_pi,
+        mu + half_pi,
+        max(p_low, p_high),
+        k,
+        **common,
+    )
 
 
 def _as_series(x, name: str) -> pd.Series:
@@ -432,8 +515,12 @@ def pooled_effect(
     notes = ()
     if not keep.all():
         dropped = [str(x) for x in y.index[~keep]]
-        notes = ((f"{len(dropped)} incident(s) without a finite CAR and SE left out: {', '.join(dropped[:10])}"
-                 f"{' ...' if len(dropped) > 10 else ''}."),)
+        notes = (
+            (
+                f"{len(dropped)} incident(s) without a finite CAR and SE left out: {', '.join(dropped[:10])}"
+                f"{' ...' if len(dropped) > 10 else ''}."
+            ),
+        )
     y, s = y[keep], s[keep]
     labels_t = tuple(str(x) for x in y.index)
     overall = _pool(y.to_numpy(), s.to_numpy(), method, level, bound, window, labels_t, notes)
@@ -447,11 +534,22 @@ def pooled_effect(
     for name in sorted(groups_of.dropna().unique(), key=str):
         members = groups_of.index[groups_of == name]
         mask = y.index.map(str).isin(members)
-        g = _pool(y[mask].to_numpy(), s[mask].to_numpy(), method, level, bound, window,
-                  tuple(str(x) for x in y.index[mask]), ())
+        g = _pool(
+            y[mask].to_numpy(),
+            s[mask].to_numpy(),
+            method,
+            level,
+            bound,
+            window,
+            tuple(str(x) for x in y.index[mask]),
+            (),
+        )
         groups.append((str(name), g))
     missing = groups_of.index[groups_of.isna()]
     if len(missing):
         notes += (f"{len(missing)} incident(s) without a group are in the overall estimate only.",)
-    return PooledEffect(**{f.name: getattr(overall, f.name) for f in fields(PooledEffect)
-                           if f.name not in ("groups", "notes")}, groups=tuple(groups), notes=notes)
+    return PooledEffect(
+        **{f.name: getattr(overall, f.name) for f in fields(PooledEffect) if f.name not in ("groups", "notes")},
+        groups=tuple(groups),
+        notes=notes,
+    )

@@ -60,8 +60,17 @@ import pandas as pd
 from ..display import html_block, short_repr
 from ..distributions import t_sf
 from ..errors import IncidentImpactError
-from ..eventstudy import (DEFAULT_ESTIMATION, MIN_ESTIMATION_OBS, EventStudyResult, event_study, format_window,
-                          get_model, joined_returns, parse_window, placebo_cars)
+from ..eventstudy import (
+    DEFAULT_ESTIMATION,
+    MIN_ESTIMATION_OBS,
+    EventStudyResult,
+    event_study,
+    format_window,
+    get_model,
+    joined_returns,
+    parse_window,
+    placebo_cars,
+)
 from ..eventstudy import statistics as st
 
 #: Default horizons (sessions after day 0) of :func:`recovery`.
@@ -71,9 +80,11 @@ MIN_SQ_WINDOWS = 20
 #: Non-overlapping pre-event windows below which the SQ test is flagged as liberal (validation/longrun_results.md).
 SQ_INDEPENDENT_OK = 20
 
-IID_NOTE = ("p_value: Student t on CAR/SE with the CLM variance, which assumes independent normal abnormal "
-            "returns of constant variance (too narrow a band over long windows if volatility clusters); "
-            "sq_p_value and placebo_p_value do not assume it")
+IID_NOTE = (
+    "p_value: Student t on CAR/SE with the CLM variance, which assumes independent normal abnormal "
+    "returns of constant variance (too narrow a band over long windows if volatility clusters); "
+    "sq_p_value and placebo_p_value do not assume it"
+)
 
 
 def jsonable(value):
@@ -154,15 +165,18 @@ def recovery_metrics(path: pd.Series, mde: float | None) -> RecoveryMetrics:
         status = "no loss" if trough_car >= 0 else f"never fell to -MDE ({100 * mde:.2f} %)"
         return RecoveryMetrics(trough_day, trough_car, half_life, 0, status, end, False)
     if below[-1]:
-        return RecoveryMetrics(trough_day, trough_car, half_life, None, f"not recovered within {end} sessions", end, True)
+        return RecoveryMetrics(
+            trough_day, trough_car, half_life, None, f"not recovered within {end} sessions", end, True
+        )
     last_below = int(np.flatnonzero(below)[-1])
     day = int(days[last_below + 1])
     return RecoveryMetrics(trough_day, trough_car, half_life, day, f"recovered by day +{day}", end, True)
 
 
 # ------------------------------------------------------------------ helpers
-def pre_event_abnormal_returns(result: EventStudyResult, returns: pd.Series, benchmark: pd.Series | None,
-                               factors: pd.DataFrame | None = None) -> pd.Series:
+def pre_event_abnormal_returns(
+    result: EventStudyResult, returns: pd.Series, benchmark: pd.Series | None, factors: pd.DataFrame | None = None
+) -> pd.Series:
     """The estimation model's abnormal returns ``y_t - x_t' theta_hat`` on every joined session before day 0.
 
     ``theta_hat`` is ``result``'s fit on its estimation window; the join is the one of
@@ -178,7 +192,9 @@ def pre_event_abnormal_returns(result: EventStudyResult, returns: pd.Series, ben
     return pd.Series(ar, index=data.index, name="ar")
 
 
-def confounder_sessions(confounders: pd.DataFrame | None, sessions: pd.DatetimeIndex, day0: pd.Timestamp) -> pd.DataFrame:
+def confounder_sessions(
+    confounders: pd.DataFrame | None, sessions: pd.DatetimeIndex, day0: pd.Timestamp
+) -> pd.DataFrame:
     """``date, rel_day, kind, description`` of each confounder, ``rel_day`` the session on or after its
     date counted from ``day0`` on ``sessions`` (a given ``rel_day`` column wins); NaN past the data end."""
     columns = ["date", "rel_day", "kind", "description"]
@@ -198,9 +214,14 @@ def confounder_sessions(confounders: pd.DataFrame | None, sessions: pd.DatetimeI
         pos = sessions.searchsorted(pd.DatetimeIndex(dates))
         rel = pd.Series(np.where(pos < len(sessions), pos - pos0, np.nan), dtype=float)
     rel_days = [None if not np.isfinite(v) else int(v) for v in rel.to_numpy(dtype=float)]
-    return pd.DataFrame({"date": [d.date().isoformat() for d in dates], "rel_day": pd.Series(rel_days, dtype=object),
-                         "kind": frame["kind"].astype(str) if "kind" in frame else "other-news",
-                         "description": frame["description"].astype(str) if "description" in frame else ""})[columns]
+    return pd.DataFrame(
+        {
+            "date": [d.date().isoformat() for d in dates],
+            "rel_day": pd.Series(rel_days, dtype=object),
+            "kind": frame["kind"].astype(str) if "kind" in frame else "other-news",
+            "description": frame["description"].astype(str) if "description" in frame else "",
+        }
+    )[columns]
 
 
 def _placebo_table(placebo, stock_returns, benchmark_returns, windows, spec, seed) -> tuple[pd.DataFrame | None, str]:
@@ -210,18 +231,27 @@ def _placebo_table(placebo, stock_returns, benchmark_returns, windows, spec, see
     if isinstance(placebo, pd.DataFrame):
         return placebo, f"{placebo['day0'].nunique()} placebo day 0s given"
     if placebo is True:
-        return placebo_cars(stock_returns, benchmark_returns, windows=windows, **spec), "every session of the loaded history"
+        return placebo_cars(
+            stock_returns, benchmark_returns, windows=windows, **spec
+        ), "every session of the loaded history"
     if isinstance(placebo, (int, np.integer)) and not isinstance(placebo, bool) and placebo > 0:
         model = get_model(spec["model"])
         cols = list(model.factor_columns)
         factors = spec.get("factors")
-        dates = joined_returns(stock_returns.dropna(), benchmark_returns if model.needs_benchmark else None,
-                               factors[cols] if cols else None).index
+        dates = joined_returns(
+            stock_returns.dropna(),
+            benchmark_returns if model.needs_benchmark else None,
+            factors[cols] if cols else None,
+        ).index
         rng = np.random.default_rng(seed)
         draw = dates[np.sort(rng.choice(len(dates), size=min(int(placebo), len(dates)), replace=False))]
-        return (placebo_cars(stock_returns, benchmark_returns, dates=draw, windows=windows, **spec),
-                f"{len(draw)} random sessions of the loaded history (seed {seed})")
-    raise IncidentImpactError("placebo must be None, True (every session), a positive number of dates or a placebo_cars table")
+        return (
+            placebo_cars(stock_returns, benchmark_returns, dates=draw, windows=windows, **spec),
+            f"{len(draw)} random sessions of the loaded history (seed {seed})",
+        )
+    raise IncidentImpactError(
+        "placebo must be None, True (every session), a positive number of dates or a placebo_cars table"
+    )
 
 
 # ------------------------------------------------------------------ result
@@ -296,27 +326,51 @@ class Recovery:
             conf = self.confounder_rows[self.confounder_rows["window"] == label]
             item["confounders"] = conf.drop(columns="window").to_dict("records")
             rows.append(item)
-        return jsonable({
-            "horizons": rows, "trough_day": self.trough_day, "trough_car": self.trough_car,
-            "half_life_sessions": self.half_life_sessions, "recovered_by": self.recovered_by, "status": self.status,
-            "mde": self.mde, "mde_source": self.mde_source, "path_end": self.path_end, "day0": self.day0,
-            "data_end": self.data_end, "model": self.model, "event_id": self.event_id,
-            "path": self.path[["rel_day", "car", "lower", "upper"]].to_dict("records"), "notes": list(self.notes),
-        })
+        return jsonable(
+            {
+                "horizons": rows,
+                "trough_day": self.trough_day,
+                "trough_car": self.trough_car,
+                "half_life_sessions": self.half_life_sessions,
+                "recovered_by": self.recovered_by,
+                "status": self.status,
+                "mde": self.mde,
+                "mde_source": self.mde_source,
+                "path_end": self.path_end,
+                "day0": self.day0,
+                "data_end": self.data_end,
+                "model": self.model,
+                "event_id": self.event_id,
+                "path": self.path[["rel_day", "car", "lower", "upper"]].to_dict("records"),
+                "notes": list(self.notes),
+            }
+        )
 
     def summary(self) -> str:
         """Plain text: the recovery sentence, the horizons table, the confounders and the notes."""
-        lines = [f"Persistence and recovery{f' of {self.event_id}' if self.event_id else ''}: day 0 = "
-                 f"{self.day0.date()}, {self.model} model, data to {self.data_end.date()}", "", self.sentence(), "",
-                 f"{'window':<10} {'CAR %':>8} {'SE %':>7} {'t p':>6} {'SQ p':>6} {'(n)':>6} {'plc p':>6}  recovered"]
+        lines = [
+            f"Persistence and recovery{f' of {self.event_id}' if self.event_id else ''}: day 0 = "
+            f"{self.day0.date()}, {self.model} model, data to {self.data_end.date()}",
+            "",
+            self.sentence(),
+            "",
+            f"{'window':<10} {'CAR %':>8} {'SE %':>7} {'t p':>6} {'SQ p':>6} {'(n)':>6} {'plc p':>6}  recovered",
+        ]
         for label, r in self.horizons.iterrows():
             if not r.observable:
                 lines.append(f"{label:<10} {r.reason}")
                 continue
-            rec = "n/a" if r.hurt is None or pd.isna(r.hurt) else (
-                "never hurt" if not r.hurt else ("no" if pd.isna(r.recovered_by) else f"by +{int(r.recovered_by)}"))
-            lines.append(f"{label:<10} {100 * r.car:>8.2f} {100 * r.se:>7.2f} {_p(r.p_value):>6} {_p(r.sq_p_value):>6} "
-                         f"{int(r.n_sq_windows):>6} {_p(r.placebo_p_value):>6}  {rec}")
+            rec = (
+                "n/a"
+                if r.hurt is None or pd.isna(r.hurt)
+                else (
+                    "never hurt" if not r.hurt else ("no" if pd.isna(r.recovered_by) else f"by +{int(r.recovered_by)}")
+                )
+            )
+            lines.append(
+                f"{label:<10} {100 * r.car:>8.2f} {100 * r.se:>7.2f} {_p(r.p_value):>6} {_p(r.sq_p_value):>6} "
+                f"{int(r.n_sq_windows):>6} {_p(r.placebo_p_value):>6}  {rec}"
+            )
         for label, r in self.horizons.iterrows():
             if r.confounders:
                 lines.append(f"Confounded {label}: {r.confounders}")
@@ -330,7 +384,9 @@ class Recovery:
 
     def _repr_html_(self) -> str:
         table = self.horizons.drop(columns=["confounders"])
-        return html_block(f"Recovery{f' of {self.event_id}' if self.event_id else ''}", [self.sentence(), IID_NOTE], table)
+        return html_block(
+            f"Recovery{f' of {self.event_id}' if self.event_id else ''}", [self.sentence(), IID_NOTE], table
+        )
 
 
 # ------------------------------------------------------------------ main
@@ -414,14 +470,18 @@ def recovery(
     pre_ar = pre_event_abnormal_returns(res, stock_returns, benchmark_returns, factors)
 
     observable = [h for h in hs if (0, h) in res.windows]
-    plc, plc_note = _placebo_table(placebo, stock_returns, benchmark_returns, [(0, h) for h in observable], spec, seed) \
-        if observable else (None, "no horizon observable")
+    plc, plc_note = (
+        _placebo_table(placebo, stock_returns, benchmark_returns, [(0, h) for h in observable], spec, seed)
+        if observable
+        else (None, "no horizon observable")
+    )
     if plc is not None:
         notes.append(f"placebo dates: {plc_note}")
     model_obj = get_model(res.model)
     cols = list(model_obj.factor_columns)
-    sessions = joined_returns(stock_returns, benchmark_returns if model_obj.needs_benchmark else None,
-                              factors[cols] if cols else None).index
+    sessions = joined_returns(
+        stock_returns, benchmark_returns if model_obj.needs_benchmark else None, factors[cols] if cols else None
+    ).index
     pos0 = int(sessions.searchsorted(res.day0))
     data_end = sessions[-1]
     conf = confounder_sessions(confounders, sessions, res.day0)
@@ -436,17 +496,38 @@ def recovery(
         else:  # beyond the data: an unmapped date after day 0 may fall inside
             conf_h = conf[rel_num.between(0, h) | (rel_num.isna() & (pd.to_datetime(conf["date"]) >= res.day0))]
         conf_rows += [{"window": label, **r} for r in conf_h.to_dict("records")]
-        conf_text = "; ".join(f"{r.kind} on {r.date}" + ("" if pd.isna(r.rel_day) else f" (day {int(r.rel_day):+d})")
-                              + (f": {r.description}" if r.description else "") for r in conf_h.itertuples())
-        row = {"horizon": h, "car": np.nan, "se": np.nan, "t_stat": np.nan, "df": float(res.fitted.df),
-               "p_value": np.nan, "sq_p_value": np.nan, "n_sq_windows": max(len(pre_ar) - L + 1, 0),
-               "n_sq_independent": len(pre_ar) // L, "sq_p_value_estimation": np.nan,
-               "n_sq_windows_estimation": max(len(res.estimation) - L + 1, 0), "placebo_p_value": np.nan,
-               "n_placebo": 0, "observable": h in observable, "reason": None, "recovered_by": np.nan, "hurt": None,
-               "confounded": len(conf_h) > 0, "confounders": conf_text}
+        conf_text = "; ".join(
+            f"{r.kind} on {r.date}"
+            + ("" if pd.isna(r.rel_day) else f" (day {int(r.rel_day):+d})")
+            + (f": {r.description}" if r.description else "")
+            for r in conf_h.itertuples()
+        )
+        row = {
+            "horizon": h,
+            "car": np.nan,
+            "se": np.nan,
+            "t_stat": np.nan,
+            "df": float(res.fitted.df),
+            "p_value": np.nan,
+            "sq_p_value": np.nan,
+            "n_sq_windows": max(len(pre_ar) - L + 1, 0),
+            "n_sq_independent": len(pre_ar) // L,
+            "sq_p_value_estimation": np.nan,
+            "n_sq_windows_estimation": max(len(res.estimation) - L + 1, 0),
+            "placebo_p_value": np.nan,
+            "n_placebo": 0,
+            "observable": h in observable,
+            "reason": None,
+            "recovered_by": np.nan,
+            "hurt": None,
+            "confounded": len(conf_h) > 0,
+            "confounders": conf_text,
+        }
         if h not in observable:
-            row["reason"] = (f"not yet observable: [0,+{h}] needs data to day +{h}; the data end on "
-                             f"{data_end.date()} (day +{available})")
+            row["reason"] = (
+                f"not yet observable: [0,+{h}] needs data to day +{h}; the data end on "
+                f"{data_end.date()} (day +{available})"
+            )
             rows.append(row)
             continue
         car, se = res.car((0, h))
@@ -471,17 +552,37 @@ def recovery(
         row["reason"] = "; ".join(reasons) or None
         rows.append(row)
     horizons_frame = pd.DataFrame(rows, index=pd.Index([format_window((0, h)) for h in hs], name="window"))
-    notes.append(f"SQ reference: {len(pre_ar)} pre-event sessions from {pre_ar.index[0].date() if len(pre_ar) else '-'}"
-                 f" (estimation-model abnormal returns); sq_p_value_estimation uses the estimation window only")
-    thin = [f"{format_window((0, h))}: {len(pre_ar) // (h + 1)}" for h in observable if len(pre_ar) // (h + 1) < SQ_INDEPENDENT_OK]
+    notes.append(
+        f"SQ reference: {len(pre_ar)} pre-event sessions from {pre_ar.index[0].date() if len(pre_ar) else '-'}"
+        f" (estimation-model abnormal returns); sq_p_value_estimation uses the estimation window only"
+    )
+    thin = [
+        f"{format_window((0, h))}: {len(pre_ar) // (h + 1)}"
+        for h in observable
+        if len(pre_ar) // (h + 1) < SQ_INDEPENDENT_OK
+    ]
     if thin:
-        notes.append(f"few non-overlapping pre-event windows for the SQ test ({', '.join(thin)}; under "
-                     f"{SQ_INDEPENDENT_OK} it over-rejects, e.g. ~11 % at 5 % with 10: validation/longrun_results.md); "
-                     "load a longer history or read its p as roughly twice as small as it should be")
+        notes.append(
+            f"few non-overlapping pre-event windows for the SQ test ({', '.join(thin)}; under "
+            f"{SQ_INDEPENDENT_OK} it over-rejects, e.g. ~11 % at 5 % with 10: validation/longrun_results.md); "
+            "load a longer history or read its p as roughly twice as small as it should be"
+        )
     notes.append(IID_NOTE)
-    return Recovery(event_id=event_id, day0=res.day0, model=res.model, horizons=horizons_frame, path=path,
-                    trough_day=whole.trough_day, trough_car=whole.trough_car,
-                    half_life_sessions=whole.half_life_sessions, recovered_by=whole.recovered_by, status=whole.status,
-                    mde=float(mde), mde_source=mde_source, path_end=whole.path_end, data_end=data_end,
-                    confounder_rows=pd.DataFrame(conf_rows, columns=["window", "date", "rel_day", "kind", "description"]),
-                    notes=tuple(dict.fromkeys(notes)))
+    return Recovery(
+        event_id=event_id,
+        day0=res.day0,
+        model=res.model,
+        horizons=horizons_frame,
+        path=path,
+        trough_day=whole.trough_day,
+        trough_car=whole.trough_car,
+        half_life_sessions=whole.half_life_sessions,
+        recovered_by=whole.recovered_by,
+        status=whole.status,
+        mde=float(mde),
+        mde_source=mde_source,
+        path_end=whole.path_end,
+        data_end=data_end,
+        confounder_rows=pd.DataFrame(conf_rows, columns=["window", "date", "rel_day", "kind", "description"]),
+        notes=tuple(dict.fromkeys(notes)),
+    )

@@ -32,8 +32,22 @@ from ..eventstudy import EventStudyResult, format_window
 
 KEPT_FALLING, NO_FURTHER_MOVE, RECOVERED = "kept falling", "no further move", "recovered"
 AFTER_SESSIONS = 20
-COLUMNS = ["date", "kind", "description", "rel_day", "car", "se", "p_value", "before_car", "before_p_value",
-           "after_window", "after_car", "after_p_value", "after", "reason"]
+COLUMNS = [
+    "date",
+    "kind",
+    "description",
+    "rel_day",
+    "car",
+    "se",
+    "p_value",
+    "before_car",
+    "before_p_value",
+    "after_window",
+    "after_car",
+    "after_p_value",
+    "after",
+    "reason",
+]
 
 
 def _window_stats(result: EventStudyResult, window: tuple[int, int]) -> tuple[float, float, float]:
@@ -41,8 +55,13 @@ def _window_stats(result: EventStudyResult, window: tuple[int, int]) -> tuple[fl
     return car, se, float(2 * t_sf(abs(car / se), result.fitted.df))
 
 
-def response_effects(result: EventStudyResult, responses: Iterable[tuple[pd.Timestamp, str, str]], *,
-                     after_sessions: int = AFTER_SESSIONS, alpha: float = 0.05) -> pd.DataFrame:
+def response_effects(
+    result: EventStudyResult,
+    responses: Iterable[tuple[pd.Timestamp, str, str]],
+    *,
+    after_sessions: int = AFTER_SESSIONS,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """One row per response ``(session, kind, description)`` (``session``: its first session on the
     exchange's calendar): ``date, kind, description, rel_day, car, se, p_value`` of CAR[r, r+1],
     ``before_car, before_p_value`` of CAR[0, r-1], ``after_window, after_car, after_p_value`` and
@@ -52,8 +71,13 @@ def response_effects(result: EventStudyResult, responses: Iterable[tuple[pd.Time
     last = int(rel.iloc[-1])
     rows = []
     for session, kind, description in responses:
-        row = dict.fromkeys(COLUMNS, np.nan) | {"date": pd.Timestamp(session).date().isoformat(), "kind": kind,
-                                                  "description": description, "reason": "", "after": ""}
+        row = dict.fromkeys(COLUMNS, np.nan) | {
+            "date": pd.Timestamp(session).date().isoformat(),
+            "kind": kind,
+            "description": description,
+            "reason": "",
+            "after": "",
+        }
         if pd.Timestamp(session) not in rel.index:
             row["reason"] = "the response falls outside the loaded event period"
             rows.append(row)
@@ -98,14 +122,19 @@ class ResponseSummary:
     reason: str = ""
 
     def summary(self) -> str:
-        lines = [f"{self.n_incidents} incident(s) with a response ({self.n_without_response} without one).",
-                 "After the response: " + ", ".join(f"{k} {v}" for k, v in self.after_counts.items()) + ".",
-                 "CAR[r,r+1] by kind of response:", self.by_kind.round(4).to_string()]
+        lines = [
+            f"{self.n_incidents} incident(s) with a response ({self.n_without_response} without one).",
+            "After the response: " + ", ".join(f"{k} {v}" for k, v in self.after_counts.items()) + ".",
+            "CAR[r,r+1] by kind of response:",
+            self.by_kind.round(4).to_string(),
+        ]
         if self.reason:
             lines.append(f"Does the kind matter? Not tested: {self.reason}.")
         else:
-            lines.append(f"Does the kind matter? Kruskal-Wallis H = {self.kind_test_statistic:.2f}, "
-                         f"p = {self.kind_test_p_value:.3f}.")
+            lines.append(
+                f"Does the kind matter? Kruskal-Wallis H = {self.kind_test_statistic:.2f}, "
+                f"p = {self.kind_test_p_value:.3f}."
+            )
         return "\n".join(lines)
 
     def to_frame(self) -> pd.DataFrame:
@@ -114,19 +143,36 @@ class ResponseSummary:
     def to_dict(self) -> dict:
         def clean(v):
             return None if isinstance(v, float) and np.isnan(v) else v
+
         return {
-            "n_incidents": self.n_incidents, "n_without_response": self.n_without_response,
+            "n_incidents": self.n_incidents,
+            "n_without_response": self.n_without_response,
             "after_counts": {k: int(v) for k, v in self.after_counts.items()},
-            "by_kind": [{k: clean(float(v)) if isinstance(v, (float, np.floating)) else
-                         (int(v) if isinstance(v, (np.integer,)) else v) for k, v in r.items()}
-                        for r in self.by_kind.reset_index().to_dict("records")],
-            "kind_test": {"method": "Kruskal-Wallis on CAR[r,r+1]/SE", "statistic": clean(self.kind_test_statistic),
-                          "p_value": clean(self.kind_test_p_value), "reason": self.reason},
+            "by_kind": [
+                {
+                    k: clean(float(v))
+                    if isinstance(v, (float, np.floating))
+                    else (int(v) if isinstance(v, (np.integer,)) else v)
+                    for k, v in r.items()
+                }
+                for r in self.by_kind.reset_index().to_dict("records")
+            ],
+            "kind_test": {
+                "method": "Kruskal-Wallis on CAR[r,r+1]/SE",
+                "statistic": clean(self.kind_test_statistic),
+                "p_value": clean(self.kind_test_p_value),
+                "reason": self.reason,
+            },
         }
 
     def __repr__(self) -> str:
-        return short_repr("ResponseSummary", [f"{self.n_incidents} incidents with a response",
-                                              ", ".join(f"{k} {v}" for k, v in self.after_counts.items())])
+        return short_repr(
+            "ResponseSummary",
+            [
+                f"{self.n_incidents} incidents with a response",
+                ", ".join(f"{k} {v}" for k, v in self.after_counts.items()),
+            ],
+        )
 
     def _repr_html_(self) -> str:
         return html_block("Company responses", [self.summary().splitlines()[1]], self.by_kind)
@@ -155,8 +201,9 @@ def response_summary(effects: Mapping[str, pd.DataFrame], n_without_response: in
         rows[kind] = {"n": n, "mean_car": float(cars.mean()), "cs_t": t, "p_value": p}
     by_kind = pd.DataFrame.from_dict(rows, orient="index", columns=["n", "mean_car", "cs_t", "p_value"])
     by_kind.index.name = "kind"
-    groups = [g["car"].to_numpy(dtype=float) / g["se"].to_numpy(dtype=float)
-              for _, g in table.groupby("kind") if len(g) >= 2]
+    groups = [
+        g["car"].to_numpy(dtype=float) / g["se"].to_numpy(dtype=float) for _, g in table.groupby("kind") if len(g) >= 2
+    ]
     stat = p_value = np.nan
     reason = ""
     if len(groups) < 2:
