@@ -97,15 +97,15 @@ def day0(
     sessions = [cal.minute_to_session(pd.Timestamp(r).tz_convert("UTC"), direction="next") for r in readings]
     if sessions[0] != sessions[1]:
         wall = dt.datetime.combine(day.date(), time)
-        gap = (
-            readings[0].astimezone(dt.timezone.utc).astimezone(zone).replace(tzinfo=None) != wall
-        )  # never was: no round trip
+        gap = readings[0].astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != wall  # never was: no round trip
         what = "does not exist" if gap else "happened twice"
         offsets = " or ".join(_offset(r) for r in readings)
         raise CalendarError(
-            f"{time.strftime('%H:%M')} {what} in {zone_name} on {day.date()} (daylight saving: UTC{offsets.replace(' or ', ' or UTC')}), "
+            f"{time.strftime('%H:%M')} {what} in {zone_name} on {day.date()} "
+            f"(daylight saving: UTC{offsets.replace(' or ', ' or UTC')}), "
             f"and the two readings fall in the sessions of {min(sessions).date()} and {max(sessions).date()}; "
-            f"give the time with its UTC offset, e.g. --time {time.strftime('%H:%M')}{_offset(readings[1])} without --tz"
+            "give the time with its UTC offset, e.g. "
+            f"--time {time.strftime('%H:%M')}{_offset(readings[1])} without --tz"
         )
     return sessions[0]
 
@@ -113,6 +113,8 @@ def day0(
 def _offset(value: dt.time | dt.datetime) -> str:
     """``+05:00`` for the UTC offset of ``value``."""
     delta = value.utcoffset()
+    if delta is None:
+        raise TypeError(f"{value!r} has no UTC offset")
     sign = "-" if delta < dt.timedelta(0) else "+"
     minutes = abs(int(delta.total_seconds())) // 60
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"

@@ -20,13 +20,14 @@ import io
 import re
 import warnings
 import zoneinfo
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from os import PathLike
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
@@ -283,7 +284,7 @@ class Catalog:
         CatalogError
             ``category`` is not one of :attr:`categories`.
         """
-        items = self._items
+        items: Sequence[Incident] = self._items
         if category is not None:
             wanted = category.strip().lower()
             if wanted not in {c.lower() for c in self.categories}:
@@ -389,8 +390,8 @@ def _build(incidents: CsvSource, timelines: CsvSource | None) -> Catalog:
             if event.kind == "incident":
                 if incident_id in incident_rows:
                     raise CatalogError(
-                        f"{where}: second 'incident' event for {incident_id!r} (first at row {incident_rows[incident_id]});"
-                        " day 0 needs exactly one"
+                        f"{where}: second 'incident' event for {incident_id!r} "
+                        f"(first at row {incident_rows[incident_id]}); day 0 needs exactly one"
                     )
                 incident_rows[incident_id] = n
                 expected = by_id[incident_id]["incident_date"]
@@ -457,7 +458,7 @@ def _read_csv(source: CsvSource, required: tuple[str, ...], known: tuple[str, ..
 def _rows(frame: pd.DataFrame) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (spreadsheet row number, stripped cells); the header is row 1."""
     for i, record in enumerate(frame.to_dict("records")):
-        yield i + 2, {k: str(v).strip() for k, v in record.items()}
+        yield i + 2, {cast(str, k): str(v).strip() for k, v in record.items()}  # column names are strings
 
 
 def _split(cell: str) -> tuple[str, ...]:

@@ -65,13 +65,16 @@ class Robustness:
         table = self.verdicts()
         n_specs, n_windows = table.shape
         if not self.depends_on_choice():
-            verdict = table.iloc[0, 0]
+            verdict = str(table.iloc[0, 0])
             return f"Robust: the verdict is {verdict} under all {n_specs} specifications and {n_windows} windows."
         by_window = {w: table[w].dropna().unique() for w in table.columns}
         model_driven = [w for w, found in by_window.items() if len(found) > 1]
         if not model_driven:
             parts = "; ".join(f"{w}: {found[0]}" for w, found in by_window.items())
-            return f"The verdict depends on the event window (each window agrees across all {n_specs} specifications): {parts}."
+            return (
+                "The verdict depends on the event window "
+                f"(each window agrees across all {n_specs} specifications): {parts}."
+            )
         details = []
         for w in model_driven:
             groups = table[w].groupby(table[w], sort=False).groups

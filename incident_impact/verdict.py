@@ -158,7 +158,7 @@ def verdict_frame(
     q = benjamini_hochberg(p) if adjust else np.full(len(cars), np.nan)
     rows = [
         judge(car, se, df, bound=bound, alpha=alpha, p_value=qi if adjust else None)
-        for car, se, df, qi in zip(cars["car"], cars["se"], cars["df"], q)
+        for car, se, df, qi in zip(cars["car"], cars["se"], cars["df"], q, strict=True)
     ]
     out = cars[["car", "se", "df"]].copy()
     out["p_value"] = p

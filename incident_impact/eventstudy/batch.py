@@ -188,7 +188,10 @@ def fit_table(table: pd.DataFrame, wide: pd.DataFrame, benches: Mapping[str, pd.
     and ``reasons`` as from :func:`~.inputs.screen_events`). Returns the fit, the table positions
     of the studied events (the fit's rows, in order) and those of all events tried.
     :class:`~.batch_panel.BatchUnsupported` when the returns have duplicate dates or a benchmark
-    or factor series is malformed (the loop engine then gives each event its reason)."""
+    or factor series is malformed (the loop engine then gives each event its reason), or the model is
+    not fitted by OLS (GARCH, thin-trading betas: the loop engine fits them event by event)."""
+    if not spec.model.batchable:
+        raise BatchUnsupported(f"the {spec.model.name} model is fitted event by event (loop engine)")
     if not wide.index.is_unique:
         raise BatchUnsupported("duplicate dates")
     aux, aux_key = panel_aux(spec.model, pd.DatetimeIndex(wide.index), dict(benches), list(keys), spec.factors)

@@ -131,7 +131,8 @@ def study_event(returns: pd.Series, benchmark: pd.Series | None, event_date: obj
         notes.append(f"the estimation window has {n_est} of {estimation[1] - estimation[0] + 1} days")
 
     y, X = model.variables(data)
-    fitted = fit(model, y[est], X[est])
+    est_end = int(rel[est].max()) if n_est else estimation[1]
+    fitted = fit(model, y[est], X[est], horizon=last_event_day - est_end)
     ar = y - X @ fitted.params if X.shape[1] else y
     span = (rel >= first_event_day) & (rel <= last_event_day)
     available = int(rel[span].max()) if span.any() else None
@@ -152,9 +153,8 @@ def study_event(returns: pd.Series, benchmark: pd.Series | None, event_date: obj
         index=data.index,
     )
     frame["expected"] = frame["return"] - frame["ar"]
-    # SE of each day's AR: sigma * sqrt(1 + x_t' (X'X)^-1 x_t)
-    leverage = np.einsum("ij,jk,ik->i", X, fitted.xtx_inv, X) if X.shape[1] else np.zeros(len(X))
-    frame["ar_se"] = np.sqrt(fitted.sigma2 * (1 + leverage))
+    # SE of each day's AR: sigma * sqrt(1 + x_t' (X'X)^-1 x_t) (GARCH: the variance forecast, FittedModel.ar_variance)
+    frame["ar_se"] = np.sqrt(fitted.ar_variance(X, rel - est_end))
     return EventStudyResult(
         event_id=event_id,
         event_date=day,

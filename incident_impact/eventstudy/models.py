@@ -12,16 +12,34 @@ Factor models (``ff3``: Fama & French 1993; ``carhart``: Carhart 1997; ``ff5``: 
 day (:func:`incident_impact.eventstudy.factors.read_french_factors` converts Kenneth French's
 percent files); their abnormal return ``R - rf - X theta_hat`` and CAR variance use the same
 generic formula with ``k = 4, 5, 6``.
+
+Models fitted otherwise than by OLS keep the market model's abnormal return
+``AR = R - (alpha + beta R_m)`` but estimate ``alpha, beta`` (and the AR variance) their own way:
+
+* ``garch`` / ``egarch`` (:mod:`.garch`): the market model with GARCH(1,1) or EGARCH(1,1) errors by
+  maximum likelihood (Kevin Sheppard's ``arch``); ARs are standardised by the conditional variance
+  forecast from the end of the estimation window, ``Var(CAR) = sum_t h_{T+t|T} + g' V g``.
+* ``scholes-williams`` / ``dimson`` (:mod:`.thin`): betas corrected for thin (non-synchronous)
+  trading (Scholes & Williams 1977; Dimson 1979); ``Var(CAR) = sigma^2 (L + g' (X'X)^-1 g)`` as above.
+
+These are fitted event by event: the batch engine refuses them (``BatchUnsupported``) and
+:func:`~.study.run_study` runs the loop engine.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..errors import IncidentImpactError
+
+
+class ModelFitError(IncidentImpactError):
+    """A normal-return model that cannot be fitted on one event's estimation window (a GARCH
+    likelihood that did not converge, a degenerate fit, too few returns for the model); the message
+    says why. :func:`~.study.run_study` lists the event in ``failures`` with it."""
 
 
 @dataclass(frozen=True)
@@ -30,12 +48,16 @@ class NormalReturnModel:
 
     Attributes
     ----------
-    name : registry key (``market``, ``mean``, ``market-adjusted``, ``ff3``, ``carhart``, ``ff5``).
+    name : registry key (``market``, ``mean``, ``market-adjusted``, ``ff3``, ``carhart``, ``ff5``,
+        ``garch``, ``egarch``, ``scholes-williams``, ``dimson``).
     param_names : names of the estimated coefficients, one per column of ``X``.
     regressors : columns of the joined data that follow the constant in ``X``.
     offset : column subtracted from the return to form ``y`` (``benchmark`` for
         market-adjusted returns, ``rf`` for the excess returns of the factor models), or ``None``.
     description : one line for summaries and reports.
+    estimator : how ``param_names`` are estimated: ``ols`` (default), ``garch``, ``egarch``
+        (:mod:`.garch`), ``scholes-williams`` or ``dimson`` (:mod:`.thin`).
+    lags : Dimson's number of leads and lags of the market return (``k``; 0 for other models).
     """
 
     name: str
@@ -43,6 +65,13 @@ class NormalReturnModel:
     regressors: tuple[str, ...]
     offset: str | None
     description: str
+    estimator: str = "ols"
+    lags: int = 0
+
+    @property
+    def batchable(self) -> bool:
+        """True when the batch engine's batched OLS fits the model (``estimator == "ols"``)."""
+        return self.estimator == "ols"
 
     @property
     def needs_benchmark(self) -> bool:
@@ -97,6 +126,16 @@ MODELS: dict[str, NormalReturnModel] = {
         NormalReturnModel("ff5", ("alpha", "b_mkt", "b_smb", "b_hml", "b_rmw", "b_cma"),
                           ("mkt_rf", "smb", "hml", "rmw", "cma"), "rf",
                           "Fama-French 5-factor model R - rf = a + b MKT + s SMB + h HML + r RMW + c CMA (OLS)"),
+        NormalReturnModel("garch", ("alpha", "beta"), ("benchmark",), None,
+                          "market model R = alpha + beta R_m with GARCH(1,1) errors (ML, arch)", estimator="garch"),
+        NormalReturnModel("egarch", ("alpha", "beta"), ("benchmark",), None,
+                          "market model R = alpha + beta R_m with EGARCH(1,1) errors (ML, arch)", estimator="egarch"),
+        NormalReturnModel("scholes-williams", ("alpha", "beta"), ("benchmark",), None,
+                          "market model with the Scholes-Williams (1977) thin-trading beta",
+                          estimator="scholes-williams"),
+        NormalReturnModel("dimson", ("alpha", "beta"), ("benchmark",), None,
+                          "market model with the Dimson (1979) thin-trading beta (1 lead, 1 lag)",
+                          estimator="dimson", lags=1),
     )
 }
 
@@ -116,7 +155,21 @@ def get_model(name: str | NormalReturnModel) -> NormalReturnModel:
 
 @dataclass(frozen=True)
 class FittedModel:
-    """OLS fit of a normal-return model on one estimation window."""
+    """Fit of a normal-return model on one estimation window.
+
+    ``params`` are the coefficients of ``model.param_names`` (one per column of ``X``), so
+    ``AR = y - X params`` for every model. ``sigma2`` is the residual variance ``SSR / df``.
+
+    Optional, for models not fitted by OLS (defaults keep the OLS formulas):
+
+    * ``extra`` — further estimates ``(name, value, se)`` shown by ``EventStudyResult.params``
+      (GARCH: ``omega, alpha1, [gamma1,] beta1``; Scholes-Williams: ``b_lag, b_0, b_lead, rho_m``;
+      Dimson: ``b_<k>``), ``se`` NaN when none is reported;
+    * ``param_cov`` — covariance of ``params`` when it is not ``sigma2 (X'X)^-1`` (GARCH: arch's);
+    * ``variance_forecast`` — the AR variance forecast for the 1st, 2nd, ... session after the last
+      estimation return (GARCH); days are then given to :meth:`ar_variance` / :meth:`car_variance`
+      by their ``horizons`` (relative day minus the last estimation day).
+    """
 
     model: NormalReturnModel
     params: np.ndarray
@@ -125,26 +178,77 @@ class FittedModel:
     xtx_inv: np.ndarray
     n_obs: int
     r_squared: float | None
+    extra: tuple[tuple[str, float, float], ...] = ()
+    param_cov: np.ndarray | None = field(default=None, repr=False)
+    variance_forecast: np.ndarray | None = field(default=None, repr=False)
 
-    def car_variance(self, design_rows: np.ndarray) -> float:
+    @property
+    def mean_cov(self) -> np.ndarray:
+        """Covariance of ``params``: ``param_cov`` when given, else ``sigma^2 (X'X)^-1``."""
+        return self.param_cov if self.param_cov is not None else self.sigma2 * self.xtx_inv
+
+    def _forecast(self, horizons: np.ndarray | None, n: int) -> np.ndarray:
+        """The variance forecasts at ``horizons`` (1 = first session after the estimation window), NaN
+        outside the forecast."""
+        assert self.variance_forecast is not None
+        if horizons is None:
+            raise IncidentImpactError(f"the {self.model.name} model's AR variance depends on the day: give horizons")
+        h = np.asarray(horizons, dtype=int).reshape(n)
+        ok = (h >= 1) & (h <= len(self.variance_forecast))
+        return np.where(ok, self.variance_forecast[np.clip(h - 1, 0, len(self.variance_forecast) - 1)], np.nan)
+
+    def ar_variance(self, design_rows: np.ndarray, horizons: np.ndarray | None = None) -> np.ndarray:
+        """Variance of each day's AR: ``sigma^2 (1 + x_t' (X'X)^-1 x_t)``; with a variance forecast
+        (GARCH) ``h_{T+h|T} + x_t' V x_t``, ``V`` the covariance of the estimated ``params``."""
+        X = np.asarray(design_rows, dtype=float)
+        leverage = np.einsum("ij,jk,ik->i", X, self.mean_cov, X) if X.shape[1] else np.zeros(len(X))
+        if self.variance_forecast is None:
+            return self.sigma2 + leverage
+        return self._forecast(horizons, len(X)) + leverage
+
+    def car_variance(self, design_rows: np.ndarray, horizons: np.ndarray | None = None) -> float:
         """Variance of a CAR over the event days whose design rows are ``design_rows`` (L x k).
 
         ``sigma^2 (L + g' (X'X)^-1 g)`` with ``g`` the column sums of ``design_rows``; this keeps
         the covariance between days that the shared parameter estimates induce (CLM 1997,
-        eq. 4.4.14), which summing daily variances would drop.
+        eq. 4.4.14), which summing daily variances would drop. With a variance forecast (GARCH,
+        ``horizons`` the days' distances from the estimation end): ``sum_t h_{T+t|T} + g' V g``.
         """
         L = len(design_rows)
+        rows = np.asarray(design_rows, dtype=float)
+        if self.variance_forecast is not None:
+            g = rows.sum(axis=0)
+            return float(self._forecast(horizons, L).sum() + (g @ self.mean_cov @ g if rows.shape[1] else 0.0))
         if self.xtx_inv.size == 0:
             return self.sigma2 * L
-        g = np.asarray(design_rows, dtype=float).sum(axis=0)
+        g = rows.sum(axis=0)
         return float(self.sigma2 * (L + g @ self.xtx_inv @ g))
 
 
-def fit(model: NormalReturnModel, y: np.ndarray, X: np.ndarray) -> FittedModel:
-    """Fit ``model`` by OLS on the estimation rows ``(y, X)``.
+def fit(model: NormalReturnModel, y: np.ndarray, X: np.ndarray, horizon: int = 0) -> FittedModel:
+    """Fit ``model`` on the estimation rows ``(y, X)`` (in date order).
 
-    ``R^2 = 1 - SSR / SST`` is reported for models with a constant and regressors.
+    OLS models: ``R^2 = 1 - SSR / SST`` is reported for models with a constant and regressors.
+    GARCH models (:func:`.garch.fit_garch`) also forecast the AR variance ``horizon`` sessions past
+    the last estimation return; thin-trading models: :func:`.thin.fit_thin`. Raises
+    :class:`IncidentImpactError` (:class:`ModelFitError` for a model-specific failure).
     """
+    if model.estimator in ("garch", "egarch"):
+        from .garch import fit_garch
+
+        return fit_garch(model, y, X, horizon)
+    if model.estimator in ("scholes-williams", "dimson"):
+        from .thin import fit_thin
+
+        return fit_thin(model, y, X)
+    if model.estimator != "ols":
+        raise IncidentImpactError(f"unknown estimator {model.estimator!r} of the {model.name} model")
+    return fit_ols(model, y, X)
+
+
+def fit_ols(model: NormalReturnModel, y: np.ndarray, X: np.ndarray) -> FittedModel:
+    """Fit ``model``'s regression by OLS on ``(y, X)``, whatever its estimator (the checks every
+    model shares: a regular design, a usable residual variance)."""
     n, k = X.shape
     singular = IncidentImpactError("the estimation window's design matrix is singular (constant benchmark?)")
     if k:

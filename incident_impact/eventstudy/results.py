@@ -75,8 +75,11 @@ class EventStudyResult:
 
     @cached_property
     def params(self) -> pd.Series:
-        """Estimated coefficients, ``sigma`` (residual s.d.) and ``r_squared`` when defined."""
+        """Estimated coefficients, the model's further estimates (GARCH: ``omega, alpha1, [gamma1,] beta1``;
+        Scholes-Williams: ``b_lag, b_0, b_lead, rho_m``; Dimson: ``b_-1, b_0, b_+1``), ``sigma`` (residual
+        s.d.) and ``r_squared`` when defined."""
         values = dict(zip(self.fitted.model.param_names, self.fitted.params.tolist(), strict=True))
+        values |= {name: value for name, value, _ in self.fitted.extra}
         values["sigma"] = float(np.sqrt(self.fitted.sigma2))
         if self.fitted.r_squared is not None:
             values["r_squared"] = self.fitted.r_squared
@@ -85,14 +88,21 @@ class EventStudyResult:
     @cached_property
     def params_table(self) -> pd.DataFrame:
         """One row per coefficient: ``coef, se, t_stat, p_value`` with ``se = sqrt(sigma^2 [(X'X)^-1]_jj)``
-        (the OLS standard error, as statsmodels' ``bse``) and a two-sided p-value from Student's t with
-        the model's degrees of freedom. Empty for the market-adjusted model (nothing is estimated)."""
+        (the OLS standard error, as statsmodels' ``bse``; GARCH: arch's robust standard errors, with rows
+        for the variance parameters too) and a two-sided p-value from Student's t with the model's degrees
+        of freedom. Empty for the market-adjusted model (nothing is estimated)."""
         f = self.fitted
         names = list(f.model.param_names)
-        se = np.sqrt(f.sigma2 * np.diag(f.xtx_inv)) if len(names) else np.empty(0)
+        se = np.sqrt(np.diag(f.mean_cov)) if len(names) else np.empty(0)
+        coef = f.params
+        reported = [(name, value, s) for name, value, s in f.extra if np.isfinite(s)]
+        if reported:
+            names += [name for name, _, _ in reported]
+            coef = np.concatenate([coef, [v for _, v, _ in reported]])
+            se = np.concatenate([se, [s for _, _, s in reported]])
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = f.params / se
-        return pd.DataFrame({"coef": f.params, "se": se, "t_stat": t, "p_value": 2 * t_sf(np.abs(t), f.df)},
+            t = coef / se
+        return pd.DataFrame({"coef": coef, "se": se, "t_stat": t, "p_value": 2 * t_sf(np.abs(t), f.df)},
                             index=pd.Index(names, name="param"), dtype=float)
 
     @cached_property
@@ -116,7 +126,8 @@ class EventStudyResult:
                 f"{format_window((int(rel.min()), int(rel.max())))}, which spans the windows asked for; "
                 f"add {format_window(window)} to event_study's windows")
         car = float(self.event["ar"].to_numpy()[rows].sum())
-        return car, float(np.sqrt(self.fitted.car_variance(self.event_design[rows])))
+        horizons = self.event["rel_day"].to_numpy()[rows] - int(self.estimation["rel_day"].iloc[-1])
+        return car, float(np.sqrt(self.fitted.car_variance(self.event_design[rows], horizons)))
 
     def sq_test(self, window: Window) -> TestResult:
         """Sample-quantile test (Gelbach, Helland & Klick 2013) of the CAR over ``window``.
