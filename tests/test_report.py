@@ -85,7 +85,7 @@ def test_plotlyjs_inlined_once_and_nothing_loaded_from_the_network(html):
     tags_with_src = re.findall(r"<[a-z]+\b[^>]*\bsrc\s*=[^>]*>", body, flags=re.I)
     assert tags_with_src == []
     assert html.count("<script>window.PlotlyConfig") == 1
-    assert body.count('{"displaylogo": false, "responsive": true}') == 2
+    assert body.count('{"displaylogo": false, "responsive": true}') == 3  # prices, CAR, recovery
 
 
 def test_window_table_and_model(html, analysis):
@@ -94,7 +94,7 @@ def test_window_table_and_model(html, analysis):
         assert f'<th scope="row">{label}' in html
     headline = format_window(analysis.headline_window)
     row = table.loc[headline]
-    assert f'<tr class="headline"><th scope="row">{headline} (headline)</th>' in html
+    assert f'<tr class="headline"><th scope="row">{headline} <span class="small">(headline)</span></th>' in html
     assert f"{100 * row.car:+.2f} %" in html
     assert html.count('class="headline"') == 1
     info = analysis.result.estimation_info
@@ -154,8 +154,8 @@ def test_ar_table_alternative(html, analysis):
 
 
 def test_figures_and_accessibility(html):
-    assert html.count('role="img"') == 2
-    for fig_id, cap in (("fig-prices", "cap-prices"), ("fig-car", "cap-car")):
+    assert html.count('role="img"') == 3
+    for fig_id, cap in (("fig-prices", "cap-prices"), ("fig-car", "cap-car"), ("fig-recovery", "cap-recovery")):
         assert f'<div role="img" aria-labelledby="{cap}"><div' in html
         assert f'id="{fig_id}"' in html
         assert f'<figcaption id="{cap}">' in html
@@ -310,7 +310,7 @@ def test_malicious_report_runs_no_script(chromium, evil, tmp_path):
         page.hover("#fig-prices .scatterlayer .trace:nth-child(3) .point:nth-child(2)", force=True)
         assert "event <script>alert(1)</script>" in page.text_content("#fig-prices .hoverlayer")
         assert seen == {"errors": [], "requests": [], "dialogs": []}
-        assert page.locator("script:not([src])").count() == 4  # PlotlyConfig, plotly.js, two figures
+        assert page.locator("script:not([src])").count() == 5  # PlotlyConfig, plotly.js, three figures
         assert page.locator("a[href^='javascript:' i]").count() == 0
         assert "<script>alert(1)</script>" in page.locator("h1").inner_text()
     finally:
@@ -323,7 +323,8 @@ def test_window_table_carries_the_verdicts(make_incident_analysis):
     verdicts = analysis.verdicts()
     assert "Equivalence p" in html and "MDE" in html
     for label, row in verdicts.iterrows():
-        assert f"{100 * row.mde:.2f} %</td><td>{row.text}</td>" in html, label
+        assert f"{render.pvalue(row.p_value)}</td><td class=\"verdict-col\">{row.text}</td>" in html, label
+        assert f"{100 * row.mde:.2f} %</td>" in html
     assert verdicts.loc["[0,0]", "text"] == "significant harm"  # the synthetic -4 % day-0 shock
 
 

@@ -66,7 +66,7 @@ URLS = [
     "//evil.example/28",
     "https://example.com/ok",
 ]
-SCRIPT_TAGS_OF_THE_PAGE = 4  # PlotlyConfig, plotly.js, one per figure
+SCRIPT_TAGS_OF_THE_PAGE = 5  # PlotlyConfig, plotly.js, one per figure (prices, CAR, recovery)
 
 
 def write_rows(path: Path, rows: list[dict]) -> Path:
@@ -174,10 +174,12 @@ LINKS = "() => Array.from(document.querySelectorAll('a[href]')).map(a => [a.getA
 @pytest.mark.browser
 def test_hostile_report_runs_no_script_in_chromium(chromium, hostile, tmp_path):
     path = write_report(hostile, tmp_path / "evil.html", generated_at=FROZEN)
-    page, seen = open_page(chromium, path)
+    page, seen = open_page(chromium, path, ("fig-prices", "fig-car", "fig-recovery"))
     try:
         page.hover("#fig-prices .scatterlayer .trace:nth-child(3) .point", force=True)  # the event markers' labels
         hover = page.text_content("#fig-prices .hoverlayer") or ""
+        page.hover("#fig-recovery .scatterlayer .trace:nth-child(4) .point", force=True)  # the response's star
+        response_hover = page.text_content("#fig-recovery .hoverlayer") or ""
         page.click("details summary")  # open the data table
         page.mouse.move(600, 450)
         page.mouse.wheel(0, 20_000)  # scroll through the page
@@ -199,6 +201,7 @@ def test_hostile_report_runs_no_script_in_chromium(chromium, hostile, tmp_path):
         for payload in (*PAYLOADS[:6], PAYLOADS[7], PAYLOADS[9], "javascript:window.__pwned=20", "vbscript:msgbox(24)"):
             assert payload in text, payload
         assert "incident: <script>window.__pwned=1</script>" in hover  # plotly shows the label as text
+        assert f"response: {PAYLOADS[9]}" in response_hover and page.locator("#fig-recovery a").count() == 0
         assert page.locator("footer").is_visible() and page.locator("#fig-car .main-svg").count() >= 1
     finally:
         page.context.close()
@@ -280,9 +283,11 @@ def test_study_incident_reports_stay_beside_the_study_report_and_are_distinct(tm
                                    "--offline", "--no-peers", "--format", "json"])
     assert run.exit_code == 0, run.output
     reports = tmp_path / "reports"
-    assert sorted(p.name for p in reports.iterdir()) == ["study-incidents", "study.html"]
+    assert sorted(p.name for p in reports.iterdir()) == ["plotly.min.js", "study-incidents", "study.html"]
     files = sorted(p.name for p in (reports / "study-incidents").iterdir())
     assert len({f.casefold() for f in files}) == len(ids), files
+    for name in files:  # every incident report loads the one shared plotly.js, relative to itself
+        assert '<script src="../plotly.min.js" charset="utf-8"></script>' in (reports / "study-incidents" / name).read_text(encoding="utf-8")
     assert not any(name.startswith(".") for name in files)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ids.csv", "reports"]
     study_html = (reports / "study.html").read_text(encoding="utf-8")

@@ -202,3 +202,80 @@ def car_figure(analysis: IncidentAnalysis) -> go.Figure:
         bargap=0.3,
     )
     return fig
+
+
+def figure_html(fig: go.Figure, div_id: str, config: dict | None = None) -> str:
+    """The plotly snippet of ``fig`` (a ``<div>`` and its ``<script>``), without plotly.js."""
+    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
+                       config=config or {"displaylogo": False, "responsive": True})
+
+
+RESPONSE_COLOUR, MDE_COLOUR = SAFE[3], SAFE[8]
+
+
+def recovery_figure(recovery, responses: pd.DataFrame | None = None, ticker: str = "") -> go.Figure:
+    """The CAR path from day 0 to the longest observable horizon with its 95 % band, the line at
+    -MDE (the threshold of "recovered"), the horizons, the trough and the company's responses.
+
+    Traces: 95 % band, CAR, trough, and "company responses" when a response falls on the path
+    (a star on the path labelled by its kind; its hover text gives the date and description).
+    """
+    path = recovery.path
+    days = [int(d) for d in path["rel_day"]]
+    dates = [pd.Timestamp(d).date().isoformat() for d in path["date"]]
+    name = _text(ticker) if ticker else "the stock"
+    fig = go.Figure()
+    fig.add_scatter(
+        x=days + days[::-1], y=list(100 * path["upper"]) + list(100 * path["lower"][::-1]),
+        name="95 % band of the CAR", fill="toself", fillcolor=BAND_COLOUR, mode="lines",
+        line=dict(width=0), hoverinfo="skip",
+    )
+    fig.add_scatter(
+        x=days, y=100 * path["car"], name=f"CAR of {name} from day 0", mode="lines",
+        line=dict(color=CAR_COLOUR, width=2.5), customdata=list(zip(dates, 100 * path["lower"], 100 * path["upper"])),
+        hovertemplate="day %{x} (%{customdata[0]}): CAR %{y:.2f} % (95 %: %{customdata[1]:.2f} to "
+                      "%{customdata[2]:.2f})<extra></extra>",
+    )
+    if recovery.trough_day is not None:
+        fig.add_scatter(
+            x=[recovery.trough_day], y=[100 * recovery.trough_car], name="trough", mode="markers",
+            marker=dict(color=CONFOUNDER_COLOUR, symbol="triangle-down", size=12, line=dict(width=1, color="white")),
+            hovertemplate="trough: day %{x}, CAR %{y:.2f} %<extra></extra>",
+        )
+    shapes = [dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=0, y1=0, line=dict(color="#444", width=1))]
+    notes = []
+    mde = recovery.mde
+    if mde == mde and mde > 0:
+        shapes.append(dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=-100 * mde, y1=-100 * mde,
+                           line=dict(color=MDE_COLOUR, width=1.5, dash="dot")))
+        notes.append(dict(x=1, xref="paper", y=-100 * mde, yref="y", text="−MDE: recovered above this line",
+                          showarrow=False, xanchor="right", yanchor="top", font=dict(size=11, color=MDE_COLOUR)))
+    last = days[-1] if days else 0
+    for label, row in recovery.horizons.iterrows():
+        h = int(row["horizon"])
+        if h <= last:
+            shapes.append(_vline(h, dict(color="#999", width=1, dash="dot")))
+            notes.append(_label(h, _text(label), top=False))
+    if responses is not None and len(responses):
+        on_path = responses[responses["rel_day"].notna()]
+        on_path = on_path[on_path["rel_day"].astype(float).between(days[0] if days else 0, last)]
+        if len(on_path):
+            by_day = path.set_index("rel_day")["car"]
+            xs = [int(r) for r in on_path["rel_day"]]
+            fig.add_scatter(
+                x=xs, y=[100 * by_day.loc[x] for x in xs], name="company responses", mode="markers+text",
+                text=[_text(k) for k in on_path["kind"]], textposition="top center",
+                marker=dict(color=RESPONSE_COLOUR, symbol="star", size=14, line=dict(width=1, color="#222")),
+                hovertext=[_text(f"{d} · day {x:+d} · {k}: {desc}") for d, x, k, desc in
+                           zip(on_path["date"], xs, on_path["kind"], on_path["description"])],
+                hoverinfo="text",
+            )
+            shapes += [_vline(x, dict(color=RESPONSE_COLOUR, width=1)) for x in sorted(set(xs))]
+    fig.update_layout(
+        **_LAYOUT,
+        shapes=shapes,
+        annotations=notes,
+        xaxis=dict(title="trading days after day 0"),
+        yaxis=dict(title="cumulative abnormal return, %", ticksuffix=" %"),
+    )
+    return fig

@@ -2,6 +2,10 @@
 
 The page inlines plotly.js once and loads nothing from the network. Every piece of incident
 text goes through Jinja2's autoescaping; only the plotly snippets and plotly.js are marked safe.
+
+Many reports in one folder tree (a study and its incidents) can share one ``plotly.min.js``
+instead (``plotlyjs=`` of :func:`write_report` / :func:`write_study_report`): the file is written
+beside them atomically (never fetched) and each page loads it by a relative URL, still offline.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import secrets
 import stat
 import sys
 import time
+import urllib.parse
 from contextlib import suppress
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
@@ -31,9 +36,12 @@ from ..eventstudy import format_window
 from ..money import MarketValue, format_money
 from ..verdict import VERDICT_TEXT
 from . import figures, study_figures
+from .aftermath import (drivers_context, incident_aftermath_context, longrun_context, plain_names, pooled_context,
+                        responses_context)
 from .glossary import GLOSSARY, TEST_LABELS
 
 if TYPE_CHECKING:
+    from ..aftermath.drivers import CarDrivers
     from ..analysis import IncidentAnalysis
     from ..catalog_study import CatalogStudy
     from ..sales import SalesImpact
@@ -41,6 +49,8 @@ if TYPE_CHECKING:
 TEMPLATE = "incident.html.j2"
 STUDY_TEMPLATE = "study.html.j2"
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+#: The name of the shared plotly.js file (``plotlyjs="directory"``).
+PLOTLY_FILE = "plotly.min.js"
 
 #: Parameter name -> (label, formatter kind) for the model table.
 _PARAM_LABELS = {
@@ -53,17 +63,41 @@ _PARAM_LABELS = {
 
 
 # ----------------------------------------------------------------- formatting
-def pct(value: float, digits: int = 2, signed: bool = True) -> str:
-    """A fraction as percent: ``-0.0123`` -> ``"-1.23 %"``."""
-    return f"{100 * value:{'+' if signed else ''}.{digits}f} %"
+#: What a report shows for a number that is missing (None or NaN).
+MISSING = "—"
 
 
-def num(value: float, digits: int = 3) -> str:
-    return f"{value:.{digits}f}"
+def _missing(value) -> bool:
+    return value is None or value != value
 
 
-def pvalue(value: float) -> str:
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+def pct(value: float | None, digits: int = 2, signed: bool = True) -> str:
+    """A fraction as percent: ``-0.0123`` -> ``"-1.23 %"`` (a dash when missing)."""
+    return MISSING if _missing(value) else f"{100 * value:{'+' if signed else ''}.{digits}f} %"
+
+
+def pp(value: float | None, digits: int = 2, signed: bool = True) -> str:
+    """A fraction as percentage points: ``-0.0123`` -> ``"-1.23 pp"`` (a dash when missing)."""
+    return MISSING if _missing(value) else f"{100 * value:{'+' if signed else ''}.{digits}f} pp"
+
+
+def pct2(value: float | None, digits: int = 2) -> str:
+    """A variance of fractions in squared percent: ``0.0004`` -> ``"4.00 %²"`` (a dash when missing)."""
+    return MISSING if _missing(value) else f"{1e4 * value:.{digits}f} %²"
+
+
+def num(value: float | None, digits: int = 3) -> str:
+    return MISSING if _missing(value) else f"{value:.{digits}f}"
+
+
+def pvalue(value: float | None) -> str:
+    return MISSING if _missing(value) else ("< 0.001" if value < 0.001 else f"{value:.3f}")
+
+
+def upfirst(value: object) -> str:
+    """``value`` with its first letter in upper case (Jinja's ``capitalize`` lowers the rest: CAR -> Car)."""
+    text = str(value)
+    return text[:1].upper() + text[1:]
 
 
 def http_url(value: object) -> str | None:
@@ -89,7 +123,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(pct=pct, num=num, pvalue=pvalue, http_url=http_url)
+    env.filters.update(pct=pct, pp=pp, pct2=pct2, num=num, pvalue=pvalue, http_url=http_url, upfirst=upfirst)
     return env
 
 
@@ -101,7 +135,7 @@ def plotly_js() -> Markup:
 
 # ----------------------------------------------------------------- context
 def _figure_html(fig, div_id: str) -> Markup:
-    return Markup(fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=PLOTLY_CONFIG))
+    return Markup(figures.figure_html(fig, div_id, PLOTLY_CONFIG))
 
 
 def _joined(values) -> str:
@@ -270,19 +304,37 @@ def _context(analysis: IncidentAnalysis, generated_at: dt.datetime) -> dict:
         "peers": _cells(analysis.peer_table(), "ticker", list(result.car_table.index)),
         "peer_failures": list(analysis.peer_failures.items()),
         "model_description": result.fitted.model.description,
+        "aftermath": _safe_figures(incident_aftermath_context(analysis)),
     }
+
+
+def _safe_figures(context: dict | None) -> dict | None:
+    """``context`` with its plotly snippets (keys ``figure``, nested) marked safe for the template."""
+    if context is None:
+        return None
+    out = {}
+    for key, value in context.items():
+        if key == "figure" and value is not None:
+            out[key] = Markup(value)
+        elif isinstance(value, dict):
+            out[key] = _safe_figures(value)
+        else:
+            out[key] = value
+    return out
 
 
 # ----------------------------------------------------------------- public API
 def render_incident_report(analysis: IncidentAnalysis, *, generated_at: dt.datetime | None = None,
-                           sales: SalesImpact | None = None) -> str:
+                           sales: SalesImpact | None = None, plotly_src: str | None = None) -> str:
     """The incident report as one HTML string (about 4.8 MB, plotly.js inlined).
 
     ``generated_at`` is the timestamp printed in the header (default: now, UTC); with ``sales``
-    the report gains the sales section (``templates/sales.html.j2``).
+    the report gains the sales section (``templates/sales.html.j2``); with ``plotly_src`` (a
+    relative URL such as ``"../plotly.min.js"``) the page loads plotly.js from there instead of
+    inlining it.
     """
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
-    context = _context(analysis, generated_at)
+    context = _context(analysis, generated_at) | _plotly_context(plotly_src)
     if sales is not None:
         from .sales import sales_context  # report.sales imports this module
 
@@ -291,25 +343,98 @@ def render_incident_report(analysis: IncidentAnalysis, *, generated_at: dt.datet
 
 
 def write_report(analysis: IncidentAnalysis, path: str | os.PathLike[str], *,
-                 generated_at: dt.datetime | None = None, sales: SalesImpact | None = None) -> Path:
+                 generated_at: dt.datetime | None = None, sales: SalesImpact | None = None,
+                 plotlyjs: str | os.PathLike[str] = "inline") -> Path:
     """Render the incident report (with the sales section when ``sales`` is given) and write it to
-    ``path`` atomically; return the path."""
-    return write_html(render_incident_report(analysis, generated_at=generated_at, sales=sales), path)
+    ``path`` atomically; return the path.
+
+    ``plotlyjs``: ``"inline"`` (default: one self-contained file), ``"directory"`` (share
+    ``plotly.min.js`` in the report's folder) or the path of the shared ``plotly.min.js`` (see
+    :func:`shared_plotlyjs`).
+    """
+    src = shared_plotlyjs(path, plotlyjs)
+    return write_html(render_incident_report(analysis, generated_at=generated_at, sales=sales, plotly_src=src), path)
 
 
 def render_study_report(study: CatalogStudy, *, links: Mapping[str, str] | None = None,
-                        generated_at: dt.datetime | None = None) -> str:
+                        generated_at: dt.datetime | None = None, drivers: CarDrivers | None = None,
+                        plotly_src: str | None = None) -> str:
     """The study report as one HTML string: the answer, verdict counts, forest plot, CAAR path,
     the sortable verdict table (with ``links``: event id -> relative URL of its incident report),
-    the press's claims beside the measured effect, the tests, and what was left out."""
+    the press's claims beside the measured effect, the tests, the pooled estimate and the
+    literature, recovery and responses across incidents, what makes an incident matter (with
+    ``drivers``, the result of ``study.drivers(...)``), and what was left out. ``plotly_src``: see
+    :func:`render_incident_report`."""
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
-    return environment().get_template(STUDY_TEMPLATE).render(_study_context(study, links or {}, generated_at))
+    context = _study_context(study, links or {}, generated_at, drivers) | _plotly_context(plotly_src)
+    return environment().get_template(STUDY_TEMPLATE).render(context)
 
 
 def write_study_report(study: CatalogStudy, path: str | os.PathLike[str], *, links: Mapping[str, str] | None = None,
-                       generated_at: dt.datetime | None = None) -> Path:
-    """Render the study report and write it to ``path`` atomically; return the path."""
-    return write_html(render_study_report(study, links=links, generated_at=generated_at), path)
+                       generated_at: dt.datetime | None = None, drivers: CarDrivers | None = None,
+                       plotlyjs: str | os.PathLike[str] = "inline") -> Path:
+    """Render the study report and write it to ``path`` atomically; return the path. ``plotlyjs``:
+    see :func:`write_report` (a study writes one ``plotly.min.js`` beside its report and passes its
+    path to each incident report)."""
+    src = shared_plotlyjs(path, plotlyjs)
+    return write_html(render_study_report(study, links=links, generated_at=generated_at, drivers=drivers,
+                                          plotly_src=src), path)
+
+
+def _plotly_context(src: str | None) -> dict:
+    return {"plotly_js": Markup("") if src else plotly_js(), "plotly_src": src}
+
+
+#: Shared plotly.js files this process wrote or checked: path -> (mtime_ns, size) at that time.
+_PLOTLY_WRITTEN: dict[str, tuple[int, int]] = {}
+
+
+def write_plotlyjs(path: str | os.PathLike[str]) -> Path:
+    """Write the plotly.min.js bundled with plotly.py to ``path`` (atomically, never from the network)
+    unless the file there already holds exactly it; return the path."""
+    path = Path(path)
+    text = plotly_js()
+    key = os.path.abspath(path)
+    with suppress(OSError):
+        info = os.stat(path)
+        if _PLOTLY_WRITTEN.get(key) == (info.st_mtime_ns, info.st_size):
+            return path
+        if info.st_size == len(text.encode("utf-8")) and path.read_text(encoding="utf-8") == text:
+            _PLOTLY_WRITTEN[key] = (info.st_mtime_ns, info.st_size)
+            return path
+    write_html(str(text), path)
+    with suppress(OSError):
+        info = os.stat(path)
+        _PLOTLY_WRITTEN[key] = (info.st_mtime_ns, info.st_size)
+    return path
+
+
+def shared_plotlyjs(report: str | os.PathLike[str], plotlyjs: str | os.PathLike[str] = "inline") -> str | None:
+    """The relative URL by which the report at ``report`` loads a shared plotly.js, after writing that
+    file; None to inline plotly.js.
+
+    ``plotlyjs`` is ``"inline"`` (None), ``"directory"`` (``plotly.min.js`` beside the report, as
+    plotly's ``include_plotlyjs="directory"``) or the path of the shared file (e.g. the study's
+    ``plotly.min.js`` for the reports in ``<stem>-incidents/``: ``"../plotly.min.js"``). A report
+    that is not written as a regular file (standard output, a FIFO) inlines plotly.js.
+    """
+    if isinstance(plotlyjs, str) and plotlyjs == "inline":
+        return None
+    report = Path(report)
+    try:
+        through, _ = _target(report)
+    except OSError:
+        return None  # write_html refuses the target and says why
+    if through:
+        return None
+    # relative to the folder the caller named (a browser resolves the URL against the link, not its target)
+    js = report.parent / PLOTLY_FILE if isinstance(plotlyjs, str) and plotlyjs == "directory" else Path(plotlyjs)
+    try:
+        relative = os.path.relpath(os.path.abspath(js), os.path.abspath(report.parent))
+    except ValueError:  # another drive (Windows)
+        return None
+    write_plotlyjs(js)
+    return urllib.parse.quote(Path(relative).as_posix())
 
 
 #: A killed writer's temporary file (``.<name>.<8 hex>.tmp``) older than this many seconds is removed
@@ -428,7 +553,8 @@ def _remove_stale_temps(folder: Path) -> None:
 
 
 # ----------------------------------------------------------------- study context
-def _study_context(study: CatalogStudy, links: Mapping[str, str], generated_at: dt.datetime) -> dict:
+def _study_context(study: CatalogStudy, links: Mapping[str, str], generated_at: dt.datetime,
+                   drivers: CarDrivers | None = None) -> dict:
     windows = []
     for w in study.windows:
         table = study.verdict_table(w)
@@ -446,6 +572,7 @@ def _study_context(study: CatalogStudy, links: Mapping[str, str], generated_at: 
             })
         tests = study.tests(w).reset_index(names="test")
         tests.insert(1, "name", tests["test"].map(TEST_LABELS).fillna(tests["test"]))
+        tests["note"] = tests["note"].fillna("").astype(str).map(plain_names)
         tests = tests.to_dict("records")
         windows.append({"label": format_window(w), "answer": study.answer(w), "plain": study.plain(w),
                         "counts": study.counts(w).to_dict(),
@@ -466,4 +593,8 @@ def _study_context(study: CatalogStudy, links: Mapping[str, str], generated_at: 
         "warnings": list(study.study.warnings) if study.study is not None else [],
         "model": study.study.model if study.study is not None else "",
         "estimation": format_window(study.study.estimation_window) if study.study is not None else "",
+        "pooled": _safe_figures(pooled_context(study)) if study.study is not None else None,
+        "longrun": _safe_figures(longrun_context(study)) if study.study is not None else None,
+        "responses": responses_context(study) if study.study is not None else None,
+        "drivers": drivers_context(drivers),
     }

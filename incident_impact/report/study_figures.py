@@ -1,5 +1,6 @@
 """Plotly figures of a :class:`~incident_impact.catalog_study.CatalogStudy`: the forest plot of
-per-incident CARs with the materiality band, and the CAAR path with its band.
+per-incident CARs with the materiality band, the CAAR path with its band, the pooled estimates
+(diamonds) with their prediction intervals, and the mean CAR path to +120 sessions.
 
 Incident names are HTML-escaped, as in :mod:`.figures`.
 """
@@ -8,14 +9,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from ..distributions import t_ppf
 from ..eventstudy import format_window
 from ..verdict import CONFOUNDED, GAIN, HARM, INCONCLUSIVE, NO_EFFECT
-from .figures import _LAYOUT, BAND_COLOUR, CAR_COLOUR, SAFE, SHADE, _text
+from .figures import _LAYOUT, BAND_COLOUR, CAR_COLOUR, SAFE, SHADE, _label, _text, _vline
 
 if TYPE_CHECKING:
+    from ..aftermath.pooled import PooledEffect
     from ..catalog_study import CatalogStudy
 
 #: Marker colour and symbol per verdict (colour-blind safe, and distinct by shape).
@@ -78,4 +82,105 @@ def caar_figure(study: CatalogStudy) -> go.Figure:
     fig.update_layout(**_LAYOUT)
     fig.update_xaxes(title_text="trading days relative to day 0", dtick=1)
     fig.update_yaxes(title_text="CAAR (%)")
+    return fig
+
+
+PI_COLOUR = "rgba(136, 204, 238, 0.55)"
+
+
+def pooled_rows(pooled: PooledEffect) -> list[tuple[str, PooledEffect]]:
+    """``(label, result)`` of the overall estimate and of each group that could be pooled."""
+    rows = [("all incidents", pooled)]
+    rows += [(name, g) for name, g in pooled.groups if not g.reason]
+    return rows
+
+
+def pooled_figure(pooled: PooledEffect) -> go.Figure:
+    """The pooled average CAR (a diamond with its confidence interval) and the prediction interval of a
+    new incident's effect (a wide pale bar), for all incidents and each category with at least three;
+    the materiality band shaded. Traces: prediction interval, pooled estimate."""
+    rows = pooled_rows(pooled)
+    names = [_text(f"{label} (n = {g.n})") for label, g in rows]
+    fig = go.Figure()
+    bound = 100 * pooled.bound
+    fig.add_vrect(x0=-bound, x1=bound, fillcolor=SHADE, line_width=0, layer="below")
+    fig.add_vline(x=0, line=dict(color="#555", width=1))
+    ok = [(n, g) for n, (_, g) in zip(names, rows) if np.isfinite(g.estimate)]
+    level = f"{100 * pooled.level:g} %"
+    fig.add_trace(go.Bar(
+        base=[100 * g.prediction_lower for _, g in ok], x=[100 * (g.prediction_upper - g.prediction_lower) for _, g in ok],
+        y=[n for n, _ in ok], orientation="h", name=f"{level} prediction interval (a new incident)",
+        marker=dict(color=PI_COLOUR, line=dict(width=0)), width=0.35,
+        customdata=[(100 * g.prediction_lower, 100 * g.prediction_upper) for _, g in ok],
+        hovertemplate="%{y}<br>prediction interval %{customdata[0]:.2f} % to %{customdata[1]:.2f} %<extra></extra>",
+    ))
+    fig.add_trace(go.Scatter(
+        x=[100 * g.estimate for _, g in ok], y=[n for n, _ in ok], mode="markers",
+        name=f"average CAR{pooled.window or ''} ({level} CI)",
+        marker=dict(symbol="diamond", size=16, color=CAR_COLOUR, line=dict(width=1, color="white")),
+        error_x=dict(type="data", symmetric=False, array=[100 * (g.ci_upper - g.estimate) for _, g in ok],
+                     arrayminus=[100 * (g.estimate - g.ci_lower) for _, g in ok], color=CAR_COLOUR, thickness=2),
+        customdata=[(100 * g.ci_lower, 100 * g.ci_upper, 100 * g.i2) for _, g in ok],
+        hovertemplate="%{y}<br>average %{x:.2f} % (CI %{customdata[0]:.2f} to %{customdata[1]:.2f} %)"
+                      "<br>I² %{customdata[2]:.0f} %<extra></extra>",
+    ))
+    fig.update_layout(**_LAYOUT)
+    fig.update_layout(height=max(240, 42 * len(ok) + 140), barmode="overlay", margin=dict(l=20, r=20, t=60, b=50))
+    # the axis spans every confidence interval and the overall prediction interval; a small category's
+    # prediction interval can be ten times wider and then runs off the edge (the table gives its numbers)
+    ends = [100 * x for _, g in ok for x in (g.ci_lower, g.ci_upper)]
+    ends += [100 * pooled.prediction_lower, 100 * pooled.prediction_upper, -2 * bound, 2 * bound]
+    ends = [x for x in ends if np.isfinite(x)]
+    pad = 0.08 * (max(ends) - min(ends))
+    fig.update_xaxes(title_text=f"CAR{pooled.window or ''} (%)", zeroline=False, range=[min(ends) - pad, max(ends) + pad])
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=[n for n, _ in ok])
+    return fig
+
+
+def mean_recovery_path(study: CatalogStudy, clean: bool | None = None) -> pd.DataFrame:
+    """The mean CAR from day 0 by relative day across the incidents' recovery paths
+    (``analysis.aftermath.recovery.path``) of the headline sample (clean unless the study includes
+    confounded incidents): ``rel_day, mean, sd, n, lower, upper`` with the 95 % band
+    ``mean -+ t(n - 1) sd / sqrt(n)`` from the cross-section (NaN with fewer than 2 incidents)."""
+    table = study.verdict_table(study.headline_window)
+    clean = (not study.include_confounded) if clean is None else clean
+    ids = table.index[~table["confounded"]] if clean else table.index
+    paths = []
+    for eid in ids:
+        analysis = study.analyses.get(eid)
+        after = getattr(analysis, "aftermath", None)
+        if after is None or after.recovery is None or after.recovery.path.empty:
+            continue
+        paths.append(after.recovery.path.set_index("rel_day")["car"].rename(eid))
+    if not paths:
+        return pd.DataFrame(columns=["rel_day", "mean", "sd", "n", "lower", "upper"])
+    wide = pd.concat(paths, axis=1).sort_index()
+    n = wide.notna().sum(axis=1)
+    mean, sd = wide.mean(axis=1), wide.std(axis=1, ddof=1)
+    df = (n - 1).where(n >= 2)
+    half = pd.Series([t_ppf(0.975, d) if d == d else np.nan for d in df], index=wide.index) * sd / np.sqrt(n)
+    out = pd.DataFrame({"mean": mean, "sd": sd, "n": n, "lower": mean - half, "upper": mean + half})
+    return out.rename_axis("rel_day").reset_index()
+
+
+def recovery_path_figure(path: pd.DataFrame, horizons=(20, 60, 120)) -> go.Figure:
+    """The mean CAR from day 0 across incidents (:func:`mean_recovery_path`) with its 95 % band.
+    Traces: 95 % band, mean CAR."""
+    x = [int(d) for d in path["rel_day"]]
+    band = path["lower"].notna()
+    xb = [d for d, b in zip(x, band) if b]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=xb + xb[::-1], y=list(100 * path.loc[band, "upper"]) + list(100 * path.loc[band, "lower"])[::-1],
+                             fill="toself", fillcolor=BAND_COLOUR, line=dict(width=0), mode="lines",
+                             name="95 % band (across incidents)", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=x, y=100 * path["mean"], mode="lines", name="mean CAR from day 0",
+                             line=dict(color=CAR_COLOUR, width=2.5), customdata=path["n"],
+                             hovertemplate="day %{x}: mean CAR %{y:.2f} % (%{customdata} incidents)<extra></extra>"))
+    last = x[-1] if x else 0
+    shapes = [dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=0, y1=0, line=dict(color="#555", width=1))]
+    shapes += [_vline(h, dict(color="#999", width=1, dash="dot")) for h in horizons if h <= last]
+    fig.update_layout(**_LAYOUT)
+    fig.update_layout(shapes=shapes, annotations=[_label(h, f"[0,+{h}]", top=False) for h in horizons if h <= last])
+    fig.update_xaxes(title_text="trading days after day 0")
+    fig.update_yaxes(title_text="mean CAR (%)", ticksuffix=" %")
     return fig
