@@ -43,7 +43,8 @@ def unreliable_reason(in_time: Placebos, *, n_controls: int) -> str | None:
     supply = ("a longer history or a control series (sales of the category, a competitor or another region that "
               "the incident did not touch)" if n_controls == 0 else "a longer history or better control series")
     if in_time.n < MIN_PLACEBOS:
-        return (f"only {in_time.n} fake incident date{'s' if in_time.n != 1 else ''} before the real one leave enough "
+        return (f"only {in_time.n} fake incident date{'s' if in_time.n != 1 else ''} before the real one "
+                f"{'leave' if in_time.n != 1 else 'leaves'} enough "
                 f"history to check the model ({MIN_PLACEBOS} are needed); supply {supply}")
     rate = in_time.false_positive_rate
     if rate > MAX_FALSE_POSITIVE_RATE:

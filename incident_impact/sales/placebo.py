@@ -146,7 +146,8 @@ def in_time(y: np.ndarray, controls: np.ndarray | None, n_pre: int, spec: ModelS
     sub = _placebo_spec(fitted or spec)
     runs = [_run(y[: s + horizon], None if controls is None else controls[: s + horizon], s, sub, alpha) for s in starts]
     effects, ps = (np.array(v) for v in zip(*runs))
-    return Placebos("in-time", tuple(str(labels[s]) for s in starts), effects, ps, real_effect, alpha, horizon, tuple(notes))
+    names = tuple(labels[s].date().isoformat() if isinstance(labels[s], pd.Timestamp) else str(labels[s]) for s in starts)
+    return Placebos("in-time", names, effects, ps, real_effect, alpha, horizon, tuple(notes))
 
 
 def in_space(y: np.ndarray, controls: np.ndarray | None, n_pre: int, spec: ModelSpec, *, names: tuple[str, ...],

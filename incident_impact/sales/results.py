@@ -288,9 +288,10 @@ class SalesImpact:
                             f"(±{_pct(self.bound, signed=False)}): inconclusive.")
         rate = self.in_time.false_positive_rate
         if self.in_time.n:
-            text.append(f"At {self.in_time.n} fake dates before the incident the same model found an effect "
-                        f"{int(round(rate * self.in_time.n))} times, and {self.in_time.n_as_large} placebo effects were "
-                        f"as large as the real one" + (": the model's p-value should not be trusted here." if rate > 0.2
+            hits, large = int(round(rate * self.in_time.n)), self.in_time.n_as_large
+            text.append(f"At {self.in_time.n} fake date{'s' if self.in_time.n != 1 else ''} before the incident the "
+                        f"same model found an effect {hits} time{'s' if hits != 1 else ''}, and {large} placebo "
+                        f"effect{'s' if large != 1 else ''} {'were' if large != 1 else 'was'} as large as the real one" + (": the model's p-value should not be trusted here." if rate > 0.2
                                                         else "."))
         if self.choice is not None:
             text.append(f"The model ({spec_label(self.spec)}) was chosen from the pre-incident data by how well each "
