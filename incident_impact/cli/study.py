@@ -207,19 +207,25 @@ def _placebo_rows(result, n: int, seed: int | None, min_estimation: int, factors
     return [{k: num(v) for k, v in r.items()} for r in table.to_dict("records")]
 
 
-def _write_reports(result, path: Path, incident_reports: bool, block=None) -> list[str]:
-    """The study report at ``path`` and, optionally, each analysed incident's report in the folder
-    ``<stem>-incidents/`` beside it (so a study never overwrites what ``analyze`` wrote); returns the
+def _write_reports(result, path: Path, incident_reports: bool, drivers=None, block=None) -> list[str]:
+    """The study report at ``path`` (with the ``drivers`` section when given) and, optionally, each
+    analysed incident's report in the folder ``<stem>-incidents/`` beside it (so a study never
+    overwrites what ``analyze`` wrote); all of them load one ``plotly.min.js`` written beside the
+    study report (a study report without incident reports stays one self-contained file). Returns the
     messages saying where they went. Two ids never share a file (:func:`report_stems`)."""
     from ..report import write_report, write_study_report
+    from ..report.render import PLOTLY_FILE
 
+    shared = path.parent / PLOTLY_FILE
     links, messages = {}, []
     if incident_reports:
         folder = path.parent / f"{path.stem}-incidents"
         for eid, stem in report_stems(result.analyses).items():
-            write_report(result.analyses[eid], folder / f"{stem}.html")
+            write_report(result.analyses[eid], folder / f"{stem}.html", plotlyjs=shared)
             links[eid] = f"{folder.name}/{stem}.html"
         messages.append(f"{len(links)} incident report(s) written to {folder}")
     # block: the run's manifest and JSON result, embedded as <script type="application/json" id="manifest">
-    messages.append(f"study report written to {call_with_manifest(write_study_report, result, path, block=block, links=links)}")
+    written = call_with_manifest(write_study_report, result, path, block=block, links=links, drivers=drivers,
+                                 plotlyjs=shared if links else "inline")
+    messages.append(f"study report written to {written}")
     return messages
