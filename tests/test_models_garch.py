@@ -11,11 +11,17 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("arch")
-from arch import arch_model  # noqa: E402
+from arch import arch_model
 
-from incident_impact.errors import IncidentImpactError  # noqa: E402
-from incident_impact.eventstudy import EventStudySpec, MODELS, event_study, get_model, run_study  # noqa: E402
-from incident_impact.eventstudy.models import ModelFitError  # noqa: E402
+from incident_impact.errors import IncidentImpactError
+from incident_impact.eventstudy import (
+    MODELS,
+    EventStudySpec,
+    event_study,
+    get_model,
+    run_study,
+)
+from incident_impact.eventstudy.models import ModelFitError
 
 N_DAYS = 420
 DAY0 = 320  # estimation [-250,-11] = positions 70..309

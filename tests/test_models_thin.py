@@ -12,7 +12,13 @@ import pytest
 import statsmodels.api as sm
 
 from incident_impact.errors import IncidentImpactError
-from incident_impact.eventstudy import MODELS, EventStudySpec, event_study, get_model, run_study
+from incident_impact.eventstudy import (
+    MODELS,
+    EventStudySpec,
+    event_study,
+    get_model,
+    run_study,
+)
 from incident_impact.eventstudy.thin import dimson, scholes_williams
 
 # the hand-worked example: eight days of market (x) and stock (y) returns

@@ -34,9 +34,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from incident_impact.errors import IncidentImpactError  # noqa: E402
-from incident_impact.eventstudy import event_study  # noqa: E402
-from incident_impact.eventstudy.thin import dimson, scholes_williams  # noqa: E402
+from incident_impact.errors import IncidentImpactError
+from incident_impact.eventstudy import event_study
+from incident_impact.eventstudy.thin import dimson, scholes_williams
 
 OUT = Path(__file__).with_name("models_results.md")
 A1, B1 = 0.10, 0.88

@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import IncidentImpactError, InsufficientDataError
+from .fitting import fit
 from .inputs import joined_returns
-from .models import NormalReturnModel, fit
+from .models import NormalReturnModel
 from .results import EventStudyResult
 from .spec import EventStudySpec
 from .windows import Window, event_session, format_window, relative_days

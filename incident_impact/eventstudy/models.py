@@ -225,30 +225,22 @@ class FittedModel:
         return float(self.sigma2 * (L + g @ self.xtx_inv @ g))
 
 
-def fit(model: NormalReturnModel, y: np.ndarray, X: np.ndarray, horizon: int = 0) -> FittedModel:
-    """Fit ``model`` on the estimation rows ``(y, X)`` (in date order).
-
-    OLS models: ``R^2 = 1 - SSR / SST`` is reported for models with a constant and regressors.
-    GARCH models (:func:`.garch.fit_garch`) also forecast the AR variance ``horizon`` sessions past
-    the last estimation return; thin-trading models: :func:`.thin.fit_thin`. Raises
-    :class:`IncidentImpactError` (:class:`ModelFitError` for a model-specific failure).
-    """
-    if model.estimator in ("garch", "egarch"):
-        from .garch import fit_garch
-
-        return fit_garch(model, y, X, horizon)
-    if model.estimator in ("scholes-williams", "dimson"):
-        from .thin import fit_thin
-
-        return fit_thin(model, y, X)
+def fit(model: NormalReturnModel, y: np.ndarray, X: np.ndarray) -> FittedModel:
+    """Fit an OLS ``model`` on the estimation rows ``(y, X)`` (:func:`fit_ols`). Models with another
+    estimator (GARCH, thin-trading betas) are fitted by :func:`.fitting.fit`, which dispatches on
+    ``model.estimator``."""
     if model.estimator != "ols":
-        raise IncidentImpactError(f"unknown estimator {model.estimator!r} of the {model.name} model")
+        raise IncidentImpactError(f"the {model.name} model is not fitted by OLS: use "
+                                  "incident_impact.eventstudy.fitting.fit")
     return fit_ols(model, y, X)
 
 
 def fit_ols(model: NormalReturnModel, y: np.ndarray, X: np.ndarray) -> FittedModel:
     """Fit ``model``'s regression by OLS on ``(y, X)``, whatever its estimator (the checks every
-    model shares: a regular design, a usable residual variance)."""
+    model shares: a regular design, a usable residual variance).
+
+    ``R^2 = 1 - SSR / SST`` is reported for models with a constant and regressors.
+    """
     n, k = X.shape
     singular = IncidentImpactError("the estimation window's design matrix is singular (constant benchmark?)")
     if k:
