@@ -261,7 +261,7 @@ def compare_with_literature(pooled: PooledEffect, window: Window | str) -> Liter
             "other windows, which are not directly comparable."
         )
     else:
-        covered = matching[matching["covers"] == True]
+        covered = matching[matching["covers"].eq(True)]  # covers may be None (no interval to compare)
         level = f"{100 * pooled.level:g} %"
         names = "; ".join(
             f"{r.study} ({r.their_text}{', approximate' if r.window_match == APPROXIMATE else ''})"

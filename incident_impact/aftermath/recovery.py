@@ -53,6 +53,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -185,7 +186,11 @@ def pre_event_abnormal_returns(
     """
     model = get_model(result.model)
     cols = list(model.factor_columns)
-    data = joined_returns(returns, benchmark if model.needs_benchmark else None, factors[cols] if cols else None)
+    data = joined_returns(
+        returns,
+        benchmark if model.needs_benchmark else None,
+        factors[cols] if cols and factors is not None else None,
+    )
     data = data[data.index < result.day0]
     y, X = model.variables(data)
     ar = y - X @ result.fitted.params if X.shape[1] else y
@@ -298,7 +303,7 @@ class Recovery:
         label = format_window((0, int(h)))
         if label not in self.horizons.index:
             raise IncidentImpactError(f"no horizon {h}; computed: {', '.join(self.horizons.index)}")
-        return self.horizons.loc[label]
+        return cast(pd.Series, self.horizons.loc[label])  # one row: a unique index label
 
     def sentence(self) -> str:
         """One line: the trough, the half-life and whether the stock recovered."""
@@ -479,9 +484,14 @@ def recovery(
         notes.append(f"placebo dates: {plc_note}")
     model_obj = get_model(res.model)
     cols = list(model_obj.factor_columns)
-    sessions = joined_returns(
-        stock_returns, benchmark_returns if model_obj.needs_benchmark else None, factors[cols] if cols else None
-    ).index
+    sessions = cast(
+        pd.DatetimeIndex,  # the joined returns are indexed by date
+        joined_returns(
+            stock_returns,
+            benchmark_returns if model_obj.needs_benchmark else None,
+            factors[cols] if cols and factors is not None else None,
+        ).index,
+    )
     pos0 = int(sessions.searchsorted(res.day0))
     data_end = sessions[-1]
     conf = confounder_sessions(confounders, sessions, res.day0)
@@ -500,7 +510,7 @@ def recovery(
             f"{r.kind} on {r.date}"
             + ("" if pd.isna(r.rel_day) else f" (day {int(r.rel_day):+d})")
             + (f": {r.description}" if r.description else "")
-            for r in conf_h.itertuples()
+            for r in cast(Iterable[Any], conf_h.itertuples())  # pandas-stubs types the fields as any scalar
         )
         row = {
             "horizon": h,
