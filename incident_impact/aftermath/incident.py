@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -122,7 +123,7 @@ def incident_aftermath(
     threshold of "recovered"."""
     horizons = tuple(horizons)
     reasons: dict[str, str] = {}
-    options = {
+    options: dict[str, Any] = {
         "model": spec.model.name,
         "estimation": spec.estimation,
         "min_estimation_obs": spec.min_estimation_obs,

@@ -51,6 +51,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -287,7 +288,11 @@ class PooledEffect:
     def to_dict(self) -> dict:
         """JSON-ready: the keys of :data:`DICT_KEYS`, then ``q, q_p_value, tau, reason, level, bound,
         window, notes`` and ``groups`` (per group the same dict without ``groups``)."""
-        out = {"method": self.method, **{k: _num(getattr(self, k)) for k in DICT_KEYS[1:-1]}, "n": int(self.n)}
+        out: dict[str, Any] = {
+            "method": self.method,
+            **{k: _num(getattr(self, k)) for k in DICT_KEYS[1:-1]},
+            "n": int(self.n),
+        }
         out |= {
             "q": _num(self.q),
             "q_p_value": _num(self.q_p_value),
@@ -316,7 +321,10 @@ class PooledEffect:
         )
         eq = self.equivalent()
         if eq:
-            text += f" An average effect as large as ±{100 * self.bound:g} % is ruled out (TOST p = {self.equivalence_p:.3f})."
+            text += (
+                f" An average effect as large as ±{100 * self.bound:g} % is ruled out "
+                f"(TOST p = {self.equivalence_p:.3f})."
+            )
         else:
             text += (
                 f" An average effect of ±{100 * self.bound:g} % cannot be ruled out "
@@ -335,13 +343,15 @@ class PooledEffect:
                 "SE %": (100 * frame["se"].astype(float)).round(2),
                 "CI %": [
                     f"[{100 * a:.2f}, {100 * b:.2f}]" if math.isfinite(a) else ""
-                    for a, b in zip(frame["ci_lower"].astype(float), frame["ci_upper"].astype(float))
+                    for a, b in zip(frame["ci_lower"].astype(float), frame["ci_upper"].astype(float), strict=True)
                 ],
                 "tau %": (100 * frame["tau"].astype(float)).round(2),
                 "I2 %": (100 * frame["i2"].astype(float)).round(0),
                 "PI %": [
                     f"[{100 * a:.2f}, {100 * b:.2f}]" if math.isfinite(a) else ""
-                    for a, b in zip(frame["prediction_lower"].astype(float), frame["prediction_upper"].astype(float))
+                    for a, b in zip(
+                        frame["prediction_lower"].astype(float), frame["prediction_upper"].astype(float), strict=True
+                    )
                 ],
                 "TOST p": frame["equivalence_p"].astype(float).round(4),
                 "note": frame["reason"],
@@ -368,8 +378,10 @@ class PooledEffect:
             [
                 head,
                 (
-                    f"mean {_pct(self.estimate)} [{_pct(self.ci_lower)}, {_pct(self.ci_upper)}], tau {_pct(self.tau, signed=False)}, "
-                    f"PI [{_pct(self.prediction_lower)}, {_pct(self.prediction_upper)}], TOST p {self.equivalence_p:.3f}"
+                    f"mean {_pct(self.estimate)} [{_pct(self.ci_lower)}, {_pct(self.ci_upper)}], "
+                    f"tau {_pct(self.tau, signed=False)}, "
+                    f"PI [{_pct(self.prediction_lower)}, {_pct(self.prediction_upper)}], "
+                    f"TOST p {self.equivalence_p:.3f}"
                 ),
             ],
         )
@@ -382,8 +394,9 @@ class PooledEffect:
 # computation
 
 
-def _empty(method: str, n: int, reason: str, **kw) -> PooledEffect:
-    return PooledEffect(method, *([math.nan] * 11), n=n, reason=reason, **kw)
+def _empty(method: str, n: int, reason: str, **kw: Any) -> PooledEffect:
+    nan = math.nan
+    return PooledEffect(method, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, n=n, reason=reason, **kw)
 
 
 def _pool(
@@ -397,7 +410,7 @@ def _pool(
     notes: tuple[str, ...],
 ) -> PooledEffect:
     k = len(y)
-    common = {
+    common: dict[str, Any] = {
         "level": level,
         "bound": bound,
         "window": window,
@@ -512,7 +525,7 @@ def pooled_effect(
     if len(bad_se):
         raise PooledInputError(f"standard errors must be positive; {bad_se.index[0]} has {bad_se.iloc[0]}")
     keep = np.isfinite(y) & np.isfinite(s)
-    notes = ()
+    notes: tuple[str, ...] = ()
     if not keep.all():
         dropped = [str(x) for x in y.index[~keep]]
         notes = (
