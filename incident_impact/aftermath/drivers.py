@@ -43,8 +43,9 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -162,7 +163,7 @@ def _num(x) -> float | None:
 def _records(frame: pd.DataFrame, index_name: str) -> list[dict]:
     out = []
     for key, row in frame.iterrows():
-        rec = {index_name: str(key)}
+        rec: dict[Hashable, Any] = {index_name: str(key)}
         for k, v in row.items():
             if isinstance(v, (bool, np.bool_)):
                 rec[k] = bool(v)
@@ -373,7 +374,7 @@ def _collapse(values: pd.Series, min_members: int) -> tuple[pd.Series | None, st
     nothing was collapsed)."""
     values = values.astype(str)
     counts = values.value_counts()
-    small = sorted(lvl for lvl, c in counts.items() if c < min_members)
+    small = sorted(cast(str, lvl) for lvl, c in counts.items() if c < min_members)  # levels are strings
     if not small:
         return values, ""
     kept = [lvl for lvl in counts.index if lvl not in small]
@@ -450,10 +451,11 @@ def _design(
     for cov in used:
         col = data[cov]
         if _is_categorical(col):
-            col, what = _collapse(col, min_members)
-            if col is None:
+            collapsed, what = _collapse(col, min_members)
+            if collapsed is None:
                 notes.append(f"{cov} left out: {what}.")
                 continue
+            col = collapsed
             if what:
                 notes.append(f"{cov}: {what}.")
             counts = col.value_counts()

@@ -50,6 +50,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -63,6 +64,7 @@ from .recovery import HORIZONS, Recovery, _p, jsonable
 
 DEFAULT_BOOT = 1000
 REGRESSIONS = ("market", "capm", "ff3")
+HORIZON_WINDOWS: tuple[tuple[int, int], ...] = tuple((0, h) for h in HORIZONS)  # [0,+h] for the default horizons
 
 
 # ------------------------------------------------------------------ skewness-adjusted t
@@ -198,11 +200,13 @@ def _benchmark_for(benchmark, row) -> pd.Series:
     raise IncidentImpactError("benchmark must be a Series, a DataFrame (one column per benchmark) or a mapping")
 
 
-def _event_windows(returns: pd.DataFrame, benchmark, events: pd.DataFrame, window: tuple[int, int]):
+def _event_windows(
+    returns: pd.DataFrame, benchmark, events: pd.DataFrame, window: tuple[int, int]
+) -> list[tuple[pd.Series, pd.DataFrame | None, str | None]]:
     """Per event: (row, joined frame of the window's sessions — columns return, benchmark —, reason)."""
     wide = wide_returns(returns)
     table = _events(events)
-    out = []
+    out: list[tuple[pd.Series, pd.DataFrame | None, str | None]] = []
     for _, row in table.iterrows():
         if row["ticker"] not in wide.columns or not wide[row["ticker"]].notna().any():
             out.append((row, None, f"unknown ticker {row['ticker']!r}: no returns"))
@@ -239,7 +243,7 @@ def bhar_table(
     returns: pd.DataFrame,
     benchmark,
     events: pd.DataFrame,
-    windows: Iterable[tuple[int, int] | str] = tuple((0, h) for h in HORIZONS),
+    windows: Iterable[tuple[int, int] | str] = HORIZON_WINDOWS,
 ) -> pd.DataFrame:
     """BHARs per event and window: ``event_id, ticker, window, n_days, bhar, observable, reason``.
 
@@ -259,7 +263,11 @@ def bhar_table(
                     "ticker": row["ticker"],
                     "window": format_window(w),
                     "n_days": len(data) if data is not None else 0,
-                    "bhar": float(np.prod(1 + data["return"]) - np.prod(1 + data["benchmark"])) if ok else np.nan,
+                    "bhar": (
+                        float(np.prod(1 + data["return"]) - np.prod(1 + data["benchmark"]))
+                        if ok and data is not None  # an observable window always has its data
+                        else np.nan
+                    ),
                     "observable": ok,
                     "reason": reason,
                 }
@@ -336,7 +344,7 @@ class CalendarTimeResult:
     mean_firms: float = float("nan")
     n_events: int = 0
     reason: str | None = None
-    portfolio: pd.DataFrame = field(default=None, repr=False)
+    portfolio: pd.DataFrame | None = field(default=None, repr=False)
 
     def row(self) -> dict:
         return {
@@ -394,7 +402,7 @@ def calendar_time_alpha(
                 f"the factor table lacks {', '.join(lacking)} needed by the {regression} regression"
             )
     parts, n_events = [], 0
-    for row, data, reason in _event_windows(returns, benchmark, events, window):
+    for row, data, _reason in _event_windows(returns, benchmark, events, window):
         if data is None or data.empty:
             continue
         n_events += 1
@@ -414,7 +422,7 @@ def calendar_time_alpha(
         "capm": "R_p - rf on mkt_rf",
         "ff3": "R_p - rf on mkt_rf, smb, hml",
     }[regression]
-    nan = dict(
+    nan: dict[str, Any] = dict(
         alpha=np.nan,
         alpha_window=np.nan,
         se_ols=np.nan,
@@ -431,6 +439,7 @@ def calendar_time_alpha(
     port = long.groupby("date").agg(ret=("ret", "mean"), market=("bench", "mean"), n_firms=("ticker", "size"))
     port = port[port["n_firms"] >= min_firms]
     if needed:
+        assert factors is not None  # checked above: a regression with factors needs the table
         f = factors[needed].copy()
         f.index = pd.DatetimeIndex(pd.to_datetime(f.index)).normalize()
         port = port.join(f, how="inner").dropna()
@@ -468,7 +477,7 @@ def calendar_time_alpha(
         float(t_hac),
         float(2 * t_sf(abs(t_hac), df)),
         int(fit["lags"]),
-        {n: float(b) for n, b in zip(names, fit["params"][1:])},
+        {n: float(b) for n, b in zip(names, fit["params"][1:], strict=True)},
         len(port),
         float(port["n_firms"].mean()),
         n_events,
@@ -498,7 +507,8 @@ def recovery_shares(recoveries: Mapping[str, Recovery], horizons: Iterable[int] 
                 unknown += 1
             elif was_hurt:
                 hurt += 1
-                rec += int(not pd.isna(r.horizons.at[label, "recovered_by"]))
+                recovered_by: Any = r.horizons.at[label, "recovered_by"]  # an int or None/NaN
+                rec += int(not pd.isna(recovered_by))
             else:
                 never += 1
         rows.append(
@@ -549,7 +559,7 @@ class LongRunStudy:
             cal = self.calendar[label]
             row = {
                 "window": label,
-                "n_events": int(t.at["bhar_t", "n_events"]) if "bhar_t" in t.index else 0,
+                "n_events": int(cast(int, t.at["bhar_t", "n_events"])) if "bhar_t" in t.index else 0,
                 "mean_bhar": t["mean_bhar"].iloc[0] if len(t) else np.nan,
                 "median_bhar": t["median_bhar"].iloc[0] if len(t) else np.nan,
                 "skewness": t["skewness"].iloc[0] if len(t) else np.nan,
