@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, cast
 
 import pandas as pd
 
@@ -29,6 +30,7 @@ from .eventstudy import (
     format_window,
     parse_window,
 )
+from .eventstudy.models import get_model
 from .eventstudy.spec import EventStudySpec
 from .eventstudy.windows import Window, normalize_windows
 from .loading import (
@@ -108,7 +110,8 @@ class IncidentAnalysis:
         table = verdict_frame(self.result.car_table, bound=bound, alpha=level, adjust=False)
         table = table.assign(bound=bound, alpha=level, text=table["verdict"].map(VERDICT_TEXT))
         if isinstance(self.market_value, MarketValue):
-            money = [self.market_value.change(r.car, r.se, r.df) for r in table.itertuples()]
+            rows = cast(Iterable[Any], table.itertuples())  # pandas-stubs types the fields as any scalar
+            money = [self.market_value.change(r.car, r.se, r.df) for r in rows]
             table = table.join(pd.DataFrame(money, index=table.index))
         return table
 
@@ -129,14 +132,14 @@ class IncidentAnalysis:
         no significant abnormal return at the 5 % level; inconclusive (too noisy to tell): ...``."""
         bound = self.bound if bound is None else bound
         label = format_window(self.headline_window)
-        row = self.result.car_table.loc[label]
-        v = self.verdicts(bound, level).loc[label]
+        row = _row(self.result.car_table, label)
+        v = _row(self.verdicts(bound, level), label)
         if row.p_value < level:
             finding = f"a significant {'negative' if row.car < 0 else 'positive'} abnormal return"
         else:
             finding = "no significant abnormal return"
         money = ""
-        if "value_change" in v:
+        if "value_change" in v and isinstance(self.market_value, MarketValue):  # known value: a value change
             cur = self.market_value.currency
             money = (
                 f", {format_money(v.value_change, cur)} of market value "
@@ -257,10 +260,10 @@ class IncidentAnalysis:
         bound = self.bound if bound is None else bound
         window = self.headline_window
         label = format_window(window)
-        row = self.result.car_table.loc[label]
-        v = self.verdicts(bound, level).loc[label]
+        row = _row(self.result.car_table, label)
+        v = _row(self.verdicts(bound, level), label)
         money = ""
-        if "value_change" in v and v.verdict in (HARM, GAIN):
+        if "value_change" in v and v.verdict in (HARM, GAIN) and isinstance(self.market_value, MarketValue):
             money = (
                 f"about {format_money(abs(v.value_change), self.market_value.currency, signed=False)} of market value"
             )
@@ -300,8 +303,8 @@ class IncidentAnalysis:
         (and the value change when the market value is known)."""
         window = self.headline_window
         label = format_window(window)
-        row = self.result.car_table.loc[label]
-        v = self.verdicts(bound, level).loc[label]
+        row = _row(self.result.car_table, label)
+        v = _row(self.verdicts(bound, level), label)
         out = {
             "window": label,
             **{k: float(row[k]) for k in ("car", "se", "t_stat", "df", "p_value", "ci_lower", "ci_upper")},
@@ -359,7 +362,7 @@ class IncidentAnalysis:
                 "notes": list(self.notes),
             },
             "verdicts": [
-                {"window": label, **row, "confounded": self.is_confounded(label)}
+                {"window": label, **row, "confounded": self.is_confounded(str(label))}
                 for label, row in self.verdicts().to_dict("index").items()
             ],
             "confounders": self.confounders.to_dict("records"),
@@ -398,8 +401,8 @@ class IncidentAnalysis:
         return table.join(extra)
 
     def __repr__(self) -> str:
-        row = self.result.car_table.loc[format_window(self.headline_window)]
-        verdict = self.verdicts().loc[format_window(self.headline_window), "verdict"]
+        row = _row(self.result.car_table, format_window(self.headline_window))
+        verdict = str(self.verdicts().loc[format_window(self.headline_window), "verdict"])
         return short_repr(
             "IncidentAnalysis",
             [
@@ -424,7 +427,8 @@ class IncidentAnalysis:
             "",
             "Verdict: " + self.verdict(),
             "",
-            f"{inc.company}: {inc.ticker} vs {self.benchmark_ticker}; event {inc.day0_event.date}, day 0 = {self.result.day0.date()}",
+            f"{inc.company}: {inc.ticker} vs {self.benchmark_ticker}; "
+            f"event {inc.day0_event.date}, day 0 = {self.result.day0.date()}",
             f"Prices: {self.stock.source}; benchmark: {self.benchmark.source}",
             "",
         ]
@@ -447,11 +451,19 @@ class IncidentAnalysis:
             for ticker, res in self.peers.items():
                 table = res.car_table
                 row = table.loc[label] if label in table.index else table.iloc[0]
-                text += f"\n  {ticker:<8} CAR{row.name} = {100 * row.car:+.2f} % (t = {row.t_stat:.2f}, p = {row.p_value:.3f})"
+                text += (
+                    f"\n  {ticker:<8} CAR{row.name} = {100 * row.car:+.2f} % "
+                    f"(t = {row.t_stat:.2f}, p = {row.p_value:.3f})"
+                )
             text += "".join(f"\n  {t:<8} not studied: {why}" for t, why in self.peer_failures.items())
         if self.aftermath is not None:
             text += "\n\n" + self.aftermath.summary()
         return text
+
+
+def _row(table: pd.DataFrame, label: str) -> pd.Series:
+    """The row of ``table`` labelled ``label`` (a window label: unique, so one row)."""
+    return cast(pd.Series, table.loc[label])
 
 
 def analyze(
@@ -504,21 +516,25 @@ def analyze(
     source = source or PriceResolver()
     estimation = parse_window(estimation)
     headline = parse_window(headline)
-    windows = normalize_windows(windows)
-    if headline not in windows:
-        windows = (headline, *windows)
+    event_windows = normalize_windows(windows)
+    if headline not in event_windows:
+        event_windows = (headline, *event_windows)
     exchange = incident.exchange or DEFAULT_EXCHANGE
     event = incident.day0_event
     session = session_of(event.date, event.time, event.timezone, exchange)
-    start, end = price_range(exchange, session, estimation, windows)
+    start, end = price_range(exchange, session, estimation, event_windows)
     bench_ticker = benchmark or incident.benchmark or DEFAULT_BENCHMARK
     stock = load_stock(source, incident, start, end)
     bench = load_history(source, bench_ticker, start, end, exchange)
-    last = session_range(exchange, session, 0, max(w[1] for w in windows))[1]
+    last = session_range(exchange, session, 0, max(w[1] for w in event_windows))[1]
     check_reaches(stock, "stock", last, session, "")
     check_reaches(bench, "benchmark", last, session, " or choose another benchmark (e.g. --benchmark SPY)")
     spec = EventStudySpec(
-        model=model, estimation=estimation, windows=windows, min_estimation_obs=min_estimation_obs, factors=factors
+        model=get_model(model),
+        estimation=estimation,
+        windows=event_windows,
+        min_estimation_obs=min_estimation_obs,
+        factors=factors,
     )
     result = event_study(stock.returns(), bench.returns(), session, event_id=incident.id, spec=spec)
     peer_results, peer_failures, peer_returns = {}, {}, {}
@@ -582,7 +598,7 @@ def _aftermath(
         end = pd.Timestamp.today().normalize()
     stock_long, _ = load_long_returns(source, stock, exchange, end)
     bench_long, _ = load_long_returns(source, bench, exchange, end)
-    row = result.car_table.loc[format_window(headline)]
+    row = _row(result.car_table, format_window(headline))
     mde = minimum_detectable_effect(row.se, row.df)
     return incident_aftermath(
         incident,

@@ -22,8 +22,9 @@ reported for comparison) ignores.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -138,9 +139,10 @@ class MarketLearning:
             "",
             self.sentence(),
             "",
-            f"{'candidate':<24} {'date':<10} {'window':<10} {'CAR %':>8} {'t':>7} {'p':>7} {'cum window':<11} {'cum CAR %':>9}",
+            f"{'candidate':<24} {'date':<10} {'window':<10} {'CAR %':>8} {'t':>7} {'p':>7} "
+            f"{'cum window':<11} {'cum CAR %':>9}",
         ]
-        for r in self.candidates.itertuples():
+        for r in cast(Iterable[Any], self.candidates.itertuples()):  # pandas-stubs types the fields as any scalar
             if r.reason:
                 lines.append(f"{str(r.label)[:24]:<24} {r.date.date()!s:<10} {r.reason}")
                 continue
@@ -204,7 +206,9 @@ def market_learning(
     if model_obj.needs_benchmark and benchmark_returns is None:
         raise IncidentImpactError(f"the {model_obj.name} model needs benchmark returns")
     sessions = joined_returns(
-        stock_returns, benchmark_returns if model_obj.needs_benchmark else None, factors[cols] if cols else None
+        stock_returns,
+        benchmark_returns if model_obj.needs_benchmark else None,
+        factors[cols] if cols and factors is not None else None,
     ).index
     if not len(sessions):
         raise IncidentImpactError("the stock and benchmark returns share no dates")
@@ -217,7 +221,7 @@ def market_learning(
     pos = sessions.searchsorted(pd.DatetimeIndex(table["date"]))
     rel = [int(p - pos0) if p + span < len(sessions) else None for p in pos]
     table["rel_day"] = pd.Series(rel, dtype=object)
-    reasons = []
+    reasons: list[str | None] = []
     for k in rel:
         if k is None:
             reasons.append(f"not yet observable: the data end on {sessions[-1].date()}")
@@ -229,9 +233,13 @@ def market_learning(
     ok = table["reason"].isna()
     local = list(dict.fromkeys((int(k), int(k) + span) for k in table.loc[ok, "rel_day"]))
     cumulative = list(dict.fromkeys((0, int(k) + span) for k in table.loc[ok, "rel_day"] if k + span >= 0))
-    table["window"] = [format_window((k, k + span)) if r is None else None for k, r in zip(rel, reasons)]
+    # no reason means an observable session (k is not None)
+    table["window"] = [
+        format_window((k, k + span)) if r is None and k is not None else None for k, r in zip(rel, reasons, strict=True)
+    ]
     table["cum_window"] = [
-        format_window((0, k + span)) if r is None and k + span >= 0 else None for k, r in zip(rel, reasons)
+        format_window((0, k + span)) if r is None and k is not None and k + span >= 0 else None
+        for k, r in zip(rel, reasons, strict=True)
     ]
     for col in ("car", "se", "t_stat", "p_value", "cum_car"):
         table[col] = np.nan
@@ -276,10 +284,10 @@ def market_learning(
         car, se = res.car(w)
         stats[format_window(w)] = (car, se, car / se)
     for i in table.index[ok]:
-        car, se, t = stats[table.at[i, "window"]]
+        car, se, t = stats[cast(str, table.at[i, "window"])]
         table.loc[i, ["car", "se", "t_stat", "p_value"]] = [car, se, t, float(2 * t_sf(abs(t), df))]
         if table.at[i, "cum_window"] is not None:
-            table.at[i, "cum_car"] = res.car(parse_window(table.at[i, "cum_window"]))[0]
+            table.at[i, "cum_car"] = res.car(parse_window(cast(str, table.at[i, "cum_window"])))[0]
     labels = list(stats)
     abs_t = np.array([abs(stats[w][2]) for w in labels])
     j = int(np.argmax(abs_t))
@@ -291,8 +299,8 @@ def market_learning(
 
     lo = min(w[0] for w in local)
     hi = max(w[1] for w in local)
-    k = np.arange(len(sessions))
-    eligible = (k + estimation[0] >= 0) & (k + hi < len(sessions)) & (np.abs(k - pos0) > hi - lo)
+    at = np.arange(len(sessions))
+    eligible = (at + estimation[0] >= 0) & (at + hi < len(sessions)) & (np.abs(at - pos0) > hi - lo)
     pool = sessions[eligible]
     if n_placebo is not None and n_placebo < len(pool):
         rng = np.random.default_rng(seed)
