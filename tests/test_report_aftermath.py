@@ -446,9 +446,10 @@ def test_tables_fit_at_1280_and_phone_width(chromium, study, analysis, tmp_path)
 def test_study_of_the_catalog_fits_the_size_budget(tmp_path, monkeypatch):
     """`incident-impact study --all --data-dir ../shared/data/prices` writes at most 15 MB: one
     plotly.min.js beside the study report instead of 4.8 MB inlined in each of 44 pages."""
+    prices = Path(SHARED).resolve() / "prices"  # before the chdir: the variable may be relative
     monkeypatch.setenv("INCIDENT_IMPACT_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
-    out = CliRunner().invoke(cli, ["study", "--all", "--data-dir", str(Path(SHARED).resolve() / "prices"), "--offline"])
+    out = CliRunner().invoke(cli, ["study", "--all", "--data-dir", str(prices), "--offline"])
     assert out.exit_code == 3, out.output  # private companies and missing files: partial
     reports = tmp_path / "reports"
     files = [p for p in reports.rglob("*") if p.is_file()]
