@@ -120,7 +120,8 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
         block = report_block(body["manifest"], body)
     errors, written = [], []  # the reports are written first, so a failure can go into the one JSON document
     if writes_report:
-        written = attempt(errors, _write_reports, result, Path(report_path), not no_incident_reports, block=block) or []
+        written = attempt(errors, _write_reports, result, Path(report_path), not no_incident_reports,
+                          drivers=drivers, block=block) or []
     if fmt == "json":
         emit_json(body, errors)
     elif fmt == "csv":
