@@ -312,16 +312,22 @@ def start_run() -> None:
 
 
 def report_download_errors(verbose: bool, skip: Iterable[str] = ()) -> None:
-    """One line per ticker whose download failed (``KDP: download failed (network unreachable)``); with
-    ``verbose`` the full error text instead. Tickers in ``skip`` (already named by a failure line) are
-    left out unless ``verbose``."""
+    """One line per ticker whose download failed (``KDP: download failed (network unreachable)``), or one
+    line per cause naming the tickers when more than five failed; with ``verbose`` each ticker's full
+    error text instead. Tickers in ``skip`` (already named by a failure line) are left out unless ``verbose``."""
     from ..prices.resolve import download_errors
 
     skip = set(skip)
-    for ticker, (short, full) in download_errors().items():
-        if ticker in skip and not verbose:
-            continue
-        note(f"{ticker}: {full}" if verbose else f"{ticker}: download failed ({short})")
+    failed = {t: v for t, v in download_errors().items() if verbose or t not in skip}
+    if verbose or len(failed) <= 5:
+        for ticker, (short, full) in failed.items():
+            note(f"{ticker}: {full}" if verbose else f"{ticker}: download failed ({short})")
+        return
+    by_cause: dict[str, list[str]] = {}
+    for ticker, (short, _) in failed.items():
+        by_cause.setdefault(short, []).append(ticker)
+    for cause, tickers in by_cause.items():  # many tickers: one line per cause
+        note(f"download failed ({cause}) for {len(tickers)} ticker(s): {', '.join(tickers)} (--verbose for the errors)")
 
 
 def run_manifest(result=None, *, seeds: dict | None = None) -> dict:
