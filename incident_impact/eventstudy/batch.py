@@ -122,7 +122,7 @@ class BatchEngine:
     @cached_property
     def pairs(self) -> ResidualPairs:
         """Residual correlations of pairs of events, computed once across windows."""
-        return ResidualPairs(self.fit)
+        return ResidualPairs.from_fit(self.fit)
 
     def abnormal_returns(self) -> pd.DataFrame:
         fit = self.fit

@@ -123,13 +123,34 @@ class BatchFit:
         return (self.est_ar > 0).sum(axis=1) / self.n_obs
 
     @cached_property
-    def est_ranks(self) -> tuple[np.ndarray, bool]:
-        """Rank (1-based) of each estimation AR among its event's (NaN where absent), and whether any event has ties."""
+    def est_complete(self) -> bool:
+        """Whether every event has every estimation day (no NaN in :attr:`est_ar`)."""
+        return bool(self.arrays.valid[self.rows, self.est].all())
+
+    @cached_property
+    def est_sorted(self) -> tuple[np.ndarray, np.ndarray, bool]:
+        """``(sorted, ranks, ties)``: each event's estimation ARs in increasing order (NaN last),
+        the 1-based rank of each among its event's (NaN where absent) and whether any event has ties.
+        One sort for the whole study (the rank tests count from it)."""
         order = np.argsort(self.est_ar, axis=1)
-        ordered = np.take_along_axis(self.est_ar, order, axis=1)
+        ordered = np.sort(self.est_ar, axis=1)  # the same values as est_ar[order], faster than gathering them
         ranks = np.empty_like(self.est_ar)
         np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1.0, ranks.shape[1] + 1), ranks.shape), axis=1)
-        return np.where(np.isfinite(self.est_ar), ranks, np.nan), bool((ordered[:, 1:] == ordered[:, :-1]).any())
+        if not self.est_complete:
+            ranks[~np.isfinite(self.est_ar)] = np.nan
+        return ordered, ranks, bool((ordered[:, 1:] == ordered[:, :-1]).any())
+
+    @property
+    def est_ranks(self) -> tuple[np.ndarray, bool]:
+        """Rank (1-based) of each estimation AR among its event's (NaN where absent), and whether any event has ties."""
+        _, ranks, ties = self.est_sorted
+        return ranks, ties
+
+    @cached_property
+    def est_ranks_filled(self) -> np.ndarray:
+        """:attr:`est_ranks` with 0 where an event has no day (for sums over events)."""
+        ranks = self.est_sorted[1]
+        return ranks if self.est_complete else np.nan_to_num(ranks)
 
     def dates(self, i: int, cols: slice) -> pd.DatetimeIndex:
         pos = self.arrays.pos[self.rows[i], cols]
@@ -148,10 +169,16 @@ def fit_events(model: NormalReturnModel, arrays: EventArrays, estimation: Window
     usable = np.column_stack([valid[:, A.col(w[1])] for w in windows])
     keep = (n_obs >= max(min_estimation_obs, 1)) & usable.any(axis=1)
     rows, valid, n_obs, usable = candidates[keep], valid[keep], n_obs[keep], usable[keep]
-    y = A.columns["return"][rows]
+    every = len(rows) == len(A.pos) and bool((rows == np.arange(len(rows))).all())
+
+    def take(values: np.ndarray) -> np.ndarray:  # values[rows], without a copy when rows are all the rows
+        return values if every else values[rows]
+
+    y = take(A.columns["return"])
     if model.offset:
-        y = y - A.columns[model.offset][rows]
-    X = ([np.ones_like(y)] if model.has_constant else []) + [A.columns[c][rows] for c in model.regressors]
+        y = y - take(A.columns[model.offset])
+    # the constant as a read-only broadcast view: no N x K array of ones
+    X = ([np.broadcast_to(np.ones(1), y.shape)] if model.has_constant else []) + [take(A.columns[c]) for c in model.regressors]
     k = len(X)
     m = valid[:, est]
     full = bool(m.all())
@@ -176,7 +203,7 @@ def fit_events(model: NormalReturnModel, arrays: EventArrays, estimation: Window
               else np.empty((len(rows), 0)))
     ar = y.copy()
     for p in range(k):
-        ar -= params[:, p, None] * X[p]
+        ar -= params[:, p, None] if p == 0 and model.has_constant else params[:, p, None] * X[p]
     resid = masked(ar[:, est])
     centred = masked(ye - (ye.sum(axis=1) / n_obs)[:, None])
     sst = dot(centred, centred)

@@ -78,10 +78,19 @@ def locate(wide: pd.DataFrame, aux: dict[str, np.ndarray], aux_key: np.ndarray, 
     inside = np.flatnonzero((gp + a >= 0) & (gp + b < G))
     rows = gp[inside, None] + np.arange(a, b + 1)
     near = {name: v[rows, c[inside, None]] for name, (v, c) in sources.items()}
-    whole = np.logical_and.reduce([np.isfinite(v) for v in near.values()]).all(axis=1)
+    # a row is whole when all its values are finite: its sum is then finite (one pass, no mask); rows whose sum
+    # is not (a missing value, or an overflow) are checked value by value
+    with np.errstate(invalid="ignore", over="ignore"):
+        whole = np.isfinite(sum(v.sum(axis=1) for v in near.values()))
+    if not whole.all():
+        doubt = np.flatnonzero(~whole)
+        whole[doubt] = np.logical_and.reduce([np.isfinite(v[doubt]) for v in near.values()]).all(axis=1)
     clean = inside[whole]
-    pos = np.full((n, len(rel)), -1, dtype=np.int64)
-    pos[clean] = gp[clean, None] + rel
+    if len(clean) == n:
+        pos = gp[:, None] + rel
+    else:
+        pos = np.full((n, len(rel)), -1, dtype=np.int64)
+        pos[clean] = gp[clean, None] + rel
     day0 = gp.copy()
     dirty = np.setdiff1d(np.arange(n), clean)
     unplaced = np.zeros(n, dtype=bool)
