@@ -372,6 +372,8 @@ class CatalogStudy:
         """BHAR (conventional, skewness-adjusted and bootstrapped t; Lyon, Barber & Tsai 1999), the
         calendar-time portfolio alpha and the share recovered over [0,+20/+60/+120], across the
         incidents of the headline sample (clean by default) with a long history; None when none has one."""
+        if not self.windows:
+            return None
         table = self._sample_table(self.headline_window, None)
         chosen = {eid: self.analyses[eid] for eid in table.index
                   if eid in self.analyses and self.analyses[eid].aftermath is not None}
@@ -393,6 +395,8 @@ class CatalogStudy:
     def responses(self) -> ResponseSummary | None:
         """After the companies' responses: did stocks keep falling, stabilise or recover, and does the
         kind of response matter? (first observable response of each incident of the headline sample)."""
+        if not self.windows:
+            return None
         table = self._sample_table(self.headline_window, None)
         effects, without = {}, 0
         for eid in table.index:

@@ -46,6 +46,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .jsondata import plain
+
 MANIFEST_VERSION = 1
 #: How day 0 is chosen (see :func:`incident_impact.calendar.day0`).
 DAY0_RULE = "first session at or after the news, local date rule"
@@ -170,8 +172,6 @@ def build_manifest(command: str, argv: Iterable[str], options: Mapping[str, Any]
     seeds : the seeds that applied (defaults of the library are added: :data:`DEFAULT_SEEDS`).
     files : the data files read (default: every file parsed in this process, :func:`files_read`).
     """
-    from .cli.common import plain
-
     return {
         "manifest_version": MANIFEST_VERSION,
         "command": command,
@@ -191,8 +191,6 @@ def build_manifest(command: str, argv: Iterable[str], options: Mapping[str, Any]
 def report_block(manifest: Mapping, result: Any) -> dict:
     """The dict an HTML report embeds as ``<script type="application/json" id="manifest">``:
     ``{"manifest": ..., "result": ...}`` (``result`` the command's JSON output without its manifest)."""
-    from .cli.common import plain
-
     body = {k: v for k, v in dict(result).items() if k != "manifest"} if isinstance(result, Mapping) else result
     return {"manifest": plain(dict(manifest)), "result": plain(body)}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import io
 import json
@@ -12,6 +11,8 @@ import re
 from collections.abc import Iterable, Mapping
 
 import click
+
+from ..jsondata import plain
 
 #: Key of ``ctx.meta`` holding the output format, so errors can be reported as JSON too.
 FORMAT_KEY = "incident_impact.format"
@@ -59,35 +60,6 @@ def note(message: str) -> None:
 
 
 # ----------------------------------------------------------------- JSON
-def plain(value):
-    """``value`` as plain JSON data: numpy and pandas scalars as Python numbers, arrays and tuples as
-    lists, dates as ISO strings, NaN, infinities and NaT as None; anything else unknown as its ``str``."""
-    if value is None or isinstance(value, (str, bool)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, Mapping):
-        return {str(k) if not isinstance(k, str) else k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [plain(v) for v in value]
-    import numpy as np
-    import pandas as pd
-
-    if value is pd.NaT:
-        return None
-    if isinstance(value, np.ndarray):
-        return [plain(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        return plain(value.item())
-    if isinstance(value, (pd.Timestamp, dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, (pd.Series, pd.Index)):
-        return [plain(v) for v in value.tolist()]
-    return str(value)
-
-
 def dumps(data) -> str:
     """Standard JSON (never ``NaN`` or ``Infinity``, which strict parsers refuse): see :func:`plain`."""
     return json.dumps(plain(data), indent=2, allow_nan=False)
