@@ -164,6 +164,8 @@ def test_bad_input(incidents):
         study_incidents(incidents, source=source, bound=0)
     empty = study_incidents(incidents[3:], source=source)
     assert empty.study is None and empty.n_events == 0 and len(empty.failures) + len(empty.not_applicable) == 2
+    body = empty.to_dict()  # was an IndexError: no window, so no headline, no long run, no responses
+    assert body["windows"] == [] and body["recovery"] is None and body["response"] is None
     with pytest.raises(IncidentImpactError, match="no event could be studied"):
         empty.verdict_table()
 
