@@ -220,3 +220,36 @@ def test_text_in_the_returns_is_one_clear_error(panel):
     for engine in ("batch", "loop"):
         with pytest.raises(IncidentImpactError, match="returns must be numbers"):
             run_study(text, market, events, engine=engine)
+
+
+def test_standardized_rank_tests_and_bootstrap_agree_across_engines(panel):
+    """GRANK and Corrado-Zivney take the batch engine's counting path (no re-ranking) and equal the
+    loop's reference computation; the bootstrap p-values and abnormal volatility agree for one seed."""
+    from incident_impact.eventstudy import batch_grank
+    from incident_impact.eventstudy.volatility import abnormal_volatility
+
+    wide, market, _ = panel
+    events = events_for(wide, np.random.default_rng(3))
+    batch, loop = both(wide, market, events, windows=[(0, 0), (-2, 3)])
+    calls = []
+    original = batch_grank._rank_means
+
+    def spy(*args):
+        out = original(*args)
+        calls.append(out is not None)
+        return out
+
+    batch_grank._rank_means = spy
+    try:
+        for w in [(0, 0), (-2, 3)]:
+            tb, tl = batch.tests(w), loop.tests(w)
+            close(tb.loc[["grank", "corrado_zivney"], ["statistic", "p_value", "df"]],
+                  tl.loc[["grank", "corrado_zivney"], ["statistic", "p_value", "df"]], f"standardized ranks {w}")
+            assert tb.at["grank", "note"] == tl.at["grank", "note"]
+            for kind in ("date", "wild"):
+                close(batch.bootstrap_tests(w, 99, seed=5, kind=kind)["bootstrap_p_value"],
+                      loop.bootstrap_tests(w, 99, seed=5, kind=kind)["bootstrap_p_value"], f"bootstrap {kind} {w}")
+            frames_equal(abnormal_volatility(batch, w).events, abnormal_volatility(loop, w).events, "volatility")
+    finally:
+        batch_grank._rank_means = original
+    assert calls and all(calls)  # the fast path, not the fallback

@@ -181,6 +181,16 @@ class BatchEngine:
     def rank_test(self, window: Window, inputs: TestInputs) -> st.TestResult:
         return rank_test(self.fit, np.flatnonzero(self.fit.has(window)), window)
 
+    def standardized_rank_tests(self, window: Window, inputs: TestInputs) -> tuple[st.TestResult, st.TestResult]:
+        """``(corrado_zivney, grank)`` from the fit's arrays (:mod:`.batch_grank`)."""
+        from .batch_grank import standardized_rank_tests
+
+        return standardized_rank_tests(self.fit, np.flatnonzero(self.fit.has(window)), window, inputs.car / inputs.se)
+
+    def estimation_panel(self, window: Window) -> np.ndarray:
+        """Estimation ARs (events with ``window`` x estimation days), the bootstrap's resampling pool."""
+        return self.fit.take(self.fit.est_ar, np.flatnonzero(self.fit.has(window)))
+
 
 def fit_table(table: pd.DataFrame, wide: pd.DataFrame, benches: Mapping[str, pd.Series], keys: Sequence[str | None],
               reasons: Sequence[str | None], spec: EventStudySpec) -> tuple[BatchFit, np.ndarray, np.ndarray]:

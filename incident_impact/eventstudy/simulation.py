@@ -84,6 +84,8 @@ class Inputs:
     residuals: np.ndarray   # (N x L1)
     rank_panel: np.ndarray  # (N x (L1 + L)): estimation then window ARs
     window_mask: np.ndarray
+    est_sar: np.ndarray  # (N x L1): AR / sigma on the estimation days
+    window_sar: np.ndarray  # (N x L): AR / prediction-error sd on the window days
 
 
 def market_model_inputs(stock: np.ndarray, market: np.ndarray, rel: np.ndarray, n_est: int,
@@ -108,8 +110,9 @@ def market_model_inputs(stock: np.ndarray, market: np.ndarray, rel: np.ndarray, 
     car_var = s2 * (L + L**2 / L1 + dev.sum(axis=1) ** 2 / smm)
     naive = s2 * (L + L / L1 + (dev**2).sum(axis=1) / smm)
     mask = np.r_[np.zeros(L1, bool), np.ones(L, bool)]
+    ar_se = np.sqrt(s2[:, None] * (1 + 1 / L1 + dev**2 / smm[:, None]))
     return Inputs(ar_w.sum(axis=1), car_var, naive, np.full(len(s2), L1 - 2.0), (resid > 0).mean(axis=1),
-                  resid, np.hstack([resid, ar_w]), mask)
+                  resid, np.hstack([resid, ar_w]), mask, resid / np.sqrt(s2)[:, None], ar_w / ar_se)
 
 
 def battery(inputs: Inputs, clustered: bool) -> dict[str, st.TestResult]:
@@ -120,8 +123,8 @@ def battery(inputs: Inputs, clustered: bool) -> dict[str, st.TestResult]:
     rbar = st.mean_pairwise_correlation(inputs.residuals.T)[0] if clustered else float("nan")
     return {r.name: r for r in (
         st.cs_t(car), st.time_series_t(car, var), st.patell(scar, inputs.df), st.bmp(scar), st.kp_bmp(scar, rbar),
-        st.corrado(inputs.rank_panel, inputs.window_mask), st.generalized_sign(car, inputs.share_positive),
-        st.wilcoxon(car),
+        st.corrado(inputs.rank_panel, inputs.window_mask), st.corrado_zivney(inputs.est_sar, inputs.window_sar),
+        st.grank(inputs.est_sar, scar), st.generalized_sign(car, inputs.share_positive), st.wilcoxon(car),
     )}
 
 
@@ -175,3 +178,55 @@ def standardized_car_variance(reps: int, seed: int, n_est: int = 30, window: tup
     df = n_est - 2
     return {"full": float(np.var(np.concatenate(full))), "naive": float(np.var(np.concatenate(naive))),
             "t_variance": df / (df - 2)}
+
+
+def volatility_rejection_rates(scenario: str | Scenario, reps: int, seed: int, n_events: int = 50, n_est: int = 239,
+                               window: tuple[int, int] = (0, 0), level: float = 0.05) -> pd.Series:
+    """Rejection rates of the abnormal-volatility tests (:mod:`.volatility`: ``av_t``, the
+    cross-sectional t of ``VR_i - df/(df - 2)``, and the pooled ``av_chi2``) and the per-event
+    F test's rejection share (``f_event``) on ``scenario``'s data."""
+    from scipy import special
+
+    from .volatility import _two_sided  # the same two-sided rule as the library
+
+    sc = SCENARIOS[scenario] if isinstance(scenario, str) else scenario
+    rng = np.random.default_rng(seed)
+    hits = {"av_t": 0.0, "av_chi2": 0.0, "f_event": 0.0}
+    for _ in range(reps):
+        stock, market, rel = simulate_panel(rng, sc, n_events, n_est, window)
+        inp = market_model_inputs(stock, market, rel, n_est, window)
+        L = inp.window_sar.shape[1]
+        vr = (inp.window_sar**2).mean(axis=1)
+        df = inp.df
+        hits["av_t"] += float(st.cs_t(vr - df / (df - 2)).p_value < level)
+        stat, dof = L * vr.sum(), L * len(vr)
+        hits["av_chi2"] += float(_two_sided(special.chdtr(dof, stat), special.chdtrc(dof, stat)) < level)
+        hits["f_event"] += float((_two_sided(special.fdtr(L, df, vr), special.fdtrc(L, df, vr)) < level).mean())
+    return pd.Series({k: v / reps for k, v in hits.items()}, name=sc.name)
+
+
+def bootstrap_rejection_rates(scenario: str | Scenario, reps: int, seed: int, n_boot: int = 199,
+                              kind: str = "date", n_events: int = 50, n_est: int = 239,
+                              window: tuple[int, int] = (0, 0), level: float = 0.05,
+                              tests: tuple[str, ...] = ("cs_t", "patell", "bmp")) -> pd.Series:
+    """Rejection rates of the bootstrap p-values (:mod:`.bootstrap`, ``n_boot`` resamples of
+    ``kind``) of ``tests`` on ``scenario``'s data."""
+    from types import SimpleNamespace
+
+    from .bootstrap import bootstrap_pvalues
+
+    sc = SCENARIOS[scenario] if isinstance(scenario, str) else scenario
+    rng = np.random.default_rng(seed)
+    hits = dict.fromkeys(tests, 0)
+    L = window[1] - window[0] + 1
+    for _ in range(reps):
+        stock, market, rel = simulate_panel(rng, sc, n_events, n_est, window)
+        inp = market_model_inputs(stock, market, rel, n_est, window)
+        res = battery(inp, sc.clustered)
+        x = SimpleNamespace(car=inp.car, se=np.sqrt(inp.car_var), df=inp.df, share_positive=inp.share_positive,
+                            rbar=st.mean_pairwise_correlation(inp.residuals.T)[0] if sc.clustered else float("nan"))
+        boot = bootstrap_pvalues({t: res[t] for t in tests}, x, inp.residuals, L, n_boot,
+                                 seed=int(rng.integers(2**32)), kind=kind)
+        for t in tests:
+            hits[t] += int(boot["bootstrap_p_value"].to_numpy(dtype=float)[list(boot.index).index(t)] < level)
+    return pd.Series({k: v / reps for k, v in hits.items()}, name=f"{sc.name} ({kind})")

@@ -22,7 +22,8 @@ import pandas as pd
 from ..distributions import norm_sf, t_sf
 
 #: The tests reported by :meth:`incident_impact.eventstudy.StudyResult.tests`, in this order.
-TEST_NAMES = ("cs_t", "time_series_t", "patell", "bmp", "kp_bmp", "corrado", "generalized_sign", "wilcoxon", "sq")
+TEST_NAMES = ("cs_t", "time_series_t", "patell", "bmp", "kp_bmp", "corrado", "corrado_zivney", "grank",
+              "generalized_sign", "wilcoxon", "sq")
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,130 @@ def corrado(ar_panel, window_mask) -> TestResult:
     if not s_u > 0:
         return _nan("corrado", "normal", n, "the ranks do not vary")
     return _normal("corrado", ubar[mask].sum() / (np.sqrt(mask.sum()) * s_u), n)
+
+
+def _rank_means(panel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-day mean demeaned rank ``Ubar_t`` and count ``n_t`` of a (events x days) panel.
+
+    ``K_it`` is the rank of day ``t`` among event ``i``'s ``T_i`` non-missing days (average
+    ranks for ties), ``U_it = K_it / (T_i + 1) - 1/2``; ``Ubar_t`` the mean over the ``n_t``
+    events present on day ``t`` (NaN where none is)."""
+    from scipy import stats  # imported here: scipy.stats is slow to import and only the rank tests need it
+
+    ranks = stats.rankdata(panel, axis=1, nan_policy="omit")
+    t_i = np.isfinite(panel).sum(axis=1, keepdims=True)
+    u = ranks / (t_i + 1) - 0.5
+    present = np.isfinite(u).sum(axis=0)
+    ubar = np.where(present > 0, np.nansum(u, axis=0) / np.maximum(present, 1), np.nan)
+    return ubar, present
+
+
+def rank_scale(ubar, present, n: int) -> tuple[float, int]:
+    """``S_U = sqrt((1/T) sum_t (n_t / N) Ubar_t^2)`` over the ``T`` days with at least one event
+    (Kolari & Pynnönen 2011, eq. 9; Corrado & Zivney 1992 with missing returns), and ``T``."""
+    ubar, present = np.asarray(ubar, dtype=float), np.asarray(present, dtype=float)
+    used = present > 0
+    T = int(used.sum())
+    if T == 0:
+        return float("nan"), 0
+    return float(np.sqrt((present[used] / n * ubar[used] ** 2).sum() / T)), T
+
+
+def corrado_zivney_from_means(ubar, present, n: int, length: int) -> TestResult:
+    """The Corrado-Zivney statistic from the per-day rank means (estimation days, then the
+    ``length`` window days last): see :func:`corrado_zivney`."""
+    ubar = np.asarray(ubar, dtype=float)
+    s_u, _ = rank_scale(ubar, present, n)
+    if not s_u > 0:
+        return _nan("corrado_zivney", "normal", n, "the ranks do not vary")
+    return _normal("corrado_zivney", ubar[-length:].sum() / (np.sqrt(length) * s_u), n)
+
+
+def corrado_zivney(est_sar, window_sar) -> TestResult:
+    """Standardized rank test of Corrado & Zivney (1992) with their event-induced variance adjustment.
+
+    ``est_sar`` is (events x estimation days), aligned by relative day, NaN where missing: the
+    standardized estimation abnormal returns ``SAR_it = AR_it / sigma_i`` (``sigma_i`` the model's
+    residual standard deviation); ``window_sar`` is (events x L) over the window's days:
+    ``SAR_it = AR_it / S(AR_it)``, ``S(AR_it) = sigma_i sqrt(1 + x_t'(X'X)^-1 x_t)`` the
+    prediction-error standard deviation. On each window day the SARs are divided by their
+    cross-sectional standard deviation (``ddof = 1``), ``SAR'_it = SAR_it / s_t`` — Corrado &
+    Zivney's adjustment: event-day SARs that the news made more volatile are brought back to unit
+    variance, so they rank like estimation days. With ``K_it`` the rank of ``SAR'_it`` (window)
+    or ``SAR_it`` (estimation) among event ``i``'s ``T_i`` days, ``U_it = K_it / (T_i + 1) - 1/2``,
+    ``Ubar_t`` the mean over the ``n_t`` events present on day ``t`` and
+    ``S_U = sqrt((1/T) sum_t (n_t/N) Ubar_t^2)`` over the ``T = L1 + L`` days,
+
+        ``Z_CZ = sum_{t in window} Ubar_t / (sqrt(L) S_U) ~ N(0, 1)``
+
+    (the multi-day form of Cowan 1992 and EventStudyTools' rank test). Needs N >= 2 (a
+    cross-sectional standard deviation). Unlike :func:`corrado` it keeps its size when the news
+    doubles the event-day variance (``validation/results.md``).
+    """
+    est = np.atleast_2d(np.asarray(est_sar, dtype=float))
+    win = np.atleast_2d(np.asarray(window_sar, dtype=float))
+    n = win.shape[0]
+    if (bad := _need_two("corrado_zivney", "normal", n)) is not None:
+        return bad
+    if not win.shape[1] or np.isnan(win).any():
+        return _nan("corrado_zivney", "normal", n, "a window day has no abnormal return")
+    s_t = win.std(axis=0, ddof=1)
+    if not (s_t > 0).all():
+        return _nan("corrado_zivney", "normal", n,
+                    "the window's standardized abnormal returns do not vary across events")
+    ubar, present = _rank_means(np.concatenate([est, win / s_t], axis=1))
+    return corrado_zivney_from_means(ubar, present, n, win.shape[1])
+
+
+def grank_from_means(ubar, present, n: int) -> TestResult:
+    """The GRANK statistic from the per-day rank means (estimation days, then the collapsed event
+    day last): see :func:`grank`."""
+    ubar = np.asarray(ubar, dtype=float)
+    s_u, T = rank_scale(ubar, present, n)
+    if not s_u > 0:
+        return _nan("grank", "t", n, "the ranks do not vary")
+    z = ubar[-1] / s_u
+    if not T - 1 - z**2 > 0 or T < 3:
+        return _nan("grank", "t", n, f"Z^2 = {z**2:.3f} is not below T - 1 = {T - 1}", T - 2)
+    t = z * np.sqrt((T - 2) / (T - 1 - z**2))
+    z_indep = ubar[-1] / np.sqrt((T - 1) / (12 * n * (T + 1)))
+    return _student("grank", t, T - 2, n, f"T = {T}, Z = {z:.4f}; Z under independence = {z_indep:.4f}")
+
+
+def grank(est_sar, scar) -> TestResult:
+    """Generalized rank test GRANK of Kolari & Pynnönen (2011) for CARs.
+
+    ``est_sar`` (events x estimation days, aligned by relative day, NaN where missing) holds the
+    standardized estimation abnormal returns ``SAR_it = AR_it / sigma_i``; ``scar`` the window's
+    standardized CARs ``SCAR_i = CAR_i / S(CAR_i)`` (the full CLM variance of :mod:`.statistics`).
+    The event window is collapsed into one day ``t = 0``: re-standardized for event-induced
+    volatility (the BMP step), ``SCAR*_i = SCAR_i / S_SCAR`` with ``S_SCAR`` the cross-sectional
+    standard deviation of the ``SCAR_i`` (``ddof = 1``), the generalized standardized abnormal
+    returns are ``GSAR_it = SCAR*_i`` for ``t = 0`` and ``SAR_it`` on the estimation days. Ranks
+    over the combined ``T_i`` days (estimation + the collapsed day) give
+    ``U_it = Rank(GSAR_it) / (T_i + 1) - 1/2``; ``Ubar_t`` is their mean over the ``n_t``
+    events present on day ``t``, ``S_Ubar = sqrt((1/T) sum_t (n_t / N) Ubar_t^2)`` with
+    ``T = L1 + 1`` (estimation days with data, plus the collapsed day),
+
+        ``Z = Ubar_0 / S_Ubar``,   ``t_grank = Z sqrt((T - 2) / (T - 1 - Z^2)) ~ t(T - 2)``.
+
+    ``S_Ubar`` is a time-series estimate over the same calendar days for all events, so the test
+    absorbs cross-correlation of clustered events; the re-standardization makes it robust to
+    event-induced volatility. The note also gives the Z variant under cross-sectional
+    independence, ``Z_grank = Ubar_0 / sqrt((T - 1) / (12 N (T + 1)))`` (the exact variance of a
+    mean of N independent uniform ranks on 1..T; EventStudyTools' GRANK-Z), which is N(0, 1).
+    Needs N >= 2.
+    """
+    est = np.atleast_2d(np.asarray(est_sar, dtype=float))
+    scar = _arr(scar)
+    n = len(scar)
+    if (bad := _need_two("grank", "t", n)) is not None:
+        return bad
+    s = scar.std(ddof=1)
+    if not s > 0:
+        return _nan("grank", "t", n, "the standardized CARs do not vary across events")
+    ubar, present = _rank_means(np.concatenate([est, (scar / s)[:, None]], axis=1))
+    return grank_from_means(ubar, present, n)
 
 
 def generalized_sign(car, share_positive) -> TestResult:

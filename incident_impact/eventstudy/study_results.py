@@ -4,7 +4,7 @@ A :class:`StudyResult` holds the study's :class:`~.spec.EventStudySpec`, the eve
 failures, the overlapping pairs and a small *engine* object (:class:`StudyEngine`) that supplies
 the per-event numbers: the loop engine (:mod:`.loop`) from per-event
 :class:`~.results.EventStudyResult` objects, the batch engine (:mod:`.batch`) from its arrays.
-Everything else (AAR/CAAR, the nine tests, BHARs, text, HTML, JSON) is computed here, once, from
+Everything else (AAR/CAAR, the tests, BHARs, text, HTML, JSON) is computed here, once, from
 what the engine gives, so both engines answer through the same code.
 """
 
@@ -40,7 +40,7 @@ class UnknownEventError(IncidentImpactError, KeyError):
 
 @dataclass(frozen=True)
 class TestInputs:
-    """Per-event quantities behind the nine tests of one window (one entry per event that has it).
+    """Per-event quantities behind the tests of one window (one entry per event that has it).
 
     ``car, se, df``: CARs, their standard errors and residual degrees of freedom; ``rbar``: the
     Kolari-Pynnönen mean residual correlation; ``ar_panel`` (events x days) and ``window_mask``:
@@ -85,7 +85,7 @@ class StudyEngine(Protocol):
         ...
 
     def test_inputs(self, window: Window) -> TestInputs | None:
-        """What the nine tests need over ``window`` (None when no event has it)."""
+        """What the tests need over ``window`` (None when no event has it)."""
         ...
 
     def rank_test(self, window: Window, inputs: TestInputs) -> st.TestResult:
@@ -117,6 +117,27 @@ def _json_value(value: Any) -> Any:
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """``frame``'s rows as JSON-ready dictionaries (NaN -> None, dates -> ISO)."""
     return [_json_value(r) for r in frame.to_dict("records")]
+
+
+def standardized_panels(results: list[EventStudyResult], estimation: Window, window: Window,
+                        standardize: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The reference inputs of the standardized rank tests (and of the bootstrap) from per-event results.
+
+    Returns ``(est, win)``: ``est`` (events x the estimation window's relative days, NaN where an
+    event has no return) holds ``AR_it / sigma_i`` (``AR_it`` with ``standardize=False``); ``win``
+    (events x the window's days) holds ``AR_it / S(AR_it)`` with ``S(AR_it)`` the prediction-error
+    standard deviation ``ar_se`` (``AR_it`` with ``standardize=False``)."""
+    days = np.arange(estimation[0], estimation[1] + 1)
+    est = np.full((len(results), len(days)), np.nan)
+    win = np.full((len(results), window[1] - window[0] + 1), np.nan)
+    for i, res in enumerate(results):
+        e = res.estimation
+        scale = np.sqrt(res.fitted.sigma2) if standardize else 1.0
+        est[i, e["rel_day"].to_numpy() - estimation[0]] = e["ar"].to_numpy() / scale
+        ev = res.event[(res.event["rel_day"] >= window[0]) & (res.event["rel_day"] <= window[1])]
+        denom = ev["ar_se"].to_numpy() if standardize else 1.0
+        win[i, ev["rel_day"].to_numpy() - window[0]] = ev["ar"].to_numpy() / denom
+    return est, win
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -246,7 +267,7 @@ class StudyResult:
 
     # ----------------------------------------------------------- tests
     def test_results(self, window: Window | str | None = None) -> list[st.TestResult]:
-        """The nine tests (:data:`~incident_impact.eventstudy.statistics.TEST_NAMES`) over
+        """The tests (:data:`~incident_impact.eventstudy.statistics.TEST_NAMES`) over
         ``window`` (default: the first window) as :class:`~.statistics.TestResult` records."""
         window = self._window(window)
         x = self.engine.test_inputs(window)
@@ -257,18 +278,77 @@ class StudyResult:
         scar = x.car / x.se
         sq = x.sq or st.TestResult("sq", np.nan, np.nan, "empirical", None, n,
                                    "the SQ test is a single-event test (N = 1); see each event's sq_p_value in .cars")
+        cz, gr = self._standardized_rank_tests(window, x)
         return [
             st.cs_t(x.car), st.time_series_t(x.car, x.se**2), st.patell(scar, x.df), st.bmp(scar),
-            st.kp_bmp(scar, x.rbar), self.engine.rank_test(window, x), st.generalized_sign(x.car, x.share_positive),
-            st.wilcoxon(x.car), sq,
+            st.kp_bmp(scar, x.rbar), self.engine.rank_test(window, x), cz, gr,
+            st.generalized_sign(x.car, x.share_positive), st.wilcoxon(x.car), sq,
         ]
 
-    def tests(self, window: Window | str | None = None) -> pd.DataFrame:
-        """The nine tests over ``window`` as a frame indexed by test name (``cs_t, time_series_t,
-        patell, bmp, kp_bmp, corrado, generalized_sign, wilcoxon, sq``) with columns
-        ``statistic, p_value, df, n_events, distribution, note``; a test that cannot be computed has
-        NaN and its reason in ``note``."""
-        return st.results_frame(self.test_results(window))
+    def _standardized_rank_tests(self, window: Window, x: TestInputs) -> tuple[st.TestResult, st.TestResult]:
+        """``(corrado_zivney, grank)``: from the engine when it has a fast path
+        (``engine.standardized_rank_tests(window, inputs)``, the batch engine's
+        :mod:`.batch_grank`), else from the per-event results (:func:`standardized_panels`)."""
+        fast = getattr(self.engine, "standardized_rank_tests", None)
+        if fast is not None:
+            return fast(window, x)
+        est_sar, win_sar = standardized_panels(self._having(window), self.estimation_window, window)
+        return st.corrado_zivney(est_sar, win_sar), st.grank(est_sar, x.car / x.se)
+
+    def _having(self, window: Window) -> list[EventStudyResult]:
+        """The studied events that have every day of ``window``, in event order (those of ``test_inputs``)."""
+        out = []
+        for res in self.results.values():
+            try:
+                res.car(window)
+            except IncidentImpactError:
+                continue
+            out.append(res)
+        return out
+
+    def estimation_panel(self, window: Window | str | None = None) -> np.ndarray:
+        """Estimation-window abnormal returns of the events that have ``window`` (events x relative
+        days of the estimation window, NaN where an event has no return): the resampling pool of
+        :meth:`bootstrap_tests`. From the engine when it has them (``engine.estimation_panel``)."""
+        window = self._window(window)
+        fast = getattr(self.engine, "estimation_panel", None)
+        if fast is not None:
+            return fast(window)
+        est, _ = standardized_panels(self._having(window), self.estimation_window, window, standardize=False)
+        return est
+
+    def tests(self, window: Window | str | None = None, *, bootstrap: int | None = None, seed: int | None = None,
+              kind: str = "date") -> pd.DataFrame:
+        """The tests over ``window`` as a frame indexed by test name (``cs_t, time_series_t,
+        patell, bmp, kp_bmp, corrado, corrado_zivney, grank, generalized_sign, wilcoxon, sq``) with
+        columns ``statistic, p_value, df, n_events, distribution, note``; a test that cannot be
+        computed has NaN and its reason in ``note``.
+
+        ``bootstrap=B`` adds the column ``bootstrap_p_value``: each CAR-based test's p-value from
+        ``B`` resamples of the estimation period that keep the cross-sectional dependence
+        (``kind="date"``: whole relative days drawn jointly for all events; ``"wild"``: Rademacher
+        weights shared by all events on a day; :mod:`.bootstrap`), NaN for the rank tests, the
+        Wilcoxon test and ``sq``. The same ``seed`` gives the same p-values."""
+        frame = st.results_frame(self.test_results(window))
+        if bootstrap is not None:
+            boot = self.bootstrap_tests(window, bootstrap, seed=seed, kind=kind)
+            frame["bootstrap_p_value"] = boot["bootstrap_p_value"].reindex(frame.index)
+        return frame
+
+    def bootstrap_tests(self, window: Window | str | None = None, n: int = 999, *, seed: int | None = None,
+                        kind: str = "date") -> pd.DataFrame:
+        """Bootstrap p-values of the CAR-based tests over ``window`` (default: the first window):
+        a frame indexed by test name with ``statistic, p_value, bootstrap_p_value, n_boot, kind``
+        (see :func:`.bootstrap.bootstrap_pvalues` for the resampling and its references)."""
+        from .bootstrap import bootstrap_pvalues
+
+        window = self._window(window)
+        x = self.engine.test_inputs(window)
+        if x is None:
+            raise IncidentImpactError(f"no event has data for window {format_window(window)}")
+        results = {r.name: r for r in self.test_results(window)}
+        return bootstrap_pvalues(results, x, self.estimation_panel(window), window[1] - window[0] + 1, n,
+                                 seed=seed, kind=kind)
 
     # ----------------------------------------------------------- BHAR
     def bhar(self, window: Window | str) -> pd.DataFrame:
@@ -347,7 +427,7 @@ class StudyResult:
             self._headline(),
             f"estimation {format_window(self.estimation_window)}; windows "
             + " ".join(format_window(w) for w in self.windows) + f" ({self.engine.name} engine)",
-            "CAAR per window: .caar; nine tests: .tests(window)",
+            "CAAR per window: .caar; tests: .tests(window)",
         ])
 
     def _repr_html_(self) -> str:
