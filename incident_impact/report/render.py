@@ -19,11 +19,11 @@ import stat
 import sys
 import time
 import urllib.parse
+from collections.abc import Mapping
 from contextlib import suppress
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -33,11 +33,18 @@ from markupsafe import Markup
 
 from ..errors import ReportError
 from ..eventstudy import format_window
+from ..manifest import script_tag
 from ..money import MarketValue, format_money
 from ..verdict import VERDICT_TEXT
 from . import figures, study_figures
-from .aftermath import (drivers_context, incident_aftermath_context, longrun_context, plain_names, pooled_context,
-                        responses_context)
+from .aftermath import (
+    drivers_context,
+    incident_aftermath_context,
+    longrun_context,
+    plain_names,
+    pooled_context,
+    responses_context,
+)
 from .glossary import GLOSSARY, TEST_LABELS
 
 if TYPE_CHECKING:
@@ -325,16 +332,18 @@ def _safe_figures(context: dict | None) -> dict | None:
 
 # ----------------------------------------------------------------- public API
 def render_incident_report(analysis: IncidentAnalysis, *, generated_at: dt.datetime | None = None,
-                           sales: SalesImpact | None = None, plotly_src: str | None = None) -> str:
+                           sales: SalesImpact | None = None, plotly_src: str | None = None,
+                           manifest: Mapping | None = None) -> str:
     """The incident report as one HTML string (about 4.8 MB, plotly.js inlined).
 
     ``generated_at`` is the timestamp printed in the header (default: now, UTC); with ``sales``
     the report gains the sales section (``templates/sales.html.j2``); with ``plotly_src`` (a
     relative URL such as ``"../plotly.min.js"``) the page loads plotly.js from there instead of
-    inlining it.
+    inlining it; ``manifest`` (``{"manifest": ..., "result": ...}``, see
+    :func:`incident_impact.manifest.report_block`) is embedded for ``incident-impact verify``.
     """
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
-    context = _context(analysis, generated_at) | _plotly_context(plotly_src)
+    context = _context(analysis, generated_at) | _plotly_context(plotly_src) | _manifest_context(manifest)
     if sales is not None:
         from .sales import sales_context  # report.sales imports this module
 
@@ -344,21 +353,22 @@ def render_incident_report(analysis: IncidentAnalysis, *, generated_at: dt.datet
 
 def write_report(analysis: IncidentAnalysis, path: str | os.PathLike[str], *,
                  generated_at: dt.datetime | None = None, sales: SalesImpact | None = None,
-                 plotlyjs: str | os.PathLike[str] = "inline") -> Path:
-    """Render the incident report (with the sales section when ``sales`` is given) and write it to
-    ``path`` atomically; return the path.
+                 plotlyjs: str | os.PathLike[str] = "inline", manifest: Mapping | None = None) -> Path:
+    """Render the incident report (with the sales section when ``sales`` is given, the run's
+    ``manifest`` block when given) and write it to ``path`` atomically; return the path.
 
     ``plotlyjs``: ``"inline"`` (default: one self-contained file), ``"directory"`` (share
     ``plotly.min.js`` in the report's folder) or the path of the shared ``plotly.min.js`` (see
     :func:`shared_plotlyjs`).
     """
     src = shared_plotlyjs(path, plotlyjs)
-    return write_html(render_incident_report(analysis, generated_at=generated_at, sales=sales, plotly_src=src), path)
+    return write_html(render_incident_report(analysis, generated_at=generated_at, sales=sales, plotly_src=src,
+                                             manifest=manifest), path)
 
 
 def render_study_report(study: CatalogStudy, *, links: Mapping[str, str] | None = None,
                         generated_at: dt.datetime | None = None, drivers: CarDrivers | None = None,
-                        plotly_src: str | None = None) -> str:
+                        plotly_src: str | None = None, manifest: Mapping | None = None) -> str:
     """The study report as one HTML string: the answer, verdict counts, forest plot, CAAR path,
     the sortable verdict table (with ``links``: event id -> relative URL of its incident report),
     the press's claims beside the measured effect, the tests, the pooled estimate and the
@@ -366,19 +376,27 @@ def render_study_report(study: CatalogStudy, *, links: Mapping[str, str] | None 
     ``drivers``, the result of ``study.drivers(...)``), and what was left out. ``plotly_src``: see
     :func:`render_incident_report`."""
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
-    context = _study_context(study, links or {}, generated_at, drivers) | _plotly_context(plotly_src)
+    context = (_study_context(study, links or {}, generated_at, drivers) | _plotly_context(plotly_src)
+               | _manifest_context(manifest))
     return environment().get_template(STUDY_TEMPLATE).render(context)
 
 
 def write_study_report(study: CatalogStudy, path: str | os.PathLike[str], *, links: Mapping[str, str] | None = None,
                        generated_at: dt.datetime | None = None, drivers: CarDrivers | None = None,
-                       plotlyjs: str | os.PathLike[str] = "inline") -> Path:
-    """Render the study report and write it to ``path`` atomically; return the path. ``plotlyjs``:
+                       plotlyjs: str | os.PathLike[str] = "inline", manifest: Mapping | None = None) -> Path:
+    """Render the study report (with the run's ``manifest`` block when given) and write it to ``path``
+    atomically; return the path. ``plotlyjs``:
     see :func:`write_report` (a study writes one ``plotly.min.js`` beside its report and passes its
     path to each incident report)."""
     src = shared_plotlyjs(path, plotlyjs)
     return write_html(render_study_report(study, links=links, generated_at=generated_at, drivers=drivers,
-                                          plotly_src=src), path)
+                                          plotly_src=src, manifest=manifest), path)
+
+
+def _manifest_context(block: Mapping | None) -> dict:
+    """The ``<script type="application/json" id="manifest">`` element of ``block`` (JSON escaped so
+    no text can close it), or nothing."""
+    return {"manifest_tag": Markup(script_tag(block)) if block else Markup("")}
 
 
 def _plotly_context(src: str | None) -> dict:

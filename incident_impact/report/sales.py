@@ -12,13 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import html
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
+from markupsafe import Markup
 from plotly.subplots import make_subplots
 
+from ..manifest import script_tag
 from .figures import BAND_COLOUR, CAR_COLOUR, EVENT_COLOUR, SAFE, STOCK_COLOUR, THEME
 from .render import _figure_html, environment, plotly_js, tool_version, write_html
 
@@ -169,16 +172,19 @@ def sales_context(result: SalesImpact) -> dict:
     }
 
 
-def render_sales_report(result: SalesImpact, *, generated_at: dt.datetime | None = None) -> str:
-    """The sales analysis as a page of its own (one HTML string, plotly.js inlined)."""
+def render_sales_report(result: SalesImpact, *, generated_at: dt.datetime | None = None,
+                        manifest: Mapping | None = None) -> str:
+    """The sales analysis as a page of its own (one HTML string, plotly.js inlined; the run's
+    ``manifest`` block embedded when given)."""
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
     return environment().get_template(TEMPLATE).render(
         sales_page=True, sales=sales_context(result), version=tool_version(), plotly_js=plotly_js(),
         generated_at=generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
+        manifest_tag=Markup(script_tag(manifest)) if manifest else Markup(""),
     )
 
 
 def write_sales_report(result: SalesImpact, path: str | os.PathLike[str], *,
-                       generated_at: dt.datetime | None = None) -> Path:
+                       generated_at: dt.datetime | None = None, manifest: Mapping | None = None) -> Path:
     """Render the sales page and write it to ``path`` atomically; return the path."""
-    return write_html(render_sales_report(result, generated_at=generated_at), path)
+    return write_html(render_sales_report(result, generated_at=generated_at, manifest=manifest), path)
