@@ -1,6 +1,6 @@
 """Monte Carlo checks of the GARCH and thin-trading normal-return models (issue 16, items 1 and 2).
 
-Run from the repository root (about 15 minutes on one core)::
+Run from the repository root (about 6 minutes of one core)::
 
     python validation/models_sim.py            # writes validation/models_results.md
     python validation/models_sim.py --quick    # a smoke run, printed only
@@ -171,7 +171,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    n_high, n_random, n_egarch, reps_b = (60, 30, 30, 50) if args.quick else (3000, 1000, 1000, 2000)
+    n_high, n_random, n_egarch, reps_b = (60, 30, 30, 50) if args.quick else (1200, 400, 400, 1000)
     start = time.time()
     high = part_a(n_high, ["market", "garch"], "high volatility", 1)
     random_day = part_a(n_random, ["market", "garch"], "random", 2)
