@@ -25,11 +25,20 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from .aftermath import (
+    CarDrivers,
+    LiteratureComparison,
+    LongRunStudy,
+    PooledEffect,
+    compare_with_literature,
+    explain_cars,
+    incident_characteristics,
+    longrun_study,
+    pooled_effect,
+)
+from .aftermath.response import ResponseSummary, response_summary
 from .analysis import IncidentAnalysis, analyze
 from .catalog import Incident
-from .aftermath import (CarDrivers, LiteratureComparison, LongRunStudy, PooledEffect, compare_with_literature,
-                        explain_cars, incident_characteristics, longrun_study, pooled_effect)
-from .aftermath.response import ResponseSummary, response_summary
 from .display import html_block, short_repr
 from .distributions import t_ppf
 from .errors import IncidentImpactError, TickerNotFoundError
@@ -42,6 +51,8 @@ from .eventstudy import (
     run_study,
 )
 from .eventstudy.spec import EventStudySpec
+from .eventstudy.volatility import abnormal_volatility
+from .eventstudy.volume import volume_series, volume_study
 from .eventstudy.windows import Window
 from .loading import load_study_data, merge_returns, not_applicable_reason
 from .money import format_money
@@ -84,6 +95,8 @@ class CatalogStudy:
         ``failures``): a private company (no ticker), or a company listed after the incident (its
         first price comes after the estimation window's first session, so that window cannot exist).
         They are no failure of the run.
+    bootstrap : ``(B, seed, kind)``: every test table also has bootstrap p-values from ``B`` resamples
+        that keep the cross-sectional dependence (see :meth:`StudyResult.tests`); None: not computed.
     """
 
     analyses: Mapping[str, IncidentAnalysis]
@@ -94,6 +107,7 @@ class CatalogStudy:
     alpha: float = 0.05
     include_confounded: bool = False
     not_applicable: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_FAILURE_COLUMNS))
+    bootstrap: tuple[int, int | None, str] | None = None
 
     @property
     def spec(self) -> EventStudySpec | None:
@@ -182,13 +196,17 @@ class CatalogStudy:
 
     def tests(self, window: Window | str | None = None, *, clean: bool | None = None) -> pd.DataFrame:
         """The cross-sectional tests of :meth:`StudyResult.tests` over ``window``, on the clean sample
-        or on every event (see :meth:`sample_study`); NaN rows with the reason when the sample is empty."""
+        or on every event (see :meth:`sample_study`), with bootstrap p-values when :attr:`bootstrap`
+        is set; NaN rows with the reason when the sample is empty."""
         window = self._window(window)
         study = self.sample_study(window, clean=clean)
         if study is None:
             return self.study.tests(window).assign(statistic=np.nan, p_value=np.nan, n_events=0,
                                                    note="no event without other news in this window")
-        return study.tests(window)
+        if self.bootstrap is None:
+            return study.tests(window)
+        n, seed, kind = self.bootstrap
+        return study.tests(window, bootstrap=n, seed=seed, kind=kind)
 
     @cached_property
     def caar_path(self) -> pd.DataFrame:
@@ -409,6 +427,30 @@ class CatalogStudy:
                 without += 1
         return response_summary(effects, without) if effects else None
 
+    def outcome(self, outcome: str) -> dict:
+        """Another outcome than returns across the studied incidents: ``"volume"`` (abnormal log volume,
+        every test of :meth:`StudyResult.tests`, Campbell & Wasley 1996) or ``"volatility"`` (abnormal
+        volatility per window over the headline sample). ``{"outcome", "text", "data", "table"}``."""
+        if self.study is None:
+            raise IncidentImpactError("no event could be studied, so there is no outcome to add")
+        if outcome == "volume":
+            volumes = pd.DataFrame({a.stock.ticker: volume_series(a.stock) for a in self.analyses.values()})
+            events = pd.DataFrame([{"event_id": eid, "ticker": a.stock.ticker, "event_date": a.day0}
+                                   for eid, a in self.analyses.items()])
+            res = volume_study(volumes, events, spec=self.study.spec.replace(model="mean"))
+            tables = {format_window(w): res.tests(w) for w in res.windows}
+            text = "Abnormal trading volume across incidents (log volume, mean model)\n" + "\n".join(
+                f"{label}\n{t[['statistic', 'p_value', 'n_events']].round(4).to_string()}" for label, t in tables.items())
+            return {"outcome": "volume", "text": text,
+                    "data": {k: _records(t.reset_index(names="test")) for k, t in tables.items()},
+                    "table": pd.concat(tables, names=["window", "test"])}
+        if outcome == "volatility":
+            found = {format_window(w): abnormal_volatility(self.sample_study(w) or self.study, w) for w in self.windows}
+            text = "Abnormal volatility across incidents\n" + "\n".join(f"{k}: {v.summary()}" for k, v in found.items())
+            return {"outcome": "volatility", "text": text, "data": {k: v.to_dict() for k, v in found.items()},
+                    "table": pd.concat({k: v.tests() for k, v in found.items()}, names=["window", "test"])}
+        raise IncidentImpactError(f"unknown outcome {outcome!r}; choose returns, volume or volatility")
+
     def to_frame(self) -> pd.DataFrame:
         """Every window's :meth:`verdict_table`, stacked: indexed by ``(window, event_id)``."""
         if not self.windows:
@@ -450,7 +492,8 @@ class CatalogStudy:
             })
             lines += [shown.to_string(), ""]
             lines += ["Verdict counts: " + ", ".join(f"{VERDICT_TEXT[k]} {v}" for k, v in counts.items()), ""]
-            tests = self.tests(w)[["statistic", "p_value", "n_events"]].round(4)
+            tests = self.tests(w)
+            tests = tests[[c for c in ("statistic", "p_value", "bootstrap_p_value", "n_events") if c in tests]].round(4)
             sample = "every incident" if self.include_confounded else "incidents without other news in the window"
             lines += [f"Tests across incidents ({sample}):", tests.to_string(), ""]
             lines += ["Pooled (random effects): " + self.pooled(w).sentence(), ""]

@@ -102,6 +102,10 @@ SPEC_LABELS = {
     "ff3": "Fama-French 3-factor",
     "carhart": "Carhart 4-factor",
     "ff5": "Fama-French 5-factor",
+    "garch": "market model, GARCH(1,1) errors ({})",
+    "egarch": "market model, EGARCH(1,1) errors ({})",
+    "scholes-williams": "Scholes-Williams beta ({})",
+    "dimson": "Dimson beta ({})",
 }
 
 

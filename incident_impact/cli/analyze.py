@@ -6,11 +6,38 @@ from pathlib import Path
 
 import click
 
-from .common import (bound_option, check_headline, data_dir_option, headline_option, estimation_option, factors_option, format_option, incidents_option,
-                     load_catalog, min_estimation_option, model_option, no_peers_option, no_robustness_option, note,
-                     offline_option, read_factors, safe_stem, timelines_option)
-from .common import FiniteFloatRange, attempt, call_with_manifest, echo, emit_json, fail_on, report_download_errors, start_run
-from .common import verbose_option, with_manifest
+from .common import (
+    FiniteFloatRange,
+    attempt,
+    bound_option,
+    call_with_manifest,
+    check_headline,
+    data_dir_option,
+    echo,
+    emit_json,
+    estimation_option,
+    export_option,
+    factors_option,
+    fail_on,
+    format_option,
+    headline_option,
+    incidents_option,
+    load_catalog,
+    min_estimation_option,
+    model_option,
+    no_peers_option,
+    no_robustness_option,
+    note,
+    offline_option,
+    outcome_option,
+    read_factors,
+    report_download_errors,
+    safe_stem,
+    start_run,
+    timelines_option,
+    verbose_option,
+    with_manifest,
+)
 from .group import cli
 from .sales import run_sales, sales_model_options
 
@@ -49,10 +76,13 @@ from .sales import run_sales, sales_model_options
               help="Also analyse this sales CSV (see `incident-impact sales`); both results go in one report.")
 @click.option("--sales-bound", default=5.0, show_default=True, type=click.FloatRange(min=0, min_open=True, max=100, max_open=True),
               help="With --sales: materiality bound in percent of sales.")
+@outcome_option
+@export_option
 @sales_model_options
 def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, benchmark, estimation, windows, headline,
             min_estimation, bound, shares, factors_file, no_peers, no_robustness, data_dir, offline, fmt, report_path, no_report,
-            no_aftermath, verbose, incidents, timelines, sales_file, sales_bound, **sales_model) -> None:
+            no_aftermath, verbose, incidents, timelines, sales_file, sales_bound, outcome, export_path,
+            **sales_model) -> None:
     """Event study of one incident: a catalog ID, or an ad hoc --ticker/--date."""
     from ..analysis import analyze as run_analysis
     from ..catalog import adhoc_incident
@@ -79,10 +109,12 @@ def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, be
                           factors=read_factors(factors_file), shares=shares, peers=not no_peers,
                           robustness=not no_robustness, aftermath=not no_aftermath)
     sales = run_sales(sales_file, incident, bound=sales_bound, **sales_model) if sales_file else None
+    extra = result.outcome(outcome) if outcome != "returns" else None
     errors, written, body = [], None, None  # the report is written first, so a failure can go into the one JSON document
     if fmt == "json" or not no_report:
         seeds = {"sales": sales_model.get("seed")} if sales else {}
-        body = with_manifest(result.to_dict() | ({"sales": sales.to_dict()} if sales else {}), seeds=seeds)
+        body = result.to_dict() | ({"sales": sales.to_dict()} if sales else {})
+        body = with_manifest(body | ({"outcome": {extra["outcome"]: extra["data"]}} if extra else {}), seeds=seeds)
     if not no_report:
         from ..manifest import report_block
         from ..report import write_report
@@ -90,10 +122,15 @@ def analyze(incident_id, ticker, event_date, event_time, tz, exchange, model, be
         path = Path(report_path) if report_path else Path("reports") / f"{safe_stem(incident.id)}.html"
         written = attempt(errors, call_with_manifest, write_report, result, path, sales=sales,
                           block=report_block(body["manifest"], body))
+    if export_path:  # written before the output, so a failure goes into the one JSON document
+        from ..export import export_tables
+
+        tables = {"windows": result.to_frame()} | ({extra["outcome"]: extra["table"]} if extra else {})
+        attempt(errors, export_tables, tables, export_path)
     if fmt == "json":
         emit_json(body, errors)
     else:
-        echo(result.summary() + (f"\n\n{sales.summary()}" if sales else ""))
+        echo(result.summary() + (f"\n\n{sales.summary()}" if sales else "") + (f"\n\n{extra['text']}" if extra else ""))
     report_download_errors(verbose)
     for message in (*result.notes, *(sales.notes if sales else ())):
         note(f"warning: {message}")

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 
 import click
 
+from ..eventstudy.models import MODELS
+from ..eventstudy.windows import DEFAULT_ESTIMATION, MIN_ESTIMATION_OBS, format_window
 from ..jsondata import plain
 
 #: Key of ``ctx.meta`` holding the output format, so errors can be reported as JSON too.
@@ -154,16 +156,17 @@ timelines_option = click.option(
 
 
 estimation_option = click.option(
-    "--estimation", default="-250,-11", show_default=True, help="Estimation window in relative sessions."
+    "--estimation", default=format_window(DEFAULT_ESTIMATION).strip("[]"), show_default=True,
+    help="Estimation window in relative sessions."
 )
+
+
 def _check_min_estimation(ctx: click.Context, param: click.Parameter, value):
     """``--min-estimation`` must leave the model at least one degree of freedom (a usage error, not a
     division by zero). Checked by whichever of ``--model`` and ``--min-estimation`` is read second."""
     ctx.params[param.name] = value
     model, least = ctx.params.get("model"), ctx.params.get("min_estimation")
     if model is not None and least is not None:
-        from ..eventstudy.models import MODELS
-
         params = MODELS[model].param_names
         needed = len(params) + 1 if params else 2
         if least < needed:
@@ -174,7 +177,7 @@ def _check_min_estimation(ctx: click.Context, param: click.Parameter, value):
 
 
 min_estimation_option = click.option(
-    "--min-estimation", default=120, show_default=True, type=int, callback=_check_min_estimation,
+    "--min-estimation", default=MIN_ESTIMATION_OBS, show_default=True, type=int, callback=_check_min_estimation,
     help="Fewest estimation returns accepted (at least the model's parameters + 1).",
 )
 data_dir_option = click.option(
@@ -230,8 +233,10 @@ def num(value):
 
 
 model_option = click.option(
-    "--model", type=click.Choice(["market", "mean", "market-adjusted", "ff3", "carhart", "ff5"]), default="market",
-    show_default=True, callback=_check_min_estimation, help="Normal-return model; ff3, carhart and ff5 need --factors.",
+    "--model", type=click.Choice(list(MODELS)), default="market", show_default=True,
+    callback=_check_min_estimation,
+    help="Normal-return model; ff3, carhart and ff5 need --factors; garch and egarch (arch package) need at least "
+         "100 estimation returns; scholes-williams and dimson for thinly traded listings.",
 )
 
 
@@ -447,3 +452,30 @@ def check_headline(headline, estimation: str) -> None:
 def with_headline(headline, windows: tuple) -> tuple:
     """``windows`` with the headline window first, each window once."""
     return tuple(dict.fromkeys((headline, *windows)))
+
+
+outcome_option = click.option(
+    "--outcome", type=click.Choice(["returns", "volume", "volatility"]), default="returns", show_default=True,
+    help="Also study abnormal trading volume (Campbell & Wasley 1996; needs a volume column) or abnormal return "
+         "volatility (event-window variance against the model's); the verdicts stay on returns.",
+)
+
+
+def _check_export(ctx: click.Context, param: click.Parameter, value):
+    """``--export FILE``: the suffix must be .csv, .xlsx or .tex (a usage error otherwise)."""
+    if value is None:
+        return None
+    from ..errors import IncidentImpactError
+    from ..export import export_format
+
+    try:
+        export_format(value)
+    except IncidentImpactError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return value
+
+
+export_option = click.option(
+    "--export", "export_path", callback=_check_export, metavar="FILE",
+    help="Also write the tables the terminal shows to FILE: .csv, .xlsx (one sheet per table) or .tex (LaTeX).",
+)

@@ -3,16 +3,48 @@ over catalog incidents and/or the user's own events."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
 
 from ..errors import IncidentImpactError
-from .common import (bound_option, check_headline, data_dir_option, emit_rows, estimation_option, factors_option,
-                     format_option, headline_option, incidents_option, load_catalog, min_estimation_option, model_option, no_peers_option,
-                     no_robustness_option, note, num, offline_option, read_factors, timelines_option, with_headline)
-from .common import Progress, attempt, call_with_manifest, echo, emit_json, fail_on, failure_line, report_download_errors
-from .common import report_stems, start_run, verbose_option, with_manifest
+from .common import (
+    Progress,
+    attempt,
+    bound_option,
+    call_with_manifest,
+    check_headline,
+    data_dir_option,
+    echo,
+    emit_json,
+    emit_rows,
+    estimation_option,
+    export_option,
+    factors_option,
+    fail_on,
+    failure_line,
+    format_option,
+    headline_option,
+    incidents_option,
+    load_catalog,
+    min_estimation_option,
+    model_option,
+    no_peers_option,
+    no_robustness_option,
+    note,
+    num,
+    offline_option,
+    outcome_option,
+    read_factors,
+    report_download_errors,
+    report_stems,
+    start_run,
+    timelines_option,
+    verbose_option,
+    with_headline,
+    with_manifest,
+)
 from .group import PARTIAL_FAILURE, cli
 
 
@@ -66,12 +98,20 @@ def _select(catalog, incident_ids, category, platform, year, all_):
                    "kind and delay, market value, volatility, region, year): HC3 errors and permutation p-values.")
 @click.option("--permutations", type=click.IntRange(min=99), default=9999, show_default=True,
               help="With --explain: permutations of the Freedman-Lane test.")
+@click.option("--bootstrap", type=click.IntRange(min=99), metavar="N",
+              help="Also give bootstrap p-values of the cross-sectional tests from N resamples that keep the "
+                   "dependence between events (--bootstrap-kind date: whole days drawn jointly; wild: shared signs).")
+@click.option("--bootstrap-kind", type=click.Choice(["date", "wild"]), default="date", show_default=True,
+              help="With --bootstrap: the resampling scheme.")
+@outcome_option
+@export_option
 @click.option("--seed", type=click.IntRange(min=0),
               help="Seed of the --placebo draw and the --explain permutations, a whole number >= 0 (same seed, same result).")
 @verbose_option
 def study(incident_ids, all_, category, platform, year, events_file, model, estimation, windows, headline,
           factors_file, min_estimation, bound, include_confounded, no_peers, no_robustness, data_dir, offline, fmt, report_path,
-          no_report, no_incident_reports, incidents, timelines, placebo, explain, permutations, seed, verbose) -> None:
+          no_report, no_incident_reports, incidents, timelines, placebo, explain, permutations, bootstrap, bootstrap_kind,
+          outcome, export_path, seed, verbose) -> None:
     """Did the incidents move their stocks? Per-incident verdicts (Benjamini-Hochberg across incidents),
     verdict counts, the cross-sectional tests (cs_t, time_series_t, patell, bmp, kp_bmp, corrado,
     generalized_sign, wilcoxon) and a plain-language answer, plus an HTML study report.
@@ -104,6 +144,9 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
             include_confounded=include_confounded, peers=not no_peers, robustness=not no_robustness,
             progress=bar.step,
         )
+    if bootstrap:
+        result = dataclasses.replace(result, bootstrap=(bootstrap, seed, bootstrap_kind))
+    extra = result.outcome(outcome) if outcome != "returns" and result.study is not None else None
     placebo_rows = _placebo_rows(result, placebo, seed, min_estimation, factors, source, fmt) if placebo else None
     drivers = None
     if explain and result.windows:
@@ -114,14 +157,22 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
         from ..manifest import report_block
 
         body = result.to_dict() | {"drivers": None if drivers is None else drivers.to_dict()}
+        body |= {"outcome": {extra["outcome"]: extra["data"]}} if extra else {}
         body = with_manifest({**body, **({"placebo": placebo_rows} if placebo else {})},
                              seeds={"placebo": seed if placebo else None,
+                                    "bootstrap": seed if bootstrap else None,
                                     "explain_permutations": None if drivers is None else drivers.to_dict().get("seed")})
         block = report_block(body["manifest"], body)
     errors, written = [], []  # the reports are written first, so a failure can go into the one JSON document
     if writes_report:
         written = attempt(errors, _write_reports, result, Path(report_path), not no_incident_reports,
                           drivers=drivers, block=block) or []
+    if export_path and result.study is not None:
+        from ..export import export_tables
+
+        tables = {f"verdicts {format_window(w)}": result.verdict_table(w) for w in result.windows}
+        tables |= {f"tests {format_window(w)}": result.tests(w) for w in result.windows}
+        attempt(errors, export_tables, tables | ({extra["outcome"]: extra["table"]} if extra else {}), export_path)
     if fmt == "json":
         emit_json(body, errors)
     elif fmt == "csv":
@@ -134,6 +185,8 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
         echo(result.summary())
         if drivers is not None:
             echo("\nWhat makes an incident matter?\n" + drivers.summary())
+        if extra is not None:
+            echo("\n" + extra["text"])
     if placebo_rows and fmt != "json":
         echo("")
         if fmt == "table":
