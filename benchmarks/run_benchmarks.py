@@ -22,6 +22,7 @@ Slow methods are skipped when the previous size predicts more than ``--budget`` 
 
     python benchmarks/run_benchmarks.py                      # full grid -> benchmarks/results.md
     python benchmarks/run_benchmarks.py --tickers 500 --events 100 1000 --out /tmp/quick.md
+    python benchmarks/run_benchmarks.py --battery --tickers 5000 --events 10000   # floor vs the test battery, one process
 
 ``--eventstudy-python`` names an interpreter with ``pip install eventstudy`` (never a dependency of
 this project), default ``/tmp/bench-venv/bin/python``.
@@ -225,6 +226,96 @@ Parquet with DuckDB held to """ + DUCKDB_MEMORY + """ of memory (it spills beyon
 and numbering every session of every event ticker."""
 
 
+def nine_tests(result, window):
+    """The nine tests of the issue (cs_t .. sq) from the engine's inputs, as ``StudyResult.tests`` computes them."""
+    import numpy as np
+
+    from incident_impact.eventstudy import statistics as st
+
+    x = result.engine.test_inputs(window)
+    scar = x.car / x.se
+    sq = x.sq or st.TestResult("sq", np.nan, np.nan, "empirical", None, len(x.car), "single-event test")
+    return [st.cs_t(x.car), st.time_series_t(x.car, x.se**2), st.patell(scar, x.df), st.bmp(scar),
+            st.kp_bmp(scar, x.rbar), result.engine.rank_test(window, x), st.generalized_sign(x.car, x.share_positive),
+            st.wilcoxon(x.car), sq]
+
+
+def battery(n_tickers: int, n_events: int, repeat: int) -> dict:
+    """In one process: the floor (best of ``repeat``), then the study with the test battery for both windows
+    (``run_study`` + ``tests``), first call (cold: nothing of the study computed or imported beyond
+    ``incident_impact.eventstudy``) and best of ``repeat``; and the same with the nine tests only."""
+    import warnings
+
+    import incident_impact.eventstudy as es
+
+    data = make_data(n_tickers, n_events)
+    wide, market, events = frames(*data)
+    out: dict = {"scipy.stats imported before": "scipy.stats" in sys.modules}
+
+    def best(fn, n):
+        times = []
+        for _ in range(n):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return times
+
+    def study(which):
+        def run():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                r = es.run_study(wide, market, events, windows=WINDOWS)
+                return [which(r, w) for w in WINDOWS]
+        return run
+
+    floor_times = best(lambda: floor(*data), repeat)
+    nine = study(nine_tests)
+    full = study(lambda r, w: r.tests(w))
+    out["nine"] = best(nine, 1 + repeat)          # the first call is the cold one
+    out["floor"] = floor_times + best(lambda: floor(*data), repeat)
+    out["full"] = best(full, repeat)
+    out["full_names"] = full()[0].index.tolist()
+    return out
+
+
+def battery_section(res: dict, n_tickers: int, n_events: int, before: dict | None = None) -> str:
+    fl = min(res["floor"])
+    cold, warm = res["nine"][0], min(res["nine"][1:])
+    full = min(res["full"])
+    lines = [MARKERS[0], f"## The test battery against the floor, one process ({n_tickers:,} tickers, {n_events:,} events)",
+             "", "`python benchmarks/run_benchmarks.py --battery`: one process builds the panel, times the floor "
+             "(bare numpy, market-model CAR t only) and then `run_study` with the tests of both windows; the first "
+             "call is cold (`scipy.stats` " + ("already" if res["scipy.stats imported before"] else "not yet")
+             + " imported, no array of the study allocated before). Best of the repeats otherwise.", "",
+             "| | floor | nine tests, first call | nine tests, best | ratio first / best | "
+             f"`tests()` as it stands ({len(res['full_names'])} tests), best | ratio |", "|---|---|---|---|---|---|---|"]
+    rows = [("before", before), ("after", res)] if before else [("now", res)]
+    for name, r in rows:
+        f = min(r["floor"])
+        c, w = r["nine"][0], min(r["nine"][1:])
+        fu = min(r["full"])
+        lines.append(f"| {name} | {f:.3f} s | {c:.3f} s | {w:.3f} s | {c / f:.1f}x / {w / f:.1f}x | "
+                     f"{fu:.3f} s | {fu / f:.1f}x |")
+    lines += ["", f"Target <= 5x the floor, first call included: {'met' if cold / fl <= 5 else 'missed'} "
+              f"({cold / fl:.1f}x first call, {warm / fl:.1f}x warm; all of `tests()`: {full / fl:.1f}x).", "", MARKERS[1]]
+    return "\n".join(lines)
+
+
+def update_section(path: Path, text: str, markers: tuple[str, str]) -> None:
+    """Replace the part of ``path`` between ``markers`` by ``text`` (appended when absent); the rest stays."""
+    old = path.read_text() if path.exists() else ""
+    if markers[0] in old and markers[1] in old:
+        head, rest = old.split(markers[0], 1)
+        new = head + text + rest.split(markers[1], 1)[1]
+    else:
+        new = old.rstrip("\n") + "\n\n" + text + "\n"
+    path.write_text(new)
+
+
+MARKERS = ("<!-- battery:start -->", "<!-- battery:end -->")
+GRID_MARKERS = ("<!-- grid:start -->", "<!-- grid:end -->")
+
+
 def worker(method: str, n_tickers: int, n_events: int, repeat: int) -> None:
     import importlib
 
@@ -292,11 +383,25 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=600, help="skip a method predicted to take longer (s)")
     ap.add_argument("--eventstudy-python", default="/tmp/bench-venv/bin/python")
     ap.add_argument("--out", default=str(HERE / "results.md"))
+    ap.add_argument("--battery", action="store_true",
+                    help="only the floor-vs-battery comparison in one process (largest --tickers/--events)")
+    ap.add_argument("--battery-before", help="JSON of a --battery-json run of the previous code, shown as 'before'")
+    ap.add_argument("--battery-json", help="write the --battery measurements to this JSON file")
     args = ap.parse_args()
     if args.worker:
         worker(args.worker, args.tickers[0], args.events[0], args.repeat)
         return
-    lines = ["# Benchmark: multi-event studies", "", "Written by `python benchmarks/run_benchmarks.py` "
+    if args.battery:
+        n_t, n_e = max(args.tickers), max(args.events)
+        res = battery(n_t, n_e, args.repeat)
+        print(json.dumps(res))
+        if args.battery_json:
+            Path(args.battery_json).write_text(json.dumps(res))
+        before = json.loads(Path(args.battery_before).read_text()) if args.battery_before else None
+        update_section(Path(args.out), battery_section(res, n_t, n_e, before), MARKERS)
+        print(f"updated {args.out}")
+        return
+    lines = [GRID_MARKERS[0], "# Benchmark: multi-event studies", "", "Written by `python benchmarks/run_benchmarks.py` "
              f"on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", ""]
     lines += [f"- {m}" for m in machine()]
     es_version = subprocess.run([args.eventstudy_python, "-c", "import eventstudy; print(eventstudy.__version__)"],
@@ -351,8 +456,9 @@ def main() -> None:
     cli = cli_time()
     lines += ["", f"`incident-impact analyze pepsi-kendall-jenner-ad-2017 --offline --no-report` (bundled sample, "
               f"interpreter start included): median {statistics.median(cli):.2f} s of {len(cli)} runs "
-              f"(target < 1.5 s).", "", f"Load average at the end: {os.getloadavg()[0]:.1f}.", ""]
-    Path(args.out).write_text("\n".join(lines) + "\n")
+              f"(target < 1.5 s).", "", f"Load average at the end: {os.getloadavg()[0]:.1f}.", GRID_MARKERS[1]]
+    # only this section is rewritten: the battery, scale and startup sections of the file stay
+    update_section(Path(args.out), "\n".join(lines), GRID_MARKERS)
     print(f"wrote {args.out}")
 
 

@@ -96,3 +96,17 @@ def test_partitions_by_date_are_refused(panel, tmp_path, client):
         run_study_dask(tmp_path / "by_year", market, events, client=client)
     with pytest.raises(IncidentImpactError, match="no partitioned Parquet dataset"):
         run_study_dask(tmp_path / "missing", market, events, client=client)
+
+
+def test_worker_processes(panel, tmp_path):
+    """The tasks and their results cross process boundaries (pickled): a cluster of worker processes."""
+    wide, market, _ = panel
+    rng = np.random.default_rng(13)
+    events = pd.concat([events_for(wide, rng, n=10), clustered_events(wide, rng, 20)], ignore_index=True)
+    by_bucket(wide, tmp_path / "r", {f"T{i}": i % 2 for i in range(8)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                Client(cluster) as c:
+            got = run_study_dask(tmp_path / "r", market, events, client=c, windows=[(0, 1)])
+    assert_same_study(got, quiet(run_study, wide, market, events, windows=[(0, 1)]))

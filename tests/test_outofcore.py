@@ -76,3 +76,19 @@ def test_bad_paths_and_columns(panel, tmp_path):
     write_parquet(pd.DataFrame({"day": [1], "name": ["x"]}), tmp_path / "bad.parquet")
     with pytest.raises(IncidentImpactError, match="cannot read the returns"):
         run_study_parquet(tmp_path / "bad.parquet", market, events)
+
+
+def test_clustered_events_on_neighbouring_days_batch_equals_loop(panel, tmp_path):
+    """Kolari-Pynnönen pairs grouped by estimation start (events 0, 1, 2 sessions apart, gap-free or not),
+    from Parquet and in memory, against the loop's pair-by-pair correlations."""
+    wide, market, _ = panel
+    rng = np.random.default_rng(21)
+    days = wide.index[[620, 621, 622, 640, 700]]
+    events = pd.DataFrame({"event_id": [f"c{i}" for i in range(40)], "ticker": [f"T{rng.integers(0, 8)}" for _ in range(40)],
+                           "event_date": [days[rng.integers(0, 5)] for _ in range(40)]})
+    windows = [(0, 1), (-1, 1), (-2, 2)]
+    loop = quiet(run_study, wide, market, events, windows=windows, engine="loop")
+    assert all(loop.tests(w).at["kp_bmp", "note"] != "rbar = 0.0000" for w in windows)
+    assert_same_study(quiet(run_study, wide, market, events, windows=windows), loop)
+    write_parquet(long_returns(wide), tmp_path / "r.parquet")
+    assert_same_study(quiet(run_study_parquet, tmp_path / "r.parquet", market, events, windows=windows), loop)

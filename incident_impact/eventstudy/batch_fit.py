@@ -135,7 +135,7 @@ class BatchFit:
         order = np.argsort(self.est_ar, axis=1)
         ordered = np.sort(self.est_ar, axis=1)  # the same values as est_ar[order], faster than gathering them
         ranks = np.empty_like(self.est_ar)
-        np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1.0, ranks.shape[1] + 1), ranks.shape), axis=1)
+        ranks[np.arange(len(ranks))[:, None], order] = np.arange(1.0, ranks.shape[1] + 1)
         if not self.est_complete:
             ranks[~np.isfinite(self.est_ar)] = np.nan
         return ordered, ranks, bool((ordered[:, 1:] == ordered[:, :-1]).any())

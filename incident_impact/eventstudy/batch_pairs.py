@@ -46,7 +46,8 @@ class ResidualPairs:
         valid = pos >= 0
         self.T = pos.shape[1]
         self.n = len(pos)
-        self.pos, self.res, self.valid = pos, res, valid
+        # contiguous rows: the sparse products of the grouped sums read them many times
+        self.pos, self.res, self.valid = pos, np.ascontiguousarray(res), valid
         self.lo = np.where(valid, pos, np.iinfo(np.int64).max).min(axis=1) if self.n else np.empty(0, np.int64)
         self.complete = valid.all(axis=1) & (pos[:, -1] - pos[:, 0] == self.T - 1)
         self.keys, self.r, self.cnt = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)

@@ -14,7 +14,8 @@ def count_below(ordered: np.ndarray, n_obs: np.ndarray, values: np.ndarray) -> n
     row of ``ordered`` increasing over its first ``n_obs[i]`` entries: a binary search of all rows at
     once (about log2 T steps over N x L entries, instead of comparing every estimation day)."""
     n, T = ordered.shape
-    rows = np.arange(n)[:, None]
+    flat = ordered.reshape(-1) if ordered.flags.c_contiguous else np.ascontiguousarray(ordered).reshape(-1)
+    start = (np.arange(n) * T)[:, None]
     lo = np.zeros(values.shape, dtype=np.int64)
     hi = np.broadcast_to(n_obs[:, None], values.shape).astype(np.int64)
     while True:
@@ -22,7 +23,7 @@ def count_below(ordered: np.ndarray, n_obs: np.ndarray, values: np.ndarray) -> n
         if not active.any():
             return lo
         mid = (lo + hi) // 2
-        below = ordered[rows, np.minimum(mid, T - 1)] < values
+        below = flat[start + np.minimum(mid, T - 1)] < values
         lo = np.where(active & below, mid + 1, lo)
         hi = np.where(active & ~below, mid, hi)
 
