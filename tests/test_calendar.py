@@ -99,3 +99,22 @@ def test_unambiguous_in_effect_is_accepted(args, expected):
 def test_ambiguous_in_effect_is_a_clear_error(args, message):
     with pytest.raises(CalendarError, match=message):
         day0(*args)
+
+
+@pytest.mark.parametrize("exchange", ["XNYS", "XHKG", "XPAR", "XBOM"])
+def test_session_at_equals_exchange_calendars_minute_to_session(exchange):
+    """The session of a moment is read from the closes; exchange_calendars' own answer is the reference
+    (random minutes, exact opens and closes, the minute before a close, lunch breaks included)."""
+    import numpy as np
+
+    from incident_impact.calendar import _session_at, get_calendar
+
+    cal = get_calendar(exchange)
+    rng = np.random.default_rng(7)
+    moments = [pd.Timestamp("2012-01-01", tz="UTC") + pd.Timedelta(minutes=int(m))
+               for m in rng.integers(0, 60 * 24 * 365 * 12, 150)]
+    for s in cal.sessions[rng.integers(100, 2500, 30)]:
+        close = cal.session_close(s)
+        moments += [cal.session_open(s), close, close - pd.Timedelta(minutes=1)]
+    for m in moments:
+        assert _session_at(cal, m) == cal.minute_to_session(m, direction="next"), m
