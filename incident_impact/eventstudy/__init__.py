@@ -9,12 +9,21 @@ windows), ``models`` and ``statistics`` (formulas), ``spec`` (:class:`EventStudy
 (checking returns, events and benchmarks), ``results`` (:class:`EventStudyResult`), ``event`` (the
 single-event path), ``overlaps``, ``study_results`` (:class:`StudyResult` and its engine protocol),
 the engines ``loop`` and ``batch`` (``batch_panel``, ``batch_fit``, ``batch_pairs``, ``batch_rank``),
-``study`` (:func:`run_study` picks the engine), then ``placebo``, ``outofcore``, ``volume``.
+``study`` (:func:`run_study` picks the engine), then ``placebo``, ``outofcore``, ``volume``, ``volatility``
+(abnormal volatility), ``bootstrap`` (resampled p-values), ``garch`` and ``thin`` (GARCH/EGARCH and
+thin-trading models, fitted through ``fitting``).
 """
 
 from .event import event_study, joined_returns
 from .factors import read_french_factors
-from .models import FACTOR_COLUMNS, MODELS, FittedModel, NormalReturnModel, get_model
+from .models import (
+                      FACTOR_COLUMNS,
+                      MODELS,
+                      FittedModel,
+                      ModelFitError,
+                      NormalReturnModel,
+                      get_model,
+)
 from .outofcore import run_study_parquet
 from .overlaps import OverlappingEventsWarning
 from .placebo import placebo_cars, placebo_test
@@ -23,7 +32,8 @@ from .spec import EventStudySpec
 from .statistics import TEST_NAMES, TestResult
 from .study import run_study, wide_returns
 from .study_results import StudyEngine, StudyResult, UnknownEventError
-from .volume import abnormal_volume, log_volume
+from .volatility import AbnormalVolatility, abnormal_volatility
+from .volume import OUTCOMES, abnormal_volume, log_volume, volume_series, volume_study
 from .windows import (
                       DEFAULT_ESTIMATION,
                       DEFAULT_WINDOWS,
@@ -39,16 +49,20 @@ __all__ = [
     "FACTOR_COLUMNS",
     "MIN_ESTIMATION_OBS",
     "MODELS",
+    "OUTCOMES",
     "TEST_NAMES",
+    "AbnormalVolatility",
     "EventStudyResult",
     "EventStudySpec",
     "FittedModel",
+    "ModelFitError",
     "NormalReturnModel",
     "OverlappingEventsWarning",
     "StudyEngine",
     "StudyResult",
     "TestResult",
     "UnknownEventError",
+    "abnormal_volatility",
     "abnormal_volume",
     "event_study",
     "format_window",
@@ -62,5 +76,7 @@ __all__ = [
     "read_french_factors",
     "run_study",
     "run_study_parquet",
+    "volume_series",
+    "volume_study",
     "wide_returns",
 ]

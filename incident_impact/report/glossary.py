@@ -42,6 +42,8 @@ TEST_LABELS: dict[str, str] = {
     "bmp": "BMP (Boehmer, Musumeci & Poulsen)",
     "kp_bmp": "BMP adjusted for clustering (Kolari & Pynnönen)",
     "corrado": "Rank test (Corrado)",
+    "corrado_zivney": "Standardized rank test (Corrado & Zivney)",
+    "grank": "Generalized rank test (Kolari & Pynnönen)",
     "generalized_sign": "Generalized sign test (Cowan)",
     "wilcoxon": "Wilcoxon signed-rank",
     "sq": "Sample-quantile test",
