@@ -134,7 +134,7 @@ class BatchFit:
         One sort for the whole study (the rank tests count from it)."""
         order = np.argsort(self.est_ar, axis=1)
         ordered = np.sort(self.est_ar, axis=1)  # the same values as est_ar[order], faster than gathering them
-        ranks = np.empty_like(self.est_ar)
+        ranks = np.empty(self.est_ar.shape)  # C order (empty_like of the strided view is 3x slower to fill)
         ranks[np.arange(len(ranks))[:, None], order] = np.arange(1.0, ranks.shape[1] + 1)
         if not self.est_complete:
             ranks[~np.isfinite(self.est_ar)] = np.nan

@@ -48,8 +48,13 @@ class ResidualPairs:
         self.n = len(pos)
         # contiguous rows: the sparse products of the grouped sums read them many times
         self.pos, self.res, self.valid = pos, np.ascontiguousarray(res), valid
-        self.lo = np.where(valid, pos, np.iinfo(np.int64).max).min(axis=1) if self.n else np.empty(0, np.int64)
-        self.complete = valid.all(axis=1) & (pos[:, -1] - pos[:, 0] == self.T - 1)
+        # positions increase along a row, so the first present day is the earliest
+        full = valid.all(axis=1)
+        self.lo = pos[:, 0].astype(np.int64)
+        if not full.all():
+            part = np.flatnonzero(~full)
+            self.lo[part] = np.where(valid[part], pos[part], np.iinfo(np.int64).max).min(axis=1)
+        self.complete = full & (pos[:, -1] - pos[:, 0] == self.T - 1)
         self.keys, self.r, self.cnt = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
         self._group_sums: dict[tuple[int, bytes], float] = {}
         #: pairs of events with a common window date in the last ``rbar`` (grouped and listed)

@@ -47,17 +47,17 @@ def rank_sums(fit: BatchFit, idx: np.ndarray, window: Window) -> tuple[np.ndarra
     at = fit.take(ordered, idx)[np.arange(len(idx))[:, None], np.minimum(below, ordered.shape[1] - 1)]
     if ((below < n_obs[:, None]) & (at == win)).any():
         return None  # a window value equals an estimation value
-    k_est = fit.take(fit.est_ranks_filled, idx).copy()
     k_win = 1.0 + below
+    above = np.zeros(est.shape, dtype=np.int8 if L < 127 else np.int32)  # window days below each estimation day
     for day in range(L):
         w = win[:, day:day + 1]
         if (win[:, day + 1:] == w).any():
             return None
-        np.add(k_est, est > w, out=k_est)
+        np.add(above, est > w, out=above)
         k_win[:, day] += (win < w).sum(axis=1)
     weight = 1.0 / (n_obs + L + 1)
     present = np.full(est.shape[1], len(idx)) if fit.est_complete else np.isfinite(est).sum(axis=0)
-    u_est = weight @ k_est - 0.5 * present
+    u_est = weight @ fit.take(fit.est_ranks_filled, idx) + weight @ above - 0.5 * present
     return np.r_[u_est, weight @ k_win - 0.5 * len(idx)], np.r_[present, np.full(L, len(idx))]
 
 
