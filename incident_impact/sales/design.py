@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import numpy as np
@@ -10,8 +9,8 @@ import numpy as np
 from .regression import did_counterfactual, its_counterfactual
 from .effect import Counterfactual
 from .select import candidates
-from .spec import ModelSpec
-from .structural import n_states, structural_counterfactual
+from .spec import ModelSpec, n_states, structural_minimum
+from .structural import structural_counterfactual
 from .synthetic import synthetic_counterfactual
 
 _DESIGNS = {
@@ -35,9 +34,7 @@ def minimum_pre(spec: ModelSpec, n_controls: int) -> int:
     if spec.auto:
         return min(minimum_pre(c, n_controls) for c in candidates(spec))
     if spec.design in ("structural", "synthetic"):
-        k = n_states(spec, n_controls if spec.design == "structural" else 1)
-        cycles = 0 if spec.seasonal is None else 2 * math.ceil(spec.seasonal)
-        return max(8, k + 6, cycles)
+        return structural_minimum(spec, n_controls if spec.design == "structural" else 1)
     elif spec.design == "did":
         k = 2 if spec.trend else 1
     else:

@@ -14,7 +14,7 @@ models on the sales scale (:func:`.spec.log_jacobian`), ``b`` the largest diffus
 candidates (the first ``b`` periods only initialise the states, so every model is scored on the
 same periods) and ``k_m`` the number of estimated variances (Akaike 1974; Harvey 1989 sec. 5.5:
 prediction-error decomposition). The lowest wins; a candidate is considered only when the
-pre-period has room for it (:func:`.design.minimum_pre`, which includes two seasonal cycles).
+pre-period has room for it (:func:`.spec.structural_minimum`, which includes two seasonal cycles).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numpy as np
 import statsmodels.api as sm
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from .spec import ModelSpec, log_jacobian, standardise
+from .spec import ModelSpec, log_jacobian, standardise, structural_minimum
 
 
 @dataclass(frozen=True)
@@ -88,12 +88,10 @@ def candidates(spec: ModelSpec) -> list[ModelSpec]:
 def choose(y: np.ndarray, x: np.ndarray | None, n_pre: int, spec: ModelSpec):
     """``(concrete spec, fitted results, converged, SpecChoice, z, unscale)`` for an automatic ``spec`` (module
     docstring); ``x`` are the standardised controls, ``z, unscale`` as :func:`.spec.standardise` for the winner."""
-    from .design import minimum_pre
-
     k = 0 if x is None else x.shape[1]
     x_pre = None if x is None else x[:n_pre]
     options = [c for c in candidates(spec) if not (c.log and "log" in spec.auto) or (y > 0).all()]
-    usable = [c for c in options if n_pre >= minimum_pre(c, k)] or options[:1]
+    usable = [c for c in options if n_pre >= structural_minimum(c, k)] or options[:1]
     scales = {log: standardise(y, n_pre, log, "sales") for log in {c.log for c in usable}}
     jacobians = {log: log_jacobian(y[:n_pre], n_pre, log) for log in scales}
     fits = {spec_label(c): (c, *fit_structural(scales[c.log][0][:n_pre], x_pre, c)) for c in usable}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -60,6 +61,20 @@ class ModelSpec:
             raise SalesDataError(f"at least 100 simulated paths are needed, got {self.repetitions}")
         if self.seasonal is not None and not self.seasonal >= 2:
             raise SalesDataError(f"the seasonal period must be at least 2, got {self.seasonal}")
+
+
+def n_states(spec: ModelSpec, n_controls: int) -> int:
+    """Number of states of the structural model: level (+ slope), seasonal, one per control."""
+    period = spec.seasonal
+    season = 0 if period is None else (round(period) - 1 if float(period).is_integer() else 2 * spec.harmonics)
+    return (2 if spec.trend else 1) + season + n_controls
+
+
+def structural_minimum(spec: ModelSpec, n_controls: int) -> int:
+    """Fewest pre-period values for a structural model: ``max(8, k + 6, two seasonal cycles)``, ``k`` states (the
+    first ``k`` periods initialise the diffuse states, at least 6 more estimate the variances)."""
+    cycles = 0 if spec.seasonal is None else 2 * math.ceil(spec.seasonal)
+    return max(8, n_states(spec, n_controls) + 6, cycles)
 
 
 def to_model_scale(y: np.ndarray, log: bool, name: str) -> np.ndarray:

@@ -26,14 +26,7 @@ from scipy import stats
 
 from .effect import Counterfactual
 from .select import choose, fit_structural, spec_label
-from .spec import ModelSpec, standardise, standardise_columns
-
-
-def n_states(spec: ModelSpec, n_controls: int) -> int:
-    """Number of states of the model: level (+ slope), seasonal, one per control."""
-    period = spec.seasonal
-    season = 0 if period is None else (round(period) - 1 if float(period).is_integer() else 2 * spec.harmonics)
-    return (2 if spec.trend else 1) + season + n_controls
+from .spec import ModelSpec, n_states, standardise, standardise_columns  # noqa: F401  (n_states re-exported)
 
 
 def degrees_of_freedom(res) -> int:
