@@ -96,6 +96,8 @@ def test_partitions_by_date_are_refused(panel, tmp_path, client):
         run_study_dask(tmp_path / "by_year", market, events, client=client)
     with pytest.raises(IncidentImpactError, match="no partitioned Parquet dataset"):
         run_study_dask(tmp_path / "missing", market, events, client=client)
+    with pytest.raises(IncidentImpactError, match="partitions="):
+        run_study_dask("s3://bucket/returns", market, events, client=client)
 
 
 def test_worker_processes(panel, tmp_path):

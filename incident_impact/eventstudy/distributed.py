@@ -161,7 +161,11 @@ def study_partition(source: str, benchmark: BenchmarkInput, events: pd.DataFrame
 
 
 def find_partitions(path: str | Path) -> list[str]:
-    """The partitions of a dataset folder: its hive sub-folders (``key=value``), else its Parquet files."""
+    """The partitions of a dataset folder: its hive sub-folders (``key=value``), else its Parquet files.
+    A remote dataset (``s3://...``) is not listed here: give ``partitions=`` (its folders' URLs)."""
+    if "://" in str(path):
+        raise IncidentImpactError(f"list the partitions of the remote dataset {path} with partitions=[...] "
+                                  "(e.g. [f'{path}/bucket={k:03d}' for k in range(100)])")
     path = Path(path)
     if not path.is_dir():
         raise IncidentImpactError(f"no partitioned Parquet dataset (a folder) at {path}")

@@ -61,7 +61,14 @@ ORDER BY p.ticker, p.date
 
 
 def _source(path: str | Path) -> tuple[str, bool]:
-    """``read_parquet`` argument and whether it is a hive-partitioned folder."""
+    """``read_parquet`` argument and whether it is a hive-partitioned folder. A URL (``s3://...``,
+    ``gs://...``, ``https://...``) that names no ``.parquet`` file and has no glob is read as a folder
+    (DuckDB's httpfs extension reads it; credentials as DuckDB takes them)."""
+    text = str(path)
+    if "://" in text:
+        if text.endswith(".parquet") or any(c in text for c in "*?["):
+            return text, False
+        return text.rstrip("/") + "/**/*.parquet", True
     path = Path(path)
     if path.is_dir():
         return str(path / "**" / "*.parquet"), True
