@@ -15,6 +15,7 @@ from plotly.offline import get_plotlyjs
 from incident_impact.eventstudy import format_window
 from incident_impact.money import MarketValue, SharesOutstanding, format_money
 from incident_impact.report import render_incident_report, write_report
+from incident_impact.report import page as report_page
 from incident_impact.report import figures, render
 
 from conftest import open_page
@@ -64,7 +65,7 @@ def test_header_verdict_and_facts(html, analysis):
     assert '<html lang="en">' in html
     assert f"<title>{inc.name} — incident-impact report</title>" in html
     assert "generated 2026-01-02 03:04:05 UTC" in html
-    assert f"incident-impact {render.tool_version()}" in html
+    assert f"incident-impact {report_page.tool_version()}" in html
     assert f'<p class="plain" id="plain">{escape(analysis.plain())}</p>' in html
     assert f'<p class="verdict" id="verdict">{escape(analysis.verdict())}</p>' in html
     assert html.index('id="plain"') < html.index('id="verdict"')
@@ -215,7 +216,7 @@ def test_plotly_labels_are_escaped(evil):
 
 # ----------------------------------------------------------------- escaping
 def test_autoescape_applies_to_j2_templates():
-    env = render.environment()
+    env = report_page.environment()
     assert env.autoescape(render.TEMPLATE) is True
     assert env.autoescape("base.html.j2") is True
 
@@ -232,10 +233,10 @@ def test_malicious_text_is_escaped(evil_html):
 
 
 def test_only_http_urls_are_links():
-    assert render.http_url(" https://x.org/a ") == "https://x.org/a"
-    assert render.http_url("HTTP://x.org") == "HTTP://x.org"
+    assert report_page.http_url(" https://x.org/a ") == "https://x.org/a"
+    assert report_page.http_url("HTTP://x.org") == "HTTP://x.org"
     for bad in ("javascript:alert(1)", "data:text/html,hi", "//x.org", "ftp://x.org", "", None):
-        assert render.http_url(bad) is None
+        assert report_page.http_url(bad) is None
 
 
 # ----------------------------------------------------------------- writing
@@ -323,7 +324,7 @@ def test_window_table_carries_the_verdicts(make_incident_analysis):
     verdicts = analysis.verdicts()
     assert "Equivalence p" in html and "MDE" in html
     for label, row in verdicts.iterrows():
-        assert f"{render.pvalue(row.p_value)}</td><td class=\"verdict-col\">{row.text}</td>" in html, label
+        assert f"{report_page.pvalue(row.p_value)}</td><td class=\"verdict-col\">{row.text}</td>" in html, label
         assert f"{100 * row.mde:.2f} %</td>" in html
     assert verdicts.loc["[0,0]", "text"] == "significant harm"  # the synthetic -4 % day-0 shock
 

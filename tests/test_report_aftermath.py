@@ -30,6 +30,7 @@ from incident_impact.catalog_study import study_incidents
 from incident_impact.cli import cli
 from incident_impact.cli.study import _write_reports
 from incident_impact.report import render, render_incident_report, render_study_report, write_report, write_study_report
+from incident_impact.report import page as report_page
 from incident_impact.report.aftermath import COVARIATE_LABELS, plain_names
 from incident_impact.report.figures import recovery_figure
 from incident_impact.report.glossary import GLOSSARY
@@ -115,7 +116,7 @@ def test_recovery_section_shows_the_recovery_object(analysis, html):
     for label, row in rec.horizons.iterrows():
         assert f"<th scope=\"row\">{label}</th>" in section
         assert f"{100 * row.car:+.2f} %" in section and f"{100 * row.se:.2f} %" in section
-        assert render.pvalue(row.sq_p_value) in section
+        assert report_page.pvalue(row.sq_p_value) in section
         assert f"({int(row.n_sq_windows)}; {int(row.n_sq_independent)} apart)" in section
     for header in ("Window", "CAR", "SE", "p", "SQ p (reference windows)", "Recovered", "Other news inside"):
         assert f'<th scope="col">{header}</th>' in section
@@ -142,7 +143,7 @@ def test_response_and_learning_subsections(analysis, html):
     table = page.split('id="responses"', 1)[1].split("</table>", 1)[0]
     for r in after.responses.itertuples():
         assert r.date in table and r.kind in table and str(escape(r.description)) in table
-        assert f"{100 * r.car:+.2f} %" in table and render.pvalue(r.p_value) in table
+        assert f"{100 * r.car:+.2f} %" in table and report_page.pvalue(r.p_value) in table
         assert r.after in table and f"{r.after_window}: {100 * r.after_car:+.2f} %" in table
     for header in ("Date", "Kind", "Description", "CAR[r,r+1]", "p", "Then the stock…"):
         assert f'<th scope="col">{header}</th>' in table
@@ -210,7 +211,7 @@ def test_pooled_section_and_literature(study, study_html):
         assert f"<th scope=\"row\">{escape(label)}</th>" in table
         assert f"{100 * g.estimate:+.2f} %" in table and f"{100 * g.ci_lower:+.2f} % to {100 * g.ci_upper:+.2f} %" in table
         assert f"{100 * g.prediction_lower:+.2f} % to {100 * g.prediction_upper:+.2f} %" in table
-        assert f"{100 * g.i2:.0f} %" in table and render.pvalue(g.equivalence_p) in table
+        assert f"{100 * g.i2:.0f} %" in table and report_page.pvalue(g.equivalence_p) in table
         assert f"{1e4 * g.tau2:.2f} %²" in table
     literature = study.literature()
     assert str(escape(literature.sentence)) in page and str(escape(literature.selection)) in page
@@ -231,8 +232,8 @@ def test_recovery_section_of_the_study(study, study_html):
     frame = long_run.to_frame()
     for label, r in frame.iterrows():
         assert f"<th scope=\"row\">{label}</th>" in table
-        assert f"{100 * r.mean_bhar:+.2f} %" in table and render.pvalue(r.p_bhar_skew_t) in table
-        assert render.pvalue(r.p_bhar_skew_boot) in table and f"{100 * r.ct_alpha_window:+.2f} %" in table
+        assert f"{100 * r.mean_bhar:+.2f} %" in table and report_page.pvalue(r.p_bhar_skew_t) in table
+        assert report_page.pvalue(r.p_bhar_skew_boot) in table and f"{100 * r.ct_alpha_window:+.2f} %" in table
     for header in ("Mean BHAR", "p (t-test)", "p (skewness-adjusted)", "p (bootstrap)", "Calendar-time abnormal return",
                    "Recovered"):
         assert f'<th scope="col">{header}</th>' in table
@@ -273,7 +274,7 @@ def test_drivers_section_only_when_given(study, study_html, drivers):
     assert drivers.power_sentence() and str(escape(drivers.power_sentence())) in page
     table = page.split('id="drivers"', 1)[1].split("</table>", 1)[0]
     for term, r in drivers.terms.iterrows():
-        assert f"{100 * r.coef:+.2f} pp" in table and render.pvalue(r.p_perm) in table and render.pvalue(r.p_value) in table
+        assert f"{100 * r.coef:+.2f} pp" in table and report_page.pvalue(r.p_perm) in table and report_page.pvalue(r.p_value) in table
     assert "Market value (log)" in table and "Category: " in table and "(against " in table
     assert "log_market_value" not in page and "category[" not in page
     assert "&lt;script&gt;" in table and "<script>window" not in table
@@ -316,12 +317,12 @@ def test_a_study_shares_one_plotlyjs(study, tmp_path):
 
 def test_write_plotlyjs_is_idempotent_and_repairs(tmp_path):
     target = tmp_path / "plotly.min.js"
-    render.write_plotlyjs(target)
+    report_page.write_plotlyjs(target)
     first = target.stat()
-    render.write_plotlyjs(target)
+    report_page.write_plotlyjs(target)
     assert target.stat().st_mtime_ns == first.st_mtime_ns  # not rewritten
     target.write_text("truncated", encoding="utf-8")
-    render.write_plotlyjs(target)
+    report_page.write_plotlyjs(target)
     assert target.read_text(encoding="utf-8") == PLOTLY_BUNDLE
     assert os.listdir(tmp_path) == ["plotly.min.js"]  # no temporary file left
 
@@ -330,10 +331,10 @@ def test_directory_mode_and_stdout_inline(analysis, tmp_path):
     path = write_report(analysis, tmp_path / "a b" / "r.html", generated_at=FROZEN, plotlyjs="directory")
     assert '<script src="plotly.min.js"' in path.read_text(encoding="utf-8")
     assert (tmp_path / "a b" / "plotly.min.js").exists()
-    assert render.shared_plotlyjs(tmp_path / "x" / "deep" / "r.html", tmp_path / "plotly.min.js") == "../../plotly.min.js"
+    assert report_page.shared_plotlyjs(tmp_path / "x" / "deep" / "r.html", tmp_path / "plotly.min.js") == "../../plotly.min.js"
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    assert render.shared_plotlyjs(fifo, "directory") is None  # written through: nothing to load beside it
+    assert report_page.shared_plotlyjs(fifo, "directory") is None  # written through: nothing to load beside it
 
 
 @pytest.mark.browser

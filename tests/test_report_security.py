@@ -35,6 +35,7 @@ from incident_impact.cli import cli
 from incident_impact.errors import IncidentImpactError, ReportError
 from incident_impact.prices import PriceResolver
 from incident_impact.report import render, write_report
+from incident_impact.report import page as report_page
 
 #: Markup and script aimed at every context a text can land in; each would set window.__pwned.
 PAYLOADS = [
@@ -153,7 +154,7 @@ def test_no_payload_survives_as_markup(hostile_html, html):
     assert all(h.startswith(("https://", "http://", "#")) for h in hrefs), hrefs
     assert "https://example.com/ok" in hrefs
     assert "https://example.com/\"onmouseover='window.__pwned=26'" in hrefs  # the quote stayed inside the attribute
-    body = hostile_html.replace(render.plotly_js(), "")
+    body = hostile_html.replace(report_page.plotly_js(), "")
     assert body.count("window.__pwned=") > 20  # the payloads are there, as text
     assert "{{ 7*7 }}" in body  # data is never rendered as a template
 
@@ -317,7 +318,7 @@ def test_report_writer_killed_at_random_moments_leaves_a_whole_report(tmp_path):
     for _ in range(12):
         def child():
             for i in range(1000):
-                render.write_html(versions[i % 2], target)
+                report_page.write_html(versions[i % 2], target)
 
         pid = _fork(child)
         time.sleep(rng.uniform(0.0, 0.3))
@@ -326,14 +327,14 @@ def test_report_writer_killed_at_random_moments_leaves_a_whole_report(tmp_path):
         assert target.read_text(encoding="utf-8") in versions
     for leftover in tmp_path.glob(".report.html.*.tmp"):  # a killed writer's hidden temporary file
         assert leftover.stat().st_size <= len(versions[0])
-    render.write_html(versions[1], target)  # a rerun completes
+    report_page.write_html(versions[1], target)  # a rerun completes
     assert target.read_text(encoding="utf-8") == versions[1]
 
 
 def test_concurrent_report_writers_leave_one_whole_report(tmp_path):
     target = tmp_path / "report.html"
     versions = [f"<html>writer {i} {'y' * 2_000_000}</html>\n" for i in range(4)]
-    pids = [_fork(lambda v=v: [render.write_html(v, target) for _ in range(5)]) for v in versions]
+    pids = [_fork(lambda v=v: [report_page.write_html(v, target) for _ in range(5)]) for v in versions]
     for pid in pids:
         assert os.waitpid(pid, 0)[1] == 0
     assert target.read_text(encoding="utf-8") in versions
@@ -345,7 +346,7 @@ def test_unwritable_report_path_is_one_clear_error(tmp_path, where):
     (tmp_path / "a-file").write_text("not a folder")
     target = tmp_path / where
     with pytest.raises(ReportError, match=r"^cannot write the report .*report\.html: ") as info:
-        render.write_html("<!DOCTYPE html><html></html>", target)
+        report_page.write_html("<!DOCTYPE html><html></html>", target)
     assert isinstance(info.value, IncidentImpactError) and isinstance(info.value, OSError)
     assert "\n" not in str(info.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"] and (tmp_path / "a-file").read_text() == "not a folder"
@@ -360,7 +361,7 @@ def test_a_fifo_target_is_written_through(tmp_path):
     got = []
     reader = threading.Thread(target=lambda: got.append(fifo.read_text(encoding="utf-8")), daemon=True)
     reader.start()
-    render.write_html("<html>through</html>\n", fifo)
+    report_page.write_html("<html>through</html>\n", fifo)
     reader.join(timeout=30)
     assert got == ["<html>through</html>\n"] and stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert [p.name for p in tmp_path.iterdir()] == ["fifo"]
@@ -380,7 +381,7 @@ def test_other_special_targets_are_refused_and_left_alone(tmp_path, make, kind):
         pytest.skip("cannot create device nodes here")
     before = os.lstat(target)
     with pytest.raises(ReportError, match=rf"^cannot write the report .*target: .*{kind}"):
-        render.write_html("<html></html>", target)
+        report_page.write_html("<html></html>", target)
     after = os.lstat(target)
     assert (after.st_mode, after.st_rdev, after.st_ino) == (before.st_mode, before.st_rdev, before.st_ino)
     assert [p.name for p in tmp_path.iterdir()] == ["target"]
@@ -395,7 +396,7 @@ def test_stale_temp_files_of_killed_writers_are_removed(tmp_path):
     hour_ago = time.time() - 2 * 3600
     for path in (*old, *foreign):
         os.utime(path, (hour_ago, hour_ago))
-    render.write_html("<html></html>", tmp_path / "report.html")
+    report_page.write_html("<html></html>", tmp_path / "report.html")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["report.html", young.name, *(p.name for p in foreign)])
 
 

@@ -268,7 +268,7 @@ def _write_reports(result, path: Path, incident_reports: bool, drivers=None, blo
     study report (a study report without incident reports stays one self-contained file). Returns the
     messages saying where they went. Two ids never share a file (:func:`report_stems`)."""
     from ..report import write_report, write_study_report
-    from ..report.render import PLOTLY_FILE
+    from ..report.page import PLOTLY_FILE
 
     shared = path.parent / PLOTLY_FILE
     links, messages = {}, []

@@ -11,32 +11,21 @@ beside them atomically (never fetched) and each page loads it by a relative URL,
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import os
-import re
-import secrets
-import stat
-import sys
-import time
-import urllib.parse
 from collections.abc import Mapping
-from contextlib import suppress
-from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import plotly.offline
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from ..errors import ReportError
 from ..eventstudy import format_window
 from ..manifest import script_tag
 from ..money import MarketValue, format_money
 from ..verdict import VERDICT_TEXT
 from . import figures, study_figures
+from .page import (environment, figure_html, num, pct, plotly_js, shared_plotlyjs,
+                   tool_version, write_html)
 from .aftermath import (
     drivers_context,
     incident_aftermath_context,
@@ -55,10 +44,6 @@ if TYPE_CHECKING:
 
 TEMPLATE = "incident.html.j2"
 STUDY_TEMPLATE = "study.html.j2"
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
-#: The name of the shared plotly.js file (``plotlyjs="directory"``).
-PLOTLY_FILE = "plotly.min.js"
-
 #: Parameter name -> (label, formatter kind) for the model table.
 _PARAM_LABELS = {
     "alpha": ("alpha (intercept, % per day)", "pct"),
@@ -69,82 +54,7 @@ _PARAM_LABELS = {
 }
 
 
-# ----------------------------------------------------------------- formatting
-#: What a report shows for a number that is missing (None or NaN).
-MISSING = "—"
-
-
-def _missing(value) -> bool:
-    return value is None or value != value
-
-
-def pct(value: float | None, digits: int = 2, signed: bool = True) -> str:
-    """A fraction as percent: ``-0.0123`` -> ``"-1.23 %"`` (a dash when missing)."""
-    return MISSING if _missing(value) else f"{100 * value:{'+' if signed else ''}.{digits}f} %"
-
-
-def pp(value: float | None, digits: int = 2, signed: bool = True) -> str:
-    """A fraction as percentage points: ``-0.0123`` -> ``"-1.23 pp"`` (a dash when missing)."""
-    return MISSING if _missing(value) else f"{100 * value:{'+' if signed else ''}.{digits}f} pp"
-
-
-def pct2(value: float | None, digits: int = 2) -> str:
-    """A variance of fractions in squared percent: ``0.0004`` -> ``"4.00 %²"`` (a dash when missing)."""
-    return MISSING if _missing(value) else f"{1e4 * value:.{digits}f} %²"
-
-
-def num(value: float | None, digits: int = 3) -> str:
-    return MISSING if _missing(value) else f"{value:.{digits}f}"
-
-
-def pvalue(value: float | None) -> str:
-    return MISSING if _missing(value) else ("< 0.001" if value < 0.001 else f"{value:.3f}")
-
-
-def upfirst(value: object) -> str:
-    """``value`` with its first letter in upper case (Jinja's ``capitalize`` lowers the rest: CAR -> Car)."""
-    text = str(value)
-    return text[:1].upper() + text[1:]
-
-
-def http_url(value: object) -> str | None:
-    """``value`` stripped when it is an http(s) URL, else None (so it is shown as text, not linked)."""
-    text = str(value or "").strip()
-    return text if text.lower().startswith(("http://", "https://")) else None
-
-
-def tool_version() -> str:
-    try:
-        return version("incident-impact")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
-
-
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    """The Jinja2 environment: package templates, autoescape for ``.html`` and ``.j2``, strict undefined."""
-    env = Environment(
-        loader=PackageLoader("incident_impact.report", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(pct=pct, pp=pp, pct2=pct2, num=num, pvalue=pvalue, http_url=http_url, upfirst=upfirst)
-    return env
-
-
-@lru_cache(maxsize=1)
-def plotly_js() -> Markup:
-    """plotly.min.js bundled with plotly.py (about 4.8 MB)."""
-    return Markup(plotly.offline.get_plotlyjs())
-
-
 # ----------------------------------------------------------------- context
-def _figure_html(fig, div_id: str) -> Markup:
-    return Markup(figures.figure_html(fig, div_id, PLOTLY_CONFIG))
-
-
 def _joined(values) -> str:
     return ", ".join(str(v) for v in values or ())
 
@@ -287,11 +197,11 @@ def _context(analysis: IncidentAnalysis, generated_at: dt.datetime) -> dict:
         "facts": _facts(analysis),
         "figures": {
             "prices": {
-                "html": _figure_html(figures.price_figure(analysis), "fig-prices"),
+                "html": figure_html(figures.price_figure(analysis), "fig-prices"),
                 "caption": _price_caption(analysis, prices, events),
             },
             "car": {
-                "html": _figure_html(figures.car_figure(analysis), "fig-car"),
+                "html": figure_html(figures.car_figure(analysis), "fig-car"),
                 "caption": _car_caption(analysis),
             },
         },
@@ -403,174 +313,6 @@ def _plotly_context(src: str | None) -> dict:
     return {"plotly_js": Markup("") if src else plotly_js(), "plotly_src": src}
 
 
-#: Shared plotly.js files this process wrote or checked: path -> (mtime_ns, size) at that time.
-_PLOTLY_WRITTEN: dict[str, tuple[int, int]] = {}
-
-
-def write_plotlyjs(path: str | os.PathLike[str]) -> Path:
-    """Write the plotly.min.js bundled with plotly.py to ``path`` (atomically, never from the network)
-    unless the file there already holds exactly it; return the path."""
-    path = Path(path)
-    text = plotly_js()
-    key = os.path.abspath(path)
-    with suppress(OSError):
-        info = os.stat(path)
-        if _PLOTLY_WRITTEN.get(key) == (info.st_mtime_ns, info.st_size):
-            return path
-        if info.st_size == len(text.encode("utf-8")) and path.read_text(encoding="utf-8") == text:
-            _PLOTLY_WRITTEN[key] = (info.st_mtime_ns, info.st_size)
-            return path
-    write_html(str(text), path)
-    with suppress(OSError):
-        info = os.stat(path)
-        _PLOTLY_WRITTEN[key] = (info.st_mtime_ns, info.st_size)
-    return path
-
-
-def shared_plotlyjs(report: str | os.PathLike[str], plotlyjs: str | os.PathLike[str] = "inline") -> str | None:
-    """The relative URL by which the report at ``report`` loads a shared plotly.js, after writing that
-    file; None to inline plotly.js.
-
-    ``plotlyjs`` is ``"inline"`` (None), ``"directory"`` (``plotly.min.js`` beside the report, as
-    plotly's ``include_plotlyjs="directory"``) or the path of the shared file (e.g. the study's
-    ``plotly.min.js`` for the reports in ``<stem>-incidents/``: ``"../plotly.min.js"``). A report
-    that is not written as a regular file (standard output, a FIFO) inlines plotly.js.
-    """
-    if isinstance(plotlyjs, str) and plotlyjs == "inline":
-        return None
-    report = Path(report)
-    try:
-        through, _ = _target(report)
-    except OSError:
-        return None  # write_html refuses the target and says why
-    if through:
-        return None
-    # relative to the folder the caller named (a browser resolves the URL against the link, not its target)
-    js = report.parent / PLOTLY_FILE if isinstance(plotlyjs, str) and plotlyjs == "directory" else Path(plotlyjs)
-    try:
-        relative = os.path.relpath(os.path.abspath(js), os.path.abspath(report.parent))
-    except ValueError:  # another drive (Windows)
-        return None
-    write_plotlyjs(js)
-    return urllib.parse.quote(Path(relative).as_posix())
-
-
-#: A killed writer's temporary file (``.<name>.<8 hex>.tmp``) older than this many seconds is removed
-#: by the next report written into its folder.
-STALE_TEMP_AGE = 3600
-_TEMP_NAME = re.compile(r"\..+\.[0-9a-f]{8}\.tmp")
-#: Linux character-device majors of terminals (tty, console and /dev/tty, pseudo-terminals).
-_TTY_MAJORS = frozenset({4, 5, *range(136, 144)})
-
-
-def write_html(html: str, path: str | os.PathLike[str]) -> Path:
-    """Write ``html`` to ``path`` atomically; return the path.
-
-    Parent folders are created. The HTML goes to a temporary file in the same folder that
-    replaces ``path`` only once complete, so a failure leaves any earlier report untouched
-    and no temporary file behind; temporary files that killed writers left in the folder
-    more than :data:`STALE_TEMP_AGE` seconds ago are removed. A symbolic link to a file is
-    followed (the file is replaced, the link kept). A target that is not a regular file is
-    never replaced: a FIFO, the null device, a terminal or the process's own stdout/stderr
-    are written through; a folder, any other device or a socket is refused.
-    """
-    path = Path(path)
-    try:
-        through, target = _target(path)
-        if through:
-            _write_through(html, path)
-            return path
-    except OSError as exc:
-        raise _report_error(path, exc) from exc
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temps(target.parent)
-        with open(tmp, "x", encoding="utf-8", newline="\n") as fh:
-            fh.write(html)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):  # a folder that is a file, no permission, a full disk: the user's to fix
-            raise _report_error(path, exc) from exc
-        raise
-    return path
-
-
-def _report_error(path: Path, exc: OSError) -> ReportError:
-    where = f" ({exc.filename})" if exc.filename else ""
-    return ReportError(f"cannot write the report {path}: {exc.strerror or exc}{where}")
-
-
-def _refuse(path: Path, what: str) -> OSError:
-    return OSError(errno.EEXIST, f"it exists and is {what}; refusing to replace it (give another --report path)")
-
-
-def _target(path: Path) -> tuple[bool, Path]:
-    """``(write through, file to replace)`` for ``path``; raises OSError for a target to refuse."""
-    try:
-        info = os.stat(path)  # follows symbolic links
-    except FileNotFoundError:
-        if os.path.islink(path):
-            raise _refuse(path, f"a broken symbolic link (to {os.readlink(path)})") from None
-        return False, path
-    except OSError:  # e.g. a parent that is a file: the write below says so
-        return False, path
-    if stat.S_ISREG(info.st_mode):
-        if not os.path.islink(path):
-            return False, path
-        via_proc = os.readlink(path).startswith("/proc/") or os.path.realpath(path.parent).startswith("/proc/")
-        return (True, path) if via_proc else (False, Path(os.path.realpath(path)))  # /dev/stdout into a file
-    if stat.S_ISFIFO(info.st_mode):
-        return True, path
-    if stat.S_ISCHR(info.st_mode) and _is_sink(info):
-        return True, path
-    if stat.S_ISDIR(info.st_mode):
-        raise _refuse(path, "a folder")
-    raise _refuse(path, "not a regular file (a device or a socket)")
-
-
-def _is_sink(info: os.stat_result) -> bool:
-    """Whether a character device may take a report: the null device, a terminal, or one of the
-    process's own standard streams. Any other device (``/dev/mem``, a watchdog) is not even opened."""
-    if info.st_rdev == os.stat(os.devnull).st_rdev:
-        return True
-    for fd in (0, 1, 2):
-        with suppress(OSError):
-            if os.path.samestat(info, os.fstat(fd)):
-                return True
-    return sys.platform.startswith("linux") and os.major(info.st_rdev) in _TTY_MAJORS
-
-
-def _write_through(html: str, path: Path) -> None:
-    """Write into an existing FIFO, device or (via ``/proc``) file without replacing it."""
-    for fd, stream in ((1, sys.stdout), (2, sys.stderr)):
-        with suppress(OSError, ValueError):
-            if stream.fileno() == fd and os.path.samestat(os.stat(path), os.fstat(fd)):  # /dev/stdout: keep its position
-                stream.flush()
-                stream.buffer.write(html.encode("utf-8"))
-                stream.flush()
-                return
-    flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | (os.O_TRUNC if stat.S_ISREG(os.stat(path).st_mode) else 0)
-    with os.fdopen(os.open(path, flags), "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(html)
-
-
-def _remove_stale_temps(folder: Path) -> None:
-    """Remove temporary report files of killed writers (older than :data:`STALE_TEMP_AGE`) in ``folder``."""
-    cutoff = time.time() - STALE_TEMP_AGE
-    with suppress(OSError), os.scandir(folder) as entries:
-        for entry in entries:
-            with suppress(OSError):
-                if (_TEMP_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
-                        and entry.stat(follow_symlinks=False).st_mtime < cutoff):
-                    os.unlink(entry.path)
-
-
-# ----------------------------------------------------------------- study context
 def _study_context(study: CatalogStudy, links: Mapping[str, str], generated_at: dt.datetime,
                    drivers: CarDrivers | None = None) -> dict:
     windows = []
@@ -595,7 +337,7 @@ def _study_context(study: CatalogStudy, links: Mapping[str, str], generated_at: 
         windows.append({"label": format_window(w), "answer": study.answer(w), "plain": study.plain(w),
                         "counts": study.counts(w).to_dict(),
                         "rows": rows, "tests": tests,
-                        "forest": _figure_html(study_figures.forest_figure(study, w), f"fig-forest-{len(windows)}")})
+                        "forest": figure_html(study_figures.forest_figure(study, w), f"fig-forest-{len(windows)}")})
     return {
         "study": study,
         "generated_at": generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
@@ -603,7 +345,7 @@ def _study_context(study: CatalogStudy, links: Mapping[str, str], generated_at: 
         "plotly_js": plotly_js(),
         "headline": windows[0] if windows else None,
         "windows": windows,
-        "caar": _figure_html(study_figures.caar_figure(study), "fig-caar") if study.study is not None else None,
+        "caar": figure_html(study_figures.caar_figure(study), "fig-caar") if study.study is not None else None,
         "verdict_text": VERDICT_TEXT,
         "failures": study.failures.to_dict("records"),
         "include_confounded": study.include_confounded,

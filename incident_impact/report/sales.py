@@ -23,7 +23,7 @@ from plotly.subplots import make_subplots
 
 from ..manifest import script_tag
 from .figures import BAND_COLOUR, CAR_COLOUR, EVENT_COLOUR, SAFE, STOCK_COLOUR, THEME
-from .render import _figure_html, environment, plotly_js, tool_version, write_html
+from .page import environment, figure_html, plotly_js, tool_version, write_html
 
 if TYPE_CHECKING:
     from ..sales import SalesImpact
@@ -166,8 +166,8 @@ def sales_context(result: SalesImpact) -> dict:
         "notes": list(result.notes),
         "rows": [{"date": label(idx), **row} for idx, row in post.to_dict("index").items()],
         "figures": {
-            "sales": _figure_html(sales_figure(result), "fig-sales"),
-            "placebos": _figure_html(placebo_figure(result), "fig-sales-placebos") if any(p.n for p in placebos) else None,
+            "sales": figure_html(sales_figure(result), "fig-sales"),
+            "placebos": figure_html(placebo_figure(result), "fig-sales-placebos") if any(p.n for p in placebos) else None,
         },
     }
 
