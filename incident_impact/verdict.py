@@ -28,12 +28,16 @@ HARM, GAIN, NO_EFFECT, INCONCLUSIVE = "significant harm", "significant gain", "n
 #: The class a multi-incident study gives an incident whose headline window also holds other news
 #: that can move the stock by itself (it is counted apart from the four verdicts above).
 CONFOUNDED = "confounded"
+#: The class of a sales verdict whose model fails its own validation (in-time placebos; see
+#: :mod:`incident_impact.sales.gate`): the number is shown, but no verdict is drawn from it.
+UNRELIABLE = "unreliable model"
 VERDICT_TEXT = {
     HARM: "significant harm",
     GAIN: "significant gain",
     NO_EFFECT: "no material effect (equivalence shown)",
     INCONCLUSIVE: "inconclusive (too noisy to tell)",
     CONFOUNDED: "confounded (other news in the window)",
+    UNRELIABLE: "unreliable model (it fails its placebo check)",
 }
 DEFAULT_BOUND = 0.02
 #: The window every headline speaks about (``analyze``, ``study``, reports): day 0 and day +1.

@@ -22,7 +22,7 @@ from markupsafe import Markup
 from ..eventstudy import format_window
 from ..manifest import script_tag
 from ..money import MarketValue, format_money
-from ..verdict import VERDICT_TEXT
+from ..verdict import UNRELIABLE, VERDICT_TEXT
 from . import figures, study_figures
 from .page import (environment, figure_html, num, pct, plotly_js, shared_plotlyjs,
                    tool_version, write_html)
@@ -346,7 +346,7 @@ def _study_context(study: CatalogStudy, links: Mapping[str, str], generated_at: 
         "headline": windows[0] if windows else None,
         "windows": windows,
         "caar": figure_html(study_figures.caar_figure(study), "fig-caar") if study.study is not None else None,
-        "verdict_text": VERDICT_TEXT,
+        "verdict_text": {k: v for k, v in VERDICT_TEXT.items() if k != UNRELIABLE},  # sales only
         "failures": study.failures.to_dict("records"),
         "include_confounded": study.include_confounded,
         "glossary": GLOSSARY,

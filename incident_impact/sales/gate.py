@@ -17,12 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..verdict import VERDICT_TEXT, Verdict
+from ..verdict import UNRELIABLE, VERDICT_TEXT, Verdict
 from .placebo import MIN_PLACEBOS, Placebos
 
-UNRELIABLE = "unreliable model"
 MAX_FALSE_POSITIVE_RATE = 0.2
-SALES_VERDICT_TEXT = VERDICT_TEXT | {UNRELIABLE: "unreliable model (it fails its placebo check)"}
+SALES_VERDICT_TEXT = VERDICT_TEXT
 
 
 @dataclass(frozen=True)
