@@ -152,16 +152,30 @@ class CatalogStudy:
         info = {}
         for eid in table.index:
             analysis = self.analyses.get(eid)
-            row = {"name": eid, "category": "", "claimed_impact": "", "confounders": "", "depends_on_model": None,
-                   "confounded": False,
-                   "value_change": np.nan, "value_change_lower": np.nan, "value_change_upper": np.nan}
+            row = {
+                "name": eid,
+                "category": "",
+                "claimed_impact": "",
+                "confounders": "",
+                "depends_on_model": None,
+                "confounded": False,
+                "value_change": np.nan,
+                "value_change_lower": np.nan,
+                "value_change_upper": np.nan,
+            }
             if analysis is not None:
                 inc = analysis.incident
                 flagged = analysis.confounders
                 flagged = flagged[flagged["window"] == label]
-                row |= {"name": inc.name, "category": inc.category, "claimed_impact": inc.claimed_impact,
-                        "confounded": bool(len(flagged)),
-                        "confounders": "; ".join(f"{r.kind} on {r.date} (day {r.rel_day:+d})" for r in flagged.itertuples())}
+                row |= {
+                    "name": inc.name,
+                    "category": inc.category,
+                    "claimed_impact": inc.claimed_impact,
+                    "confounded": bool(len(flagged)),
+                    "confounders": "; ".join(
+                        f"{r.kind} on {r.date} (day {r.rel_day:+d})" for r in flagged.itertuples()
+                    ),
+                }
                 if analysis.robustness is not None:
                     row["depends_on_model"] = analysis.robustness.depends_on_choice(label)
                 own = analysis.verdicts().loc[label]
@@ -170,9 +184,27 @@ class CatalogStudy:
             info[eid] = row
         extra = pd.DataFrame.from_dict(info, orient="index")
         table = table.join(extra)
-        order = ["ticker", "name", "category", "day0", "car", "se", "df", "p_value", "p_bh", "tost_p_value", "mde",
-                 "verdict", "confounded", "depends_on_model", "value_change", "value_change_lower", "value_change_upper",
-                 "claimed_impact", "confounders"]
+        order = [
+            "ticker",
+            "name",
+            "category",
+            "day0",
+            "car",
+            "se",
+            "df",
+            "p_value",
+            "p_bh",
+            "tost_p_value",
+            "mde",
+            "verdict",
+            "confounded",
+            "depends_on_model",
+            "value_change",
+            "value_change_lower",
+            "value_change_upper",
+            "claimed_impact",
+            "confounders",
+        ]
         return table[order].rename_axis("event_id")
 
     def counts(self, window: Window | str | None = None) -> pd.Series:
@@ -201,8 +233,9 @@ class CatalogStudy:
         window = self._window(window)
         study = self.sample_study(window, clean=clean)
         if study is None:
-            return self.study.tests(window).assign(statistic=np.nan, p_value=np.nan, n_events=0,
-                                                   note="no event without other news in this window")
+            return self.study.tests(window).assign(
+                statistic=np.nan, p_value=np.nan, n_events=0, note="no event without other news in this window"
+            )
         if self.bootstrap is None:
             return study.tests(window)
         n, seed, kind = self.bootstrap
@@ -226,8 +259,10 @@ class CatalogStudy:
     def _sample_line(self, table: pd.DataFrame, tests: pd.DataFrame, label: str, what: str) -> str:
         cs, bmp = tests.loc["cs_t"], tests.loc["bmp"]
         what = f" {what}" if what else ""
-        return (f"The mean CAR{label}{what} was {100 * table['car'].mean():+.2f} % (median {100 * table['car'].median():+.2f} %; "
-                f"cross-sectional t = {cs.statistic:.2f}, p = {cs.p_value:.3f}; BMP p = {bmp.p_value:.3f}).")
+        return (
+            f"The mean CAR{label}{what} was {100 * table['car'].mean():+.2f} % (median {100 * table['car'].median():+.2f} %; "
+            f"cross-sectional t = {cs.statistic:.2f}, p = {cs.p_value:.3f}; BMP p = {bmp.p_value:.3f})."
+        )
 
     def answer(self, window: Window | str | None = None) -> str:
         """The statistical answer to "did the disasters move the stock?" over ``window``: the verdict
@@ -241,36 +276,48 @@ class CatalogStudy:
         head_table = table if self.include_confounded else clean_table
         parts = [f"Of {n} incident{'s' if n != 1 else ''} with price data, "]
         if n_conf and not self.include_confounded:
-            parts[0] += (f"{n_conf} had other news that can move the stock (earnings, analyst actions, company news) "
-                         f"inside {label} and are counted apart as confounded; of the other {len(clean_table)}, ")
+            parts[0] += (
+                f"{n_conf} had other news that can move the stock (earnings, analyst actions, company news) "
+                f"inside {label} and are counted apart as confounded; of the other {len(clean_table)}, "
+            )
         elif n_conf:
             parts[0] += f"counting the {n_conf} with other news inside {label} (confounded) as well, "
         parts[0] += (
             f"{counts[HARM]} showed significant harm (CAR{label} below zero at {100 * self.alpha:g} % after the "
             f"Benjamini-Hochberg adjustment across incidents), {counts[GAIN]} a significant gain, and "
             f"{counts[NO_EFFECT]} no material effect (|CAR{label}| < {100 * self.bound:g} % shown by two one-sided "
-            f"tests); the other {counts[INCONCLUSIVE]} were inconclusive (too noisy to tell either way).")
+            f"tests); the other {counts[INCONCLUSIVE]} were inconclusive (too noisy to tell either way)."
+        )
         if len(head_table) >= 2:
             what = "" if not n_conf else ("of all incidents" if self.include_confounded else "of the clean sample")
             parts.append(self._sample_line(head_table, self.tests(window), label, what))
         if n_conf and len(table) >= 2:
             other = table if not self.include_confounded else clean_table
             if len(other) >= 2:
-                what = "of all incidents, confounded ones included," if not self.include_confounded else \
-                    "of the clean sample (confounded incidents left out)"
+                what = (
+                    "of all incidents, confounded ones included,"
+                    if not self.include_confounded
+                    else "of the clean sample (confounded incidents left out)"
+                )
                 parts.append(self._sample_line(other, self.tests(window, clean=self.include_confounded), label, what))
         known = head_table["value_change"].dropna()
         if len(known):
             low, high = known.idxmin(), known.idxmax()
-            parts.append(f"Where the market value is known ({len(known)} incident{'s' if len(known) != 1 else ''}), "
-                         f"the value change ranged from {format_money(known[low])} ({table.at[low, 'name']}) "
-                         f"to {format_money(known[high])} ({table.at[high, 'name']}).")
+            parts.append(
+                f"Where the market value is known ({len(known)} incident{'s' if len(known) != 1 else ''}), "
+                f"the value change ranged from {format_money(known[low])} ({table.at[low, 'name']}) "
+                f"to {format_money(known[high])} ({table.at[high, 'name']})."
+            )
         if len(self.not_applicable):
-            parts.append(f"{len(self.not_applicable)} incident(s) cannot be studied by nature (a private company, or "
-                         "one listed after the incident) and are listed as not applicable.")
+            parts.append(
+                f"{len(self.not_applicable)} incident(s) cannot be studied by nature (a private company, or "
+                "one listed after the incident) and are listed as not applicable."
+            )
         if len(self.failures):
-            parts.append(f"{len(self.failures)} event(s) could not be studied (too short a history or no price "
-                         "data) and are listed with the reason.")
+            parts.append(
+                f"{len(self.failures)} event(s) could not be studied (too short a history or no price "
+                "data) and are listed with the reason."
+            )
         return " ".join(parts)
 
     def plain(self, window: Window | str | None = None) -> str:
@@ -282,34 +329,52 @@ class CatalogStudy:
         sample = table if self.include_confounded else table[~table["confounded"]]
         n = len(sample)
         if n == 0:
-            return (f"Every studied incident had other news that can move the stock inside {label}, so the study "
-                    "cannot separate the incidents' effect from that news.")
+            return (
+                f"Every studied incident had other news that can move the stock inside {label}, so the study "
+                "cannot separate the incidents' effect from that news."
+            )
         moved = counts[HARM] + counts[GAIN]
         where = window_phrase(window)
-        text = (f"{where[0].upper()}{where[1:]}, {moved} of the {n} incidents"
-                f"{'' if self.include_confounded or not counts[CONFOUNDED] else ' without other news in those days'} "
-                f"moved their company's stock by more than its ordinary ups and downs ({counts[HARM]} down, "
-                f"{counts[GAIN]} up); for {counts[INCONCLUSIVE]} the stock was too volatile to tell, and "
-                f"{counts[NO_EFFECT]} showed no material effect.")
+        text = (
+            f"{where[0].upper()}{where[1:]}, {moved} of the {n} incidents"
+            f"{'' if self.include_confounded or not counts[CONFOUNDED] else ' without other news in those days'} "
+            f"moved their company's stock by more than its ordinary ups and downs ({counts[HARM]} down, "
+            f"{counts[GAIN]} up); for {counts[INCONCLUSIVE]} the stock was too volatile to tell, and "
+            f"{counts[NO_EFFECT]} showed no material effect."
+        )
         pooled = self.pooled(window) if n >= 3 else None
         if pooled is not None and not pooled.reason:
             est, lo, hi = pooled.estimate, pooled.ci_lower, pooled.ci_upper
-            sure = ("not distinguishable from no effect" if lo < 0 < hi else
-                    f"a {'fall' if est < 0 else 'rise'} that is unlikely to be chance")
-            text += (f" The average incident (each weighted by how precisely its stock's move is measured) did "
-                     f"{100 * abs(est):.1f} % {'worse' if est < 0 else 'better'} than expected (95 % interval "
-                     f"{100 * lo:+.1f} % to {100 * hi:+.1f} %): {sure}")
-            text += (f", and an average effect as large as {100 * self.bound:g} % either way is ruled out."
-                     if pooled.equivalence_p < self.alpha else ".")
-            text += (f" Incidents differ, though: a new one's effect would typically lie between "
-                     f"{100 * pooled.prediction_lower:+.1f} % and {100 * pooled.prediction_upper:+.1f} %.")
+            sure = (
+                "not distinguishable from no effect"
+                if lo < 0 < hi
+                else f"a {'fall' if est < 0 else 'rise'} that is unlikely to be chance"
+            )
+            text += (
+                f" The average incident (each weighted by how precisely its stock's move is measured) did "
+                f"{100 * abs(est):.1f} % {'worse' if est < 0 else 'better'} than expected (95 % interval "
+                f"{100 * lo:+.1f} % to {100 * hi:+.1f} %): {sure}"
+            )
+            text += (
+                f", and an average effect as large as {100 * self.bound:g} % either way is ruled out."
+                if pooled.equivalence_p < self.alpha
+                else "."
+            )
+            text += (
+                f" Incidents differ, though: a new one's effect would typically lie between "
+                f"{100 * pooled.prediction_lower:+.1f} % and {100 * pooled.prediction_upper:+.1f} %."
+            )
             cs = self.tests(window).loc["cs_t"]
             mean = sample["car"].mean()
-            text += (f" The simple mean ({100 * mean:+.1f} %, {p_text(cs.p_value)}) gives the most volatile stocks "
-                     "as much weight as the others.")
+            text += (
+                f" The simple mean ({100 * mean:+.1f} %, {p_text(cs.p_value)}) gives the most volatile stocks "
+                "as much weight as the others."
+            )
         if counts[CONFOUNDED] and not self.include_confounded:
-            text += (f" {counts[CONFOUNDED]} more had earnings or other news in the same days and are counted apart, "
-                     "because their moves cannot be put on the incident alone.")
+            text += (
+                f" {counts[CONFOUNDED]} more had earnings or other news in the same days and are counted apart, "
+                "because their moves cannot be put on the incident alone."
+            )
         return text
 
     def to_dict(self) -> dict:
@@ -323,18 +388,20 @@ class CatalogStudy:
         for w in self.windows:
             table = self.verdict_table(w).reset_index()
             table["day0"] = table["day0"].astype(str)
-            windows.append({
-                "window": format_window(w),
-                "plain": self.plain(w),
-                "answer": self.answer(w),
-                "counts": self.counts(w).to_dict(),
-                "verdicts": _records(table),
-                "sample": "all incidents" if self.include_confounded else "clean (confounded incidents apart)",
-                "tests": _records(self.tests(w).reset_index(names="test")),
-                "tests_other": _records(self.tests(w, clean=self.include_confounded).reset_index(names="test")),
-                "pooled": self.pooled(w).to_dict(),
-                "literature": self.literature(w).to_dict(),
-            })
+            windows.append(
+                {
+                    "window": format_window(w),
+                    "plain": self.plain(w),
+                    "answer": self.answer(w),
+                    "counts": self.counts(w).to_dict(),
+                    "verdicts": _records(table),
+                    "sample": "all incidents" if self.include_confounded else "clean (confounded incidents apart)",
+                    "tests": _records(self.tests(w).reset_index(names="test")),
+                    "tests_other": _records(self.tests(w, clean=self.include_confounded).reset_index(names="test")),
+                    "pooled": self.pooled(w).to_dict(),
+                    "literature": self.literature(w).to_dict(),
+                }
+            )
         return {
             "model": self.study.model if self.study is not None else None,
             "bound": self.bound,
@@ -346,10 +413,16 @@ class CatalogStudy:
             "failures": _records(self.failures.astype({"event_date": str})),
             "not_applicable": _records(self.not_applicable.astype({"event_date": str})),
             "warnings": list(self.study.warnings) if self.study is not None else [],
-            "recovery": None if self.long_run is None else {
+            "recovery": None
+            if self.long_run is None
+            else {
                 **self.long_run.to_dict(),
-                "incidents": {eid: a.aftermath.recovery.to_dict() for eid, a in self.analyses.items()
-                              if a.aftermath is not None and a.aftermath.recovery is not None}},
+                "incidents": {
+                    eid: a.aftermath.recovery.to_dict()
+                    for eid, a in self.analyses.items()
+                    if a.aftermath is not None and a.aftermath.recovery is not None
+                },
+            },
             "response": None if self.responses is None else self.responses.to_dict(),
             "drivers": None,
         }
@@ -359,18 +432,31 @@ class CatalogStudy:
         clean = (not self.include_confounded) if clean is None else clean
         return table[~table["confounded"]] if clean else table
 
-    def pooled(self, window: Window | str | None = None, *, method: str = "DL", clean: bool | None = None
-               ) -> PooledEffect:
+    def pooled(
+        self, window: Window | str | None = None, *, method: str = "DL", clean: bool | None = None
+    ) -> PooledEffect:
         """Random-effects pooled CAR of ``window`` over the headline sample (clean unless
         ``include_confounded``; ``clean`` overrides), with the same per category: the direct test of
         "rarely affected" (see :func:`incident_impact.aftermath.pooled_effect`)."""
         window = self._window(window)
         table = self._sample_table(window, clean)
-        return pooled_effect(table["car"], table["se"], method=method, bound=self.bound,
-                             by=table["category"].replace("", np.nan), window=format_window(window))
+        return pooled_effect(
+            table["car"],
+            table["se"],
+            method=method,
+            bound=self.bound,
+            by=table["category"].replace("", np.nan),
+            window=format_window(window),
+        )
 
-    def drivers(self, window: Window | str | None = None, *, permutations: int = 9999, seed: int = 20260514,
-                clean: bool | None = None) -> CarDrivers:
+    def drivers(
+        self,
+        window: Window | str | None = None,
+        *,
+        permutations: int = 9999,
+        seed: int = 20260514,
+        clean: bool | None = None,
+    ) -> CarDrivers:
         """What makes an incident matter: the CARs of ``window`` regressed on the incidents'
         characteristics (HC3 errors, Freedman-Lane permutation p; :func:`incident_impact.aftermath.explain_cars`).
         Events of a user's file have no characteristics and are left out."""
@@ -393,8 +479,11 @@ class CatalogStudy:
         if not self.windows:
             return None
         table = self._sample_table(self.headline_window, None)
-        chosen = {eid: self.analyses[eid] for eid in table.index
-                  if eid in self.analyses and self.analyses[eid].aftermath is not None}
+        chosen = {
+            eid: self.analyses[eid]
+            for eid in table.index
+            if eid in self.analyses and self.analyses[eid].aftermath is not None
+        }
         if not chosen:
             return None
         returns, benches, events = {}, {}, []
@@ -404,8 +493,9 @@ class CatalogStudy:
             events.append({"event_id": eid, "ticker": a.stock.ticker, "day0": a.day0, "benchmark": a.benchmark_ticker})
         recoveries = {eid: a.aftermath.recovery for eid, a in chosen.items() if a.aftermath.recovery is not None}
         try:
-            return longrun_study(pd.DataFrame(returns), pd.DataFrame(benches), pd.DataFrame(events),
-                                 recoveries=recoveries)
+            return longrun_study(
+                pd.DataFrame(returns), pd.DataFrame(benches), pd.DataFrame(events), recoveries=recoveries
+            )
         except IncidentImpactError:
             return None
 
@@ -435,20 +525,30 @@ class CatalogStudy:
             raise IncidentImpactError("no event could be studied, so there is no outcome to add")
         if outcome == "volume":
             volumes = pd.DataFrame({a.stock.ticker: volume_series(a.stock) for a in self.analyses.values()})
-            events = pd.DataFrame([{"event_id": eid, "ticker": a.stock.ticker, "event_date": a.day0}
-                                   for eid, a in self.analyses.items()])
+            events = pd.DataFrame(
+                [{"event_id": eid, "ticker": a.stock.ticker, "event_date": a.day0} for eid, a in self.analyses.items()]
+            )
             res = volume_study(volumes, events, spec=self.study.spec.replace(model="mean"))
             tables = {format_window(w): res.tests(w) for w in res.windows}
             text = "Abnormal trading volume across incidents (log volume, mean model)\n" + "\n".join(
-                f"{label}\n{t[['statistic', 'p_value', 'n_events']].round(4).to_string()}" for label, t in tables.items())
-            return {"outcome": "volume", "text": text,
-                    "data": {k: _records(t.reset_index(names="test")) for k, t in tables.items()},
-                    "table": pd.concat(tables, names=["window", "test"])}
+                f"{label}\n{t[['statistic', 'p_value', 'n_events']].round(4).to_string()}"
+                for label, t in tables.items()
+            )
+            return {
+                "outcome": "volume",
+                "text": text,
+                "data": {k: _records(t.reset_index(names="test")) for k, t in tables.items()},
+                "table": pd.concat(tables, names=["window", "test"]),
+            }
         if outcome == "volatility":
             found = {format_window(w): abnormal_volatility(self.sample_study(w) or self.study, w) for w in self.windows}
             text = "Abnormal volatility across incidents\n" + "\n".join(f"{k}: {v.summary()}" for k, v in found.items())
-            return {"outcome": "volatility", "text": text, "data": {k: v.to_dict() for k, v in found.items()},
-                    "table": pd.concat({k: v.tests() for k, v in found.items()}, names=["window", "test"])}
+            return {
+                "outcome": "volatility",
+                "text": text,
+                "data": {k: v.to_dict() for k, v in found.items()},
+                "table": pd.concat({k: v.tests() for k, v in found.items()}, names=["window", "test"]),
+            }
         raise IncidentImpactError(f"unknown outcome {outcome!r}; choose returns, volume or volatility")
 
     def to_frame(self) -> pd.DataFrame:
@@ -461,11 +561,14 @@ class CatalogStudy:
         if self.study is None:
             return short_repr("CatalogStudy", ["no event could be studied", f"{len(self.failures)} not studied"])
         counts = self.counts()
-        return short_repr("CatalogStudy", [
-            f"{self.n_events} event(s) studied, {len(self.failures)} not; model {self.study.model}",
-            f"headline window {format_window(self.headline_window)}: "
-            + ", ".join(f"{k} {v}" for k, v in counts.items()),
-        ])
+        return short_repr(
+            "CatalogStudy",
+            [
+                f"{self.n_events} event(s) studied, {len(self.failures)} not; model {self.study.model}",
+                f"headline window {format_window(self.headline_window)}: "
+                + ", ".join(f"{k} {v}" for k, v in counts.items()),
+            ],
+        )
 
     def _repr_html_(self) -> str:
         if self.study is None:
@@ -476,20 +579,31 @@ class CatalogStudy:
         """Plain text: the answer, the verdict table and the tests of each window, then what was left out."""
         if self.study is None:
             return "No event could be studied."
-        lines = [self.plain(), "",
-                 f"Model {self.study.model}, estimation {format_window(self.study.estimation_window)}: "
-                 f"{self.n_events} event(s) studied; headline window {format_window(self.headline_window)}", ""]
+        lines = [
+            self.plain(),
+            "",
+            f"Model {self.study.model}, estimation {format_window(self.study.estimation_window)}: "
+            f"{self.n_events} event(s) studied; headline window {format_window(self.headline_window)}",
+            "",
+        ]
         for w in self.windows:
             label = format_window(w)
             table = self.verdict_table(w)
             counts = self.counts(w)
             lines += [f"Window {label}", self.answer(w), ""]
-            shown = pd.DataFrame({
-                "ticker": table["ticker"], "CAR %": (100 * table["car"]).round(2), "SE %": (100 * table["se"]).round(2),
-                "p": table["p_value"].round(4), "p BH": table["p_bh"].round(4), "TOST p": table["tost_p_value"].round(4),
-                "MDE %": (100 * table["mde"]).round(2), "verdict": table["verdict"],
-                "other news": table["confounders"].where(table["confounded"], ""),
-            })
+            shown = pd.DataFrame(
+                {
+                    "ticker": table["ticker"],
+                    "CAR %": (100 * table["car"]).round(2),
+                    "SE %": (100 * table["se"]).round(2),
+                    "p": table["p_value"].round(4),
+                    "p BH": table["p_bh"].round(4),
+                    "TOST p": table["tost_p_value"].round(4),
+                    "MDE %": (100 * table["mde"]).round(2),
+                    "verdict": table["verdict"],
+                    "other news": table["confounders"].where(table["confounded"], ""),
+                }
+            )
             lines += [shown.to_string(), ""]
             lines += ["Verdict counts: " + ", ".join(f"{VERDICT_TEXT[k]} {v}" for k, v in counts.items()), ""]
             tests = self.tests(w)
@@ -509,8 +623,10 @@ class CatalogStudy:
 
 def _records(frame: pd.DataFrame) -> list[dict]:
     """Rows as dicts with NaN as None (valid JSON)."""
-    return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
-            for row in frame.to_dict("records")]
+    return [
+        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
 
 
 def read_events_csv(path: str) -> list[dict]:
@@ -569,12 +685,27 @@ def study_incidents(
     failures, not_applicable = [], []
     for inc in incidents:
         try:
-            analysis = analyze(inc, source=source, model=model, estimation=estimation, windows=windows, factors=factors,
-                               headline=windows[0],
-                               min_estimation_obs=min_estimation_obs, bound=bound, peers=peers, robustness=robustness)
+            analysis = analyze(
+                inc,
+                source=source,
+                model=model,
+                estimation=estimation,
+                windows=windows,
+                factors=factors,
+                headline=windows[0],
+                min_estimation_obs=min_estimation_obs,
+                bound=bound,
+                peers=peers,
+                robustness=robustness,
+            )
         except IncidentImpactError as exc:
-            row = {"event_id": inc.id, "ticker": inc.ticker or "", "event_date": inc.incident_date.isoformat(),
-                   "reason": str(exc), "detail": getattr(exc, "detail", None) or str(exc)}
+            row = {
+                "event_id": inc.id,
+                "ticker": inc.ticker or "",
+                "event_date": inc.incident_date.isoformat(),
+                "reason": str(exc),
+                "detail": getattr(exc, "detail", None) or str(exc),
+            }
             # no prices at all is missing data; a private company or a late listing is no failure
             why = None if isinstance(exc, TickerNotFoundError) else not_applicable_reason(source, inc, estimation)
             if why:
@@ -590,7 +721,9 @@ def study_incidents(
     for eid, a in analyses.items():
         merge_returns(returns, a.stock.ticker, a.stock.returns())
         merge_returns(benches, a.benchmark_ticker, a.benchmark.returns())
-        events.append({"event_id": eid, "ticker": a.stock.ticker, "event_date": a.day0, "benchmark": a.benchmark_ticker})
+        events.append(
+            {"event_id": eid, "ticker": a.stock.ticker, "event_date": a.day0, "benchmark": a.benchmark_ticker}
+        )
     user_events = list(user_events)
     if user_events:
         u_returns, u_benches, u_events, u_failures = load_study_data([], user_events, source, estimation, windows)
@@ -605,20 +738,41 @@ def study_incidents(
             return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return run_study(pd.DataFrame(returns), pd.DataFrame(benches), pd.DataFrame(chosen), model=model,
-                             estimation=estimation, windows=over, factors=factors, min_estimation_obs=min_estimation_obs)
+            return run_study(
+                pd.DataFrame(returns),
+                pd.DataFrame(benches),
+                pd.DataFrame(chosen),
+                model=model,
+                estimation=estimation,
+                windows=over,
+                factors=factors,
+                min_estimation_obs=min_estimation_obs,
+            )
 
     study, clean = study_of(events, windows), {}
     if study is not None:
-        failures += [{**r, "event_date": str(pd.Timestamp(r["event_date"]).date())}
-                     for r in study.failures.to_dict("records")]
+        failures += [
+            {**r, "event_date": str(pd.Timestamp(r["event_date"]).date())} for r in study.failures.to_dict("records")
+        ]
         if study.n_events == 0:
             study = None
     if study is not None:
         for w in windows:
-            keep = [e for e in events if e["event_id"] in study.event_ids
-                    and not (e["event_id"] in analyses and analyses[e["event_id"]].is_confounded(w))]
+            keep = [
+                e
+                for e in events
+                if e["event_id"] in study.event_ids
+                and not (e["event_id"] in analyses and analyses[e["event_id"]].is_confounded(w))
+            ]
             clean[w] = study if len(keep) == study.n_events else study_of(keep, windows)
     failures = [{**r, "detail": r.get("detail") or r.get("reason")} for r in failures]
-    return CatalogStudy(analyses, study, pd.DataFrame(failures, columns=_FAILURE_COLUMNS), clean, bound, alpha,
-                        include_confounded, pd.DataFrame(not_applicable, columns=_FAILURE_COLUMNS))
+    return CatalogStudy(
+        analyses,
+        study,
+        pd.DataFrame(failures, columns=_FAILURE_COLUMNS),
+        clean,
+        bound,
+        alpha,
+        include_confounded,
+        pd.DataFrame(not_applicable, columns=_FAILURE_COLUMNS),
+    )

@@ -34,8 +34,18 @@ from .errors import IncidentImpactError
 FORMATS = (".csv", ".xlsx", ".tex")
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_TEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_TEX_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 _TEX_RE = re.compile("|".join(re.escape(k) for k in _TEX_ESCAPES))
 
 
@@ -44,8 +54,9 @@ def export_format(path: str | os.PathLike[str]) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         shown = Path(path).suffix or "no suffix"
-        raise IncidentImpactError(f"cannot export tables to {os.fspath(path)!r} ({shown}): use a file ending in "
-                                  + ", ".join(FORMATS))
+        raise IncidentImpactError(
+            f"cannot export tables to {os.fspath(path)!r} ({shown}): use a file ending in " + ", ".join(FORMATS)
+        )
     return suffix
 
 
@@ -100,7 +111,7 @@ def _sheet_names(names: list[str]) -> list[str]:
         candidate, k = base[:31], 2
         while candidate.lower() in (o.lower() for o in out):
             suffix = f" ({k})"
-            candidate, k = base[:31 - len(suffix)] + suffix, k + 1
+            candidate, k = base[: 31 - len(suffix)] + suffix, k + 1
         out.append(candidate)
     return out
 
@@ -142,11 +153,18 @@ def _tex_text(tables: dict[str, pd.DataFrame]) -> str:
     lines = ["% tables written by incident-impact; needs \\usepackage{booktabs}", ""]
     for name, frame in tables.items():
         flat = _flat(frame)
-        numeric = [pd.api.types.is_numeric_dtype(flat[c]) and not pd.api.types.is_bool_dtype(flat[c])
-                   for c in flat.columns]
+        numeric = [
+            pd.api.types.is_numeric_dtype(flat[c]) and not pd.api.types.is_bool_dtype(flat[c]) for c in flat.columns
+        ]
         spec = "".join("r" if n else "l" for n in numeric) or "l"
-        lines += [f"% table: {name}", f"\\paragraph{{{tex_escape(name)}}}", f"\\begin{{tabular}}{{{spec}}}",
-                  "\\toprule", " & ".join(tex_escape(c) for c in flat.columns) + " \\\\", "\\midrule"]
+        lines += [
+            f"% table: {name}",
+            f"\\paragraph{{{tex_escape(name)}}}",
+            f"\\begin{{tabular}}{{{spec}}}",
+            "\\toprule",
+            " & ".join(tex_escape(c) for c in flat.columns) + " \\\\",
+            "\\midrule",
+        ]
         for row in flat.itertuples(index=False):
             lines.append(" & ".join(_tex_cell(v) for v in row) + " \\\\")
         lines += ["\\bottomrule", "\\end{tabular}", ""]
@@ -157,8 +175,9 @@ def _atomic_write(path: Path, write) -> None:
     """``write(temp_path)`` then move the temp file onto ``path`` (:func:`os.replace`)."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise IncidentImpactError(f"cannot export to {os.fspath(path)!r}: the folder {os.fspath(folder)!r} "
-                                  "does not exist")
+        raise IncidentImpactError(
+            f"cannot export to {os.fspath(path)!r}: the folder {os.fspath(folder)!r} does not exist"
+        )
     if path.is_dir():
         raise IncidentImpactError(f"cannot export to {os.fspath(path)!r}: it is a folder")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=folder)
@@ -191,8 +210,9 @@ def export_tables(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike[st
     return target
 
 
-def study_tables(study, windows=None, *, bootstrap: int | None = None,
-                 seed: int | None = None) -> dict[str, pd.DataFrame]:
+def study_tables(
+    study, windows=None, *, bootstrap: int | None = None, seed: int | None = None
+) -> dict[str, pd.DataFrame]:
     """The tables of a :class:`~incident_impact.eventstudy.StudyResult` to export: ``caar`` (per
     window), ``cars`` (per event and window) and ``tests <window>`` for each window (with
     ``bootstrap_p_value`` when ``bootstrap`` is given). The CLI adds its verdict table in front."""

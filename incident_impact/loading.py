@@ -14,7 +14,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from .calendar import day0 as session_of, session_range
+from .calendar import day0 as session_of
+from .calendar import session_range
 from .catalog import DEFAULT_BENCHMARK, DEFAULT_EXCHANGE, Incident
 from .errors import IncidentImpactError, PriceDataError, TickerNotFoundError
 from .eventstudy.windows import Window
@@ -38,8 +39,9 @@ def price_range(exchange: str, session: pd.Timestamp, estimation: Window, window
     return session_range(exchange, session, first, last)
 
 
-def load_history(source: PriceSource, ticker: str, start: pd.Timestamp, end: pd.Timestamp,
-                 exchange: str | None = None) -> PriceHistory:
+def load_history(
+    source: PriceSource, ticker: str, start: pd.Timestamp, end: pd.Timestamp, exchange: str | None = None
+) -> PriceHistory:
     """``ticker``'s prices from ``start`` to ``end``, checked against ``exchange``'s sessions when the
     ticker's spelling names no exchange; an error when fewer than two prices fall in the range."""
     history = source.load(ticker, start, end)
@@ -53,8 +55,9 @@ def load_history(source: PriceSource, ticker: str, start: pd.Timestamp, end: pd.
     return history
 
 
-def load_long_returns(source: PriceSource, history: PriceHistory, exchange: str, end: pd.Timestamp
-                      ) -> tuple[pd.Series, str]:
+def load_long_returns(
+    source: PriceSource, history: PriceHistory, exchange: str, end: pd.Timestamp
+) -> tuple[pd.Series, str]:
     """The returns of ``history``'s ticker over its whole history up to ``end`` (the long-horizon
     analyses need years before day 0 and months after it), else up to the end already loaded, else
     ``history``'s own returns; with a note saying what was used when it is less than asked."""
@@ -94,9 +97,10 @@ def load_stock(source: PriceSource, incident: Incident, start: pd.Timestamp, end
             except TickerNotFoundError:
                 continue
         if incident.former_tickers:
-            raise TickerNotFoundError(f"{first} (also tried the former tickers {', '.join(incident.former_tickers)})") from None
+            raise TickerNotFoundError(
+                f"{first} (also tried the former tickers {', '.join(incident.former_tickers)})"
+            ) from None
         raise
-
 
 
 def not_applicable_reason(source: PriceSource, incident: Incident, estimation: Window) -> str | None:
@@ -132,9 +136,11 @@ def not_applicable_reason(source: PriceSource, incident: Incident, estimation: W
     first = min(firsts)
     if first <= first_needed:
         return None
-    return (f"{incident.company} was listed after the incident: its first price is on {first.date()}, after the "
-            f"estimation window's first session {first_needed.date()} (day 0 {session.date()}), so there is no "
-            f"year of prices before the incident to compare with")
+    return (
+        f"{incident.company} was listed after the incident: its first price is on {first.date()}, after the "
+        f"estimation window's first session {first_needed.date()} (day 0 {session.date()}), so there is no "
+        f"year of prices before the incident to compare with"
+    )
 
 
 def load_whole_returns(source: PriceSource, ticker: str, exchange: str | None = None) -> pd.Series:
@@ -173,16 +179,36 @@ def load_study_data(
     jobs = []
     for inc in incidents:
         if not inc.is_listed:
-            failures.append({"event_id": inc.id, "ticker": "", "event_date": inc.incident_date.isoformat(),
-                             "reason": f"{inc.company} is not listed (no ticker)"})
+            failures.append(
+                {
+                    "event_id": inc.id,
+                    "ticker": "",
+                    "event_date": inc.incident_date.isoformat(),
+                    "reason": f"{inc.company} is not listed (no ticker)",
+                }
+            )
             continue
         exchange = inc.exchange or DEFAULT_EXCHANGE
         ev = inc.day0_event
-        jobs.append((inc.id, inc, exchange, lambda ev=ev, exchange=exchange: session_of(ev.date, ev.time, ev.timezone, exchange),
-                     inc.benchmark or DEFAULT_BENCHMARK))
+        jobs.append(
+            (
+                inc.id,
+                inc,
+                exchange,
+                lambda ev=ev, exchange=exchange: session_of(ev.date, ev.time, ev.timezone, exchange),
+                inc.benchmark or DEFAULT_BENCHMARK,
+            )
+        )
     for row in user_events:
-        jobs.append((row["event_id"], row, DEFAULT_EXCHANGE, lambda row=row: csv_event_session(row["event_date"]),
-                     row.get("benchmark") or DEFAULT_BENCHMARK))
+        jobs.append(
+            (
+                row["event_id"],
+                row,
+                DEFAULT_EXCHANGE,
+                lambda row=row: csv_event_session(row["event_date"]),
+                row.get("benchmark") or DEFAULT_BENCHMARK,
+            )
+        )
     for event_id, item, exchange, session_fn, bench_ticker in jobs:
         ticker = item.ticker if hasattr(item, "ticker") else item["ticker"]
         try:
@@ -194,8 +220,14 @@ def load_study_data(
                 stock = load_history(source, ticker, start, end, exchange)
             bench = load_history(source, bench_ticker, start, end, exchange)
         except IncidentImpactError as exc:
-            failures.append({"event_id": event_id, "ticker": ticker, "event_date": str(getattr(item, "incident_date", None) or item["event_date"]),
-                             "reason": str(exc)})
+            failures.append(
+                {
+                    "event_id": event_id,
+                    "ticker": ticker,
+                    "event_date": str(getattr(item, "incident_date", None) or item["event_date"]),
+                    "reason": str(exc),
+                }
+            )
             continue
         merge_returns(returns, stock.ticker, stock.returns())
         merge_returns(benches, bench_ticker, bench.returns())

@@ -54,8 +54,13 @@ DAY0_RULE = "first session at or after the news, local date rule"
 #: Distributions whose versions the manifest records (distribution name -> label).
 PACKAGES = ("incident-impact", "numpy", "pandas", "scipy", "statsmodels", "exchange_calendars", "plotly", "yfinance")
 #: Environment variables that change which data a run reads.
-ENVIRONMENT = ("INCIDENT_IMPACT_OFFLINE", "INCIDENT_IMPACT_DATA_DIR", "INCIDENT_IMPACT_CACHE_DIR",
-               "INCIDENT_IMPACT_FACTORS", "INCIDENT_IMPACT_INCIDENTS")
+ENVIRONMENT = (
+    "INCIDENT_IMPACT_OFFLINE",
+    "INCIDENT_IMPACT_DATA_DIR",
+    "INCIDENT_IMPACT_CACHE_DIR",
+    "INCIDENT_IMPACT_FACTORS",
+    "INCIDENT_IMPACT_INCIDENTS",
+)
 #: Seeds the library uses unless told otherwise (the long-run bootstrap, market learning's placebo draw).
 DEFAULT_SEEDS = {"longrun_bootstrap": 0, "market_learning": 0}
 #: Relative tolerance of :func:`compare`.
@@ -159,8 +164,15 @@ def monte_carlo_errors(result: Any, *, boot: int | None = None) -> list[dict]:
 
 
 # ----------------------------------------------------------------- the manifest
-def build_manifest(command: str, argv: Iterable[str], options: Mapping[str, Any], *, result: Any = None,
-                   seeds: Mapping[str, Any] | None = None, files: Iterable[Mapping] | None = None) -> dict:
+def build_manifest(
+    command: str,
+    argv: Iterable[str],
+    options: Mapping[str, Any],
+    *,
+    result: Any = None,
+    seeds: Mapping[str, Any] | None = None,
+    files: Iterable[Mapping] | None = None,
+) -> dict:
     """The manifest of a run of ``command`` (see the module docstring).
 
     Parameters
@@ -178,7 +190,7 @@ def build_manifest(command: str, argv: Iterable[str], options: Mapping[str, Any]
         "argv": list(argv),
         "options": plain(dict(options)),
         "cwd": os.getcwd(),
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "versions": package_versions(),
         "files": [dict(f) for f in (files_read() if files is None else files)],
         "day0_rule": DAY0_RULE,
@@ -225,7 +237,7 @@ def read_saved(path: str | os.PathLike[str]) -> tuple[dict, Any]:
             return body["manifest"], {k: v for k, v in body.items() if k != "manifest"}
         found = _BLOCK.search(text)
         if not found:
-            raise IncidentImpactError(f"{path} holds no manifest block (<script id=\"{REPORT_BLOCK_ID}\">)")
+            raise IncidentImpactError(f'{path} holds no manifest block (<script id="{REPORT_BLOCK_ID}">)')
         block = json.loads(found.group(1))
     except json.JSONDecodeError as exc:
         raise IncidentImpactError(f"{path}: the manifest is not valid JSON ({exc})") from None
@@ -352,25 +364,46 @@ def verify(path: str | os.PathLike[str], *, offline: bool = True, timeout: float
     manifest, saved = read_saved(path)
     argv = rerun_argv(manifest, offline=offline)
     changed = changed_files(manifest)
-    report = {"ok": False, "reason": "", "changed_files": changed, "differences": [], "text_differences": [],
-              "argv": argv, "compared": 0}
+    report = {
+        "ok": False,
+        "reason": "",
+        "changed_files": changed,
+        "differences": [],
+        "text_differences": [],
+        "argv": argv,
+        "compared": 0,
+    }
     if changed:
         first = changed[0]
-        what = "is gone" if first["found"] is None else f"changed (sha256 {first['expected'][:12]}... -> {first['found'][:12]}...)"
+        what = (
+            "is gone"
+            if first["found"] is None
+            else f"changed (sha256 {first['expected'][:12]}... -> {first['found'][:12]}...)"
+        )
         report["reason"] = f"data file {first['path']} {what}"
         return report
     cwd = manifest.get("cwd") if manifest.get("cwd") and Path(manifest["cwd"]).is_dir() else None
-    code = ("import sys; from incident_impact.cli import cli; "
-            "cli(sys.argv[1:], prog_name='incident-impact')")
-    proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=cwd,
-                          env=environment_for(manifest, offline=offline), timeout=timeout)
+    code = "import sys; from incident_impact.cli import cli; cli(sys.argv[1:], prog_name='incident-impact')"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=environment_for(manifest, offline=offline),
+        timeout=timeout,
+    )
     try:
         new = json.loads(proc.stdout)
     except json.JSONDecodeError:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         report["reason"] = f"the rerun failed (exit status {proc.returncode}): {tail}"
         return report
-    if isinstance(new, dict) and "error" in new and "exit_status" in new and not (isinstance(saved, dict) and "error" in saved):
+    if (
+        isinstance(new, dict)
+        and "error" in new
+        and "exit_status" in new
+        and not (isinstance(saved, dict) and "error" in saved)
+    ):
         report["reason"] = f"the rerun failed: {new['error']}"
         return report
     new_manifest = new.pop("manifest", None) if isinstance(new, dict) else None

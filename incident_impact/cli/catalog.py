@@ -19,8 +19,14 @@ def list_cmd(category, platform, year, fmt, incidents, timelines) -> None:
     """List catalog incidents."""
     catalog = load_catalog(incidents, timelines).filter(category=category, platform=platform, year=year)
     rows = [
-        {"id": i.id, "date": i.incident_date.isoformat(), "ticker": i.ticker or "(private)",
-         "category": i.category, "platforms": ";".join(i.platforms), "company": i.company}
+        {
+            "id": i.id,
+            "date": i.incident_date.isoformat(),
+            "ticker": i.ticker or "(private)",
+            "category": i.category,
+            "platforms": ";".join(i.platforms),
+            "company": i.company,
+        }
         for i in catalog
     ]
     emit_rows(rows, fmt)
@@ -39,11 +45,18 @@ def show(incident_id, fmt, incidents, timelines) -> None:
         emit_json(inc.to_dict())
         return
     facts = [
-        ("id", inc.id), ("name", inc.name), ("company", inc.company),
+        ("id", inc.id),
+        ("name", inc.name),
+        ("company", inc.company),
         ("ticker", f"{inc.ticker} ({inc.exchange}, {inc.currency})" if inc.is_listed else "(private company)"),
-        ("benchmark", inc.benchmark), ("peers", ", ".join(inc.peers)), ("category", inc.category),
-        ("platforms", ", ".join(inc.platforms)), ("confidence", inc.confidence), ("listing", inc.listing_note),
-        ("summary", inc.summary), ("press claim", inc.claimed_impact),
+        ("benchmark", inc.benchmark),
+        ("peers", ", ".join(inc.peers)),
+        ("category", inc.category),
+        ("platforms", ", ".join(inc.platforms)),
+        ("confidence", inc.confidence),
+        ("listing", inc.listing_note),
+        ("summary", inc.summary),
+        ("press claim", inc.claimed_impact),
     ]
     width = max(len(k) for k, _ in facts)
     echo("\n".join(f"{k:<{width}}  {v}" for k, v in facts if v))

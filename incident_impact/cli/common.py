@@ -31,8 +31,9 @@ def format_option(*choices: str, help: str | None = None):
         ctx.meta[FORMAT_KEY] = value
         return value
 
-    return click.option("--format", "fmt", type=click.Choice(choices), default="table", show_default=True,
-                        callback=remember, help=help)
+    return click.option(
+        "--format", "fmt", type=click.Choice(choices), default="table", show_default=True, callback=remember, help=help
+    )
 
 
 # ----------------------------------------------------------------- the terminal
@@ -147,7 +148,9 @@ def table(rows: list[dict]) -> str:
 
 
 incidents_option = click.option(
-    "--incidents", type=click.Path(exists=True, dir_okay=False), envvar="INCIDENT_IMPACT_INCIDENTS",
+    "--incidents",
+    type=click.Path(exists=True, dir_okay=False),
+    envvar="INCIDENT_IMPACT_INCIDENTS",
     help="A CSV of your own incidents (schema in datasets/README.md), added to the catalog.",
 )
 timelines_option = click.option(
@@ -156,8 +159,10 @@ timelines_option = click.option(
 
 
 estimation_option = click.option(
-    "--estimation", default=format_window(DEFAULT_ESTIMATION).strip("[]"), show_default=True,
-    help="Estimation window in relative sessions."
+    "--estimation",
+    default=format_window(DEFAULT_ESTIMATION).strip("[]"),
+    show_default=True,
+    help="Estimation window in relative sessions.",
 )
 
 
@@ -172,16 +177,26 @@ def _check_min_estimation(ctx: click.Context, param: click.Parameter, value):
         if least < needed:
             raise click.BadParameter(
                 f"{least} is too few for the {model} model ({len(params)} parameter(s)): at least {needed} estimation "
-                "returns are needed to estimate the residual variance", ctx=ctx, param_hint="'--min-estimation'")
+                "returns are needed to estimate the residual variance",
+                ctx=ctx,
+                param_hint="'--min-estimation'",
+            )
     return value
 
 
 min_estimation_option = click.option(
-    "--min-estimation", default=MIN_ESTIMATION_OBS, show_default=True, type=int, callback=_check_min_estimation,
+    "--min-estimation",
+    default=MIN_ESTIMATION_OBS,
+    show_default=True,
+    type=int,
+    callback=_check_min_estimation,
     help="Fewest estimation returns accepted (at least the model's parameters + 1).",
 )
 data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False), envvar="INCIDENT_IMPACT_DATA_DIR", show_envvar=True,
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="INCIDENT_IMPACT_DATA_DIR",
+    show_envvar=True,
     help="Folder of TICKER.csv price files, used before the cache, the bundled sample and Yahoo.",
 )
 offline_option = click.option(
@@ -203,8 +218,12 @@ def safe_stem(text: str, reserved: frozenset[str] | set[str] = frozenset()) -> s
     id never meets a hashed one, and ids differing only in case never share a file, even on a file
     system that ignores case (macOS, Windows)."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip(".-")[:120].lower() or "incident"
-    if (stem != text or _HASHED.search(stem) or _WINDOWS_DEVICES.fullmatch(stem)
-            or stem.casefold() in {r.casefold() for r in reserved}):
+    if (
+        stem != text
+        or _HASHED.search(stem)
+        or _WINDOWS_DEVICES.fullmatch(stem)
+        or stem.casefold() in {r.casefold() for r in reserved}
+    ):
         stem = f"{stem[:111].rstrip('.-')}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
     return stem
 
@@ -233,10 +252,13 @@ def num(value):
 
 
 model_option = click.option(
-    "--model", type=click.Choice(list(MODELS)), default="market", show_default=True,
+    "--model",
+    type=click.Choice(list(MODELS)),
+    default="market",
+    show_default=True,
     callback=_check_min_estimation,
     help="Normal-return model; ff3, carhart and ff5 need --factors; garch and egarch (arch package) need at least "
-         "100 estimation returns; scholes-williams and dimson for thinly traded listings.",
+    "100 estimation returns; scholes-williams and dimson for thinly traded listings.",
 )
 
 
@@ -249,12 +271,19 @@ class FiniteFloatRange(click.FloatRange):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         return number
 
+
 factors_option = click.option(
-    "--factors", "factors_file", type=click.Path(exists=True, dir_okay=False), envvar="INCIDENT_IMPACT_FACTORS",
+    "--factors",
+    "factors_file",
+    type=click.Path(exists=True, dir_okay=False),
+    envvar="INCIDENT_IMPACT_FACTORS",
     help="Daily factor CSV in percent (Kenneth French's: date, mkt_rf, smb, hml, rmw, cma, mom, rf).",
 )
 bound_option = click.option(
-    "--bound", default=2.0, show_default=True, type=FiniteFloatRange(min=0, min_open=True),
+    "--bound",
+    default=2.0,
+    show_default=True,
+    type=FiniteFloatRange(min=0, min_open=True),
     help="Materiality bound in percent: the equivalence test asks whether |CAR| < bound.",
 )
 
@@ -275,8 +304,11 @@ def read_factors(path: str | None):
 
 # ----------------------------------------------------------------- reproducibility and progress
 verbose_option = click.option(
-    "--verbose", "-v", is_flag=True,
-    help="Show the full text of each failure (e.g. the network error), not one short line per ticker.")
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Show the full text of each failure (e.g. the network error), not one short line per ticker.",
+)
 
 
 def start_run() -> None:
@@ -361,10 +393,15 @@ class Progress:
 
         self._bar = None
         if length > 0 and show_progress(fmt):
-            self._bar = click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True,
-                                          item_show_func=lambda item: terminal_safe(item) if item else None)
+            self._bar = click.progressbar(
+                length=length,
+                label=label,
+                file=sys.stderr,
+                show_pos=True,
+                item_show_func=lambda item: terminal_safe(item) if item else None,
+            )
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         if self._bar is not None:
             self._bar.__enter__()
         return self
@@ -410,6 +447,8 @@ def short_reason(reason: str, ticker: str = "") -> str:
     else:
         cause = "not in the local data"
     return f"{found['ticker']}: no prices ({cause})"
+
+
 no_peers_option = click.option("--no-peers", is_flag=True, help="Skip the peers' event studies (spillover).")
 no_robustness_option = click.option("--no-robustness", is_flag=True, help="Skip the robustness table across models.")
 
@@ -429,9 +468,11 @@ def _parse_headline(ctx: click.Context, param: click.Parameter, value: str | Non
 
 
 headline_option = click.option(
-    "--headline", callback=_parse_headline, metavar="S,E",
+    "--headline",
+    callback=_parse_headline,
+    metavar="S,E",
     help="The window of the headline verdict and plain-words answer (default 0,1: day 0 and day +1); "
-         "added to the windows when missing.",
+    "added to the windows when missing.",
 )
 
 
@@ -445,8 +486,10 @@ def check_headline(headline, estimation: str) -> None:
     except IncidentImpactError as exc:
         raise click.BadParameter(str(exc), param_hint="'--estimation'") from None
     if est[0] <= headline[1] and headline[0] <= est[1]:
-        raise click.BadParameter(f"the headline window {format_window(headline)} overlaps the estimation window "
-                                 f"{format_window(est)}", param_hint="'--headline'")
+        raise click.BadParameter(
+            f"the headline window {format_window(headline)} overlaps the estimation window {format_window(est)}",
+            param_hint="'--headline'",
+        )
 
 
 def with_headline(headline, windows: tuple) -> tuple:
@@ -455,9 +498,12 @@ def with_headline(headline, windows: tuple) -> tuple:
 
 
 outcome_option = click.option(
-    "--outcome", type=click.Choice(["returns", "volume", "volatility"]), default="returns", show_default=True,
+    "--outcome",
+    type=click.Choice(["returns", "volume", "volatility"]),
+    default="returns",
+    show_default=True,
     help="Also study abnormal trading volume (Campbell & Wasley 1996; needs a volume column) or abnormal return "
-         "volatility (event-window variance against the model's); the verdicts stay on returns.",
+    "volatility (event-window variance against the model's); the verdicts stay on returns.",
 )
 
 
@@ -476,6 +522,9 @@ def _check_export(ctx: click.Context, param: click.Parameter, value):
 
 
 export_option = click.option(
-    "--export", "export_path", callback=_check_export, metavar="FILE",
+    "--export",
+    "export_path",
+    callback=_check_export,
+    metavar="FILE",
     help="Also write the tables the terminal shows to FILE: .csv, .xlsx (one sheet per table) or .tex (LaTeX).",
 )

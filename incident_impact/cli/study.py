@@ -54,7 +54,9 @@ def _select(catalog, incident_ids, category, platform, year, all_):
     if all_ or category or platform or year:
         picked = list(catalog.filter(category=category, platform=platform, year=year))
         if not picked:
-            filters = ", ".join(f"{k} {v!r}" for k, v in (("category", category), ("platform", platform), ("year", year)) if v)
+            filters = ", ".join(
+                f"{k} {v!r}" for k, v in (("category", category), ("platform", platform), ("year", year)) if v
+            )
             raise IncidentImpactError(f"no incident matches {filters}; see `incident-impact list`")
         chosen += [i for i in picked if i.id not in {c.id for c in chosen}]
     return chosen
@@ -62,56 +64,128 @@ def _select(catalog, incident_ids, category, platform, year, all_):
 
 @cli.command()
 @click.argument("incident_ids", nargs=-1)
-@click.option("--all", "all_", is_flag=True, help="Every incident in the catalog (private ones are listed as not studied).")
+@click.option(
+    "--all", "all_", is_flag=True, help="Every incident in the catalog (private ones are listed as not studied)."
+)
 @click.option("--category", help="Incidents of this category (see `incident-impact list`).")
 @click.option("--platform", help="Incidents on this platform (e.g. Twitter).")
 @click.option("--year", type=int, help="Incidents of this year.")
-@click.option("--events", "events_file", type=click.Path(exists=True, dir_okay=False),
-              help="Your own events CSV: event_id, ticker, event_date (day-0 session), optional benchmark.")
+@click.option(
+    "--events",
+    "events_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Your own events CSV: event_id, ticker, event_date (day-0 session), optional benchmark.",
+)
 @model_option
 @estimation_option
-@click.option("--window", "windows", multiple=True,
-              help="Event window START,END (repeatable; default [0,+1] [-1,+1] [0,+5]).")
+@click.option(
+    "--window", "windows", multiple=True, help="Event window START,END (repeatable; default [0,+1] [-1,+1] [0,+5])."
+)
 @headline_option
 @factors_option
 @min_estimation_option
 @bound_option
-@click.option("--include-confounded", is_flag=True,
-              help="Count incidents with other news (earnings, ...) inside a window with the others in the answer, "
-                   "counts and tests (by default they are counted apart as confounded).")
+@click.option(
+    "--include-confounded",
+    is_flag=True,
+    help="Count incidents with other news (earnings, ...) inside a window with the others in the answer, "
+    "counts and tests (by default they are counted apart as confounded).",
+)
 @no_peers_option
 @no_robustness_option
 @data_dir_option
 @offline_option
 @format_option("table", "json", "csv")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False), default="reports/study.html", show_default=True,
-              help="Where to write the study report; each incident's report goes to the same folder.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False),
+    default="reports/study.html",
+    show_default=True,
+    help="Where to write the study report; each incident's report goes to the same folder.",
+)
 @click.option("--no-report", is_flag=True, help="Write no HTML report.")
 @click.option("--no-incident-reports", is_flag=True, help="Write the study report only, not one report per incident.")
 @incidents_option
 @timelines_option
-@click.option("--placebo", "placebo", type=click.IntRange(min=1), metavar="N",
-              help="Also draw N random pseudo-event dates per event (own stock, event periods not overlapping) and "
-                   "report the share of placebo CARs at least as large in absolute value as the real one.")
-@click.option("--explain", is_flag=True,
-              help="Also regress the incidents' headline CARs on their characteristics (category, platform, response "
-                   "kind and delay, market value, volatility, region, year): HC3 errors and permutation p-values.")
-@click.option("--permutations", type=click.IntRange(min=99), default=9999, show_default=True,
-              help="With --explain: permutations of the Freedman-Lane test.")
-@click.option("--bootstrap", type=click.IntRange(min=99), metavar="N",
-              help="Also give bootstrap p-values of the cross-sectional tests from N resamples that keep the "
-                   "dependence between events (--bootstrap-kind date: whole days drawn jointly; wild: shared signs).")
-@click.option("--bootstrap-kind", type=click.Choice(["date", "wild"]), default="date", show_default=True,
-              help="With --bootstrap: the resampling scheme.")
+@click.option(
+    "--placebo",
+    "placebo",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Also draw N random pseudo-event dates per event (own stock, event periods not overlapping) and "
+    "report the share of placebo CARs at least as large in absolute value as the real one.",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Also regress the incidents' headline CARs on their characteristics (category, platform, response "
+    "kind and delay, market value, volatility, region, year): HC3 errors and permutation p-values.",
+)
+@click.option(
+    "--permutations",
+    type=click.IntRange(min=99),
+    default=9999,
+    show_default=True,
+    help="With --explain: permutations of the Freedman-Lane test.",
+)
+@click.option(
+    "--bootstrap",
+    type=click.IntRange(min=99),
+    metavar="N",
+    help="Also give bootstrap p-values of the cross-sectional tests from N resamples that keep the "
+    "dependence between events (--bootstrap-kind date: whole days drawn jointly; wild: shared signs).",
+)
+@click.option(
+    "--bootstrap-kind",
+    type=click.Choice(["date", "wild"]),
+    default="date",
+    show_default=True,
+    help="With --bootstrap: the resampling scheme.",
+)
 @outcome_option
 @export_option
-@click.option("--seed", type=click.IntRange(min=0),
-              help="Seed of the --placebo draw and the --explain permutations, a whole number >= 0 (same seed, same result).")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    help="Seed of the --placebo draw and the --explain permutations, a whole number >= 0 (same seed, same result).",
+)
 @verbose_option
-def study(incident_ids, all_, category, platform, year, events_file, model, estimation, windows, headline,
-          factors_file, min_estimation, bound, include_confounded, no_peers, no_robustness, data_dir, offline, fmt, report_path,
-          no_report, no_incident_reports, incidents, timelines, placebo, explain, permutations, bootstrap, bootstrap_kind,
-          outcome, export_path, seed, verbose) -> None:
+def study(
+    incident_ids,
+    all_,
+    category,
+    platform,
+    year,
+    events_file,
+    model,
+    estimation,
+    windows,
+    headline,
+    factors_file,
+    min_estimation,
+    bound,
+    include_confounded,
+    no_peers,
+    no_robustness,
+    data_dir,
+    offline,
+    fmt,
+    report_path,
+    no_report,
+    no_incident_reports,
+    incidents,
+    timelines,
+    placebo,
+    explain,
+    permutations,
+    bootstrap,
+    bootstrap_kind,
+    outcome,
+    export_path,
+    seed,
+    verbose,
+) -> None:
     """Did the incidents move their stocks? Per-incident verdicts (Benjamini-Hochberg across incidents),
     verdict counts, the cross-sectional tests (cs_t, time_series_t, patell, bmp, kp_bmp, corrado,
     generalized_sign, wilcoxon) and a plain-language answer, plus an HTML study report.
@@ -138,10 +212,18 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
     factors = read_factors(factors_file)
     with Progress(len(chosen), "studying", fmt) as bar:
         result = study_incidents(
-            chosen, user_events=user_events, source=source, model=model,
-            estimation=estimation, windows=with_headline(headline, tuple(parse_window(w) for w in windows) or STUDY_WINDOWS),
-            factors=factors, min_estimation_obs=min_estimation, bound=bound / 100,
-            include_confounded=include_confounded, peers=not no_peers, robustness=not no_robustness,
+            chosen,
+            user_events=user_events,
+            source=source,
+            model=model,
+            estimation=estimation,
+            windows=with_headline(headline, tuple(parse_window(w) for w in windows) or STUDY_WINDOWS),
+            factors=factors,
+            min_estimation_obs=min_estimation,
+            bound=bound / 100,
+            include_confounded=include_confounded,
+            peers=not no_peers,
+            robustness=not no_robustness,
             progress=bar.step,
         )
     if bootstrap:
@@ -158,15 +240,23 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
 
         body = result.to_dict() | {"drivers": None if drivers is None else drivers.to_dict()}
         body |= {"outcome": {extra["outcome"]: extra["data"]}} if extra else {}
-        body = with_manifest({**body, **({"placebo": placebo_rows} if placebo else {})},
-                             seeds={"placebo": seed if placebo else None,
-                                    "bootstrap": seed if bootstrap else None,
-                                    "explain_permutations": None if drivers is None else drivers.to_dict().get("seed")})
+        body = with_manifest(
+            {**body, **({"placebo": placebo_rows} if placebo else {})},
+            seeds={
+                "placebo": seed if placebo else None,
+                "bootstrap": seed if bootstrap else None,
+                "explain_permutations": None if drivers is None else drivers.to_dict().get("seed"),
+            },
+        )
         block = report_block(body["manifest"], body)
     errors, written = [], []  # the reports are written first, so a failure can go into the one JSON document
     if writes_report:
-        written = attempt(errors, _write_reports, result, Path(report_path), not no_incident_reports,
-                          drivers=drivers, block=block) or []
+        written = (
+            attempt(
+                errors, _write_reports, result, Path(report_path), not no_incident_reports, drivers=drivers, block=block
+            )
+            or []
+        )
     if export_path and result.study is not None:
         from ..export import export_tables
 
@@ -179,7 +269,9 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
         rows = []
         for w in result.windows:
             table = result.verdict_table(w).reset_index()
-            rows += [{"window": format_window(w), **{k: num(v) for k, v in r.items()}} for r in table.to_dict("records")]
+            rows += [
+                {"window": format_window(w), **{k: num(v) for k, v in r.items()}} for r in table.to_dict("records")
+            ]
         emit_rows(rows, "csv")
     else:
         echo(result.summary())
@@ -190,7 +282,9 @@ def study(incident_ids, all_, category, platform, year, events_file, model, esti
     if placebo_rows and fmt != "json":
         echo("")
         if fmt == "table":
-            echo(f"Placebo: {placebo} random pseudo-event dates per event; share_beyond = share of |placebo CAR| >= |CAR|")
+            echo(
+                f"Placebo: {placebo} random pseudo-event dates per event; share_beyond = share of |placebo CAR| >= |CAR|"
+            )
         emit_rows(placebo_rows, fmt)
     if fmt != "json":
         for f in result.not_applicable.to_dict("records"):
@@ -245,8 +339,13 @@ def _placebo_rows(result, n: int, seed: int | None, min_estimation: int, factors
             bench = returns_of(bench_ticker, eid, study.benchmarks.get(eid)) if bench_ticker else None
             event_seed = None if seed is None else int(np.random.SeedSequence([seed, i]).generate_state(1)[0])
             try:
-                one = run_study(pd.DataFrame({ticker: stock}), pd.DataFrame({bench_ticker: bench}) if bench is not None
-                                else None, pd.DataFrame([ev]), spec=study.spec, min_estimation_obs=min_estimation)
+                one = run_study(
+                    pd.DataFrame({ticker: stock}),
+                    pd.DataFrame({bench_ticker: bench}) if bench is not None else None,
+                    pd.DataFrame([ev]),
+                    spec=study.spec,
+                    min_estimation_obs=min_estimation,
+                )
                 tables.append(placebo_test(one, n, seed=event_seed, min_estimation_obs=min_estimation))
             except IncidentImpactError as exc:
                 note(f"placebo: {eid}: {exc}")
@@ -256,8 +355,10 @@ def _placebo_rows(result, n: int, seed: int | None, min_estimation: int, factors
     table = pd.concat(tables, ignore_index=True)
     table.insert(table.columns.get_loc("n_placebo"), "n_requested", n)
     for r in table[table["n_placebo"] < n].drop_duplicates("event_id").itertuples():
-        note(f"placebo: {r.event_id} has {r.n_placebo} eligible pseudo-event dates in {r.ticker}'s whole history "
-             f"(asked for {n})")
+        note(
+            f"placebo: {r.event_id} has {r.n_placebo} eligible pseudo-event dates in {r.ticker}'s whole history "
+            f"(asked for {n})"
+        )
     return [{k: num(v) for k, v in r.items()} for r in table.to_dict("records")]
 
 
@@ -279,7 +380,14 @@ def _write_reports(result, path: Path, incident_reports: bool, drivers=None, blo
             links[eid] = f"{folder.name}/{stem}.html"
         messages.append(f"{len(links)} incident report(s) written to {folder}")
     # block: the run's manifest and JSON result, embedded as <script type="application/json" id="manifest">
-    written = call_with_manifest(write_study_report, result, path, block=block, links=links, drivers=drivers,
-                                 plotlyjs=shared if links else "inline")
+    written = call_with_manifest(
+        write_study_report,
+        result,
+        path,
+        block=block,
+        links=links,
+        drivers=drivers,
+        plotlyjs=shared if links else "inline",
+    )
     messages.append(f"study report written to {written}")
     return messages

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import emit_json, format_option, note, echo
+from .common import echo, emit_json, format_option, note
 from .group import cli
 
 
@@ -24,8 +24,10 @@ def verify(saved, online, fmt) -> None:
     elif outcome["ok"]:
         echo(f"verified: {outcome['compared']} number(s) of {saved} reproduce ({' '.join(outcome['argv'])})")
         if outcome["text_differences"]:
-            echo(f"{len(outcome['text_differences'])} message(s) differ (e.g. a download that fails offline): "
-                 f"{outcome['text_differences'][0]}")
+            echo(
+                f"{len(outcome['text_differences'])} message(s) differ (e.g. a download that fails offline): "
+                f"{outcome['text_differences'][0]}"
+            )
     else:
         echo(f"NOT reproduced: {outcome['reason']}")
         for line in outcome["differences"][1:10]:

@@ -17,12 +17,12 @@ thin-trading models, fitted through ``fitting``).
 from .event import event_study, joined_returns
 from .factors import read_french_factors
 from .models import (
-                      FACTOR_COLUMNS,
-                      MODELS,
-                      FittedModel,
-                      ModelFitError,
-                      NormalReturnModel,
-                      get_model,
+    FACTOR_COLUMNS,
+    MODELS,
+    FittedModel,
+    ModelFitError,
+    NormalReturnModel,
+    get_model,
 )
 from .outofcore import run_study_parquet
 from .overlaps import OverlappingEventsWarning
@@ -35,12 +35,12 @@ from .study_results import StudyEngine, StudyResult, UnknownEventError
 from .volatility import AbnormalVolatility, abnormal_volatility
 from .volume import OUTCOMES, abnormal_volume, log_volume, volume_series, volume_study
 from .windows import (
-                      DEFAULT_ESTIMATION,
-                      DEFAULT_WINDOWS,
-                      MIN_ESTIMATION_OBS,
-                      format_window,
-                      normalize_windows,
-                      parse_window,
+    DEFAULT_ESTIMATION,
+    DEFAULT_WINDOWS,
+    MIN_ESTIMATION_OBS,
+    format_window,
+    normalize_windows,
+    parse_window,
 )
 
 __all__ = [

@@ -83,8 +83,16 @@ def _statistics(car: np.ndarray, se: np.ndarray, df: np.ndarray, rbar: float, p_
     return out
 
 
-def bootstrap_pvalues(results: Mapping[str, st.TestResult], inputs, est_ar: np.ndarray, length: int, n_boot: int,
-                      *, seed: int | None = None, kind: str = "date") -> pd.DataFrame:
+def bootstrap_pvalues(
+    results: Mapping[str, st.TestResult],
+    inputs,
+    est_ar: np.ndarray,
+    length: int,
+    n_boot: int,
+    *,
+    seed: int | None = None,
+    kind: str = "date",
+) -> pd.DataFrame:
     """Bootstrap p-values of the tests in ``results`` (name -> the real test's record) from the
     window's :class:`~.study_results.TestInputs` ``inputs`` and the events' estimation ARs ``est_ar``
     (events x estimation days, the events of ``inputs`` in order) for a window of ``length`` days.
@@ -124,7 +132,13 @@ def bootstrap_pvalues(results: Mapping[str, st.TestResult], inputs, est_ar: np.n
     rows = []
     for name, res in results.items():
         ok = computed and name in BOOTSTRAPPED and np.isfinite(res.statistic)
-        rows.append({"statistic": res.statistic, "p_value": res.p_value,
-                     "bootstrap_p_value": (1 + exceed[name]) / (n_boot + 1) if ok else np.nan,
-                     "n_boot": n_boot, "kind": kind})
+        rows.append(
+            {
+                "statistic": res.statistic,
+                "p_value": res.p_value,
+                "bootstrap_p_value": (1 + exceed[name]) / (n_boot + 1) if ok else np.nan,
+                "n_boot": n_boot,
+                "kind": kind,
+            }
+        )
     return pd.DataFrame(rows, index=pd.Index(list(results), name="test"))

@@ -83,13 +83,24 @@ def event_study(
     IncidentImpactError
         Bad input: duplicate dates, an unknown model, overlapping estimation and event windows.
     """
-    spec = EventStudySpec.from_options(spec, model=model, estimation=estimation, windows=windows,
-                                       min_estimation_obs=min_estimation_obs, factors=factors)
+    spec = EventStudySpec.from_options(
+        spec,
+        model=model,
+        estimation=estimation,
+        windows=windows,
+        min_estimation_obs=min_estimation_obs,
+        factors=factors,
+    )
     return study_event(returns, benchmark, event_date, spec, event_id)
 
 
-def study_event(returns: pd.Series, benchmark: pd.Series | None, event_date: object, spec: EventStudySpec,
-                event_id: str | None = None) -> EventStudyResult:
+def study_event(
+    returns: pd.Series,
+    benchmark: pd.Series | None,
+    event_date: object,
+    spec: EventStudySpec,
+    event_id: str | None = None,
+) -> EventStudyResult:
     """:func:`event_study` with its options already in ``spec`` (the loop engine's per-event call)."""
     model, estimation, windows, factors = spec.model, spec.estimation, spec.windows, spec.factors
     min_estimation_obs = spec.min_estimation_obs
@@ -101,14 +112,19 @@ def study_event(returns: pd.Series, benchmark: pd.Series | None, event_date: obj
     factor_cols = model.factor_columns
     if factor_cols:
         if factors is None:
-            raise IncidentImpactError(f"the {model.name} model needs a factor table "
-                                      "(e.g. Kenneth French's daily factors)")
+            raise IncidentImpactError(
+                f"the {model.name} model needs a factor table (e.g. Kenneth French's daily factors)"
+            )
         missing = [c for c in factor_cols if c not in factors.columns]
         if missing:
-            raise IncidentImpactError(f"the factor table lacks the column(s) {', '.join(missing)} "
-                                      f"needed by {model.name}")
-    data = joined_returns(returns, benchmark if needs_benchmark else None,
-                          factors[list(factor_cols)] if factor_cols and factors is not None else None)
+            raise IncidentImpactError(
+                f"the factor table lacks the column(s) {', '.join(missing)} needed by {model.name}"
+            )
+    data = joined_returns(
+        returns,
+        benchmark if needs_benchmark else None,
+        factors[list(factor_cols)] if factor_cols and factors is not None else None,
+    )
     if data.empty:
         raise InsufficientDataError(f"{label}: the stock and benchmark returns share no dates")
     day = event_session(event_date, label)

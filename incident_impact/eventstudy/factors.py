@@ -15,8 +15,17 @@ import pandas as pd
 
 from ..errors import IncidentImpactError
 
-_ALIASES = {"mktrf": "mkt_rf", "mkt": "mkt_rf", "umd": "mom", "mom": "mom", "smb": "smb", "hml": "hml",
-            "rmw": "rmw", "cma": "cma", "rf": "rf"}
+_ALIASES = {
+    "mktrf": "mkt_rf",
+    "mkt": "mkt_rf",
+    "umd": "mom",
+    "mom": "mom",
+    "smb": "smb",
+    "hml": "hml",
+    "rmw": "rmw",
+    "cma": "cma",
+    "rf": "rf",
+}
 
 
 def _column(name: str) -> str:
@@ -35,9 +44,11 @@ def normalize_factors(frame: pd.DataFrame, percent: bool = True) -> pd.DataFrame
         bad = dates.isna() & raw.ne("") & raw.str.lower().ne("nan")
         if bad.any():
             row = int(bad.to_numpy().argmax())
-            raise IncidentImpactError(f"the factor table has an unreadable date {raw.iloc[row]!r} "
-                                      f"in data row {row + 1} "
-                                      "(use YYYYMMDD or YYYY-MM-DD)")
+            raise IncidentImpactError(
+                f"the factor table has an unreadable date {raw.iloc[row]!r} "
+                f"in data row {row + 1} "
+                "(use YYYYMMDD or YYYY-MM-DD)"
+            )
         frame.index = pd.DatetimeIndex(dates)
         if frame.index.hasnans:
             raise IncidentImpactError("the factor table has rows without a date")

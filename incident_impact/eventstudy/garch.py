@@ -69,9 +69,17 @@ def arch_spec(model: NormalReturnModel, y: np.ndarray, x: np.ndarray):
     from arch import arch_model
 
     egarch = model.estimator == "egarch"
-    return arch_model(y, x=np.asarray(x, dtype=float).reshape(-1, 1), mean="LS",
-                      vol="EGARCH" if egarch else "GARCH", p=1, o=1 if egarch else 0, q=1, dist="normal",
-                      rescale=False)
+    return arch_model(
+        y,
+        x=np.asarray(x, dtype=float).reshape(-1, 1),
+        mean="LS",
+        vol="EGARCH" if egarch else "GARCH",
+        p=1,
+        o=1 if egarch else 0,
+        q=1,
+        dist="normal",
+        rescale=False,
+    )
 
 
 def fit_garch(model: NormalReturnModel, y: np.ndarray, X: np.ndarray, horizon: int) -> FittedModel:
@@ -124,15 +132,22 @@ def fit_garch(model: NormalReturnModel, y: np.ndarray, X: np.ndarray, horizon: i
         warnings.simplefilter("ignore")
         if egarch and steps > 1:
             gen = np.random.default_rng(SEED)
-            fc = res.forecast(horizon=steps, reindex=False, x=x_future, method="simulation",
-                              simulations=SIMULATIONS, rng=lambda size: gen.standard_normal(size))
+            fc = res.forecast(
+                horizon=steps,
+                reindex=False,
+                x=x_future,
+                method="simulation",
+                simulations=SIMULATIONS,
+                rng=lambda size: gen.standard_normal(size),
+            )
         else:
             fc = res.forecast(horizon=steps, reindex=False, x=x_future)
     forecast = np.asarray(fc.variance, dtype=float)[-1]
     if not np.isclose(forecast[0], one_step, rtol=CONSISTENCY_RTOL, atol=0):
         raise ModelFitError(
             f"degenerate {name} fit (alpha1 = {a1:.3g}, beta1 = {b1:.3g}): its variance path is held up by "
-            f"arch's numerical bounds (one-step forecast {forecast[0]:.3g} vs {one_step:.3g} from the recursion)")
+            f"arch's numerical bounds (one-step forecast {forecast[0]:.3g} vs {one_step:.3g} from the recursion)"
+        )
     if not (np.all(np.isfinite(forecast)) and np.all(forecast > 0)):
         raise ModelFitError(f"the {name} fit gave a non-finite or non-positive variance forecast")
 
@@ -142,11 +157,23 @@ def fit_garch(model: NormalReturnModel, y: np.ndarray, X: np.ndarray, horizon: i
     omega_dec = omega - (1 - b1) * np.log(scale2) if egarch else omega / scale2
     omega_se = se[2] if egarch else se[2] / scale2
     names = ("omega", "alpha1", "gamma1", "beta1") if egarch else ("omega", "alpha1", "beta1")
-    extra = ((names[0], float(omega_dec), float(omega_se)),
-             *((nm, float(v), float(s)) for nm, v, s in zip(names[1:], vol[1:], se[3:], strict=True)))
+    extra = (
+        (names[0], float(omega_dec), float(omega_se)),
+        *((nm, float(v), float(s)) for nm, v, s in zip(names[1:], vol[1:], se[3:], strict=True)),
+    )
     y = np.asarray(y, dtype=float)
     e_dec = y - X @ mean
     centred = y - y.mean()
     r2 = float(1 - e_dec @ e_dec / (centred @ centred))
-    return FittedModel(model, mean, float(e_dec @ e_dec / (n - 2)), n - len(p), ols.xtx_inv, n, r2,
-                       extra=extra, param_cov=mean_cov, variance_forecast=forecast / scale2)
+    return FittedModel(
+        model,
+        mean,
+        float(e_dec @ e_dec / (n - 2)),
+        n - len(p),
+        ols.xtx_inv,
+        n,
+        r2,
+        extra=extra,
+        param_cov=mean_cov,
+        variance_forecast=forecast / scale2,
+    )

@@ -37,8 +37,9 @@ def check_series(series: pd.Series, what: str) -> pd.Series:
         raise IncidentImpactError(f"{what} must be numbers: {exc}") from None
 
 
-def joined_returns(returns: pd.Series, benchmark: pd.Series | None,
-                   factors: pd.DataFrame | None = None) -> pd.DataFrame:
+def joined_returns(
+    returns: pd.Series, benchmark: pd.Series | None, factors: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Inner join of stock and benchmark returns (and factor columns) on date, rows with a missing value dropped.
 
     Columns ``return`` and ``benchmark`` (the latter absent when ``benchmark`` is None), then
@@ -55,8 +56,9 @@ def joined_returns(returns: pd.Series, benchmark: pd.Series | None,
     return data
 
 
-def model_dates(returns: pd.Series, benchmark: pd.Series | None, model: NormalReturnModel,
-                factors: pd.DataFrame | None) -> pd.DatetimeIndex:
+def model_dates(
+    returns: pd.Series, benchmark: pd.Series | None, model: NormalReturnModel, factors: pd.DataFrame | None
+) -> pd.DatetimeIndex:
     """The sessions of the joined series ``model`` uses (stock, benchmark and/or factors)."""
     cols = list(model.factor_columns)
     if cols and factors is None:
@@ -64,10 +66,16 @@ def model_dates(returns: pd.Series, benchmark: pd.Series | None, model: NormalRe
     if cols and factors is not None:
         missing = [c for c in cols if c not in factors.columns]
         if missing:
-            raise IncidentImpactError(f"the factor table lacks the column(s) {', '.join(missing)} "
-                                      f"needed by {model.name}")
-    return pd.DatetimeIndex(joined_returns(returns.dropna(), benchmark if model.needs_benchmark else None,
-                                           factors[cols] if cols and factors is not None else None).index)
+            raise IncidentImpactError(
+                f"the factor table lacks the column(s) {', '.join(missing)} needed by {model.name}"
+            )
+    return pd.DatetimeIndex(
+        joined_returns(
+            returns.dropna(),
+            benchmark if model.needs_benchmark else None,
+            factors[cols] if cols and factors is not None else None,
+        ).index
+    )
 
 
 def wide_returns(returns: pd.DataFrame) -> pd.DataFrame:
@@ -88,8 +96,10 @@ def wide_returns(returns: pd.DataFrame) -> pd.DataFrame:
             raise IncidentImpactError(f"returns have two rows for {row['ticker']} on {row['date'].date()}")
         returns = long.pivot(index="date", columns="ticker", values="return")
     if isinstance(returns.columns, pd.MultiIndex):
-        raise IncidentImpactError("the returns have several column levels; give one column per ticker "
-                                  "(e.g. returns.droplevel(0, axis=1)) or a long table date, ticker, return")
+        raise IncidentImpactError(
+            "the returns have several column levels; give one column per ticker "
+            "(e.g. returns.droplevel(0, axis=1)) or a long table date, ticker, return"
+        )
     if returns.empty:
         raise InsufficientDataError("the returns table is empty: give simple daily returns, one column per ticker")
     wide = datetime_indexed(returns, "wide returns")
@@ -98,7 +108,8 @@ def wide_returns(returns: pd.DataFrame) -> pd.DataFrame:
         return wide.sort_index().astype(float)
     except (ValueError, TypeError) as exc:
         raise IncidentImpactError(
-            f"the returns must be numbers (decimal returns; NaN for a missing day): {exc}") from None
+            f"the returns must be numbers (decimal returns; NaN for a missing day): {exc}"
+        ) from None
 
 
 def events_table(events: pd.DataFrame) -> pd.DataFrame:
@@ -167,8 +178,13 @@ def has_returns(wide: pd.DataFrame, ticker: str) -> bool:
     return ticker in wide.columns and bool(wide[ticker].notna().any())
 
 
-def screen_events(table: pd.DataFrame, wide: pd.DataFrame, benches: Mapping[str, pd.Series], model: NormalReturnModel,
-                  verify: bool = True) -> tuple[list[str | None], list[str | None]]:
+def screen_events(
+    table: pd.DataFrame,
+    wide: pd.DataFrame,
+    benches: Mapping[str, pd.Series],
+    model: NormalReturnModel,
+    verify: bool = True,
+) -> tuple[list[str | None], list[str | None]]:
     """Per event of ``table``: the key of its benchmark in ``benches`` (None: no benchmark) and why it
     cannot be studied at all (None: it can). Benchmark names are resolved once each; a ticker's
     returns are looked at for every event when ``verify``, else only for events with a reason
@@ -202,7 +218,18 @@ def column(wide: pd.DataFrame, ticker: str, what: str = "returns") -> pd.Series:
 
 
 __all__: Sequence[str] = (
-    "BenchmarkInput", "benchmark_map", "benchmark_of", "check_series", "column", "events_table", "has_returns",
-    "joined_returns", "model_dates", "no_returns_reason", "pick_benchmark", "screen_events", "wanted_benchmarks",
+    "BenchmarkInput",
+    "benchmark_map",
+    "benchmark_of",
+    "check_series",
+    "column",
+    "events_table",
+    "has_returns",
+    "joined_returns",
+    "model_dates",
+    "no_returns_reason",
+    "pick_benchmark",
+    "screen_events",
+    "wanted_benchmarks",
     "wide_returns",
 )

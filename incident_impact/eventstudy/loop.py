@@ -55,14 +55,27 @@ class LoopEngine:
             table = res.car_table
             for window in res.windows:
                 row = table.loc[format_window(window)].to_dict()
-                rows.append({
-                    "event_id": eid, "ticker": self._tickers[eid], "event_date": res.event_date, "day0": res.day0,
-                    "window": format_window(window), "start": window[0], "end": window[1], "n_days": int(row["n_days"]),
-                    "car": row["car"], "se": row["se"], "scar": row["car"] / row["se"], "t_stat": row["t_stat"],
-                    "df": int(row["df"]), "p_value": row["p_value"], "sq_p_value": res.sq_test(window).p_value,
-                    "sigma": float(np.sqrt(res.fitted.sigma2)),
-                    **{c: info.at[eid, c] for c in extra},
-                })
+                rows.append(
+                    {
+                        "event_id": eid,
+                        "ticker": self._tickers[eid],
+                        "event_date": res.event_date,
+                        "day0": res.day0,
+                        "window": format_window(window),
+                        "start": window[0],
+                        "end": window[1],
+                        "n_days": int(row["n_days"]),
+                        "car": row["car"],
+                        "se": row["se"],
+                        "scar": row["car"] / row["se"],
+                        "t_stat": row["t_stat"],
+                        "df": int(row["df"]),
+                        "p_value": row["p_value"],
+                        "sq_p_value": res.sq_test(window).p_value,
+                        "sigma": float(np.sqrt(res.fitted.sigma2)),
+                        **{c: info.at[eid, c] for c in extra},
+                    }
+                )
         return pd.DataFrame(rows)
 
     def _having(self, window: Window) -> list[tuple[EventStudyResult, float, float]]:
@@ -87,21 +100,33 @@ class LoopEngine:
         se = np.array([s for _, _, s in inputs])
         resid = pd.concat({i: r.estimation["ar"] for i, (r, _, _) in enumerate(inputs)}, axis=1, sort=True)
         # KP: a pair's residual correlation counts by the share of event-window dates it shares
-        win_dates = [set(r.event.index[(r.event["rel_day"] >= window[0]) & (r.event["rel_day"] <= window[1])])
-                     for r, _, _ in inputs]
+        win_dates = [
+            set(r.event.index[(r.event["rel_day"] >= window[0]) & (r.event["rel_day"] <= window[1])])
+            for r, _, _ in inputs
+        ]
         L = window[1] - window[0] + 1
         weights = np.array([[len(a & b) / L for b in win_dates] for a in win_dates])
         rbar, _ = st.mean_pairwise_correlation(resid, pair_weights=weights)
         # Corrado: ARs of the estimation window and the CAR window, aligned by relative day
         panel = pd.concat(
-            {i: pd.concat([r.estimation.set_index("rel_day")["ar"],
-                           r.event.set_index("rel_day")["ar"].loc[window[0]:window[1]]])
-             for i, (r, _, _) in enumerate(inputs)},
+            {
+                i: pd.concat(
+                    [
+                        r.estimation.set_index("rel_day")["ar"],
+                        r.event.set_index("rel_day")["ar"].loc[window[0] : window[1]],
+                    ]
+                )
+                for i, (r, _, _) in enumerate(inputs)
+            },
             axis=1,
         ).sort_index()
         return TestInputs(
-            car=car, se=se, df=np.array([r.fitted.df for r, _, _ in inputs], dtype=float), rbar=rbar,
-            ar_panel=panel.to_numpy().T, window_mask=(panel.index >= window[0]) & (panel.index <= window[1]),
+            car=car,
+            se=se,
+            df=np.array([r.fitted.df for r, _, _ in inputs], dtype=float),
+            rbar=rbar,
+            ar_panel=panel.to_numpy().T,
+            window_mask=(panel.index >= window[0]) & (panel.index <= window[1]),
             share_positive=np.array([(r.estimation["ar"] > 0).mean() for r, _, _ in inputs]),
             sq=inputs[0][0].sq_test(window) if len(inputs) == 1 else None,
         )
@@ -114,8 +139,9 @@ def failure_frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(FAILURE_COLUMNS))
 
 
-def run_loop(table: pd.DataFrame, wide: pd.DataFrame, benches: Mapping[str, pd.Series],
-             spec: EventStudySpec) -> StudyResult:
+def run_loop(
+    table: pd.DataFrame, wide: pd.DataFrame, benches: Mapping[str, pd.Series], spec: EventStudySpec
+) -> StudyResult:
     """The study of :func:`~.study.run_study` with the loop engine (inputs already checked: ``table``
     by :func:`~.inputs.events_table`, ``wide`` by :func:`~.inputs.wide_returns`, ``benches`` by
     :func:`~.inputs.benchmark_map`). Overlapping event periods are listed, not warned about (the
@@ -128,17 +154,31 @@ def run_loop(table: pd.DataFrame, wide: pd.DataFrame, benches: Mapping[str, pd.S
         bench = benchmark_of(benches, key)
         if reason is None:
             try:
-                results[str(row.event_id)] = study_event(wide[row.ticker].dropna(), bench, row.event_date, spec,
-                                                    str(row.event_id))
+                results[str(row.event_id)] = study_event(
+                    wide[row.ticker].dropna(), bench, row.event_date, spec, str(row.event_id)
+                )
                 used_bench[str(row.event_id)] = bench
                 continue
             except IncidentImpactError as exc:
                 reason = str(exc)
-        failures.append({"event_id": row.event_id, "ticker": row.ticker, "event_date": row.event_date,
-                         "reason": reason})
+        failures.append(
+            {"event_id": row.event_id, "ticker": row.ticker, "event_date": row.event_date, "reason": reason}
+        )
     tickers = dict(zip(table["event_id"], table["ticker"], strict=True))
-    overlaps = find_overlaps(list(results), [tickers[e] for e in results], [r.event.index[0] for r in results.values()],
-                             [r.event.index[-1] for r in results.values()])
+    overlaps = find_overlaps(
+        list(results),
+        [tickers[e] for e in results],
+        [r.event.index[0] for r in results.values()],
+        [r.event.index[-1] for r in results.values()],
+    )
     message = overlap_message(overlaps)
-    return StudyResult(spec, table, failure_frame(failures), LoopEngine(results, table), overlaps,
-                       (message,) if message else (), used_bench, wide)
+    return StudyResult(
+        spec,
+        table,
+        failure_frame(failures),
+        LoopEngine(results, table),
+        overlaps,
+        (message,) if message else (),
+        used_bench,
+        wide,
+    )

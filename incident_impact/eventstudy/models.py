@@ -114,28 +114,63 @@ class NormalReturnModel:
 MODELS: dict[str, NormalReturnModel] = {
     m.name: m
     for m in (
-        NormalReturnModel("market", ("alpha", "beta"), ("benchmark",), None,
-                          "market model R = alpha + beta R_m (OLS)"),
+        NormalReturnModel("market", ("alpha", "beta"), ("benchmark",), None, "market model R = alpha + beta R_m (OLS)"),
         NormalReturnModel("mean", ("mu",), (), None, "constant-mean model R = mu"),
         NormalReturnModel("market-adjusted", (), (), "benchmark", "market-adjusted returns AR = R - R_m"),
-        NormalReturnModel("ff3", ("alpha", "b_mkt", "b_smb", "b_hml"), ("mkt_rf", "smb", "hml"), "rf",
-                          "Fama-French 3-factor model R - rf = a + b MKT + s SMB + h HML (OLS)"),
-        NormalReturnModel("carhart", ("alpha", "b_mkt", "b_smb", "b_hml", "b_mom"), ("mkt_rf", "smb", "hml", "mom"),
-                          "rf",
-                          "Carhart 4-factor model R - rf = a + b MKT + s SMB + h HML + m MOM (OLS)"),
-        NormalReturnModel("ff5", ("alpha", "b_mkt", "b_smb", "b_hml", "b_rmw", "b_cma"),
-                          ("mkt_rf", "smb", "hml", "rmw", "cma"), "rf",
-                          "Fama-French 5-factor model R - rf = a + b MKT + s SMB + h HML + r RMW + c CMA (OLS)"),
-        NormalReturnModel("garch", ("alpha", "beta"), ("benchmark",), None,
-                          "market model R = alpha + beta R_m with GARCH(1,1) errors (ML, arch)", estimator="garch"),
-        NormalReturnModel("egarch", ("alpha", "beta"), ("benchmark",), None,
-                          "market model R = alpha + beta R_m with EGARCH(1,1) errors (ML, arch)", estimator="egarch"),
-        NormalReturnModel("scholes-williams", ("alpha", "beta"), ("benchmark",), None,
-                          "market model with the Scholes-Williams (1977) thin-trading beta",
-                          estimator="scholes-williams"),
-        NormalReturnModel("dimson", ("alpha", "beta"), ("benchmark",), None,
-                          "market model with the Dimson (1979) thin-trading beta (1 lead, 1 lag)",
-                          estimator="dimson", lags=1),
+        NormalReturnModel(
+            "ff3",
+            ("alpha", "b_mkt", "b_smb", "b_hml"),
+            ("mkt_rf", "smb", "hml"),
+            "rf",
+            "Fama-French 3-factor model R - rf = a + b MKT + s SMB + h HML (OLS)",
+        ),
+        NormalReturnModel(
+            "carhart",
+            ("alpha", "b_mkt", "b_smb", "b_hml", "b_mom"),
+            ("mkt_rf", "smb", "hml", "mom"),
+            "rf",
+            "Carhart 4-factor model R - rf = a + b MKT + s SMB + h HML + m MOM (OLS)",
+        ),
+        NormalReturnModel(
+            "ff5",
+            ("alpha", "b_mkt", "b_smb", "b_hml", "b_rmw", "b_cma"),
+            ("mkt_rf", "smb", "hml", "rmw", "cma"),
+            "rf",
+            "Fama-French 5-factor model R - rf = a + b MKT + s SMB + h HML + r RMW + c CMA (OLS)",
+        ),
+        NormalReturnModel(
+            "garch",
+            ("alpha", "beta"),
+            ("benchmark",),
+            None,
+            "market model R = alpha + beta R_m with GARCH(1,1) errors (ML, arch)",
+            estimator="garch",
+        ),
+        NormalReturnModel(
+            "egarch",
+            ("alpha", "beta"),
+            ("benchmark",),
+            None,
+            "market model R = alpha + beta R_m with EGARCH(1,1) errors (ML, arch)",
+            estimator="egarch",
+        ),
+        NormalReturnModel(
+            "scholes-williams",
+            ("alpha", "beta"),
+            ("benchmark",),
+            None,
+            "market model with the Scholes-Williams (1977) thin-trading beta",
+            estimator="scholes-williams",
+        ),
+        NormalReturnModel(
+            "dimson",
+            ("alpha", "beta"),
+            ("benchmark",),
+            None,
+            "market model with the Dimson (1979) thin-trading beta (1 lead, 1 lag)",
+            estimator="dimson",
+            lags=1,
+        ),
     )
 }
 
@@ -230,8 +265,9 @@ def fit(model: NormalReturnModel, y: np.ndarray, X: np.ndarray) -> FittedModel:
     estimator (GARCH, thin-trading betas) are fitted by :func:`.fitting.fit`, which dispatches on
     ``model.estimator``."""
     if model.estimator != "ols":
-        raise IncidentImpactError(f"the {model.name} model is not fitted by OLS: use "
-                                  "incident_impact.eventstudy.fitting.fit")
+        raise IncidentImpactError(
+            f"the {model.name} model is not fitted by OLS: use incident_impact.eventstudy.fitting.fit"
+        )
     return fit_ols(model, y, X)
 
 

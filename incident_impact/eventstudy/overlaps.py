@@ -13,8 +13,17 @@ import numpy as np
 import pandas as pd
 
 #: Columns of :func:`find_overlaps`' table.
-OVERLAP_COLUMNS = ("event_id_1", "event_id_2", "ticker", "start_1", "end_1", "start_2", "end_2",
-                   "overlap_start", "overlap_end")
+OVERLAP_COLUMNS = (
+    "event_id_1",
+    "event_id_2",
+    "ticker",
+    "start_1",
+    "end_1",
+    "start_2",
+    "end_2",
+    "overlap_start",
+    "overlap_end",
+)
 
 #: Pairs named in the warning's text (the rest are counted).
 NAMED_PAIRS = 3
@@ -26,12 +35,20 @@ class OverlappingEventsWarning(UserWarning):
 
 
 def empty_overlaps() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c not in ("event_id_1", "event_id_2", "ticker")
-                                      else object) for c in OVERLAP_COLUMNS})
+    return pd.DataFrame(
+        {
+            c: pd.Series(dtype="datetime64[ns]" if c not in ("event_id_1", "event_id_2", "ticker") else object)
+            for c in OVERLAP_COLUMNS
+        }
+    )
 
 
-def find_overlaps(event_ids: Sequence[str], tickers: Sequence[str], starts: Sequence[pd.Timestamp] | pd.DatetimeIndex,
-                  ends: Sequence[pd.Timestamp] | pd.DatetimeIndex) -> pd.DataFrame:
+def find_overlaps(
+    event_ids: Sequence[str],
+    tickers: Sequence[str],
+    starts: Sequence[pd.Timestamp] | pd.DatetimeIndex,
+    ends: Sequence[pd.Timestamp] | pd.DatetimeIndex,
+) -> pd.DataFrame:
     """Every pair of events of one firm whose event periods (first to last date, inclusive) overlap.
 
     One row per pair: ``event_id_1, event_id_2, ticker`` (the earlier-starting event first),
@@ -61,11 +78,19 @@ def find_overlaps(event_ids: Sequence[str], tickers: Sequence[str], starts: Sequ
     a, b = order[first], order[second]
     rows = np.lexsort((b, a))  # in the order of the events given (by the earlier-starting event of each pair)
     a, b = a[rows], b[rows]
-    frame = pd.DataFrame({
-        "event_id_1": ids[a], "event_id_2": ids[b], "ticker": np.asarray(tickers, dtype=object)[a],
-        "start_1": start[a], "end_1": end[a], "start_2": start[b], "end_2": end[b],
-        "overlap_start": np.maximum(start[a], start[b]), "overlap_end": np.minimum(end[a], end[b]),
-    })
+    frame = pd.DataFrame(
+        {
+            "event_id_1": ids[a],
+            "event_id_2": ids[b],
+            "ticker": np.asarray(tickers, dtype=object)[a],
+            "start_1": start[a],
+            "end_1": end[a],
+            "start_2": start[b],
+            "end_2": end[b],
+            "overlap_start": np.maximum(start[a], start[b]),
+            "overlap_end": np.minimum(end[a], end[b]),
+        }
+    )
     return frame
 
 
@@ -74,10 +99,14 @@ def overlap_message(overlaps: pd.DataFrame) -> str | None:
     n = len(overlaps)
     if not n:
         return None
-    named = [f"{r['event_id_1']} and {r['event_id_2']} of {r['ticker']} "
-             f"({pd.Timestamp(r['overlap_start']).date()}..{pd.Timestamp(r['overlap_end']).date()})"
-             for r in overlaps.head(NAMED_PAIRS).to_dict("records")]
+    named = [
+        f"{r['event_id_1']} and {r['event_id_2']} of {r['ticker']} "
+        f"({pd.Timestamp(r['overlap_start']).date()}..{pd.Timestamp(r['overlap_end']).date()})"
+        for r in overlaps.head(NAMED_PAIRS).to_dict("records")
+    ]
     more = f" and {n - NAMED_PAIRS} more" if n > NAMED_PAIRS else ""
     pairs = "1 pair of events of one firm has" if n == 1 else f"{n:,} pairs of events of one firm have"
-    return (f"{pairs} overlapping event periods: {'; '.join(named)}{more}; their CARs are not independent "
-            "(every pair: result.overlaps)")
+    return (
+        f"{pairs} overlapping event periods: {'; '.join(named)}{more}; their CARs are not independent "
+        "(every pair: result.overlaps)"
+    )

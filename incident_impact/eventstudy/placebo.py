@@ -50,8 +50,14 @@ def placebo_cars(
     gives for that date. The options (defaults as in ``event_study``) may come in ``spec``; those
     given as well override it.
     """
-    spec = EventStudySpec.from_options(spec, model=model, estimation=estimation, windows=windows,
-                                       min_estimation_obs=min_estimation_obs, factors=factors)
+    spec = EventStudySpec.from_options(
+        spec,
+        model=model,
+        estimation=estimation,
+        windows=windows,
+        min_estimation_obs=min_estimation_obs,
+        factors=factors,
+    )
     if not isinstance(returns, pd.Series):
         raise IncidentImpactError("returns must be a pandas Series indexed by date")
     if spec.model.needs_benchmark and benchmark is None:
@@ -68,8 +74,9 @@ def placebo_cars(
     wide = wide_returns(returns.rename("x").to_frame())
     table = pd.DataFrame({"ticker": "x", "event_date": days.normalize()})
     try:
-        fit, _, _ = fit_table(table, wide, {"": benchmark} if benchmark is not None else {}, [""] * len(table),
-                              [None] * len(table), spec)
+        fit, _, _ = fit_table(
+            table, wide, {"": benchmark} if benchmark is not None else {}, [""] * len(table), [None] * len(table), spec
+        )
     except BatchUnsupported as exc:
         raise IncidentImpactError(f"cannot compute placebo CARs: {exc}") from None
     day0 = pd.DatetimeIndex(fit.arrays.grid[fit.arrays.day0[fit.rows]])
@@ -78,8 +85,9 @@ def placebo_cars(
         has = fit.has(w)
         car, var = (v[has] for v in fit.car(w))
         se = np.sqrt(var)
-        parts.append(pd.DataFrame({"day0": day0[has], "window": format_window(w), "car": car, "se": se,
-                                   "t_stat": car / se}))
+        parts.append(
+            pd.DataFrame({"day0": day0[has], "window": format_window(w), "car": car, "se": se, "t_stat": car / se})
+        )
     return pd.concat(parts, ignore_index=True).sort_values(["day0", "window"], kind="stable", ignore_index=True)
 
 
@@ -132,10 +140,18 @@ def placebo_test(
         for w in res.windows:
             car, _ = res.car(w)
             pseudo = cars.loc[cars["window"] == format_window(w), "car"].to_numpy()
-            rows.append({"event_id": eid, "ticker": ticker, "window": format_window(w), "car": car,
-                         "n_placebo": len(pseudo),
-                         "share_beyond": float((np.abs(pseudo) >= abs(car)).mean()) if len(pseudo) else np.nan,
-                         "placebo_mean": float(pseudo.mean()) if len(pseudo) else np.nan,
-                         "placebo_sd": float(pseudo.std(ddof=1)) if len(pseudo) > 1 else np.nan})
-    return pd.DataFrame(rows, columns=["event_id", "ticker", "window", "car", "n_placebo", "share_beyond",
-                                       "placebo_mean", "placebo_sd"])
+            rows.append(
+                {
+                    "event_id": eid,
+                    "ticker": ticker,
+                    "window": format_window(w),
+                    "car": car,
+                    "n_placebo": len(pseudo),
+                    "share_beyond": float((np.abs(pseudo) >= abs(car)).mean()) if len(pseudo) else np.nan,
+                    "placebo_mean": float(pseudo.mean()) if len(pseudo) else np.nan,
+                    "placebo_sd": float(pseudo.std(ddof=1)) if len(pseudo) > 1 else np.nan,
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["event_id", "ticker", "window", "car", "n_placebo", "share_beyond", "placebo_mean", "placebo_sd"]
+    )

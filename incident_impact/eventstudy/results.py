@@ -102,8 +102,11 @@ class EventStudyResult:
             se = np.concatenate([se, [s for _, _, s in reported]])
         with np.errstate(divide="ignore", invalid="ignore"):
             t = coef / se
-        return pd.DataFrame({"coef": coef, "se": se, "t_stat": t, "p_value": 2 * t_sf(np.abs(t), f.df)},
-                            index=pd.Index(names, name="param"), dtype=float)
+        return pd.DataFrame(
+            {"coef": coef, "se": se, "t_stat": t, "p_value": 2 * t_sf(np.abs(t), f.df)},
+            index=pd.Index(names, name="param"),
+            dtype=float,
+        )
 
     @cached_property
     def abnormal_returns(self) -> pd.DataFrame:
@@ -124,7 +127,8 @@ class EventStudyResult:
             raise IncidentImpactError(
                 f"the window {format_window(window)} is outside this result's event period "
                 f"{format_window((int(rel.min()), int(rel.max())))}, which spans the windows asked for; "
-                f"add {format_window(window)} to event_study's windows")
+                f"add {format_window(window)} to event_study's windows"
+            )
         car = float(self.event["ar"].to_numpy()[rows].sum())
         horizons = self.event["rel_day"].to_numpy()[rows] - int(self.estimation["rel_day"].iloc[-1])
         return car, float(np.sqrt(self.fitted.car_variance(self.event_design[rows], horizons)))
@@ -158,11 +162,20 @@ class EventStudyResult:
         for start, end in self.windows:
             car, se = self.car((start, end))
             t = car / se
-            rows.append({
-                "start": start, "end": end, "n_days": end - start + 1, "car": car, "se": se,
-                "t_stat": t, "df": df, "p_value": float(2 * t_sf(abs(t), df)),
-                "ci_lower": car - crit * se, "ci_upper": car + crit * se,
-            })
+            rows.append(
+                {
+                    "start": start,
+                    "end": end,
+                    "n_days": end - start + 1,
+                    "car": car,
+                    "se": se,
+                    "t_stat": t,
+                    "df": df,
+                    "p_value": float(2 * t_sf(abs(t), df)),
+                    "ci_lower": car - crit * se,
+                    "ci_upper": car + crit * se,
+                }
+            )
         return pd.DataFrame(rows, index=pd.Index([format_window(w) for w in self.windows], name="window"))
 
     def car_path(self, start: int | None = None, level: float = 0.95) -> pd.DataFrame:
@@ -178,7 +191,8 @@ class EventStudyResult:
             raise IncidentImpactError(
                 f"car_path({start}) starts outside this result's event period "
                 f"{format_window((int(rel[0]), int(rel[-1])))}, "
-                f"which spans the windows asked for; add a window starting at day {start} to event_study's windows")
+                f"which spans the windows asked for; add a window starting at day {start} to event_study's windows"
+            )
         crit = t_ppf(0.5 + level / 2, self.fitted.df)
         rows = []
         for end in rel[rel >= start]:
@@ -245,8 +259,10 @@ class EventStudyResult:
                 f"{label:<10} {100 * row.car:>8.2f} {100 * row.se:>7.2f} {row.t_stat:>7.2f} {row.p_value:>7.3f}"
                 f" {sq_p:>7.3f}   [{100 * row.ci_lower:.2f}, {100 * row.ci_upper:.2f}]"
             )
-        lines.append("t: CAR / SE, Student t; SQ p: sample-quantile test against the estimation window's CARs "
-                     "(Gelbach, Helland & Klick 2013)")
+        lines.append(
+            "t: CAR / SE, Student t; SQ p: sample-quantile test against the estimation window's CARs "
+            "(Gelbach, Helland & Klick 2013)"
+        )
         notes = [f"Note: {n}" for n in self.notes]
         return "\n".join(head + [""] + lines + ([""] + notes if notes else []))
 
@@ -256,14 +272,23 @@ class EventStudyResult:
     def __repr__(self) -> str:
         info = self.estimation_info
         windows = ", ".join(format_window(w) for w in self.windows)
-        return short_repr("EventStudyResult", [
-            f"{self._label()}day 0 = {self.day0.date()}, {self.model} model",
-            f"estimation {format_window(self.estimation_window)} ({info['n_obs']} returns); windows {windows}",
-        ])
+        return short_repr(
+            "EventStudyResult",
+            [
+                f"{self._label()}day 0 = {self.day0.date()}, {self.model} model",
+                f"estimation {format_window(self.estimation_window)} ({info['n_obs']} returns); windows {windows}",
+            ],
+        )
 
     def _repr_html_(self) -> str:
         table = self.car_table[["car", "se", "t_stat", "p_value", "ci_lower", "ci_upper"]]
         info = self.estimation_info
-        return html_block(f"Event study {self._label()}day 0 = {self.day0.date()}", [
-            f"{self.fitted.model.description}; estimation {format_window(self.estimation_window)} "
-            f"({info['n_obs']} returns). CARs in decimals, 95 % intervals.", *self.notes], table)
+        return html_block(
+            f"Event study {self._label()}day 0 = {self.day0.date()}",
+            [
+                f"{self.fitted.model.description}; estimation {format_window(self.estimation_window)} "
+                f"({info['n_obs']} returns). CARs in decimals, 95 % intervals.",
+                *self.notes,
+            ],
+            table,
+        )

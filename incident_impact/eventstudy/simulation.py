@@ -50,8 +50,9 @@ SCENARIOS = {
 }
 
 
-def simulate_panel(rng: np.random.Generator, scenario: Scenario, n_events: int = 50, n_est: int = 239,
-                   window: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def simulate_panel(
+    rng: np.random.Generator, scenario: Scenario, n_events: int = 50, n_est: int = 239, window: tuple[int, int] = (0, 0)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One replication: ``(stock, market, rel_days)``, arrays (N x T) over relative days
     ``-n_est - 10 .. window end``; the event window gets the scenario's shock."""
     rel = np.arange(-n_est - 10, max(window[1], 0) + 1)
@@ -81,15 +82,16 @@ class Inputs:
     naive_var: np.ndarray
     df: np.ndarray
     share_positive: np.ndarray
-    residuals: np.ndarray   # (N x L1)
+    residuals: np.ndarray  # (N x L1)
     rank_panel: np.ndarray  # (N x (L1 + L)): estimation then window ARs
     window_mask: np.ndarray
     est_sar: np.ndarray  # (N x L1): AR / sigma on the estimation days
     window_sar: np.ndarray  # (N x L): AR / prediction-error sd on the window days
 
 
-def market_model_inputs(stock: np.ndarray, market: np.ndarray, rel: np.ndarray, n_est: int,
-                        window: tuple[int, int]) -> Inputs:
+def market_model_inputs(
+    stock: np.ndarray, market: np.ndarray, rel: np.ndarray, n_est: int, window: tuple[int, int]
+) -> Inputs:
     """OLS market model per event (rows), vectorised: estimation days ``[-n_est - 10, -11]``.
 
     ``CAR`` variance ``s^2 (L + L^2/L1 + (sum_w (R_m - Rbar_m))^2 / S_mm)`` (CLM 1997 eq. 4.4.14);
@@ -111,8 +113,18 @@ def market_model_inputs(stock: np.ndarray, market: np.ndarray, rel: np.ndarray, 
     naive = s2 * (L + L / L1 + (dev**2).sum(axis=1) / smm)
     mask = np.r_[np.zeros(L1, bool), np.ones(L, bool)]
     ar_se = np.sqrt(s2[:, None] * (1 + 1 / L1 + dev**2 / smm[:, None]))
-    return Inputs(ar_w.sum(axis=1), car_var, naive, np.full(len(s2), L1 - 2.0), (resid > 0).mean(axis=1),
-                  resid, np.hstack([resid, ar_w]), mask, resid / np.sqrt(s2)[:, None], ar_w / ar_se)
+    return Inputs(
+        ar_w.sum(axis=1),
+        car_var,
+        naive,
+        np.full(len(s2), L1 - 2.0),
+        (resid > 0).mean(axis=1),
+        resid,
+        np.hstack([resid, ar_w]),
+        mask,
+        resid / np.sqrt(s2)[:, None],
+        ar_w / ar_se,
+    )
 
 
 def battery(inputs: Inputs, clustered: bool) -> dict[str, st.TestResult]:
@@ -121,15 +133,32 @@ def battery(inputs: Inputs, clustered: bool) -> dict[str, st.TestResult]:
     car, var = inputs.car, inputs.car_var
     scar = car / np.sqrt(var)
     rbar = st.mean_pairwise_correlation(inputs.residuals.T)[0] if clustered else float("nan")
-    return {r.name: r for r in (
-        st.cs_t(car), st.time_series_t(car, var), st.patell(scar, inputs.df), st.bmp(scar), st.kp_bmp(scar, rbar),
-        st.corrado(inputs.rank_panel, inputs.window_mask), st.corrado_zivney(inputs.est_sar, inputs.window_sar),
-        st.grank(inputs.est_sar, scar), st.generalized_sign(car, inputs.share_positive), st.wilcoxon(car),
-    )}
+    return {
+        r.name: r
+        for r in (
+            st.cs_t(car),
+            st.time_series_t(car, var),
+            st.patell(scar, inputs.df),
+            st.bmp(scar),
+            st.kp_bmp(scar, rbar),
+            st.corrado(inputs.rank_panel, inputs.window_mask),
+            st.corrado_zivney(inputs.est_sar, inputs.window_sar),
+            st.grank(inputs.est_sar, scar),
+            st.generalized_sign(car, inputs.share_positive),
+            st.wilcoxon(car),
+        )
+    }
 
 
-def rejection_rates(scenario: str | Scenario, reps: int, seed: int, n_events: int = 50, n_est: int = 239,
-                    window: tuple[int, int] = (0, 0), level: float = 0.05) -> pd.Series:
+def rejection_rates(
+    scenario: str | Scenario,
+    reps: int,
+    seed: int,
+    n_events: int = 50,
+    n_est: int = 239,
+    window: tuple[int, int] = (0, 0),
+    level: float = 0.05,
+) -> pd.Series:
     """Share of ``reps`` replications in which each test rejects at ``level`` (two-sided)."""
     if isinstance(scenario, str) and scenario not in SCENARIOS:
         raise IncidentImpactError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
@@ -143,8 +172,14 @@ def rejection_rates(scenario: str | Scenario, reps: int, seed: int, n_events: in
     return pd.Series({k: v / reps for k, v in hits.items()}, name=sc.name)
 
 
-def single_event_size(reps: int, seed: int, n_est: int = 239, window: tuple[int, int] = (0, 0),
-                      level: float = 0.05, t_df: float | None = None) -> pd.Series:
+def single_event_size(
+    reps: int,
+    seed: int,
+    n_est: int = 239,
+    window: tuple[int, int] = (0, 0),
+    level: float = 0.05,
+    t_df: float | None = None,
+) -> pd.Series:
     """Rejection rates of one-event tests under H0 (``time_series_t`` = the single-event t,
     ``corrado``, ``sq``); ``t_df`` draws the shocks from a scaled Student t (fat tails)."""
     rng = np.random.default_rng(seed)
@@ -176,12 +211,22 @@ def standardized_car_variance(reps: int, seed: int, n_est: int = 30, window: tup
         full.append(inp.car / np.sqrt(inp.car_var))
         naive.append(inp.car / np.sqrt(inp.naive_var))
     df = n_est - 2
-    return {"full": float(np.var(np.concatenate(full))), "naive": float(np.var(np.concatenate(naive))),
-            "t_variance": df / (df - 2)}
+    return {
+        "full": float(np.var(np.concatenate(full))),
+        "naive": float(np.var(np.concatenate(naive))),
+        "t_variance": df / (df - 2),
+    }
 
 
-def volatility_rejection_rates(scenario: str | Scenario, reps: int, seed: int, n_events: int = 50, n_est: int = 239,
-                               window: tuple[int, int] = (0, 0), level: float = 0.05) -> pd.Series:
+def volatility_rejection_rates(
+    scenario: str | Scenario,
+    reps: int,
+    seed: int,
+    n_events: int = 50,
+    n_est: int = 239,
+    window: tuple[int, int] = (0, 0),
+    level: float = 0.05,
+) -> pd.Series:
     """Rejection rates of the abnormal-volatility tests (:mod:`.volatility`: ``av_t``, the
     cross-sectional t of ``VR_i - df/(df - 2)``, and the pooled ``av_chi2``) and the per-event
     F test's rejection share (``f_event``) on ``scenario``'s data."""
@@ -205,10 +250,18 @@ def volatility_rejection_rates(scenario: str | Scenario, reps: int, seed: int, n
     return pd.Series({k: v / reps for k, v in hits.items()}, name=sc.name)
 
 
-def bootstrap_rejection_rates(scenario: str | Scenario, reps: int, seed: int, n_boot: int = 199,
-                              kind: str = "date", n_events: int = 50, n_est: int = 239,
-                              window: tuple[int, int] = (0, 0), level: float = 0.05,
-                              tests: tuple[str, ...] = ("cs_t", "patell", "bmp")) -> pd.Series:
+def bootstrap_rejection_rates(
+    scenario: str | Scenario,
+    reps: int,
+    seed: int,
+    n_boot: int = 199,
+    kind: str = "date",
+    n_events: int = 50,
+    n_est: int = 239,
+    window: tuple[int, int] = (0, 0),
+    level: float = 0.05,
+    tests: tuple[str, ...] = ("cs_t", "patell", "bmp"),
+) -> pd.Series:
     """Rejection rates of the bootstrap p-values (:mod:`.bootstrap`, ``n_boot`` resamples of
     ``kind``) of ``tests`` on ``scenario``'s data."""
     from types import SimpleNamespace
@@ -223,10 +276,16 @@ def bootstrap_rejection_rates(scenario: str | Scenario, reps: int, seed: int, n_
         stock, market, rel = simulate_panel(rng, sc, n_events, n_est, window)
         inp = market_model_inputs(stock, market, rel, n_est, window)
         res = battery(inp, sc.clustered)
-        x = SimpleNamespace(car=inp.car, se=np.sqrt(inp.car_var), df=inp.df, share_positive=inp.share_positive,
-                            rbar=st.mean_pairwise_correlation(inp.residuals.T)[0] if sc.clustered else float("nan"))
-        boot = bootstrap_pvalues({t: res[t] for t in tests}, x, inp.residuals, L, n_boot,
-                                 seed=int(rng.integers(2**32)), kind=kind)
+        x = SimpleNamespace(
+            car=inp.car,
+            se=np.sqrt(inp.car_var),
+            df=inp.df,
+            share_positive=inp.share_positive,
+            rbar=st.mean_pairwise_correlation(inp.residuals.T)[0] if sc.clustered else float("nan"),
+        )
+        boot = bootstrap_pvalues(
+            {t: res[t] for t in tests}, x, inp.residuals, L, n_boot, seed=int(rng.integers(2**32)), kind=kind
+        )
         for t in tests:
             hits[t] += int(boot["bootstrap_p_value"].to_numpy(dtype=float)[list(boot.index).index(t)] < level)
     return pd.Series({k: v / reps for k, v in hits.items()}, name=f"{sc.name} ({kind})")

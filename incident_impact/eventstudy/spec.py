@@ -96,9 +96,17 @@ class EventStudySpec:
         """``spec`` (default: the defaults) with every option that is not None put in its place."""
         if spec is not None and not isinstance(spec, EventStudySpec):
             raise IncidentImpactError(f"spec must be an EventStudySpec, not {type(spec).__name__}")
-        changes: dict[str, Any] = {k: v for k, v in (("model", model), ("estimation", estimation), ("windows", windows),
-                                                      ("min_estimation_obs", min_estimation_obs), ("factors", factors))
-                                   if v is not None}
+        changes: dict[str, Any] = {
+            k: v
+            for k, v in (
+                ("model", model),
+                ("estimation", estimation),
+                ("windows", windows),
+                ("min_estimation_obs", min_estimation_obs),
+                ("factors", factors),
+            )
+            if v is not None
+        }
         if spec is None:
             return cls(**changes)
         return spec.replace(**changes) if changes else spec
@@ -124,8 +132,10 @@ class EventStudySpec:
         """One line: model, estimation window, windows and minimum estimation size."""
         factors = "" if self.factors is None else f", factors {len(self.factors.columns)} columns"
         windows = " ".join(format_window(w) for w in self.windows)
-        return (f"{self.model.name} model, estimation {format_window(self.estimation)} (at least "
-                f"{self.min_estimation_obs} returns), windows {windows}{factors}")
+        return (
+            f"{self.model.name} model, estimation {format_window(self.estimation)} (at least "
+            f"{self.min_estimation_obs} returns), windows {windows}{factors}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``model, estimation, windows, min_estimation_obs, factors`` (the factor columns or None)."""

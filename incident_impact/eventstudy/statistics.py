@@ -22,8 +22,19 @@ import pandas as pd
 from ..distributions import norm_sf, t_sf
 
 #: The tests reported by :meth:`incident_impact.eventstudy.StudyResult.tests`, in this order.
-TEST_NAMES = ("cs_t", "time_series_t", "patell", "bmp", "kp_bmp", "corrado", "corrado_zivney", "grank",
-              "generalized_sign", "wilcoxon", "sq")
+TEST_NAMES = (
+    "cs_t",
+    "time_series_t",
+    "patell",
+    "bmp",
+    "kp_bmp",
+    "corrado",
+    "corrado_zivney",
+    "grank",
+    "generalized_sign",
+    "wilcoxon",
+    "sq",
+)
 
 
 @dataclass(frozen=True)
@@ -306,8 +317,9 @@ def corrado_zivney(est_sar, window_sar) -> TestResult:
         return _nan("corrado_zivney", "normal", n, "a window day has no abnormal return")
     s_t = win.std(axis=0, ddof=1)
     if not (s_t > 0).all():
-        return _nan("corrado_zivney", "normal", n,
-                    "the window's standardized abnormal returns do not vary across events")
+        return _nan(
+            "corrado_zivney", "normal", n, "the window's standardized abnormal returns do not vary across events"
+        )
     ubar, present = _rank_means(np.concatenate([est, win / s_t], axis=1))
     return corrado_zivney_from_means(ubar, present, n, win.shape[1])
 
@@ -378,8 +390,9 @@ def generalized_sign(car, share_positive) -> TestResult:
     if not 0 < p < 1:
         return _nan("generalized_sign", "normal", n, "the estimation-window share of positive ARs is 0 or 1")
     w = int((car > 0).sum())
-    return _normal("generalized_sign", (w - n * p) / np.sqrt(n * p * (1 - p)), n,
-                   f"{w} of {n} CARs positive, p_hat = {p:.4f}")
+    return _normal(
+        "generalized_sign", (w - n * p) / np.sqrt(n * p * (1 - p)), n, f"{w} of {n} CARs positive, p_hat = {p:.4f}"
+    )
 
 
 def wilcoxon(car) -> TestResult:
@@ -418,12 +431,24 @@ def sq(car, estimation_ar, length: int, min_windows: int = 20) -> TestResult:
     ar = _arr(estimation_ar)
     car = float(np.asarray(car, dtype=float).ravel()[0])
     if len(ar) - length + 1 < min_windows:
-        return _nan("sq", "empirical", 1,
-                    f"only {max(len(ar) - length + 1, 0)} estimation CARs of {length} days (need {min_windows})")
+        return _nan(
+            "sq",
+            "empirical",
+            1,
+            f"only {max(len(ar) - length + 1, 0)} estimation CARs of {length} days (need {min_windows})",
+        )
     sums = np.convolve(ar, np.ones(length), mode="valid")
     le, ge = float((sums <= car).mean()), float((sums >= car).mean())
-    return TestResult("sq", le, min(1.0, 2 * min(le, ge)), "empirical", None, 1, None,
-                      f"CAR against {len(sums)} estimation-window CARs of {length} days")
+    return TestResult(
+        "sq",
+        le,
+        min(1.0, 2 * min(le, ge)),
+        "empirical",
+        None,
+        1,
+        None,
+        f"CAR against {len(sums)} estimation-window CARs of {length} days",
+    )
 
 
 def cs_t_named(name: str, values) -> TestResult:
@@ -437,8 +462,14 @@ def results_frame(results: list[TestResult]) -> pd.DataFrame:
     """Test records as a frame indexed by test name:
     ``statistic, p_value, df, n_events, distribution, note`` (the reason goes into ``note``)."""
     rows = [
-        {"statistic": r.statistic, "p_value": r.p_value, "df": r.df if r.df is not None else np.nan,
-         "n_events": r.n_events, "distribution": r.distribution, "note": r.reason or r.note or ""}
+        {
+            "statistic": r.statistic,
+            "p_value": r.p_value,
+            "df": r.df if r.df is not None else np.nan,
+            "n_events": r.n_events,
+            "distribution": r.distribution,
+            "note": r.reason or r.note or "",
+        }
         for r in results
     ]
     return pd.DataFrame(rows, index=pd.Index([r.name for r in results], name="test"))

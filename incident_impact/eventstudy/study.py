@@ -85,8 +85,14 @@ def run_study(
     """
     if engine not in ENGINES:
         raise IncidentImpactError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    spec = EventStudySpec.from_options(spec, model=model, estimation=estimation, windows=windows,
-                                       min_estimation_obs=min_estimation_obs, factors=factors)
+    spec = EventStudySpec.from_options(
+        spec,
+        model=model,
+        estimation=estimation,
+        windows=windows,
+        min_estimation_obs=min_estimation_obs,
+        factors=factors,
+    )
     table = events_table(events)
     wide = wide_returns(returns)
     benches = benchmark_map(benchmark)

@@ -119,8 +119,9 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [_json_value(r) for r in frame.to_dict("records")]
 
 
-def standardized_panels(results: list[EventStudyResult], estimation: Window, window: Window,
-                        standardize: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def standardized_panels(
+    results: list[EventStudyResult], estimation: Window, window: Window, standardize: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """The reference inputs of the standardized rank tests (and of the bootstrap) from per-event results.
 
     Returns ``(est, win)``: ``est`` (events x the estimation window's relative days, NaN where an
@@ -256,13 +257,17 @@ class StudyResult:
         for window in self.windows:
             car, se = self.engine.window_cars(window)
             n = len(car)
-            rows.append({
-                "start": window[0], "end": window[1], "n_events": n,
-                "caar": float(car.mean()) if n else np.nan,
-                "se": float(np.sqrt((se**2).sum()) / n) if n else np.nan,
-                "median_car": float(np.median(car)) if n else np.nan,
-                "share_positive": float((car > 0).mean()) if n else np.nan,
-            })
+            rows.append(
+                {
+                    "start": window[0],
+                    "end": window[1],
+                    "n_events": n,
+                    "caar": float(car.mean()) if n else np.nan,
+                    "se": float(np.sqrt((se**2).sum()) / n) if n else np.nan,
+                    "median_car": float(np.median(car)) if n else np.nan,
+                    "share_positive": float((car > 0).mean()) if n else np.nan,
+                }
+            )
         return pd.DataFrame(rows, index=pd.Index([format_window(w) for w in self.windows], name="window"))
 
     # ----------------------------------------------------------- tests
@@ -276,13 +281,28 @@ class StudyResult:
             return [st.TestResult(name, np.nan, np.nan, "", None, 0, reason) for name in st.TEST_NAMES]
         n = len(x.car)
         scar = x.car / x.se
-        sq = x.sq or st.TestResult("sq", np.nan, np.nan, "empirical", None, n,
-                                   "the SQ test is a single-event test (N = 1); see each event's sq_p_value in .cars")
+        sq = x.sq or st.TestResult(
+            "sq",
+            np.nan,
+            np.nan,
+            "empirical",
+            None,
+            n,
+            "the SQ test is a single-event test (N = 1); see each event's sq_p_value in .cars",
+        )
         cz, gr = self._standardized_rank_tests(window, x)
         return [
-            st.cs_t(x.car), st.time_series_t(x.car, x.se**2), st.patell(scar, x.df), st.bmp(scar),
-            st.kp_bmp(scar, x.rbar), self.engine.rank_test(window, x), cz, gr,
-            st.generalized_sign(x.car, x.share_positive), st.wilcoxon(x.car), sq,
+            st.cs_t(x.car),
+            st.time_series_t(x.car, x.se**2),
+            st.patell(scar, x.df),
+            st.bmp(scar),
+            st.kp_bmp(scar, x.rbar),
+            self.engine.rank_test(window, x),
+            cz,
+            gr,
+            st.generalized_sign(x.car, x.share_positive),
+            st.wilcoxon(x.car),
+            sq,
         ]
 
     def _standardized_rank_tests(self, window: Window, x: TestInputs) -> tuple[st.TestResult, st.TestResult]:
@@ -317,8 +337,14 @@ class StudyResult:
         est, _ = standardized_panels(self._having(window), self.estimation_window, window, standardize=False)
         return est
 
-    def tests(self, window: Window | str | None = None, *, bootstrap: int | None = None, seed: int | None = None,
-              kind: str = "date") -> pd.DataFrame:
+    def tests(
+        self,
+        window: Window | str | None = None,
+        *,
+        bootstrap: int | None = None,
+        seed: int | None = None,
+        kind: str = "date",
+    ) -> pd.DataFrame:
         """The tests over ``window`` as a frame indexed by test name (``cs_t, time_series_t,
         patell, bmp, kp_bmp, corrado, corrado_zivney, grank, generalized_sign, wilcoxon, sq``) with
         columns ``statistic, p_value, df, n_events, distribution, note``; a test that cannot be
@@ -335,8 +361,9 @@ class StudyResult:
             frame["bootstrap_p_value"] = boot["bootstrap_p_value"].reindex(frame.index)
         return frame
 
-    def bootstrap_tests(self, window: Window | str | None = None, n: int = 999, *, seed: int | None = None,
-                        kind: str = "date") -> pd.DataFrame:
+    def bootstrap_tests(
+        self, window: Window | str | None = None, n: int = 999, *, seed: int | None = None, kind: str = "date"
+    ) -> pd.DataFrame:
         """Bootstrap p-values of the CAR-based tests over ``window`` (default: the first window):
         a frame indexed by test name with ``statistic, p_value, bootstrap_p_value, n_boot, kind``
         (see :func:`.bootstrap.bootstrap_pvalues` for the resampling and its references)."""
@@ -347,8 +374,9 @@ class StudyResult:
         if x is None:
             raise IncidentImpactError(f"no event has data for window {format_window(window)}")
         results = {r.name: r for r in self.test_results(window)}
-        return bootstrap_pvalues(results, x, self.estimation_panel(window), window[1] - window[0] + 1, n,
-                                 seed=seed, kind=kind)
+        return bootstrap_pvalues(
+            results, x, self.estimation_panel(window), window[1] - window[0] + 1, n, seed=seed, kind=kind
+        )
 
     # ----------------------------------------------------------- BHAR
     def bhar(self, window: Window | str) -> pd.DataFrame:
@@ -365,8 +393,14 @@ class StudyResult:
             bret = bench.reindex(ev.index)
             if bret.isna().any():
                 continue
-            rows.append({"event_id": eid, "ticker": self._tickers[eid], "n_days": len(ev),
-                         "bhar": float(np.prod(1 + ev["return"]) - np.prod(1 + bret))})
+            rows.append(
+                {
+                    "event_id": eid,
+                    "ticker": self._tickers[eid],
+                    "n_days": len(ev),
+                    "bhar": float(np.prod(1 + ev["return"]) - np.prod(1 + bret)),
+                }
+            )
         return pd.DataFrame(rows, columns=["event_id", "ticker", "n_days", "bhar"]).set_index("event_id")
 
     def bhar_test(self, window: Window | str) -> st.TestResult:
@@ -378,13 +412,18 @@ class StudyResult:
     def summary(self, window: Window | str | None = None) -> str:
         """Plain text: the per-event CARs of ``window`` (default: the first), the test table and failures."""
         window = self._window(window)
-        lines = [f"Event study of {self.n_events} event(s), model {self.model}, estimation "
-                 f"{format_window(self.estimation_window)}, window {format_window(window)}", ""]
+        lines = [
+            f"Event study of {self.n_events} event(s), model {self.model}, estimation "
+            f"{format_window(self.estimation_window)}, window {format_window(window)}",
+            "",
+        ]
         frame = self.car_frame(window)
         lines.append(f"{'event_id':<36} {'ticker':<8} {'day0':<10} {'CAR %':>8} {'t':>7} {'p':>7} {'SQ p':>6}")
         for eid, row in frame.iterrows():
-            lines.append(f"{str(eid)[:36]:<36} {row.ticker:<8} {row.day0.date()!s:<10} {100 * row.car:>8.2f} "
-                         f"{row.t_stat:>7.2f} {row.p_value:>7.3f} {row.sq_p_value:>6.3f}")
+            lines.append(
+                f"{str(eid)[:36]:<36} {row.ticker:<8} {row.day0.date()!s:<10} {100 * row.car:>8.2f} "
+                f"{row.t_stat:>7.2f} {row.p_value:>7.3f} {row.sq_p_value:>6.3f}"
+            )
         lines += ["", f"{'test':<17} {'statistic':>10} {'p':>7} {'N':>4}  note"]
         for name, row in self.tests(window).iterrows():
             lines.append(f"{name:<17} {row.statistic:>10.4f} {row.p_value:>7.4f} {row.n_events:>4}  {row.note}")
@@ -414,8 +453,12 @@ class StudyResult:
         }
         if tests:
             out["tests"] = {format_window(w): records(self.tests(w).reset_index()) for w in self.windows}
-        out |= {"cars": records(self.cars), "failures": records(self.failures), "overlaps": records(self.overlaps),
-                "warnings": list(self.warnings)}
+        out |= {
+            "cars": records(self.cars),
+            "failures": records(self.failures),
+            "overlaps": records(self.overlaps),
+            "warnings": list(self.warnings),
+        }
         return out
 
     def _headline(self) -> str:
@@ -423,16 +466,25 @@ class StudyResult:
         return f"{self.n_events:,} event(s) studied, {len(self.failures):,} not{overl}; {self.model} model"
 
     def __repr__(self) -> str:
-        return short_repr("StudyResult", [
-            self._headline(),
-            f"estimation {format_window(self.estimation_window)}; windows "
-            + " ".join(format_window(w) for w in self.windows) + f" ({self.engine.name} engine)",
-            "CAAR per window: .caar; tests: .tests(window)",
-        ])
+        return short_repr(
+            "StudyResult",
+            [
+                self._headline(),
+                f"estimation {format_window(self.estimation_window)}; windows "
+                + " ".join(format_window(w) for w in self.windows)
+                + f" ({self.engine.name} engine)",
+                "CAAR per window: .caar; tests: .tests(window)",
+            ],
+        )
 
     def _repr_html_(self) -> str:
         """The CAAR and number of events per window (no test is run: cheap for any number of events)."""
-        return html_block(f"StudyResult: {self._headline()}", [
-            f"Estimation {format_window(self.estimation_window)}, at least {self.spec.min_estimation_obs} returns. "
-            "CAAR in decimals; se = sqrt(sum SE_i^2) / N. Tests: .tests(window).", *self.warnings],
-            self.caar[["n_events", "caar", "se", "median_car", "share_positive"]])
+        return html_block(
+            f"StudyResult: {self._headline()}",
+            [
+                f"Estimation {format_window(self.estimation_window)}, at least {self.spec.min_estimation_obs} returns. "
+                "CAAR in decimals; se = sqrt(sum SE_i^2) / N. Tests: .tests(window).",
+                *self.warnings,
+            ],
+            self.caar[["n_events", "caar", "se", "median_car", "share_positive"]],
+        )

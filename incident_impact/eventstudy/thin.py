@@ -65,8 +65,10 @@ def scholes_williams(y: np.ndarray, x: np.ndarray) -> tuple[float, float, dict[s
     rho = float(np.corrcoef(x[1:], x[:-1])[0, 1])
     parts = {"b_lag": b_lag, "b_0": b_0, "b_lead": b_lead, "rho_m": rho}
     if not all(np.isfinite(v) for v in parts.values()):
-        raise ModelFitError("the Scholes-Williams beta is undefined: the market return does not vary across "
-                            "neighbouring days of the estimation window")
+        raise ModelFitError(
+            "the Scholes-Williams beta is undefined: the market return does not vary across "
+            "neighbouring days of the estimation window"
+        )
     if abs(1 + 2 * rho) < 1e-8:
         raise ModelFitError(f"the Scholes-Williams beta is undefined: 1 + 2 rho_m = 0 (rho_m = {rho:.3g})")
     beta = (b_lag + b_0 + b_lead) / (1 + 2 * rho)
@@ -82,12 +84,13 @@ def dimson(y: np.ndarray, x: np.ndarray, lags: int = 1) -> tuple[float, float, d
         raise ModelFitError(f"Dimson's number of lags must be >= 0, not {lags!r}")
     rows = n - 2 * k
     if rows < 2 * k + 3:
-        raise ModelFitError(f"the Dimson beta with {k} lead(s) and lag(s) needs at least {4 * k + 3} estimation "
-                            f"returns, not {n}")
-    design = np.column_stack([np.ones(rows)] + [x[k + j: n - k + j] for j in range(-k, k + 1)])
+        raise ModelFitError(
+            f"the Dimson beta with {k} lead(s) and lag(s) needs at least {4 * k + 3} estimation returns, not {n}"
+        )
+    design = np.column_stack([np.ones(rows)] + [x[k + j : n - k + j] for j in range(-k, k + 1)])
     if np.linalg.matrix_rank(design) < design.shape[1]:
         raise ModelFitError("the Dimson regression is singular (a constant or collinear market return)")
-    coef, *_ = np.linalg.lstsq(design, y[k: n - k], rcond=None)
+    coef, *_ = np.linalg.lstsq(design, y[k : n - k], rcond=None)
     slopes = coef[1:]
     beta = float(slopes.sum())
     names = [f"b_{j:+d}" if j else "b_0" for j in range(-k, k + 1)]
@@ -98,8 +101,10 @@ def fit_thin(model: NormalReturnModel, y: np.ndarray, X: np.ndarray) -> FittedMo
     """Fit ``scholes-williams`` or ``dimson`` on the estimation rows ``y`` and ``X = [1, R_m]``."""
     y = np.asarray(y, dtype=float)
     if np.ptp(y) <= 1e-12 * max(1.0, float(np.abs(y).max())):
-        raise ModelFitError(f"the stock's {len(y)} estimation returns are constant: no variance for the "
-                            f"{model.name} model (stale prices?)")
+        raise ModelFitError(
+            f"the stock's {len(y)} estimation returns are constant: no variance for the "
+            f"{model.name} model (stale prices?)"
+        )
     ols = fit_ols(model, y, X)  # the shared checks (regular design, usable variance) and (X'X)^-1
     x = X[:, 1]
     if model.estimator == "scholes-williams":

@@ -76,13 +76,19 @@ class AbnormalVolatility:
     def to_dict(self) -> dict:
         from .study_results import records
 
-        return {"window": format_window(self.window), "mean_variance_ratio": self.mean_variance_ratio,
-                "events": records(self.events), "daily": records(self.daily.reset_index()),
-                "tests": records(self.tests().reset_index())}
+        return {
+            "window": format_window(self.window),
+            "mean_variance_ratio": self.mean_variance_ratio,
+            "events": records(self.events),
+            "daily": records(self.daily.reset_index()),
+            "tests": records(self.tests().reset_index()),
+        }
 
     def summary(self) -> str:
-        lines = [f"Abnormal volatility over {format_window(self.window)}: {len(self.events)} event(s), "
-                 f"mean variance ratio {self.mean_variance_ratio:.3f}"]
+        lines = [
+            f"Abnormal volatility over {format_window(self.window)}: {len(self.events)} event(s), "
+            f"mean variance ratio {self.mean_variance_ratio:.3f}"
+        ]
         for r in self.results:
             lines.append(f"  {r}")
         return "\n".join(lines)
@@ -99,12 +105,14 @@ def _daily_rows(result: StudyResult | EventStudyResult) -> tuple[pd.DataFrame, d
         ev = result.event[["rel_day", "ar", "ar_se"]].reset_index(drop=True)
         ev.insert(0, "event_id", eid)
         return ev, {eid: float(result.fitted.df)}
-    raise IncidentImpactError("abnormal_volatility needs a StudyResult (run_study) or an EventStudyResult "
-                              "(event_study)")
+    raise IncidentImpactError(
+        "abnormal_volatility needs a StudyResult (run_study) or an EventStudyResult (event_study)"
+    )
 
 
-def abnormal_volatility(result: StudyResult | EventStudyResult,
-                        window: Window | str | None = None) -> AbnormalVolatility:
+def abnormal_volatility(
+    result: StudyResult | EventStudyResult, window: Window | str | None = None
+) -> AbnormalVolatility:
     """Abnormal volatility of the events of ``result`` over ``window`` (default: the first window).
 
     Statistics and references in the module docstring: per event the variance ratio
@@ -124,9 +132,17 @@ def abnormal_volatility(result: StudyResult | EventStudyResult,
         null_mean = np.where(df > 2, df / (df - 2), np.nan)
         vr = per["variance_ratio"].to_numpy(dtype=float)
         p_f = _two_sided(special.fdtr(L, df, vr), special.fdtrc(L, df, vr))
-    events = pd.DataFrame({"event_id": per.index.astype(str), "n_days": per["n_days"].to_numpy(),
-                           "variance_ratio": vr, "abnormal_volatility": vr - null_mean, "df": df, "f_p_value": p_f},
-                          columns=list(EVENT_COLUMNS)).reset_index(drop=True)
+    events = pd.DataFrame(
+        {
+            "event_id": per.index.astype(str),
+            "n_days": per["n_days"].to_numpy(),
+            "variance_ratio": vr,
+            "abnormal_volatility": vr - null_mean,
+            "df": df,
+            "f_p_value": p_f,
+        },
+        columns=list(EVENT_COLUMNS),
+    ).reset_index(drop=True)
     kept = sub[sub["event_id"].isin(per.index)]
     daily = kept.groupby("rel_day").agg(n_events=("sar2", "size"), mean_sar2=("sar2", "mean"))
     daily["av"] = daily["mean_sar2"] - (float(np.nanmean(null_mean)) if len(null_mean) else np.nan)
@@ -137,6 +153,14 @@ def abnormal_volatility(result: StudyResult | EventStudyResult,
     else:
         stat, dof = float(L * vr.sum()), n * L
         p = float(_two_sided(special.chdtr(dof, stat), special.chdtrc(dof, stat)))
-        chi = st.TestResult("av_chi2", stat, p, "chi2", float(dof), n, None,
-                            f"sum of L x variance ratio over {n} event(s); assumes independent events")
+        chi = st.TestResult(
+            "av_chi2",
+            stat,
+            p,
+            "chi2",
+            float(dof),
+            n,
+            None,
+            f"sum of L x variance ratio over {n} event(s); assumes independent events",
+        )
     return AbnormalVolatility(window, events, daily, (av_t, chi))

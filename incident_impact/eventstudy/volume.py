@@ -50,8 +50,10 @@ def volume_series(history) -> pd.Series:
     volume = pd.to_numeric(volume, errors="coerce").dropna()
     if volume.empty:
         where = history.source_path or history.source
-        raise IncidentImpactError(f"{where}: no trading volume for {history.ticker} (the file has no volume column "
-                                  "or it is empty); --outcome volume needs a Volume column")
+        raise IncidentImpactError(
+            f"{where}: no trading volume for {history.ticker} (the file has no volume column "
+            "or it is empty); --outcome volume needs a Volume column"
+        )
     return volume.rename(history.ticker)
 
 
@@ -94,8 +96,9 @@ def abnormal_volume(
         raise IncidentImpactError(f"abnormal volume supports the mean and market models, not {name!r}")
     if name == "market" and market_volume is None:
         raise IncidentImpactError("the market volume model needs market_volume (e.g. the index's volume)")
-    spec = EventStudySpec.from_options(spec, model=name, estimation=estimation, windows=windows,
-                                       min_estimation_obs=min_estimation_obs)
+    spec = EventStudySpec.from_options(
+        spec, model=name, estimation=estimation, windows=windows, min_estimation_obs=min_estimation_obs
+    )
     if not isinstance(volume, pd.Series) or not (market_volume is None or isinstance(market_volume, pd.Series)):
         raise IncidentImpactError("volume and market_volume must be pandas Series indexed by date")
     y = cast(pd.Series, log_volume(volume.dropna()))
@@ -134,6 +137,7 @@ def volume_study(
         volumes = volumes.pivot_table(index="date", columns="ticker", values="volume", aggfunc="last")
         volumes.index = pd.DatetimeIndex(volumes.index)
     bench = log_volume(market_volume) if name == "market" and market_volume is not None else None
-    spec = EventStudySpec.from_options(spec, model=name, estimation=estimation, windows=windows,
-                                       min_estimation_obs=min_estimation_obs)
+    spec = EventStudySpec.from_options(
+        spec, model=name, estimation=estimation, windows=windows, min_estimation_obs=min_estimation_obs
+    )
     return run_study(cast(pd.DataFrame, log_volume(volumes)), bench, events, engine=engine, spec=spec)

@@ -42,8 +42,10 @@ def _window_end(value: object, text: object) -> int:
         return int(value)
     if isinstance(value, str) and _INT_RE.match(value):
         return int(value)
-    raise IncidentImpactError(f"cannot read the window {text!r}: its ends must be whole numbers of sessions, "
-                              f"not {value!r}; write it as START,END, e.g. -1,+1")
+    raise IncidentImpactError(
+        f"cannot read the window {text!r}: its ends must be whole numbers of sessions, "
+        f"not {value!r}; write it as START,END, e.g. -1,+1"
+    )
 
 
 def parse_window(text: str | Window) -> Window:
@@ -55,8 +57,9 @@ def parse_window(text: str | Window) -> Window:
     """
     if isinstance(text, (tuple, list, np.ndarray)):
         if len(text) != 2:
-            raise IncidentImpactError(f"cannot read the window {tuple(text)!r}: a window is a pair (START, END), "
-                                      "e.g. (-1, 1)")
+            raise IncidentImpactError(
+                f"cannot read the window {tuple(text)!r}: a window is a pair (START, END), e.g. (-1, 1)"
+            )
         start, end = (_window_end(v, tuple(text)) for v in text)
     elif isinstance(text, (int, np.integer)) and not isinstance(text, (bool, np.bool_)):
         start = end = int(text)
@@ -83,8 +86,9 @@ def normalize_windows(windows: Iterable[Window | str] | Window | str) -> tuple[W
     duplicates dropped (first occurrence kept, order kept). One window may be given alone
     (``(0, 1)`` or ``"0,1"``). Raises :class:`~incident_impact.errors.IncidentImpactError` when
     none is left or one cannot be read."""
-    if isinstance(windows, str) or (isinstance(windows, tuple) and len(windows) == 2
-                                    and all(isinstance(v, (int, np.integer)) for v in windows)):
+    if isinstance(windows, str) or (
+        isinstance(windows, tuple) and len(windows) == 2 and all(isinstance(v, (int, np.integer)) for v in windows)
+    ):
         windows = [windows]  # type: ignore[list-item]
     try:
         items: list[Any] = list(windows)  # type: ignore[arg-type]
@@ -117,14 +121,17 @@ def event_session(value, label: str = "event") -> pd.Timestamp:
         if not text:
             raise IncidentImpactError(f"{label}: the event date is missing")
         if not match:
-            raise IncidentImpactError(f"{label}: cannot read the event date {value!r}; use YYYY-MM-DD "
-                                      "(a date such as 10/04/2017 could be April or October)")
+            raise IncidentImpactError(
+                f"{label}: cannot read the event date {value!r}; use YYYY-MM-DD "
+                "(a date such as 10/04/2017 could be April or October)"
+            )
         try:
             pd.Timestamp(text)  # the time and offset must be readable too
             day = pd.Timestamp(dt.date.fromisoformat(match.group(1))).as_unit("ns")
         except (ValueError, TypeError, OverflowError) as exc:
             raise IncidentImpactError(
-                f"{label}: cannot read the event date {value!r} ({exc}); use YYYY-MM-DD") from None
+                f"{label}: cannot read the event date {value!r} ({exc}); use YYYY-MM-DD"
+            ) from None
         return day
     if isinstance(value, (pd.Timestamp, dt.datetime, dt.date, np.datetime64)):
         try:
@@ -137,8 +144,9 @@ def event_session(value, label: str = "event") -> pd.Timestamp:
         if day.tz is not None:  # the local date, not the date in UTC
             day = day.tz_localize(None)
         return day.normalize()
-    raise IncidentImpactError(f"{label}: cannot read the event date {value!r}; give a YYYY-MM-DD string, "
-                              "a Timestamp or a date")
+    raise IncidentImpactError(
+        f"{label}: cannot read the event date {value!r}; give a YYYY-MM-DD string, a Timestamp or a date"
+    )
 
 
 def event_sessions(values: pd.Series, labels) -> pd.Series:
@@ -150,8 +158,11 @@ def event_sessions(values: pd.Series, labels) -> pd.Series:
         if getattr(values.dt, "tz", None) is not None:
             values = values.dt.tz_localize(None)
         return values.dt.normalize().astype("datetime64[ns]")
-    return pd.Series([event_session(v, str(lab)) for v, lab in zip(values, labels, strict=True)], index=values.index,
-                     dtype="datetime64[ns]")
+    return pd.Series(
+        [event_session(v, str(lab)) for v, lab in zip(values, labels, strict=True)],
+        index=values.index,
+        dtype="datetime64[ns]",
+    )
 
 
 def format_window(window: Window) -> str:

@@ -114,15 +114,22 @@ class PriceHistory:
         n_missing, first_missing, last_missing``."""
         return self._integrity.gaps.copy()
 
-    def with_exchange(self, exchange: str | None) -> "PriceHistory":
+    def with_exchange(self, exchange: str | None) -> PriceHistory:
         """The same prices checked against another exchange's sessions (e.g. the incident's listing)."""
         base = tuple(n for n in self.notes if n not in self._integrity.notes)
         return PriceHistory(self.ticker, self.data, self.source, base, exchange, self.source_path, self.source_sha256)
 
-    def with_notes(self, *notes: str) -> "PriceHistory":
+    def with_notes(self, *notes: str) -> PriceHistory:
         """The same history with ``notes`` added (provenance kept)."""
-        return PriceHistory(self.ticker, self.data, self.source, (*self.notes, *notes), self.exchange, self.source_path,
-                            self.source_sha256)
+        return PriceHistory(
+            self.ticker,
+            self.data,
+            self.source,
+            (*self.notes, *notes),
+            self.exchange,
+            self.source_path,
+            self.source_sha256,
+        )
 
 
 class PriceSource(Protocol):
@@ -219,9 +226,9 @@ def make_history(
 # ----------------------------------------------------------------- files read, and a parse cache
 #: Every data file parsed in this process: resolved path -> sha256 of the bytes parsed (the last
 #: parse wins), in the order first read. :mod:`incident_impact.manifest` reports them.
-_READS: "OrderedDict[str, dict]" = OrderedDict()
+_READS: OrderedDict[str, dict] = OrderedDict()
 #: Parsed frames by the sha256 of their bytes (the same file read again is not parsed again).
-_PARSED: "OrderedDict[tuple[str, str], tuple[pd.DataFrame, tuple[str, ...]]]" = OrderedDict()
+_PARSED: OrderedDict[tuple[str, str], tuple[pd.DataFrame, tuple[str, ...]]] = OrderedDict()
 _PARSED_MAX = 256
 _LOCK = threading.Lock()
 
@@ -251,8 +258,9 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def parse_price_file(path: str | PathLike[str], ticker: str, label: str | None = None, raw: bytes | None = None,
-                     kind: str = "prices") -> tuple[pd.DataFrame, tuple[str, ...], str]:
+def parse_price_file(
+    path: str | PathLike[str], ticker: str, label: str | None = None, raw: bytes | None = None, kind: str = "prices"
+) -> tuple[pd.DataFrame, tuple[str, ...], str]:
     """:func:`parse_price_csv` of the file at ``path`` (or of its bytes ``raw``, already read), read once
     and hashed: the frame, the remarks and the sha256 of the bytes parsed (recorded with
     :func:`record_read`). Bytes parsed before are not parsed again."""

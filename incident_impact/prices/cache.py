@@ -98,8 +98,10 @@ class PriceCache:
         frame, meta = entry
         full = self._history(ticker, frame, meta)
         # meta "start" None: the download asked for all history
-        asked_early = start is not None and "start" in meta and (
-            meta["start"] is None or to_timestamp(meta["start"]) <= to_timestamp(start)
+        asked_early = (
+            start is not None
+            and "start" in meta
+            and (meta["start"] is None or to_timestamp(meta["start"]) <= to_timestamp(start))
         )
         complete = full.covers(start, end) or (asked_early and full.covers(None, end))
         return CacheLookup(self._history(ticker, frame, meta, start, end), complete, full.valid_span())
@@ -148,7 +150,7 @@ class PriceCache:
                 notes += merge_notes
             data = frame.to_csv(index_label="date", date_format="%Y-%m-%d", lineterminator="\n").encode()
             record = {
-                "downloaded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "downloaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 **meta,
                 "ticker": ticker,
                 "rows": len(frame),
@@ -158,8 +160,12 @@ class PriceCache:
             _atomic_write(self._path(ticker, ".csv"), data)
             _atomic_write(self._path(ticker, ".json"), json.dumps(record, indent=2).encode())
             # what a rerun will parse: the manifest of this run names the cache file and its bytes
-            record_read(self._path(ticker, ".csv"), record["sha256"], "prices (cache)",
-                        f"download cache ({self._path(ticker, '.csv').name})")
+            record_read(
+                self._path(ticker, ".csv"),
+                record["sha256"],
+                "prices (cache)",
+                f"download cache ({self._path(ticker, '.csv').name})",
+            )
 
     def clear(self, ticker: str | None = None) -> None:
         """Forget ``ticker`` (or every ticker). Lock files stay: removing one could let two writers in."""
@@ -207,8 +213,9 @@ class PriceCache:
         if str(meta.get("ticker", "")).upper() != ticker.upper():  # e.g. GSPC vs ^GSPC share a stem: no entry
             return None, None
         try:
-            frame, _, _ = parse_price_file(csv_path, ticker, f"download cache ({csv_path.name})", raw=data,
-                                           kind="prices (cache)")
+            frame, _, _ = parse_price_file(
+                csv_path, ticker, f"download cache ({csv_path.name})", raw=data, kind="prices (cache)"
+            )
         except PriceDataError as exc:
             return None, f"data file unreadable ({exc})"
         return (frame, {**meta, "_path": str(csv_path)}), None
@@ -223,10 +230,18 @@ class PriceCache:
     ) -> PriceHistory:
         when = str(meta.get("downloaded_at", "?"))
         with suppress(ValueError):
-            when = dt.datetime.fromisoformat(when).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+            when = dt.datetime.fromisoformat(when).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
         source = f"{meta.get('source', 'download')} (cached {when})"
-        return make_history(ticker, frame, source, tuple(meta.get("notes", ())), start, end,
-                            path=meta.get("_path"), sha256=meta.get("sha256"))
+        return make_history(
+            ticker,
+            frame,
+            source,
+            tuple(meta.get("notes", ())),
+            start,
+            end,
+            path=meta.get("_path"),
+            sha256=meta.get("sha256"),
+        )
 
 
 def _meta_problem(meta: Any) -> str | None:
@@ -261,7 +276,9 @@ def _merge(old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, list[str
     if ratio.empty:
         if old.index.isin(new.index).all():
             return new, []
-        return new, ["overlap with the earlier cached rows has no valid adj_close: returns across the join are uncertain"]
+        return new, [
+            "overlap with the earlier cached rows has no valid adj_close: returns across the join are uncertain"
+        ]
     factor = float(ratio.median())
     notes = []
     if abs(factor - 1) > _SAME:
@@ -272,7 +289,9 @@ def _merge(old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, list[str
         )
     differing = int((np.abs(ratio / factor - 1) > _SAME).sum())
     if differing:
-        notes.append(f"{differing} overlapping dates differ from the earlier download beyond a common factor; the new values were kept")
+        notes.append(
+            f"{differing} overlapping dates differ from the earlier download beyond a common factor; the new values were kept"
+        )
     # the new rows win; a value the new download lacks (an empty cell) is kept from the earlier one
     filled = int((new.loc[overlap, "adj_close"].isna() & old.loc[overlap, "adj_close"].notna()).sum())
     if filled:

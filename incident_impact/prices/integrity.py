@@ -39,18 +39,67 @@ DEFAULT_EXCHANGE = "XNYS"
 
 #: Yahoo ticker suffix -> MIC of the listing exchange.
 SUFFIX_EXCHANGES = {
-    "PA": "XPAR", "AS": "XAMS", "BR": "XBRU", "LS": "XLIS", "DE": "XETR", "F": "XFRA", "L": "XLON",
-    "IL": "XLON", "SW": "XSWX", "MI": "XMIL", "MC": "XMAD", "ST": "XSTO", "CO": "XCSE", "HE": "XHEL",
-    "OL": "XOSL", "IR": "XDUB", "VI": "XWBO", "WA": "XWAR", "HK": "XHKG", "T": "XTKS", "SS": "XSHG",
-    "SZ": "XSHG", "KS": "XKRX", "TW": "XTAI", "SI": "XSES", "AX": "XASX", "NZ": "XNZE", "NS": "XBOM",
-    "BO": "XBOM", "TO": "XTSE", "V": "XTSE", "SA": "BVMF", "MX": "XMEX", "JO": "XJSE", "IS": "XIST",
+    "PA": "XPAR",
+    "AS": "XAMS",
+    "BR": "XBRU",
+    "LS": "XLIS",
+    "DE": "XETR",
+    "F": "XFRA",
+    "L": "XLON",
+    "IL": "XLON",
+    "SW": "XSWX",
+    "MI": "XMIL",
+    "MC": "XMAD",
+    "ST": "XSTO",
+    "CO": "XCSE",
+    "HE": "XHEL",
+    "OL": "XOSL",
+    "IR": "XDUB",
+    "VI": "XWBO",
+    "WA": "XWAR",
+    "HK": "XHKG",
+    "T": "XTKS",
+    "SS": "XSHG",
+    "SZ": "XSHG",
+    "KS": "XKRX",
+    "TW": "XTAI",
+    "SI": "XSES",
+    "AX": "XASX",
+    "NZ": "XNZE",
+    "NS": "XBOM",
+    "BO": "XBOM",
+    "TO": "XTSE",
+    "V": "XTSE",
+    "SA": "BVMF",
+    "MX": "XMEX",
+    "JO": "XJSE",
+    "IS": "XIST",
 }
 #: Index tickers -> MIC of the exchange whose sessions the index is published on.
 INDEX_EXCHANGES = {
-    "^GSPC": "XNYS", "^DJI": "XNYS", "^NYA": "XNYS", "^RUT": "XNYS", "^IXIC": "XNAS", "^NDX": "XNAS",
-    "^FCHI": "XPAR", "^AEX": "XAMS", "^BFX": "XBRU", "^GDAXI": "XETR", "^FTSE": "XLON", "^FTMC": "XLON",
-    "^SSMI": "XSWX", "^IBEX": "XMAD", "^OMX": "XSTO", "^OMXC25": "XCSE", "^HSI": "XHKG", "^N225": "XTKS",
-    "^NSEI": "XBOM", "^BSESN": "XBOM", "^GSPTSE": "XTSE", "^AXJO": "XASX", "^KS11": "XKRX",
+    "^GSPC": "XNYS",
+    "^DJI": "XNYS",
+    "^NYA": "XNYS",
+    "^RUT": "XNYS",
+    "^IXIC": "XNAS",
+    "^NDX": "XNAS",
+    "^FCHI": "XPAR",
+    "^AEX": "XAMS",
+    "^BFX": "XBRU",
+    "^GDAXI": "XETR",
+    "^FTSE": "XLON",
+    "^FTMC": "XLON",
+    "^SSMI": "XSWX",
+    "^IBEX": "XMAD",
+    "^OMX": "XSTO",
+    "^OMXC25": "XCSE",
+    "^HSI": "XHKG",
+    "^N225": "XTKS",
+    "^NSEI": "XBOM",
+    "^BSESN": "XBOM",
+    "^GSPTSE": "XTSE",
+    "^AXJO": "XASX",
+    "^KS11": "XKRX",
     "FTSEMIB.MI": "XMIL",
 }
 
@@ -149,8 +198,15 @@ def check_prices(ticker: str, prices: pd.Series, exchange: str | None = None) ->
             inside = (prev >= sessions[0]) & (cur <= sessions[-1])
             spans = np.flatnonzero(inside & (hi > lo) & keep)
             for i in spans:
-                gap_rows.append({"date": cur[i], "previous": prev[i], "n_missing": int(hi[i] - lo[i]),
-                                 "first_missing": sessions[lo[i]], "last_missing": sessions[hi[i] - 1]})
+                gap_rows.append(
+                    {
+                        "date": cur[i],
+                        "previous": prev[i],
+                        "n_missing": int(hi[i] - lo[i]),
+                        "first_missing": sessions[lo[i]],
+                        "last_missing": sessions[hi[i] - 1],
+                    }
+                )
             keep[spans] = False
     gaps = pd.DataFrame(gap_rows, columns=GAP_COLUMNS)
     if len(gaps):
@@ -159,22 +215,28 @@ def check_prices(ticker: str, prices: pd.Series, exchange: str | None = None) ->
         if n > 5:
             parts.append(f"and {n - 5} more gap{'s' if n > 6 else ''}")
         what = "a missing session" if n == 1 and gaps["n_missing"].iloc[0] == 1 else "missing sessions"
-        notes.append(f"{ticker}: {n} return{'s' if n != 1 else ''} spanning {what} dropped "
-                     f"({'; '.join(parts)}; {exchange} calendar)")
+        notes.append(
+            f"{ticker}: {n} return{'s' if n != 1 else ''} spanning {what} dropped "
+            f"({'; '.join(parts)}; {exchange} calendar)"
+        )
 
     # --- impossible and suspect moves
     suspect_rows = []
     finite_pair = np.isfinite(p[1:]) & np.isfinite(p[:-1])
     with np.errstate(all="ignore"):
-        extreme = finite_pair & ~((ratio <= EXTREME_RATIO) & (ratio >= 1 / EXTREME_RATIO) & np.isfinite(ret)
-                                  & (ret > -1))
+        extreme = finite_pair & ~(
+            (ratio <= EXTREME_RATIO) & (ratio >= 1 / EXTREME_RATIO) & np.isfinite(ret) & (ret > -1)
+        )
     for i in np.flatnonzero(extreme & (keep | ~np.isfinite(ret))):
         when = f"{dates[i]:%Y-%m-%d}"
         move = f"return of {_pct(ret[i])}" if np.isfinite(ret[i]) else "overflowing return"
-        reason = (f"{ticker}: {move} on {when} (price {p[i + 1]:.6g} after {p[i]:.6g}) is impossible for one "
-                  f"session (beyond {EXTREME_RATIO:g}:1); dropped, as if the price were missing")
-        suspect_rows.append({"date": dates[i], "return": float(ret[i]), "kind": "impossible", "dropped": True,
-                             "reason": reason})
+        reason = (
+            f"{ticker}: {move} on {when} (price {p[i + 1]:.6g} after {p[i]:.6g}) is impossible for one "
+            f"session (beyond {EXTREME_RATIO:g}:1); dropped, as if the price were missing"
+        )
+        suspect_rows.append(
+            {"date": dates[i], "return": float(ret[i]), "kind": "impossible", "dropped": True, "reason": reason}
+        )
         keep[i] = False
     with np.errstate(all="ignore"):  # only the candidates go through the loop (same rules, same order)
         candidate = np.abs(ret) > IMPLAUSIBLE_RETURN
@@ -192,7 +254,10 @@ def check_prices(ticker: str, prices: pd.Series, exchange: str | None = None) ->
                 kind = "split"
                 break
         if kind is None and abs(r) > IMPLAUSIBLE_RETURN:
-            kind, reason = "implausible", f"is implausible for one session (|return| above {100 * IMPLAUSIBLE_RETURN:.0f} %)"
+            kind, reason = (
+                "implausible",
+                f"is implausible for one session (|return| above {100 * IMPLAUSIBLE_RETURN:.0f} %)",
+            )
         if kind:
             text = f"{ticker}: return of {_pct(r)} on {dates[i]:%Y-%m-%d} {reason}; check the adjusted prices"
             suspect_rows.append({"date": dates[i], "return": r, "kind": kind, "dropped": False, "reason": text})

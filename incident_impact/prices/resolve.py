@@ -36,8 +36,9 @@ def forget_download_errors() -> None:
 
 def _note_download_error(ticker: str, exc: Exception) -> None:
     short = getattr(exc, "reason", None) or str(exc)
-    _DOWNLOAD_ERRORS.setdefault(ticker, (short if len(short) <= 60 else "download failed",
-                                         getattr(exc, "detail", None) or str(exc)))
+    _DOWNLOAD_ERRORS.setdefault(
+        ticker, (short if len(short) <= 60 else "download failed", getattr(exc, "detail", None) or str(exc))
+    )
 
 
 class PriceResolver:
@@ -106,7 +107,9 @@ class PriceResolver:
             hit = self.cache.lookup(ticker, start, end)
             damage = self.cache.damage(ticker) if hit is None else None
             if damage:
-                tried.append(f"the cache entry of {ticker} is damaged ({damage}); it will be downloaded again when online")
+                tried.append(
+                    f"the cache entry of {ticker} is damaged ({damage}); it will be downloaded again when online"
+                )
             elif hit is None:
                 tried.append(f"cache has no {ticker}")
             elif hit.complete:
@@ -121,8 +124,11 @@ class PriceResolver:
                 tried.append(f"bundled sample has no {ticker}")
             else:
                 history = self.sample.load(ticker, start, end)
-                if span is not None and (start is None or span[0] <= to_timestamp(start)) and (
-                        end is None or span[1] >= to_timestamp(end)):
+                if (
+                    span is not None
+                    and (start is None or span[0] <= to_timestamp(start))
+                    and (end is None or span[1] >= to_timestamp(end))
+                ):
                     return history
                 partial.append(history)
                 tried.append(f"bundled sample has {ticker} only for {_span(span)}")
@@ -141,7 +147,10 @@ class PriceResolver:
                 short = getattr(exc, "reason", None) or str(exc)
                 _note_download_error(ticker, exc)
                 tried.append(f"{self.downloader.name} download failed ({short})")
-                full = (len(tried) - 1, f"{self.downloader.name} download failed ({getattr(exc, 'detail', None) or exc})")
+                full = (
+                    len(tried) - 1,
+                    f"{self.downloader.name} download failed ({getattr(exc, 'detail', None) or exc})",
+                )
                 cause = short if len(short) <= 60 else f"{self.downloader.name} download failed"
             except PriceDataError as exc:  # e.g. Yahoo does not know the ticker
                 tried.append(str(exc))
@@ -149,7 +158,8 @@ class PriceResolver:
             else:
                 if damage:
                     history = history.with_notes(
-                        f"the cache entry of {ticker} was damaged ({damage}) and was downloaded again")
+                        f"the cache entry of {ticker} was damaged ({damage}) and was downloaded again"
+                    )
                 return history
         details = list(tried)
         if full is not None:
@@ -163,11 +173,11 @@ class PriceResolver:
         error = TickerNotFoundError(
             f"no prices for {ticker}: {'; '.join(tried)}. Use --data-dir FOLDER with {stem}.csv or check the ticker."
         )
-        error.detail = (f"no prices for {ticker}: {'; '.join(details)}. "
-                        f"Use --data-dir FOLDER with {stem}.csv or check the ticker.")
+        error.detail = (
+            f"no prices for {ticker}: {'; '.join(details)}. Use --data-dir FOLDER with {stem}.csv or check the ticker."
+        )
         error.summary = f"{ticker}: no prices ({cause})"
         raise error
-
 
     def shares_outstanding(self, ticker: str, on: DateLike) -> tuple[float, dt.date]:
         """Shares outstanding of ``ticker`` on or before ``on`` from the downloader (Yahoo Finance).

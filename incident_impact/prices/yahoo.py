@@ -77,12 +77,16 @@ class YahooSource:
         day = to_timestamp(on)
         with _capture("yfinance") as messages:
             try:
-                counts = make(ticker).get_shares_full(start=(day - pd.Timedelta(days=400)).date(),
-                                                      end=(day + pd.Timedelta(days=1)).date())
+                counts = make(ticker).get_shares_full(
+                    start=(day - pd.Timedelta(days=400)).date(), end=(day + pd.Timedelta(days=1)).date()
+                )
             except Exception as exc:  # yfinance and its HTTP stack raise many unrelated types
                 raise _failure(ticker, f"shares outstanding: {type(exc).__name__}: {exc}") from exc
         if counts is None or len(counts) == 0:
-            raise _failure(ticker, f"Yahoo reports no shares outstanding before {day.date()}: {_reason(messages) or 'empty answer'}")
+            raise _failure(
+                ticker,
+                f"Yahoo reports no shares outstanding before {day.date()}: {_reason(messages) or 'empty answer'}",
+            )
         counts = pd.Series(counts).dropna()
         counts.index = pd.DatetimeIndex(counts.index).tz_localize(None).normalize()
         counts = counts[(counts.index <= day) & (counts > 0)].sort_index()
@@ -150,7 +154,7 @@ class YahooSource:
             if _NOT_FOUND.search(reason) and not (_RATE_LIMIT.search(reason) or _NO_NETWORK.search(reason)):
                 raise TickerNotFoundError(f"Yahoo Finance has no prices for {ticker}: {reason}")
             raise _failure(ticker, reason or "Yahoo returned no prices")
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         if self.cache is not None:
             meta = {
                 "source": self.name,
@@ -179,7 +183,9 @@ def _normalize(raw: Any, ticker: str) -> tuple[pd.DataFrame | None, tuple[str, .
     if isinstance(columns, pd.MultiIndex):
         level = "Ticker" if "Ticker" in columns.names else 1
         symbols = list(dict.fromkeys(columns.get_level_values(level)))
-        symbol = next((s for s in symbols if str(s).upper() == ticker.upper()), symbols[0] if len(symbols) == 1 else None)
+        symbol = next(
+            (s for s in symbols if str(s).upper() == ticker.upper()), symbols[0] if len(symbols) == 1 else None
+        )
         if symbol is None:
             return None, ()
         raw = raw.xs(symbol, axis=1, level=level)
@@ -204,8 +210,11 @@ def _normalize(raw: Any, ticker: str) -> tuple[pd.DataFrame | None, tuple[str, .
     invalid["volume"] = frame["volume"].notna() & ~(np.isfinite(frame["volume"]) & frame["volume"].ge(0))
     if invalid.to_numpy().any():
         n = int(invalid.any(axis=1).sum())
-        notes = (*notes, f"Yahoo sent {n} row{'s' if n != 1 else ''} with zero, negative or infinite values; "
-                         "those values are kept as missing")
+        notes = (
+            *notes,
+            f"Yahoo sent {n} row{'s' if n != 1 else ''} with zero, negative or infinite values; "
+            "those values are kept as missing",
+        )
         frame = frame.mask(invalid)
     duplicated = frame.index.duplicated(keep="last")
     if duplicated.any():

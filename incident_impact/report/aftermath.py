@@ -95,15 +95,23 @@ def _recovered_text(row) -> str:
 def _horizon_rows(recovery) -> list[dict]:
     rows = []
     for label, r in recovery.horizons.iterrows():
-        rows.append({
-            "window": label, "observable": bool(r["observable"]), "reason": r["reason"] or "",
-            "car": _value(r["car"]), "se": _value(r["se"]), "p_value": _value(r["p_value"]),
-            "sq_p_value": _value(r["sq_p_value"]), "n_sq_windows": int(r["n_sq_windows"]),
-            "n_sq_independent": int(r["n_sq_independent"]),
-            "placebo_p_value": _value(r["placebo_p_value"]), "n_placebo": int(r["n_placebo"]),
-            "recovered": _recovered_text(r) if r["observable"] else "",
-            "confounders": r["confounders"] or "",
-        })
+        rows.append(
+            {
+                "window": label,
+                "observable": bool(r["observable"]),
+                "reason": r["reason"] or "",
+                "car": _value(r["car"]),
+                "se": _value(r["se"]),
+                "p_value": _value(r["p_value"]),
+                "sq_p_value": _value(r["sq_p_value"]),
+                "n_sq_windows": int(r["n_sq_windows"]),
+                "n_sq_independent": int(r["n_sq_independent"]),
+                "placebo_p_value": _value(r["placebo_p_value"]),
+                "n_placebo": int(r["n_placebo"]),
+                "recovered": _recovered_text(r) if r["observable"] else "",
+                "confounders": r["confounders"] or "",
+            }
+        )
     return rows
 
 
@@ -119,36 +127,57 @@ def _facts(recovery) -> list[tuple[str, str]]:
         half = "no loss to regain"
     source = "the MDE of the headline window" if recovery.mde_source == "given" else recovery.mde_source
     mde = f"{100 * recovery.mde:.2f} % ({source})" if _finite(recovery.mde) else source
-    return [("Trough", trough), ("Half-life", half), ("Recovered by", recovery.status),
-            ("Threshold of “recovered”", f"the CAR stays above −{mde}" if _finite(recovery.mde) else mde),
-            ("Data end", f"{recovery.data_end.date().isoformat()} (path to day +{recovery.path_end})")]
+    return [
+        ("Trough", trough),
+        ("Half-life", half),
+        ("Recovered by", recovery.status),
+        ("Threshold of “recovered”", f"the CAR stays above −{mde}" if _finite(recovery.mde) else mde),
+        ("Data end", f"{recovery.data_end.date().isoformat()} (path to day +{recovery.path_end})"),
+    ]
 
 
 def _responses(frame: pd.DataFrame) -> list[dict]:
     rows = []
     for r in frame.to_dict("records"):
-        rows.append({
-            "date": _date(r["date"]), "kind": r["kind"], "description": r["description"],
-            "rel_day": None if pd.isna(r["rel_day"]) else int(r["rel_day"]),
-            "car": _value(r["car"]), "p_value": _value(r["p_value"]),
-            "before_car": _value(r["before_car"]),
-            "after_window": "" if pd.isna(r["after_window"]) else r["after_window"],
-            "after_car": _value(r["after_car"]), "after_p_value": _value(r["after_p_value"]),
-            "after": r["after"] or "", "reason": r["reason"] or "",
-        })
+        rows.append(
+            {
+                "date": _date(r["date"]),
+                "kind": r["kind"],
+                "description": r["description"],
+                "rel_day": None if pd.isna(r["rel_day"]) else int(r["rel_day"]),
+                "car": _value(r["car"]),
+                "p_value": _value(r["p_value"]),
+                "before_car": _value(r["before_car"]),
+                "after_window": "" if pd.isna(r["after_window"]) else r["after_window"],
+                "after_car": _value(r["after_car"]),
+                "after_p_value": _value(r["after_p_value"]),
+                "after": r["after"] or "",
+                "reason": r["reason"] or "",
+            }
+        )
     return rows
 
 
 def _candidates(learning) -> list[dict]:
     rows = []
     for r in learning.candidates.to_dict("records"):
-        rows.append({
-            "label": r["label"], "kind": r["kind"], "description": r["description"], "date": _date(r["date"]),
-            "rel_day": None if r["rel_day"] is None or pd.isna(r["rel_day"]) else int(r["rel_day"]),
-            "window": r["window"] or "", "car": _value(r["car"]), "t_stat": _value(r["t_stat"]),
-            "p_value": _value(r["p_value"]), "cum_window": r["cum_window"] or "", "cum_car": _value(r["cum_car"]),
-            "reason": r["reason"] or "", "largest": learning.max_window is not None and r["window"] == learning.max_window,
-        })
+        rows.append(
+            {
+                "label": r["label"],
+                "kind": r["kind"],
+                "description": r["description"],
+                "date": _date(r["date"]),
+                "rel_day": None if r["rel_day"] is None or pd.isna(r["rel_day"]) else int(r["rel_day"]),
+                "window": r["window"] or "",
+                "car": _value(r["car"]),
+                "t_stat": _value(r["t_stat"]),
+                "p_value": _value(r["p_value"]),
+                "cum_window": r["cum_window"] or "",
+                "cum_car": _value(r["cum_car"]),
+                "reason": r["reason"] or "",
+                "largest": learning.max_window is not None and r["window"] == learning.max_window,
+            }
+        )
     return rows
 
 
@@ -156,47 +185,77 @@ def incident_aftermath_context(analysis: IncidentAnalysis) -> dict:
     """Everything the incident report's Recovery section shows, under the name ``aftermath``."""
     after = analysis.aftermath
     if after is None:
-        return {"computed": False, "reason": "not computed for this report (the analysis was run without the "
-                                             "months after the incident)"}
+        return {
+            "computed": False,
+            "reason": "not computed for this report (the analysis was run without the months after the incident)",
+        }
     reasons = after.reasons
-    out: dict = {"computed": True, "recovery": None, "responses": _responses(after.responses),
-                 "response_reason": "" if len(after.responses) else reasons.get("response", "no response event in the timeline"),
-                 "learning": None, "learning_reason": reasons.get("learning", "")}
+    out: dict = {
+        "computed": True,
+        "recovery": None,
+        "responses": _responses(after.responses),
+        "response_reason": "" if len(after.responses) else reasons.get("response", "no response event in the timeline"),
+        "learning": None,
+        "learning_reason": reasons.get("learning", ""),
+    }
     rec = after.recovery
     if rec is None:
         out["recovery_reason"] = reasons.get("recovery", "not computed")
     else:
         fig = recovery_figure(rec, after.responses, analysis.stock.ticker)
         last = rec.path.iloc[-1] if len(rec.path) else None
-        caption = (f"Cumulative abnormal return of {analysis.stock.ticker} from day 0 ({rec.day0.date().isoformat()}) "
-                   f"to day +{rec.path_end} with its 95 % band")
+        caption = (
+            f"Cumulative abnormal return of {analysis.stock.ticker} from day 0 ({rec.day0.date().isoformat()}) "
+            f"to day +{rec.path_end} with its 95 % band"
+        )
         if last is not None:
-            caption += (f"; CAR[0,+{int(last.rel_day)}] = {100 * last.car:+.2f} % (95 %: {100 * last.lower:+.2f} % to "
-                        f"{100 * last.upper:+.2f} %)")
-        caption += (". Dotted vertical lines: the horizons; dotted horizontal line: −MDE, above which the stock "
-                    "counts as recovered; stars: the company's responses, labelled by kind. The band assumes "
-                    "independent normal abnormal returns and is too narrow over long windows if volatility clusters.")
+            caption += (
+                f"; CAR[0,+{int(last.rel_day)}] = {100 * last.car:+.2f} % (95 %: {100 * last.lower:+.2f} % to "
+                f"{100 * last.upper:+.2f} %)"
+            )
+        caption += (
+            ". Dotted vertical lines: the horizons; dotted horizontal line: −MDE, above which the stock "
+            "counts as recovered; stars: the company's responses, labelled by kind. The band assumes "
+            "independent normal abnormal returns and is too narrow over long windows if volatility clusters."
+        )
         out["recovery"] = {
-            "sentence": rec.sentence(), "status": rec.status, "facts": _facts(rec), "horizons": _horizon_rows(rec),
+            "sentence": rec.sentence(),
+            "status": rec.status,
+            "facts": _facts(rec),
+            "horizons": _horizon_rows(rec),
             "any_placebo": bool((rec.horizons["n_placebo"] > 0).any()),
             "notes": [plain_names(n) for n in rec.notes],
-            "figure": figure_html(fig, "fig-recovery"), "caption": caption,
+            "figure": figure_html(fig, "fig-recovery"),
+            "caption": caption,
             "model": rec.model,
         }
     if after.learning is not None:
         learning = after.learning
-        out["learning"] = {"sentence": learning.sentence(), "rows": _candidates(learning),
-                           "notes": [plain_names(n) for n in learning.notes]}
+        out["learning"] = {
+            "sentence": learning.sentence(),
+            "rows": _candidates(learning),
+            "notes": [plain_names(n) for n in learning.notes],
+        }
     return out
 
 
 # ----------------------------------------------------------------- study
 def _pooled_row(label: str, g) -> dict:
-    return {"label": label, "n": int(g.n), "estimate": _value(g.estimate), "ci_lower": _value(g.ci_lower),
-            "ci_upper": _value(g.ci_upper), "tau": _value(g.tau), "tau2": _value(g.tau2), "i2": _value(g.i2),
-            "q_p_value": _value(g.q_p_value), "prediction_lower": _value(g.prediction_lower),
-            "prediction_upper": _value(g.prediction_upper), "equivalence_p": _value(g.equivalence_p),
-            "reason": g.reason}
+    return {
+        "label": label,
+        "n": int(g.n),
+        "estimate": _value(g.estimate),
+        "ci_lower": _value(g.ci_lower),
+        "ci_upper": _value(g.ci_upper),
+        "tau": _value(g.tau),
+        "tau2": _value(g.tau2),
+        "i2": _value(g.i2),
+        "q_p_value": _value(g.q_p_value),
+        "prediction_lower": _value(g.prediction_lower),
+        "prediction_upper": _value(g.prediction_upper),
+        "equivalence_p": _value(g.equivalence_p),
+        "reason": g.reason,
+    }
 
 
 def pooled_context(study: CatalogStudy) -> dict | None:
@@ -210,17 +269,36 @@ def pooled_context(study: CatalogStudy) -> dict | None:
     lit = []
     for r in literature.rows.to_dict("records"):
         covers = r["covers"]
-        lit.append({"study": r["study"], "sample": r["sample"], "their_window": r["their_window"],
-                    "their_text": r["their_text"], "significance": r["significance"],
-                    "match": {"same": "same window", "approximate": "about the same window",
-                              "different": "another window"}.get(r["window_match"], r["window_match"]),
-                    "covers": "—" if covers is None or (isinstance(covers, float) and math.isnan(covers))
-                    else ("yes" if covers else "no"),
-                    "notes": r["notes"] or ""})
+        lit.append(
+            {
+                "study": r["study"],
+                "sample": r["sample"],
+                "their_window": r["their_window"],
+                "their_text": r["their_text"],
+                "significance": r["significance"],
+                "match": {
+                    "same": "same window",
+                    "approximate": "about the same window",
+                    "different": "another window",
+                }.get(r["window_match"], r["window_match"]),
+                "covers": "—"
+                if covers is None or (isinstance(covers, float) and math.isnan(covers))
+                else ("yes" if covers else "no"),
+                "notes": r["notes"] or "",
+            }
+        )
     figure = figure_html(pooled_figure(pooled), "fig-pooled") if not pooled.reason else None
-    return {"window": pooled.window, "sentence": pooled.sentence(), "rows": rows, "level": f"{100 * pooled.level:g} %",
-            "bound": pooled.bound, "method": pooled.method, "notes": list(pooled.notes), "figure": figure,
-            "literature": {"sentence": literature.sentence, "selection": literature.selection, "rows": lit}}
+    return {
+        "window": pooled.window,
+        "sentence": pooled.sentence(),
+        "rows": rows,
+        "level": f"{100 * pooled.level:g} %",
+        "bound": pooled.bound,
+        "method": pooled.method,
+        "notes": list(pooled.notes),
+        "figure": figure,
+        "literature": {"sentence": literature.sentence, "selection": literature.selection, "rows": lit},
+    }
 
 
 def longrun_context(study: CatalogStudy) -> dict | None:
@@ -233,30 +311,47 @@ def longrun_context(study: CatalogStudy) -> dict | None:
     if long_run is not None:
         frame = long_run.to_frame()
         for label, r in frame.iterrows():
-            rec = long_run.recovery.loc[label] if long_run.recovery is not None and label in long_run.recovery.index else None
-            rows.append({
-                "window": label, "n": int(r["n_events"]), "mean_bhar": _value(r["mean_bhar"]),
-                "median_bhar": _value(r["median_bhar"]), "p_t": _value(r["p_bhar_t"]),
-                "p_skew": _value(r["p_bhar_skew_t"]), "p_boot": _value(r["p_bhar_skew_boot"]),
-                "ct_alpha": _value(r["ct_alpha_window"]), "ct_p": _value(r["ct_p_hac"]),
-                "ct_firms": _value(r["ct_mean_firms"]),
-                "share": _value(r.get("share_recovered")),
-                "n_recovered": None if rec is None else int(rec["n_recovered"]),
-                "n_hurt": None if rec is None else int(rec["n_hurt"]),
-                "n_never_hurt": None if rec is None else int(rec["n_never_hurt"]),
-                "n_observable": None if rec is None else int(rec["n_observable"]),
-            })
+            rec = (
+                long_run.recovery.loc[label]
+                if long_run.recovery is not None and label in long_run.recovery.index
+                else None
+            )
+            rows.append(
+                {
+                    "window": label,
+                    "n": int(r["n_events"]),
+                    "mean_bhar": _value(r["mean_bhar"]),
+                    "median_bhar": _value(r["median_bhar"]),
+                    "p_t": _value(r["p_bhar_t"]),
+                    "p_skew": _value(r["p_bhar_skew_t"]),
+                    "p_boot": _value(r["p_bhar_skew_boot"]),
+                    "ct_alpha": _value(r["ct_alpha_window"]),
+                    "ct_p": _value(r["ct_p_hac"]),
+                    "ct_firms": _value(r["ct_mean_firms"]),
+                    "share": _value(r.get("share_recovered")),
+                    "n_recovered": None if rec is None else int(rec["n_recovered"]),
+                    "n_hurt": None if rec is None else int(rec["n_hurt"]),
+                    "n_never_hurt": None if rec is None else int(rec["n_never_hurt"]),
+                    "n_observable": None if rec is None else int(rec["n_observable"]),
+                }
+            )
     figure = caption = None
     if not path.empty:
         figure = figure_html(recovery_path_figure(path), "fig-recovery-mean")
         end = path.iloc[-1]
-        caption = (f"Mean cumulative abnormal return from day 0 across {int(path['n'].max())} incidents' recovery "
-                   f"paths, by trading day after day 0, with the 95 % band from the cross-sectional standard error "
-                   f"(mean ± t × s.d. / √n); incidents whose data end earlier drop out, so day +{int(end.rel_day)} "
-                   f"averages {int(end.n)} incident{'s' if int(end.n) != 1 else ''}: "
-                   f"{100 * end['mean']:+.2f} %.")
-    return {"rows": rows, "notes": [plain_names(n) for n in (long_run.notes if long_run is not None else ())],
-            "figure": figure, "caption": caption}
+        caption = (
+            f"Mean cumulative abnormal return from day 0 across {int(path['n'].max())} incidents' recovery "
+            f"paths, by trading day after day 0, with the 95 % band from the cross-sectional standard error "
+            f"(mean ± t × s.d. / √n); incidents whose data end earlier drop out, so day +{int(end.rel_day)} "
+            f"averages {int(end.n)} incident{'s' if int(end.n) != 1 else ''}: "
+            f"{100 * end['mean']:+.2f} %."
+        )
+    return {
+        "rows": rows,
+        "notes": [plain_names(n) for n in (long_run.notes if long_run is not None else ())],
+        "figure": figure,
+        "caption": caption,
+    }
 
 
 def responses_context(study: CatalogStudy) -> dict | None:
@@ -264,16 +359,31 @@ def responses_context(study: CatalogStudy) -> dict | None:
     summary = study.responses
     if summary is None:
         return None
-    by_kind = [{"kind": kind, "n": int(r["n"]), "mean_car": _value(r["mean_car"]), "t": _value(r["cs_t"]),
-                "p_value": _value(r["p_value"])} for kind, r in summary.by_kind.iterrows()]
+    by_kind = [
+        {
+            "kind": kind,
+            "n": int(r["n"]),
+            "mean_car": _value(r["mean_car"]),
+            "t": _value(r["cs_t"]),
+            "p_value": _value(r["p_value"]),
+        }
+        for kind, r in summary.by_kind.iterrows()
+    ]
     if summary.reason:
         test = f"Does the kind of response matter? Not tested: {summary.reason}."
     else:
-        test = (f"Does the kind of response matter? Kruskal-Wallis test of the standardised CAR[r,r+1] across the "
-                f"kinds with at least two incidents: H = {summary.kind_test_statistic:.2f}, "
-                f"p = {summary.kind_test_p_value:.3f}.")
-    return {"n": summary.n_incidents, "without": summary.n_without_response,
-            "after": [(k, int(v)) for k, v in summary.after_counts.items()], "by_kind": by_kind, "test": test}
+        test = (
+            f"Does the kind of response matter? Kruskal-Wallis test of the standardised CAR[r,r+1] across the "
+            f"kinds with at least two incidents: H = {summary.kind_test_statistic:.2f}, "
+            f"p = {summary.kind_test_p_value:.3f}."
+        )
+    return {
+        "n": summary.n_incidents,
+        "without": summary.n_without_response,
+        "after": [(k, int(v)) for k, v in summary.after_counts.items()],
+        "by_kind": by_kind,
+        "test": test,
+    }
 
 
 def _term_label(term: str, reference: dict) -> str:
@@ -303,12 +413,29 @@ def drivers_context(drivers: CarDrivers | None) -> dict | None:
     rows = []
     if not drivers.reason:
         for term, r in drivers.terms.iterrows():
-            rows.append({"term": _term_label(str(term), refs), "coef": _value(r["coef"]), "se": _value(r["se"]),
-                         "t": _value(r["t"]), "p_value": _value(r["p_value"]), "p_perm": _value(r["p_perm"]),
-                         "mde": _value(r["mde"])})
-    kind = ("all permutations enumerated" if drivers.exact
-            else f"{drivers.permutations} random permutations, seed {drivers.seed}")
-    return {"sentence": _drivers_words(drivers.sentence(), labels), "power": drivers.power_sentence(), "rows": rows,
-            "n": drivers.n, "permutations": kind, "r2": _value(drivers.r2),
-            "notes": [_drivers_words(n, labels) for n in drivers.notes],
-            "outcome": "CAR" if drivers.outcome == "car" else drivers.outcome}
+            rows.append(
+                {
+                    "term": _term_label(str(term), refs),
+                    "coef": _value(r["coef"]),
+                    "se": _value(r["se"]),
+                    "t": _value(r["t"]),
+                    "p_value": _value(r["p_value"]),
+                    "p_perm": _value(r["p_perm"]),
+                    "mde": _value(r["mde"]),
+                }
+            )
+    kind = (
+        "all permutations enumerated"
+        if drivers.exact
+        else f"{drivers.permutations} random permutations, seed {drivers.seed}"
+    )
+    return {
+        "sentence": _drivers_words(drivers.sentence(), labels),
+        "power": drivers.power_sentence(),
+        "rows": rows,
+        "n": drivers.n,
+        "permutations": kind,
+        "r2": _value(drivers.r2),
+        "notes": [_drivers_words(n, labels) for n in drivers.notes],
+        "outcome": "CAR" if drivers.outcome == "car" else drivers.outcome,
+    }

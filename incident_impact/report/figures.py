@@ -31,8 +31,16 @@ SESSIONS_BEFORE = 60
 _AXIS = dict(gridcolor="#EBF0F8", linecolor="#EBF0F8", zerolinecolor="#EBF0F8", ticks="", automargin=True)
 #: A white theme written out (the same look as plotly's ``plotly_white``, without loading and
 #: deep-copying that template, which cost a fifth of a second per report).
-THEME = dict(layout=dict(plot_bgcolor="white", paper_bgcolor="white", font=dict(color="#2a3f5f"),
-                         xaxis=_AXIS, yaxis=_AXIS, hovermode="closest"))
+THEME = dict(
+    layout=dict(
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        font=dict(color="#2a3f5f"),
+        xaxis=_AXIS,
+        yaxis=_AXIS,
+        hovermode="closest",
+    )
+)
 
 _LAYOUT = dict(
     template=THEME,
@@ -63,7 +71,7 @@ def indexed_prices(analysis: IncidentAnalysis) -> pd.DataFrame:
     ).dropna()
     pos = int(prices.index.searchsorted(analysis.result.day0))
     base = max(pos - 1, 0)
-    return (100 * prices / prices.iloc[base]).iloc[max(pos - SESSIONS_BEFORE, 0):]
+    return (100 * prices / prices.iloc[base]).iloc[max(pos - SESSIONS_BEFORE, 0) :]
 
 
 def timeline_in_view(analysis: IncidentAnalysis, index: pd.DatetimeIndex) -> list:
@@ -88,14 +96,32 @@ def _vline(x, line: dict) -> dict:
 
 def _vrect(x0, x1) -> dict:
     """A shaded band across the plot from ``x0`` to ``x1``, behind the traces."""
-    return dict(type="rect", xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1, fillcolor=SHADE,
-                line=dict(width=0), layer="below")
+    return dict(
+        type="rect",
+        xref="x",
+        yref="paper",
+        x0=x0,
+        x1=x1,
+        y0=0,
+        y1=1,
+        fillcolor=SHADE,
+        line=dict(width=0),
+        layer="below",
+    )
 
 
 def _label(x, text: str, top: bool = True) -> dict:
     """A label at ``x``, inside the top left (or bottom right of ``x``) of the plot."""
-    return dict(x=x, xref="x", y=1 if top else 0, yref="paper", text=text, showarrow=False,
-                xanchor="left", yanchor="top" if top else "bottom")
+    return dict(
+        x=x,
+        xref="x",
+        y=1 if top else 0,
+        yref="paper",
+        text=text,
+        showarrow=False,
+        xanchor="left",
+        yanchor="top" if top else "bottom",
+    )
 
 
 def price_figure(analysis: IncidentAnalysis) -> go.Figure:
@@ -109,12 +135,18 @@ def price_figure(analysis: IncidentAnalysis) -> go.Figure:
     stock, bench = _text(analysis.stock.ticker), _text(analysis.benchmark.ticker)
     fig = go.Figure()
     fig.add_scatter(
-        x=prices.index, y=prices["stock"], name=stock, mode="lines",
+        x=prices.index,
+        y=prices["stock"],
+        name=stock,
+        mode="lines",
         line=dict(color=STOCK_COLOUR, width=2.5),
         hovertemplate=f"{stock}: %{{y:.1f}}<extra></extra>",
     )
     fig.add_scatter(
-        x=prices.index, y=prices["benchmark"], name=bench, mode="lines",
+        x=prices.index,
+        y=prices["benchmark"],
+        name=bench,
+        mode="lines",
         line=dict(color=BENCH_COLOUR, width=2, dash="dash"),
         hovertemplate=f"{bench}: %{{y:.1f}}<extra></extra>",
     )
@@ -134,9 +166,13 @@ def price_figure(analysis: IncidentAnalysis) -> go.Figure:
         dates = list(by_date)
         level = prices["stock"].reindex(prices.index.union(dates)).ffill().loc[dates]
         fig.add_scatter(
-            x=dates, y=level.to_numpy(), name=name, mode="markers",
+            x=dates,
+            y=level.to_numpy(),
+            name=name,
+            mode="markers",
             marker=dict(color=colour, symbol=symbol, size=13, line=dict(width=1, color="white")),
-            hovertext=["<br>".join(labels) for labels in by_date.values()], hoverinfo="text",
+            hovertext=["<br>".join(labels) for labels in by_date.values()],
+            hoverinfo="text",
         )
         shapes += [_vline(date, dict(color=colour, width=1, dash=dash)) for date in dates]
 
@@ -174,19 +210,30 @@ def car_figure(analysis: IncidentAnalysis) -> go.Figure:
     dates = [d.date().isoformat() for d in ar.index]
     fig = go.Figure()
     fig.add_bar(
-        x=ar["rel_day"], y=100 * ar["ar"], name="daily abnormal return", customdata=dates,
+        x=ar["rel_day"],
+        y=100 * ar["ar"],
+        name="daily abnormal return",
+        customdata=dates,
         marker=dict(color=AR_COLOUR, line=dict(color=CAR_COLOUR, width=1)),
         hovertemplate="day %{x} (%{customdata}): AR %{y:.2f} %<extra></extra>",
     )
     fig.add_scatter(
         x=list(path["rel_day"]) + list(path["rel_day"][::-1]),
         y=list(100 * path["upper"]) + list(100 * path["lower"][::-1]),
-        name="95 % band of the CAR", fill="toself", fillcolor=BAND_COLOUR, mode="lines",
-        line=dict(width=0), hoverinfo="skip",
+        name="95 % band of the CAR",
+        fill="toself",
+        fillcolor=BAND_COLOUR,
+        mode="lines",
+        line=dict(width=0),
+        hoverinfo="skip",
     )
     fig.add_scatter(
-        x=path["rel_day"], y=100 * path["car"], name="cumulative abnormal return (CAR)", mode="lines+markers",
-        line=dict(color=CAR_COLOUR, width=2.5, dash="dashdot"), marker=dict(size=6, symbol="circle"),
+        x=path["rel_day"],
+        y=100 * path["car"],
+        name="cumulative abnormal return (CAR)",
+        mode="lines+markers",
+        line=dict(color=CAR_COLOUR, width=2.5, dash="dashdot"),
+        marker=dict(size=6, symbol="circle"),
         customdata=list(zip(100 * path["lower"], 100 * path["upper"])),
         hovertemplate="day %{x}: CAR %{y:.2f} % (95 %: %{customdata[0]:.2f} to %{customdata[1]:.2f})<extra></extra>",
     )
@@ -206,8 +253,12 @@ def car_figure(analysis: IncidentAnalysis) -> go.Figure:
 
 def figure_html(fig: go.Figure, div_id: str, config: dict | None = None) -> str:
     """The plotly snippet of ``fig`` (a ``<div>`` and its ``<script>``), without plotly.js."""
-    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
-                       config=config or {"displaylogo": False, "responsive": True})
+    return fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=div_id,
+        config=config or {"displaylogo": False, "responsive": True},
+    )
 
 
 RESPONSE_COLOUR, MDE_COLOUR = SAFE[3], SAFE[8]
@@ -226,19 +277,31 @@ def recovery_figure(recovery, responses: pd.DataFrame | None = None, ticker: str
     name = _text(ticker) if ticker else "the stock"
     fig = go.Figure()
     fig.add_scatter(
-        x=days + days[::-1], y=list(100 * path["upper"]) + list(100 * path["lower"][::-1]),
-        name="95 % band of the CAR", fill="toself", fillcolor=BAND_COLOUR, mode="lines",
-        line=dict(width=0), hoverinfo="skip",
+        x=days + days[::-1],
+        y=list(100 * path["upper"]) + list(100 * path["lower"][::-1]),
+        name="95 % band of the CAR",
+        fill="toself",
+        fillcolor=BAND_COLOUR,
+        mode="lines",
+        line=dict(width=0),
+        hoverinfo="skip",
     )
     fig.add_scatter(
-        x=days, y=100 * path["car"], name=f"CAR of {name} from day 0", mode="lines",
-        line=dict(color=CAR_COLOUR, width=2.5), customdata=list(zip(dates, 100 * path["lower"], 100 * path["upper"])),
+        x=days,
+        y=100 * path["car"],
+        name=f"CAR of {name} from day 0",
+        mode="lines",
+        line=dict(color=CAR_COLOUR, width=2.5),
+        customdata=list(zip(dates, 100 * path["lower"], 100 * path["upper"])),
         hovertemplate="day %{x} (%{customdata[0]}): CAR %{y:.2f} % (95 %: %{customdata[1]:.2f} to "
-                      "%{customdata[2]:.2f})<extra></extra>",
+        "%{customdata[2]:.2f})<extra></extra>",
     )
     if recovery.trough_day is not None:
         fig.add_scatter(
-            x=[recovery.trough_day], y=[100 * recovery.trough_car], name="trough", mode="markers",
+            x=[recovery.trough_day],
+            y=[100 * recovery.trough_car],
+            name="trough",
+            mode="markers",
             marker=dict(color=CONFOUNDER_COLOUR, symbol="triangle-down", size=12, line=dict(width=1, color="white")),
             hovertemplate="trough: day %{x}, CAR %{y:.2f} %<extra></extra>",
         )
@@ -246,10 +309,31 @@ def recovery_figure(recovery, responses: pd.DataFrame | None = None, ticker: str
     notes = []
     mde = recovery.mde
     if mde == mde and mde > 0:
-        shapes.append(dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=-100 * mde, y1=-100 * mde,
-                           line=dict(color=MDE_COLOUR, width=1.5, dash="dot")))
-        notes.append(dict(x=1, xref="paper", y=-100 * mde, yref="y", text="−MDE: recovered above this line",
-                          showarrow=False, xanchor="right", yanchor="top", font=dict(size=11, color=MDE_COLOUR)))
+        shapes.append(
+            dict(
+                type="line",
+                xref="paper",
+                x0=0,
+                x1=1,
+                yref="y",
+                y0=-100 * mde,
+                y1=-100 * mde,
+                line=dict(color=MDE_COLOUR, width=1.5, dash="dot"),
+            )
+        )
+        notes.append(
+            dict(
+                x=1,
+                xref="paper",
+                y=-100 * mde,
+                yref="y",
+                text="−MDE: recovered above this line",
+                showarrow=False,
+                xanchor="right",
+                yanchor="top",
+                font=dict(size=11, color=MDE_COLOUR),
+            )
+        )
     last = days[-1] if days else 0
     for label, row in recovery.horizons.iterrows():
         h = int(row["horizon"])
@@ -263,11 +347,17 @@ def recovery_figure(recovery, responses: pd.DataFrame | None = None, ticker: str
             by_day = path.set_index("rel_day")["car"]
             xs = [int(r) for r in on_path["rel_day"]]
             fig.add_scatter(
-                x=xs, y=[100 * by_day.loc[x] for x in xs], name="company responses", mode="markers+text",
-                text=[_text(k) for k in on_path["kind"]], textposition="top center",
+                x=xs,
+                y=[100 * by_day.loc[x] for x in xs],
+                name="company responses",
+                mode="markers+text",
+                text=[_text(k) for k in on_path["kind"]],
+                textposition="top center",
                 marker=dict(color=RESPONSE_COLOUR, symbol="star", size=14, line=dict(width=1, color="#222")),
-                hovertext=[_text(f"{d} · day {x:+d} · {k}: {desc}") for d, x, k, desc in
-                           zip(on_path["date"], xs, on_path["kind"], on_path["description"])],
+                hovertext=[
+                    _text(f"{d} · day {x:+d} · {k}: {desc}")
+                    for d, x, k, desc in zip(on_path["date"], xs, on_path["kind"], on_path["description"])
+                ],
                 hoverinfo="text",
             )
             shapes += [_vline(x, dict(color=RESPONSE_COLOUR, width=1)) for x in sorted(set(xs))]

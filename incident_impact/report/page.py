@@ -106,7 +106,6 @@ def figure_html(fig, div_id: str) -> Markup:
     return Markup(figures.figure_html(fig, div_id, PLOTLY_CONFIG))
 
 
-
 #: Shared plotly.js files this process wrote or checked: path -> (mtime_ns, size) at that time.
 _PLOTLY_WRITTEN: dict[str, tuple[int, int]] = {}
 
@@ -253,7 +252,9 @@ def _write_through(html: str, path: Path) -> None:
     """Write into an existing FIFO, device or (via ``/proc``) file without replacing it."""
     for fd, stream in ((1, sys.stdout), (2, sys.stderr)):
         with suppress(OSError, ValueError):
-            if stream.fileno() == fd and os.path.samestat(os.stat(path), os.fstat(fd)):  # /dev/stdout: keep its position
+            if stream.fileno() == fd and os.path.samestat(
+                os.stat(path), os.fstat(fd)
+            ):  # /dev/stdout: keep its position
                 stream.flush()
                 stream.buffer.write(html.encode("utf-8"))
                 stream.flush()
@@ -269,8 +270,11 @@ def _remove_stale_temps(folder: Path) -> None:
     with suppress(OSError), os.scandir(folder) as entries:
         for entry in entries:
             with suppress(OSError):
-                if (_TEMP_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
-                        and entry.stat(follow_symlinks=False).st_mtime < cutoff):
+                if (
+                    _TEMP_NAME.fullmatch(entry.name)
+                    and entry.is_file(follow_symlinks=False)
+                    and entry.stat(follow_symlinks=False).st_mtime < cutoff
+                ):
                     os.unlink(entry.path)
 
 

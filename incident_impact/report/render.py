@@ -24,8 +24,6 @@ from ..manifest import script_tag
 from ..money import MarketValue, format_money
 from ..verdict import UNRELIABLE, VERDICT_TEXT
 from . import figures, study_figures
-from .page import (environment, figure_html, num, pct, plotly_js, shared_plotlyjs,
-                   tool_version, write_html)
 from .aftermath import (
     drivers_context,
     incident_aftermath_context,
@@ -35,6 +33,7 @@ from .aftermath import (
     responses_context,
 )
 from .glossary import GLOSSARY, TEST_LABELS
+from .page import environment, figure_html, num, pct, plotly_js, shared_plotlyjs, tool_version, write_html
 
 if TYPE_CHECKING:
     from ..aftermath.drivers import CarDrivers
@@ -123,9 +122,14 @@ def _ar_rows(analysis: IncidentAnalysis) -> list[dict]:
     path = analysis.result.car_path()
     return [
         {
-            "date": date.date().isoformat(), "rel_day": int(row.rel_day), "return": row["return"],
-            "expected": row.expected, "ar": row.ar, "car": path.at[date, "car"],
-            "lower": path.at[date, "lower"], "upper": path.at[date, "upper"],
+            "date": date.date().isoformat(),
+            "rel_day": int(row.rel_day),
+            "return": row["return"],
+            "expected": row.expected,
+            "ar": row.ar,
+            "car": path.at[date, "car"],
+            "lower": path.at[date, "lower"],
+            "upper": path.at[date, "upper"],
         }
         for date, row in ar.iterrows()
     ]
@@ -140,9 +144,20 @@ def _windows(analysis: IncidentAnalysis) -> list[dict]:
         money = {}
         if "value_change" in verdicts:
             currency = analysis.market_value.currency
-            money = {k: format_money(v[k], currency) for k in ("value_change", "value_change_lower", "value_change_upper")}
-        rows.append({"label": label, "headline": label == headline, **row, "tost_p_value": v["tost_p_value"],
-                     "mde": v["mde"], "verdict": v["text"], **money})
+            money = {
+                k: format_money(v[k], currency) for k in ("value_change", "value_change_lower", "value_change_upper")
+            }
+        rows.append(
+            {
+                "label": label,
+                "headline": label == headline,
+                **row,
+                "tost_p_value": v["tost_p_value"],
+                "mde": v["mde"],
+                "verdict": v["text"],
+                **money,
+            }
+        )
     return rows
 
 
@@ -168,8 +183,12 @@ def _robustness(analysis: IncidentAnalysis) -> dict | None:
         return None
     frame = checks.to_frame().reset_index()
     windows = list(dict.fromkeys(frame["window"]))
-    return {"statement": checks.statement(), "windows": windows, "rows": _cells(frame, "specification", windows),
-            "failures": list(checks.failures.items())}
+    return {
+        "statement": checks.statement(),
+        "windows": windows,
+        "rows": _cells(frame, "specification", windows),
+        "failures": list(checks.failures.items()),
+    }
 
 
 def _params(analysis: IncidentAnalysis) -> list[tuple[str, str]]:
@@ -241,9 +260,14 @@ def _safe_figures(context: dict | None) -> dict | None:
 
 
 # ----------------------------------------------------------------- public API
-def render_incident_report(analysis: IncidentAnalysis, *, generated_at: dt.datetime | None = None,
-                           sales: SalesImpact | None = None, plotly_src: str | None = None,
-                           manifest: Mapping | None = None) -> str:
+def render_incident_report(
+    analysis: IncidentAnalysis,
+    *,
+    generated_at: dt.datetime | None = None,
+    sales: SalesImpact | None = None,
+    plotly_src: str | None = None,
+    manifest: Mapping | None = None,
+) -> str:
     """The incident report as one HTML string (about 4.8 MB, plotly.js inlined).
 
     ``generated_at`` is the timestamp printed in the header (default: now, UTC); with ``sales``
@@ -252,7 +276,7 @@ def render_incident_report(analysis: IncidentAnalysis, *, generated_at: dt.datet
     inlining it; ``manifest`` (``{"manifest": ..., "result": ...}``, see
     :func:`incident_impact.manifest.report_block`) is embedded for ``incident-impact verify``.
     """
-    generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
+    generated_at = generated_at or dt.datetime.now(dt.UTC)
     context = _context(analysis, generated_at) | _plotly_context(plotly_src) | _manifest_context(manifest)
     if sales is not None:
         from .sales import sales_context  # report.sales imports this module
@@ -261,9 +285,15 @@ def render_incident_report(analysis: IncidentAnalysis, *, generated_at: dt.datet
     return environment().get_template(TEMPLATE).render(context)
 
 
-def write_report(analysis: IncidentAnalysis, path: str | os.PathLike[str], *,
-                 generated_at: dt.datetime | None = None, sales: SalesImpact | None = None,
-                 plotlyjs: str | os.PathLike[str] = "inline", manifest: Mapping | None = None) -> Path:
+def write_report(
+    analysis: IncidentAnalysis,
+    path: str | os.PathLike[str],
+    *,
+    generated_at: dt.datetime | None = None,
+    sales: SalesImpact | None = None,
+    plotlyjs: str | os.PathLike[str] = "inline",
+    manifest: Mapping | None = None,
+) -> Path:
     """Render the incident report (with the sales section when ``sales`` is given, the run's
     ``manifest`` block when given) and write it to ``path`` atomically; return the path.
 
@@ -272,35 +302,57 @@ def write_report(analysis: IncidentAnalysis, path: str | os.PathLike[str], *,
     :func:`shared_plotlyjs`).
     """
     src = shared_plotlyjs(path, plotlyjs)
-    return write_html(render_incident_report(analysis, generated_at=generated_at, sales=sales, plotly_src=src,
-                                             manifest=manifest), path)
+    return write_html(
+        render_incident_report(analysis, generated_at=generated_at, sales=sales, plotly_src=src, manifest=manifest),
+        path,
+    )
 
 
-def render_study_report(study: CatalogStudy, *, links: Mapping[str, str] | None = None,
-                        generated_at: dt.datetime | None = None, drivers: CarDrivers | None = None,
-                        plotly_src: str | None = None, manifest: Mapping | None = None) -> str:
+def render_study_report(
+    study: CatalogStudy,
+    *,
+    links: Mapping[str, str] | None = None,
+    generated_at: dt.datetime | None = None,
+    drivers: CarDrivers | None = None,
+    plotly_src: str | None = None,
+    manifest: Mapping | None = None,
+) -> str:
     """The study report as one HTML string: the answer, verdict counts, forest plot, CAAR path,
     the sortable verdict table (with ``links``: event id -> relative URL of its incident report),
     the press's claims beside the measured effect, the tests, the pooled estimate and the
     literature, recovery and responses across incidents, what makes an incident matter (with
     ``drivers``, the result of ``study.drivers(...)``), and what was left out. ``plotly_src``: see
     :func:`render_incident_report`."""
-    generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
-    context = (_study_context(study, links or {}, generated_at, drivers) | _plotly_context(plotly_src)
-               | _manifest_context(manifest))
+    generated_at = generated_at or dt.datetime.now(dt.UTC)
+    context = (
+        _study_context(study, links or {}, generated_at, drivers)
+        | _plotly_context(plotly_src)
+        | _manifest_context(manifest)
+    )
     return environment().get_template(STUDY_TEMPLATE).render(context)
 
 
-def write_study_report(study: CatalogStudy, path: str | os.PathLike[str], *, links: Mapping[str, str] | None = None,
-                       generated_at: dt.datetime | None = None, drivers: CarDrivers | None = None,
-                       plotlyjs: str | os.PathLike[str] = "inline", manifest: Mapping | None = None) -> Path:
+def write_study_report(
+    study: CatalogStudy,
+    path: str | os.PathLike[str],
+    *,
+    links: Mapping[str, str] | None = None,
+    generated_at: dt.datetime | None = None,
+    drivers: CarDrivers | None = None,
+    plotlyjs: str | os.PathLike[str] = "inline",
+    manifest: Mapping | None = None,
+) -> Path:
     """Render the study report (with the run's ``manifest`` block when given) and write it to ``path``
     atomically; return the path. ``plotlyjs``:
     see :func:`write_report` (a study writes one ``plotly.min.js`` beside its report and passes its
     path to each incident report)."""
     src = shared_plotlyjs(path, plotlyjs)
-    return write_html(render_study_report(study, links=links, generated_at=generated_at, drivers=drivers,
-                                          plotly_src=src, manifest=manifest), path)
+    return write_html(
+        render_study_report(
+            study, links=links, generated_at=generated_at, drivers=drivers, plotly_src=src, manifest=manifest
+        ),
+        path,
+    )
 
 
 def _manifest_context(block: Mapping | None) -> dict:
@@ -313,31 +365,54 @@ def _plotly_context(src: str | None) -> dict:
     return {"plotly_js": Markup("") if src else plotly_js(), "plotly_src": src}
 
 
-def _study_context(study: CatalogStudy, links: Mapping[str, str], generated_at: dt.datetime,
-                   drivers: CarDrivers | None = None) -> dict:
+def _study_context(
+    study: CatalogStudy, links: Mapping[str, str], generated_at: dt.datetime, drivers: CarDrivers | None = None
+) -> dict:
     windows = []
     for w in study.windows:
         table = study.verdict_table(w)
         rows = []
         for eid, r in table.iterrows():
-            rows.append({
-                "event_id": eid, "name": r["name"], "ticker": r["ticker"], "category": r["category"],
-                "day0": r["day0"].isoformat(), "car": r["car"], "se": r["se"], "p_value": r["p_value"], "p_bh": r["p_bh"],
-                "tost_p_value": r["tost_p_value"], "mde": r["mde"], "verdict": r["verdict"],
-                "value_change": format_money(r["value_change"]) if r["value_change"] == r["value_change"] else "",
-                "value_sort": r["value_change"] if r["value_change"] == r["value_change"] else "",
-                "claimed_impact": r["claimed_impact"], "confounders": r["confounders"], "link": links.get(eid),
-                "confounded": bool(r["confounded"]),
-                "robust": {True: "depends on the model", False: "same under every model", None: "—"}[r["depends_on_model"]],
-            })
+            rows.append(
+                {
+                    "event_id": eid,
+                    "name": r["name"],
+                    "ticker": r["ticker"],
+                    "category": r["category"],
+                    "day0": r["day0"].isoformat(),
+                    "car": r["car"],
+                    "se": r["se"],
+                    "p_value": r["p_value"],
+                    "p_bh": r["p_bh"],
+                    "tost_p_value": r["tost_p_value"],
+                    "mde": r["mde"],
+                    "verdict": r["verdict"],
+                    "value_change": format_money(r["value_change"]) if r["value_change"] == r["value_change"] else "",
+                    "value_sort": r["value_change"] if r["value_change"] == r["value_change"] else "",
+                    "claimed_impact": r["claimed_impact"],
+                    "confounders": r["confounders"],
+                    "link": links.get(eid),
+                    "confounded": bool(r["confounded"]),
+                    "robust": {True: "depends on the model", False: "same under every model", None: "—"}[
+                        r["depends_on_model"]
+                    ],
+                }
+            )
         tests = study.tests(w).reset_index(names="test")
         tests.insert(1, "name", tests["test"].map(TEST_LABELS).fillna(tests["test"]))
         tests["note"] = tests["note"].fillna("").astype(str).map(plain_names)
         tests = tests.to_dict("records")
-        windows.append({"label": format_window(w), "answer": study.answer(w), "plain": study.plain(w),
-                        "counts": study.counts(w).to_dict(),
-                        "rows": rows, "tests": tests,
-                        "forest": figure_html(study_figures.forest_figure(study, w), f"fig-forest-{len(windows)}")})
+        windows.append(
+            {
+                "label": format_window(w),
+                "answer": study.answer(w),
+                "plain": study.plain(w),
+                "counts": study.counts(w).to_dict(),
+                "rows": rows,
+                "tests": tests,
+                "forest": figure_html(study_figures.forest_figure(study, w), f"fig-forest-{len(windows)}"),
+            }
+        )
     return {
         "study": study,
         "generated_at": generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),

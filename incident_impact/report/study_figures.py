@@ -43,22 +43,33 @@ def forest_figure(study: CatalogStudy, window=None) -> go.Figure:
     names = [_text(n) for n in table["name"]]
     fig = go.Figure()
     bound = 100 * study.bound
-    fig.add_vrect(x0=-bound, x1=bound, fillcolor=SHADE, line_width=0, layer="below",
-                  annotation_text=f"|CAR| < {bound:g} %", annotation_position="top left")
+    fig.add_vrect(
+        x0=-bound,
+        x1=bound,
+        fillcolor=SHADE,
+        line_width=0,
+        layer="below",
+        annotation_text=f"|CAR| < {bound:g} %",
+        annotation_position="top left",
+    )
     fig.add_vline(x=0, line=dict(color="#555", width=1))
     shown = table["verdict"].where(~table["confounded"] | study.include_confounded, CONFOUNDED)
     for verdict, (colour, symbol) in VERDICT_STYLE.items():
         pick = (shown == verdict).to_numpy()
         if not pick.any():
             continue
-        fig.add_trace(go.Scatter(
-            x=100 * table["car"][pick], y=[n for n, p in zip(names, pick) if p], mode="markers",
-            name="confounded (counted apart)" if verdict == CONFOUNDED else verdict,
-            marker=dict(color=colour, symbol=symbol, size=10),
-            error_x=dict(type="data", array=100 * half[pick], color=colour, thickness=1.5),
-            customdata=table[["p_value", "p_bh"]][pick].to_numpy(),
-            hovertemplate="%{y}<br>CAR %{x:.2f} %<br>p %{customdata[0]:.3f}, BH p %{customdata[1]:.3f}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=100 * table["car"][pick],
+                y=[n for n, p in zip(names, pick) if p],
+                mode="markers",
+                name="confounded (counted apart)" if verdict == CONFOUNDED else verdict,
+                marker=dict(color=colour, symbol=symbol, size=10),
+                error_x=dict(type="data", array=100 * half[pick], color=colour, thickness=1.5),
+                customdata=table[["p_value", "p_bh"]][pick].to_numpy(),
+                hovertemplate="%{y}<br>CAR %{x:.2f} %<br>p %{customdata[0]:.3f}, BH p %{customdata[1]:.3f}<extra></extra>",
+            )
+        )
     fig.update_layout(**_LAYOUT)
     fig.update_layout(height=max(360, 26 * len(table) + 120), margin=dict(l=320, r=20, t=60, b=50))
     fig.update_xaxes(title_text=f"CAR{label} (%), 95 % interval", zeroline=False)
@@ -71,12 +82,29 @@ def caar_figure(study: CatalogStudy) -> go.Figure:
     path = study.caar_path
     x = path.index.to_numpy()
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=list(x) + list(x[::-1]), y=list(100 * path["upper"]) + list(100 * path["lower"][::-1]),
-                             fill="toself", fillcolor=BAND_COLOUR, line=dict(width=0), mode="lines", name="95 % band",
-                             hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=x, y=100 * path["caar"], mode="lines+markers", name="CAAR",
-                             line=dict(color=CAR_COLOUR, width=2.5), customdata=path["n_events"],
-                             hovertemplate="day %{x}<br>CAAR %{y:.2f} %<br>%{customdata} events<extra></extra>"))
+    fig.add_trace(
+        go.Scatter(
+            x=list(x) + list(x[::-1]),
+            y=list(100 * path["upper"]) + list(100 * path["lower"][::-1]),
+            fill="toself",
+            fillcolor=BAND_COLOUR,
+            line=dict(width=0),
+            mode="lines",
+            name="95 % band",
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=100 * path["caar"],
+            mode="lines+markers",
+            name="CAAR",
+            line=dict(color=CAR_COLOUR, width=2.5),
+            customdata=path["n_events"],
+            hovertemplate="day %{x}<br>CAAR %{y:.2f} %<br>%{customdata} events<extra></extra>",
+        )
+    )
     fig.add_hline(y=0, line=dict(color="#555", width=1))
     fig.add_vline(x=0, line=dict(color="#555", width=1, dash="dot"))
     fig.update_layout(**_LAYOUT)
@@ -107,23 +135,39 @@ def pooled_figure(pooled: PooledEffect) -> go.Figure:
     fig.add_vline(x=0, line=dict(color="#555", width=1))
     ok = [(n, g) for n, (_, g) in zip(names, rows) if np.isfinite(g.estimate)]
     level = f"{100 * pooled.level:g} %"
-    fig.add_trace(go.Bar(
-        base=[100 * g.prediction_lower for _, g in ok], x=[100 * (g.prediction_upper - g.prediction_lower) for _, g in ok],
-        y=[n for n, _ in ok], orientation="h", name=f"{level} prediction interval (a new incident)",
-        marker=dict(color=PI_COLOUR, line=dict(width=0)), width=0.35,
-        customdata=[(100 * g.prediction_lower, 100 * g.prediction_upper) for _, g in ok],
-        hovertemplate="%{y}<br>prediction interval %{customdata[0]:.2f} % to %{customdata[1]:.2f} %<extra></extra>",
-    ))
-    fig.add_trace(go.Scatter(
-        x=[100 * g.estimate for _, g in ok], y=[n for n, _ in ok], mode="markers",
-        name=f"average CAR{pooled.window or ''} ({level} CI)",
-        marker=dict(symbol="diamond", size=16, color=CAR_COLOUR, line=dict(width=1, color="white")),
-        error_x=dict(type="data", symmetric=False, array=[100 * (g.ci_upper - g.estimate) for _, g in ok],
-                     arrayminus=[100 * (g.estimate - g.ci_lower) for _, g in ok], color=CAR_COLOUR, thickness=2),
-        customdata=[(100 * g.ci_lower, 100 * g.ci_upper, 100 * g.i2) for _, g in ok],
-        hovertemplate="%{y}<br>average %{x:.2f} % (CI %{customdata[0]:.2f} to %{customdata[1]:.2f} %)"
-                      "<br>I² %{customdata[2]:.0f} %<extra></extra>",
-    ))
+    fig.add_trace(
+        go.Bar(
+            base=[100 * g.prediction_lower for _, g in ok],
+            x=[100 * (g.prediction_upper - g.prediction_lower) for _, g in ok],
+            y=[n for n, _ in ok],
+            orientation="h",
+            name=f"{level} prediction interval (a new incident)",
+            marker=dict(color=PI_COLOUR, line=dict(width=0)),
+            width=0.35,
+            customdata=[(100 * g.prediction_lower, 100 * g.prediction_upper) for _, g in ok],
+            hovertemplate="%{y}<br>prediction interval %{customdata[0]:.2f} % to %{customdata[1]:.2f} %<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[100 * g.estimate for _, g in ok],
+            y=[n for n, _ in ok],
+            mode="markers",
+            name=f"average CAR{pooled.window or ''} ({level} CI)",
+            marker=dict(symbol="diamond", size=16, color=CAR_COLOUR, line=dict(width=1, color="white")),
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=[100 * (g.ci_upper - g.estimate) for _, g in ok],
+                arrayminus=[100 * (g.estimate - g.ci_lower) for _, g in ok],
+                color=CAR_COLOUR,
+                thickness=2,
+            ),
+            customdata=[(100 * g.ci_lower, 100 * g.ci_upper, 100 * g.i2) for _, g in ok],
+            hovertemplate="%{y}<br>average %{x:.2f} % (CI %{customdata[0]:.2f} to %{customdata[1]:.2f} %)"
+            "<br>I² %{customdata[2]:.0f} %<extra></extra>",
+        )
+    )
     fig.update_layout(**_LAYOUT)
     fig.update_layout(height=max(240, 42 * len(ok) + 140), barmode="overlay", margin=dict(l=20, r=20, t=60, b=50))
     # the axis spans every confidence interval and the overall prediction interval; a small category's
@@ -132,7 +176,9 @@ def pooled_figure(pooled: PooledEffect) -> go.Figure:
     ends += [100 * pooled.prediction_lower, 100 * pooled.prediction_upper, -2 * bound, 2 * bound]
     ends = [x for x in ends if np.isfinite(x)]
     pad = 0.08 * (max(ends) - min(ends))
-    fig.update_xaxes(title_text=f"CAR{pooled.window or ''} (%)", zeroline=False, range=[min(ends) - pad, max(ends) + pad])
+    fig.update_xaxes(
+        title_text=f"CAR{pooled.window or ''} (%)", zeroline=False, range=[min(ends) - pad, max(ends) + pad]
+    )
     fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=[n for n, _ in ok])
     return fig
 
@@ -170,12 +216,29 @@ def recovery_path_figure(path: pd.DataFrame, horizons=(20, 60, 120)) -> go.Figur
     band = path["lower"].notna()
     xb = [d for d, b in zip(x, band) if b]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=xb + xb[::-1], y=list(100 * path.loc[band, "upper"]) + list(100 * path.loc[band, "lower"])[::-1],
-                             fill="toself", fillcolor=BAND_COLOUR, line=dict(width=0), mode="lines",
-                             name="95 % band (across incidents)", hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=x, y=100 * path["mean"], mode="lines", name="mean CAR from day 0",
-                             line=dict(color=CAR_COLOUR, width=2.5), customdata=path["n"],
-                             hovertemplate="day %{x}: mean CAR %{y:.2f} % (%{customdata} incidents)<extra></extra>"))
+    fig.add_trace(
+        go.Scatter(
+            x=xb + xb[::-1],
+            y=list(100 * path.loc[band, "upper"]) + list(100 * path.loc[band, "lower"])[::-1],
+            fill="toself",
+            fillcolor=BAND_COLOUR,
+            line=dict(width=0),
+            mode="lines",
+            name="95 % band (across incidents)",
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=100 * path["mean"],
+            mode="lines",
+            name="mean CAR from day 0",
+            line=dict(color=CAR_COLOUR, width=2.5),
+            customdata=path["n"],
+            hovertemplate="day %{x}: mean CAR %{y:.2f} % (%{customdata} incidents)<extra></extra>",
+        )
+    )
     last = x[-1] if x else 0
     shapes = [dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=0, y1=0, line=dict(color="#555", width=1))]
     shapes += [_vline(h, dict(color="#999", width=1, dash="dot")) for h in horizons if h <= last]
