@@ -574,10 +574,13 @@ def analyze(
         checks = run_robustness(
             incident.id, stock.returns(), bench_ticker, bench.returns(), session, result, peer_returns, spec, bound
         )
+    before = stock.data["close"][stock.data.index < result.day0].dropna()
+    # no as-traded close, no value: then the share count is not looked up (no download for nothing)
+    count = _shares(source, incident, stock.ticker, session, shares) if len(before) else None
     value = market_value(
         stock.data["close"],
         result.day0,
-        _shares(source, incident, stock.ticker, session, shares),
+        count,
         incident.currency or "USD",
     )
     after = None
