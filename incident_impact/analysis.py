@@ -44,7 +44,7 @@ from .loading import (
     price_range,
 )
 from .money import MarketValue, SharesOutstanding, format_money, market_value
-from .plain import expectation_phrase, p_text, possessive, stock_sentence
+from .plain import expectation_phrase, p_text, stock_sentence, stock_subject
 from .prices import PriceHistory, PriceResolver, PriceSource
 from .prices.base import NO_ADJUSTED_NOTE
 from .robustness import Robustness, run_robustness
@@ -270,7 +270,7 @@ class IncidentAnalysis:
                 f"about {format_money(abs(v.value_change), self.market_value.currency, signed=False)} of market value"
             )
         text = stock_sentence(
-            f"{possessive(self.incident.company)} stock",
+            stock_subject(self.incident.company),
             window,
             car=row.car,
             ci_lower=row.ci_lower,

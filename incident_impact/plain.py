@@ -57,6 +57,12 @@ def possessive(name: str) -> str:
     return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
+def stock_subject(company: str) -> str:
+    """``"Target's stock"``; ``"The stock of United Continental Holdings (United Airlines)"`` when the name
+    ends in a parenthesis, where a possessive reads badly."""
+    return f"The stock of {company}" if company.rstrip().endswith(")") else f"{possessive(company)} stock"
+
+
 def p_text(p: float) -> str:
     """``"p = 0.41"``, ``"p = 0.003"`` or ``"p < 0.001"``: never a p-value printed as 0.00."""
     if p < 0.001:

@@ -179,3 +179,12 @@ def test_a_car_path_outside_the_event_period_says_how_to_get_it():
     with pytest.raises(IncidentImpactError, match=r"the window \[0,\+5\] is outside this result's event period"):
         a.result.car((0, 5))
     assert list(a.result.car_path(-1)["rel_day"]) == [-1, 0, 1]
+
+
+def test_stock_subject_reads_well():
+    from incident_impact.plain import stock_subject
+
+    assert stock_subject("Target Corporation") == "Target Corporation's stock"
+    assert stock_subject("McDonald's") == "McDonald's stock"
+    assert stock_subject("United Continental Holdings (United Airlines)") == \
+        "The stock of United Continental Holdings (United Airlines)"
