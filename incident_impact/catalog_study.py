@@ -260,7 +260,8 @@ class CatalogStudy:
         cs, bmp = tests.loc["cs_t"], tests.loc["bmp"]
         what = f" {what}" if what else ""
         return (
-            f"The mean CAR{label}{what} was {100 * table['car'].mean():+.2f} % (median {100 * table['car'].median():+.2f} %; "
+            f"The mean CAR{label}{what} was {100 * table['car'].mean():+.2f} % "
+            f"(median {100 * table['car'].median():+.2f} %; "
             f"cross-sectional t = {cs.statistic:.2f}, p = {cs.p_value:.3f}; BMP p = {bmp.p_value:.3f})."
         )
 

@@ -286,7 +286,7 @@ def compare(old: Any, new: Any, path: str = "", rtol: float = RTOL, texts: list[
     if isinstance(old, list) and isinstance(new, list):
         if len(old) != len(new):
             return [f"{path}: {len(old)} items != {len(new)} items"]
-        for i, (a, b) in enumerate(zip(old, new)):
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
             diffs += compare(a, b, f"{path}[{i}]", rtol, texts)
         return diffs
     if _number(old) and _number(new):
@@ -324,7 +324,7 @@ def rerun_argv(manifest: Mapping, *, offline: bool = True) -> list[str]:
 
         raise IncidentImpactError("the manifest records no command line to rerun")
     out, skip = [], False
-    for i, arg in enumerate(argv):
+    for arg in argv:
         if skip:
             skip = False
             continue

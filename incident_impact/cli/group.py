@@ -45,7 +45,10 @@ class _Group(click.Group):
         except Exception as exc:  # a bug: still one line, with a way to see more
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            message = f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback and please report it)"
+            message = (
+                f"internal error: {type(exc).__name__}: {exc} "
+                "(rerun with --debug for the traceback and please report it)"
+            )
             _json_error(ctx, message, "InternalError")
             raise click.ClickException(terminal_safe(message)) from None
 

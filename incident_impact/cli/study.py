@@ -283,7 +283,8 @@ def study(
         echo("")
         if fmt == "table":
             echo(
-                f"Placebo: {placebo} random pseudo-event dates per event; share_beyond = share of |placebo CAR| >= |CAR|"
+                f"Placebo: {placebo} random pseudo-event dates per event; "
+                "share_beyond = share of |placebo CAR| >= |CAR|"
             )
         emit_rows(placebo_rows, fmt)
     if fmt != "json":

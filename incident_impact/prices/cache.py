@@ -290,7 +290,8 @@ def _merge(old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, list[str
     differing = int((np.abs(ratio / factor - 1) > _SAME).sum())
     if differing:
         notes.append(
-            f"{differing} overlapping dates differ from the earlier download beyond a common factor; the new values were kept"
+            f"{differing} overlapping dates differ from the earlier download beyond a common factor; "
+            "the new values were kept"
         )
     # the new rows win; a value the new download lacks (an empty cell) is kept from the earlier one
     filled = int((new.loc[overlap, "adj_close"].isna() & old.loc[overlap, "adj_close"].notna()).sum())

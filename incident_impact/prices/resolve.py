@@ -19,6 +19,9 @@ DATA_DIR_ENV = "INCIDENT_IMPACT_DATA_DIR"
 #: Set to ``1`` to never download.
 OFFLINE_ENV = "INCIDENT_IMPACT_OFFLINE"
 
+# the default cache (B008: built once, as a default argument was); its folder is resolved at use, not here
+_DEFAULT_CACHE = PriceCache()
+
 #: Downloads that failed in this process: ticker -> (short cause, full text); see :func:`download_errors`.
 _DOWNLOAD_ERRORS: dict[str, tuple[str, str]] = {}
 
@@ -71,7 +74,7 @@ class PriceResolver:
         self,
         data_dir: str | PathLike[str] | None = None,
         *,
-        cache: PriceCache | None = PriceCache(),  # its folder is resolved at use, not here
+        cache: PriceCache | None = _DEFAULT_CACHE,
         use_sample: bool = True,
         download: bool | PriceSource = True,
     ) -> None:

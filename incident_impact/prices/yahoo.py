@@ -34,6 +34,9 @@ _NO_NETWORK = re.compile(
 )
 _FIELDS = {"Adj Close": "adj_close", "Close": "close", "Volume": "volume"}
 
+# the default cache (B008: built once, as a default argument was); its folder is resolved at use, not here
+_DEFAULT_CACHE = PriceCache()
+
 
 class YahooSource:
     """Yahoo Finance through ``yfinance.download``, read through and written to a cache.
@@ -51,7 +54,7 @@ class YahooSource:
 
     def __init__(
         self,
-        cache: PriceCache | None = PriceCache(),  # its folder is resolved at use, not here
+        cache: PriceCache | None = _DEFAULT_CACHE,
         download: Callable[..., pd.DataFrame] | None = None,
         timeout: float = 30,
         ticker: Callable[[str], Any] | None = None,

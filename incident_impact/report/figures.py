@@ -234,7 +234,7 @@ def car_figure(analysis: IncidentAnalysis) -> go.Figure:
         mode="lines+markers",
         line=dict(color=CAR_COLOUR, width=2.5, dash="dashdot"),
         marker=dict(size=6, symbol="circle"),
-        customdata=list(zip(100 * path["lower"], 100 * path["upper"])),
+        customdata=list(zip(100 * path["lower"], 100 * path["upper"], strict=True)),
         hovertemplate="day %{x}: CAR %{y:.2f} % (95 %: %{customdata[0]:.2f} to %{customdata[1]:.2f})<extra></extra>",
     )
     start, end = analysis.headline_window
@@ -292,7 +292,7 @@ def recovery_figure(recovery, responses: pd.DataFrame | None = None, ticker: str
         name=f"CAR of {name} from day 0",
         mode="lines",
         line=dict(color=CAR_COLOUR, width=2.5),
-        customdata=list(zip(dates, 100 * path["lower"], 100 * path["upper"])),
+        customdata=list(zip(dates, 100 * path["lower"], 100 * path["upper"], strict=True)),
         hovertemplate="day %{x} (%{customdata[0]}): CAR %{y:.2f} % (95 %: %{customdata[1]:.2f} to "
         "%{customdata[2]:.2f})<extra></extra>",
     )
@@ -356,7 +356,7 @@ def recovery_figure(recovery, responses: pd.DataFrame | None = None, ticker: str
                 marker=dict(color=RESPONSE_COLOUR, symbol="star", size=14, line=dict(width=1, color="#222")),
                 hovertext=[
                     _text(f"{d} · day {x:+d} · {k}: {desc}")
-                    for d, x, k, desc in zip(on_path["date"], xs, on_path["kind"], on_path["description"])
+                    for d, x, k, desc in zip(on_path["date"], xs, on_path["kind"], on_path["description"], strict=True)
                 ],
                 hoverinfo="text",
             )

@@ -38,7 +38,8 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     (
         "Confounded",
         "Other news that can move the stock by itself (earnings, analyst actions, other company news) "
-        "fell inside the same window, so the move cannot be put on the incident alone. Such incidents are counted apart.",
+        "fell inside the same window, so the move cannot be put on the incident alone. "
+        "Such incidents are counted apart.",
     ),
     (
         "Half-life",

@@ -61,13 +61,15 @@ def forest_figure(study: CatalogStudy, window=None) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=100 * table["car"][pick],
-                y=[n for n, p in zip(names, pick) if p],
+                y=[n for n, p in zip(names, pick, strict=True) if p],
                 mode="markers",
                 name="confounded (counted apart)" if verdict == CONFOUNDED else verdict,
                 marker=dict(color=colour, symbol=symbol, size=10),
                 error_x=dict(type="data", array=100 * half[pick], color=colour, thickness=1.5),
                 customdata=table[["p_value", "p_bh"]][pick].to_numpy(),
-                hovertemplate="%{y}<br>CAR %{x:.2f} %<br>p %{customdata[0]:.3f}, BH p %{customdata[1]:.3f}<extra></extra>",
+                hovertemplate=(
+                    "%{y}<br>CAR %{x:.2f} %<br>p %{customdata[0]:.3f}, BH p %{customdata[1]:.3f}<extra></extra>"
+                ),
             )
         )
     fig.update_layout(**_LAYOUT)
@@ -133,7 +135,7 @@ def pooled_figure(pooled: PooledEffect) -> go.Figure:
     bound = 100 * pooled.bound
     fig.add_vrect(x0=-bound, x1=bound, fillcolor=SHADE, line_width=0, layer="below")
     fig.add_vline(x=0, line=dict(color="#555", width=1))
-    ok = [(n, g) for n, (_, g) in zip(names, rows) if np.isfinite(g.estimate)]
+    ok = [(n, g) for n, (_, g) in zip(names, rows, strict=True) if np.isfinite(g.estimate)]
     level = f"{100 * pooled.level:g} %"
     fig.add_trace(
         go.Bar(
@@ -214,7 +216,7 @@ def recovery_path_figure(path: pd.DataFrame, horizons=(20, 60, 120)) -> go.Figur
     Traces: 95 % band, mean CAR."""
     x = [int(d) for d in path["rel_day"]]
     band = path["lower"].notna()
-    xb = [d for d, b in zip(x, band) if b]
+    xb = [d for d, b in zip(x, band, strict=True) if b]
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
