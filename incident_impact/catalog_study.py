@@ -18,9 +18,10 @@ incident the headline; the figures of the other sample are always given beside t
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -131,6 +132,12 @@ class CatalogStudy:
             raise IncidentImpactError("no event could be studied, so there are no windows")
         return self.headline_window if window is None else parse_window(window)
 
+    def _studied(self) -> StudyResult:
+        """The study of every event; raises as :meth:`_window` does when no event could be studied."""
+        if self.study is None:
+            raise IncidentImpactError("no event could be studied, so there are no windows")
+        return self.study
+
     def verdict_table(self, window: Window | str | None = None) -> pd.DataFrame:
         """One row per studied event over ``window`` (default: the headline window), indexed by
         ``event_id``: ``ticker, name, category, day0, car, se, df, p_value, p_bh, tost_p_value, mde,
@@ -144,7 +151,7 @@ class CatalogStudy:
         robustness table (unadjusted verdicts) disagrees across specifications in this window.
         """
         window = self._window(window)
-        cars = self.study.car_frame(window)
+        cars = self._studied().car_frame(window)
         table = verdict_frame(cars, bound=self.bound, alpha=self.alpha)
         table.insert(0, "ticker", cars["ticker"])
         table.insert(1, "day0", cars["day0"].dt.date)
@@ -152,7 +159,7 @@ class CatalogStudy:
         info = {}
         for eid in table.index:
             analysis = self.analyses.get(eid)
-            row = {
+            row: dict[Hashable, Any] = {
                 "name": eid,
                 "category": "",
                 "claimed_impact": "",
@@ -233,8 +240,10 @@ class CatalogStudy:
         window = self._window(window)
         study = self.sample_study(window, clean=clean)
         if study is None:
-            return self.study.tests(window).assign(
-                statistic=np.nan, p_value=np.nan, n_events=0, note="no event without other news in this window"
+            return (
+                self._studied()
+                .tests(window)
+                .assign(statistic=np.nan, p_value=np.nan, n_events=0, note="no event without other news in this window")
             )
         if self.bootstrap is None:
             return study.tests(window)
@@ -247,10 +256,11 @@ class CatalogStudy:
         ``caar`` is the mean over events of the CAR cumulated from the first event day to ``k`` and
         ``se`` its cross-sectional standard error ``sd / sqrt(N)`` (95 % band from Student's t); over the
         headline sample of the headline window (the clean one by default)."""
-        study = self.sample_study() or self.study
+        study = self.sample_study() or self._studied()
         ar = study.abnormal_returns.sort_values(["event_id", "rel_day"])
         ar = ar.assign(car=ar.groupby("event_id")["ar"].cumsum())
-        path = ar.groupby("rel_day")["car"].agg(n_events="size", caar="mean", sd="std")
+        # named aggregation gives a DataFrame (pandas-stubs types SeriesGroupBy.agg as a Series)
+        path = cast(pd.DataFrame, ar.groupby("rel_day")["car"].agg(n_events="size", caar="mean", sd="std"))
         path["se"] = path["sd"] / np.sqrt(path["n_events"])
         half = t_ppf(0.975, (path["n_events"] - 1).clip(lower=1)) * path["se"]
         path["lower"], path["upper"] = path["caar"] - half, path["caar"] + half
@@ -303,11 +313,13 @@ class CatalogStudy:
                 parts.append(self._sample_line(other, self.tests(window, clean=self.include_confounded), label, what))
         known = head_table["value_change"].dropna()
         if len(known):
-            low, high = known.idxmin(), known.idxmax()
+            # event ids are strings (catalog ids, the events CSV read with dtype=str)
+            low, high = cast(str, known.idxmin()), cast(str, known.idxmax())
+            names = table["name"]
             parts.append(
                 f"Where the market value is known ({len(known)} incident{'s' if len(known) != 1 else ''}), "
-                f"the value change ranged from {format_money(known[low])} ({table.at[low, 'name']}) "
-                f"to {format_money(known[high])} ({table.at[high, 'name']})."
+                f"the value change ranged from {format_money(known[low])} ({names[low]}) "
+                f"to {format_money(known[high])} ({names[high]})."
             )
         if len(self.not_applicable):
             parts.append(
@@ -365,10 +377,10 @@ class CatalogStudy:
                 f" Incidents differ, though: a new one's effect would typically lie between "
                 f"{100 * pooled.prediction_lower:+.1f} % and {100 * pooled.prediction_upper:+.1f} %."
             )
-            cs = self.tests(window).loc["cs_t"]
+            cs_p = cast(float, self.tests(window).at["cs_t", "p_value"])  # one cell: a number
             mean = sample["car"].mean()
             text += (
-                f" The simple mean ({100 * mean:+.1f} %, {p_text(cs.p_value)}) gives the most volatile stocks "
+                f" The simple mean ({100 * mean:+.1f} %, {p_text(cs_p)}) gives the most volatile stocks "
                 "as much weight as the others."
             )
         if counts[CONFOUNDED] and not self.include_confounded:
@@ -481,18 +493,20 @@ class CatalogStudy:
             return None
         table = self._sample_table(self.headline_window, None)
         chosen = {
-            eid: self.analyses[eid]
+            eid: (self.analyses[eid], after)
             for eid in table.index
-            if eid in self.analyses and self.analyses[eid].aftermath is not None
+            if eid in self.analyses and (after := self.analyses[eid].aftermath) is not None
         }
         if not chosen:
             return None
-        returns, benches, events = {}, {}, []
-        for eid, a in chosen.items():
-            merge_returns(returns, a.stock.ticker, a.aftermath.stock_returns)
-            merge_returns(benches, a.benchmark_ticker, a.aftermath.benchmark_returns)
+        returns: dict[str, pd.Series] = {}
+        benches: dict[str, pd.Series] = {}
+        events: list[dict] = []
+        for eid, (a, after) in chosen.items():
+            merge_returns(returns, a.stock.ticker, after.stock_returns)
+            merge_returns(benches, a.benchmark_ticker, after.benchmark_returns)
             events.append({"event_id": eid, "ticker": a.stock.ticker, "day0": a.day0, "benchmark": a.benchmark_ticker})
-        recoveries = {eid: a.aftermath.recovery for eid, a in chosen.items() if a.aftermath.recovery is not None}
+        recoveries = {eid: after.recovery for eid, (_, after) in chosen.items() if after.recovery is not None}
         try:
             return longrun_study(
                 pd.DataFrame(returns), pd.DataFrame(benches), pd.DataFrame(events), recoveries=recoveries
@@ -606,7 +620,7 @@ class CatalogStudy:
                 }
             )
             lines += [shown.to_string(), ""]
-            lines += ["Verdict counts: " + ", ".join(f"{VERDICT_TEXT[k]} {v}" for k, v in counts.items()), ""]
+            lines += ["Verdict counts: " + ", ".join(f"{VERDICT_TEXT[str(k)]} {v}" for k, v in counts.items()), ""]
             tests = self.tests(w)
             tests = tests[[c for c in ("statistic", "p_value", "bootstrap_p_value", "n_events") if c in tests]].round(4)
             sample = "every incident" if self.include_confounded else "incidents without other news in the window"
@@ -681,9 +695,10 @@ def study_incidents(
     if not bound > 0:
         raise IncidentImpactError(f"the materiality bound must be positive, got {bound}")
     estimation = parse_window(estimation)
-    windows = tuple(dict.fromkeys(parse_window(w) for w in windows))
+    study_windows: tuple[Window, ...] = tuple(dict.fromkeys(parse_window(w) for w in windows))
     analyses: dict[str, IncidentAnalysis] = {}
-    failures, not_applicable = [], []
+    failures: list[dict] = []
+    not_applicable: list[dict] = []
     for inc in incidents:
         try:
             analysis = analyze(
@@ -691,9 +706,9 @@ def study_incidents(
                 source=source,
                 model=model,
                 estimation=estimation,
-                windows=windows,
+                windows=study_windows,
                 factors=factors,
-                headline=windows[0],
+                headline=study_windows[0],
                 min_estimation_obs=min_estimation_obs,
                 bound=bound,
                 peers=peers,
@@ -718,7 +733,9 @@ def study_incidents(
             if progress is not None:
                 progress(inc.id)
         analyses[inc.id] = analysis
-    returns, benches, events = {}, {}, []
+    returns: dict[str, pd.Series] = {}
+    benches: dict[str, pd.Series] = {}
+    events: list[dict] = []
     for eid, a in analyses.items():
         merge_returns(returns, a.stock.ticker, a.stock.returns())
         merge_returns(benches, a.benchmark_ticker, a.benchmark.returns())
@@ -727,7 +744,7 @@ def study_incidents(
         )
     user_events = list(user_events)
     if user_events:
-        u_returns, u_benches, u_events, u_failures = load_study_data([], user_events, source, estimation, windows)
+        u_returns, u_benches, u_events, u_failures = load_study_data([], user_events, source, estimation, study_windows)
         for store, more in ((returns, u_returns), (benches, u_benches)):
             for key, series in more.items():
                 merge_returns(store, key, series)
@@ -750,7 +767,7 @@ def study_incidents(
                 min_estimation_obs=min_estimation_obs,
             )
 
-    study, clean = study_of(events, windows), {}
+    study, clean = study_of(events, study_windows), {}
     if study is not None:
         failures += [
             {**r, "event_date": str(pd.Timestamp(r["event_date"]).date())} for r in study.failures.to_dict("records")
@@ -758,14 +775,14 @@ def study_incidents(
         if study.n_events == 0:
             study = None
     if study is not None:
-        for w in windows:
+        for w in study_windows:
             keep = [
                 e
                 for e in events
                 if e["event_id"] in study.event_ids
                 and not (e["event_id"] in analyses and analyses[e["event_id"]].is_confounded(w))
             ]
-            clean[w] = study if len(keep) == study.n_events else study_of(keep, windows)
+            clean[w] = study if len(keep) == study.n_events else study_of(keep, study_windows)
     failures = [{**r, "detail": r.get("detail") or r.get("reason")} for r in failures]
     return CatalogStudy(
         analyses,
