@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 
@@ -312,7 +312,8 @@ def longrun_context(study: CatalogStudy) -> dict | None:
         frame = long_run.to_frame()
         for label, r in frame.iterrows():
             rec = (
-                long_run.recovery.loc[label]
+                # one row: the recovery table is indexed by the (unique) window labels
+                cast(pd.Series, long_run.recovery.loc[cast(str, label)])
                 if long_run.recovery is not None and label in long_run.recovery.index
                 else None
             )

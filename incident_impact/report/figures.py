@@ -74,7 +74,7 @@ def indexed_prices(analysis: IncidentAnalysis) -> pd.DataFrame:
     return (100 * prices / prices.iloc[base]).iloc[max(pos - SESSIONS_BEFORE, 0) :]
 
 
-def timeline_in_view(analysis: IncidentAnalysis, index: pd.DatetimeIndex) -> list:
+def timeline_in_view(analysis: IncidentAnalysis, index: pd.Index) -> list:
     """Timeline events dated within the span of ``index``."""
     first, last = index[0], index[-1]
     return [e for e in analysis.incident.timeline if first <= pd.Timestamp(e.date) <= last]

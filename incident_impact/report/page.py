@@ -41,25 +41,25 @@ def _missing(value) -> bool:
 
 def pct(value: float | None, digits: int = 2, signed: bool = True) -> str:
     """A fraction as percent: ``-0.0123`` -> ``"-1.23 %"`` (a dash when missing)."""
-    return MISSING if _missing(value) else f"{100 * value:{'+' if signed else ''}.{digits}f} %"
+    return MISSING if value is None or _missing(value) else f"{100 * value:{'+' if signed else ''}.{digits}f} %"
 
 
 def pp(value: float | None, digits: int = 2, signed: bool = True) -> str:
     """A fraction as percentage points: ``-0.0123`` -> ``"-1.23 pp"`` (a dash when missing)."""
-    return MISSING if _missing(value) else f"{100 * value:{'+' if signed else ''}.{digits}f} pp"
+    return MISSING if value is None or _missing(value) else f"{100 * value:{'+' if signed else ''}.{digits}f} pp"
 
 
 def pct2(value: float | None, digits: int = 2) -> str:
     """A variance of fractions in squared percent: ``0.0004`` -> ``"4.00 %²"`` (a dash when missing)."""
-    return MISSING if _missing(value) else f"{1e4 * value:.{digits}f} %²"
+    return MISSING if value is None or _missing(value) else f"{1e4 * value:.{digits}f} %²"
 
 
 def num(value: float | None, digits: int = 3) -> str:
-    return MISSING if _missing(value) else f"{value:.{digits}f}"
+    return MISSING if value is None or _missing(value) else f"{value:.{digits}f}"
 
 
 def pvalue(value: float | None) -> str:
-    return MISSING if _missing(value) else ("< 0.001" if value < 0.001 else f"{value:.3f}")
+    return MISSING if value is None or _missing(value) else ("< 0.001" if value < 0.001 else f"{value:.3f}")
 
 
 def upfirst(value: object) -> str:

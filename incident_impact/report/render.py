@@ -14,7 +14,7 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 from markupsafe import Markup
@@ -66,7 +66,7 @@ def _when(event) -> str:
     return text
 
 
-def _facts(analysis: IncidentAnalysis) -> list[tuple[str, str]]:
+def _facts(analysis: IncidentAnalysis) -> list[tuple[str, str | None]]:
     inc, result = analysis.incident, analysis.result
     anchor = inc.day0_event
     session = f"{analysis.day0.date().isoformat()} ({inc.exchange or 'XNYS'} session)"
@@ -74,7 +74,8 @@ def _facts(analysis: IncidentAnalysis) -> list[tuple[str, str]]:
         session += f"; first date with data: {result.day0.date().isoformat()}"
     return [
         ("Company", inc.company),
-        ("Ticker", inc.ticker + (f" (formerly {_joined(inc.former_tickers)})" if inc.former_tickers else "")),
+        # an analysed incident always has a ticker (a private company cannot be analysed)
+        ("Ticker", (inc.ticker or "") + (f" (formerly {_joined(inc.former_tickers)})" if inc.former_tickers else "")),
         ("Exchange", inc.exchange),
         ("Benchmark", analysis.benchmark_ticker),
         ("Peers", _joined(inc.peers)),
@@ -122,7 +123,7 @@ def _ar_rows(analysis: IncidentAnalysis) -> list[dict]:
     path = analysis.result.car_path()
     return [
         {
-            "date": date.date().isoformat(),
+            "date": cast(pd.Timestamp, date).date().isoformat(),  # the index holds the sessions
             "rel_day": int(row.rel_day),
             "return": row["return"],
             "expected": row.expected,
@@ -139,11 +140,13 @@ def _windows(analysis: IncidentAnalysis) -> list[dict]:
     headline = format_window(analysis.headline_window)
     verdicts = analysis.verdicts()
     rows = []
-    for label, row in analysis.result.car_table.to_dict("index").items():
-        v = verdicts.loc[label]
+    # car_table is indexed by the window labels
+    for label, row in cast(dict[str, dict[str, Any]], analysis.result.car_table.to_dict("index")).items():
+        v = cast(pd.Series, verdicts.loc[label])  # one row: the window labels are unique
         money = {}
-        if "value_change" in verdicts:
-            currency = analysis.market_value.currency
+        value = analysis.market_value
+        if "value_change" in verdicts and isinstance(value, MarketValue):  # value_change: the value is known
+            currency = value.currency
             money = {
                 k: format_money(v[k], currency) for k in ("value_change", "value_change_lower", "value_change_upper")
             }
@@ -194,7 +197,8 @@ def _robustness(analysis: IncidentAnalysis) -> dict | None:
 def _params(analysis: IncidentAnalysis) -> list[tuple[str, str]]:
     rows = []
     for name, value in analysis.result.params.items():
-        label, kind = _PARAM_LABELS.get(name, (name, "num"))
+        key = cast(str, name)  # parameter names are strings
+        label, kind = _PARAM_LABELS.get(key, (key, "num"))
         rows.append((label, pct(value, 3, signed=False) if kind == "pct" else num(value)))
     return rows
 
@@ -248,7 +252,7 @@ def _safe_figures(context: dict | None) -> dict | None:
     """``context`` with its plotly snippets (keys ``figure``, nested) marked safe for the template."""
     if context is None:
         return None
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in context.items():
         if key == "figure" and value is not None:
             out[key] = Markup(value)
@@ -368,7 +372,7 @@ def _plotly_context(src: str | None) -> dict:
 def _study_context(
     study: CatalogStudy, links: Mapping[str, str], generated_at: dt.datetime, drivers: CarDrivers | None = None
 ) -> dict:
-    windows = []
+    windows: list[dict[str, Any]] = []
     for w in study.windows:
         table = study.verdict_table(w)
         rows = []
@@ -391,7 +395,7 @@ def _study_context(
                     "value_sort": r["value_change"] if r["value_change"] == r["value_change"] else "",
                     "claimed_impact": r["claimed_impact"],
                     "confounders": r["confounders"],
-                    "link": links.get(eid),
+                    "link": links.get(cast(str, eid)),  # event ids are strings
                     "confounded": bool(r["confounded"]),
                     "robust": {True: "depends on the model", False: "same under every model", None: "—"}[
                         r["depends_on_model"]
@@ -401,7 +405,7 @@ def _study_context(
         tests = study.tests(w).reset_index(names="test")
         tests.insert(1, "name", tests["test"].map(TEST_LABELS).fillna(tests["test"]))
         tests["note"] = tests["note"].fillna("").astype(str).map(plain_names)
-        tests = tests.to_dict("records")
+        test_rows = tests.to_dict("records")
         windows.append(
             {
                 "label": format_window(w),
@@ -409,7 +413,7 @@ def _study_context(
                 "plain": study.plain(w),
                 "counts": study.counts(w).to_dict(),
                 "rows": rows,
-                "tests": tests,
+                "tests": test_rows,
                 "forest": figure_html(study_figures.forest_figure(study, w), f"fig-forest-{len(windows)}"),
             }
         )
