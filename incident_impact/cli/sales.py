@@ -45,6 +45,16 @@ def _seasonal(value: str) -> float | str | None:
     return number
 
 
+def _segments(value: str | None) -> list | None:
+    if value is None:
+        return None
+    items = [item.strip() for item in value.split(",")]
+    if not all(items):
+        raise click.BadParameter(f"{value!r}: use N[,M...] (numbers of post periods) or dates, comma-separated",
+                                 param_hint="--segments")
+    return [int(item) if item.isdigit() else item for item in items]
+
+
 _OPTIONS = (
     click.option("--column", help="The sales column of the file (default: the first value column)."),
     click.option("--control", "controls", multiple=True,
@@ -67,6 +77,10 @@ _OPTIONS = (
                  help="Seasonal period: auto (the data's frequency: 7 daily, 52.18 weekly, 12 monthly, 4 quarterly; "
                       "kept only if the pre-period data support it), none, or a number."),
     click.option("--post-periods", type=click.IntRange(min=1), help="Length of the post-period (default: to the end)."),
+    click.option("--segments", callback=lambda ctx, param, value: _segments(value),
+                 help="Post-period segment boundaries for the effect by segment: numbers of post periods or dates, "
+                      "comma-separated (3,6: periods 1-3, 4-6 and the rest). Default: the first quarter (13 weeks, "
+                      "3 months, 1 quarter) against the rest."),
     click.option("--placebos", default=10, show_default=True, type=click.IntRange(min=0), help="In-time placebo dates."),
     click.option("--repetitions", default=1000, show_default=True, type=click.IntRange(min=100), help="Simulated paths."),
     click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0),
@@ -82,7 +96,7 @@ def sales_model_options(func):
 
 
 def run_sales(sales_file: str, incident, *, bound: float, column, controls, frequency, design, log, level_sd, trend,
-              seasonal, post_periods, placebos, repetitions, seed, catalog=None):
+              seasonal, post_periods, placebos, repetitions, seed, segments=None, catalog=None):
     """Read ``sales_file`` and analyse ``incident`` (an Incident, a date or a period number); ``bound`` in percent."""
     from ..sales import read_sales_csv, sales_impact
 
@@ -90,7 +104,7 @@ def run_sales(sales_file: str, incident, *, bound: float, column, controls, freq
     return sales_impact(table, incident, column=column, controls=list(controls) or None, design=design,
                         post_periods=post_periods, log=log, level_sd=_level_sd(level_sd), trend=trend,
                         seasonal=_seasonal(seasonal), bound=bound / 100, repetitions=repetitions, seed=seed,
-                        placebos=placebos, catalog=catalog)
+                        placebos=placebos, segments=segments, catalog=catalog)
 
 
 @cli.command()

@@ -4,7 +4,8 @@ The section (``templates/sales.html.j2``) is included in the incident report whe
 is given, or rendered as a page of its own by :func:`write_sales_report`. Figures, as in R
 CausalImpact's ``plot``: observed sales against the counterfactual and its band, the pointwise
 effect and the cumulative effect (sales are a flow, so the cumulative panel is meaningful); then a
-strip of the placebo effects with the real one.
+strip of the placebo effects with the real one. A small table gives the effect by post-period segment
+and a sentence the recovery (:mod:`~incident_impact.sales.persistence`).
 """
 
 from __future__ import annotations
@@ -37,8 +38,20 @@ def _x(index) -> list:
 
 
 def _band(fig: go.Figure, x: list, lower, upper, name: str, row: int) -> None:
-    fig.add_trace(go.Scatter(x=x + x[::-1], y=list(upper) + list(lower)[::-1], fill="toself", fillcolor=BAND_COLOUR,
-                             line=dict(width=0), hoverinfo="skip", name=name, showlegend=row == 1), row=row, col=1)
+    fig.add_trace(
+        go.Scatter(
+            x=x + x[::-1],
+            y=list(upper) + list(lower)[::-1],
+            fill="toself",
+            fillcolor=BAND_COLOUR,
+            line=dict(width=0),
+            hoverinfo="skip",
+            name=name,
+            showlegend=row == 1,
+        ),
+        row=row,
+        col=1,
+    )
 
 
 def sales_figure(result: SalesImpact) -> go.Figure:
@@ -51,26 +64,63 @@ def sales_figure(result: SalesImpact) -> go.Figure:
     level = f"{100 * (1 - result.effect.alpha):g} %"
     post = series[series["period"] == "post"]
     x_all, x_post = _x(series.index), _x(post.index)
-    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
-                        subplot_titles=("Sales and counterfactual", "Pointwise effect", "Cumulative effect"))
+    fig = make_subplots(
+        rows=3,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.06,
+        subplot_titles=("Sales and counterfactual", "Pointwise effect", "Cumulative effect"),
+    )
     _band(fig, x_post, post["predicted_lower"], post["predicted_upper"], f"counterfactual {level} band", 1)
-    fig.add_trace(go.Scatter(x=x_all, y=series["observed"], name="observed sales", mode="lines+markers",
-                             line=dict(color=STOCK_COLOUR), marker=dict(size=4)), row=1, col=1)
-    fig.add_trace(go.Scatter(x=x_all, y=series["predicted"], name="counterfactual (in-sample fit before)",
-                             line=dict(color=CAR_COLOUR, dash="dash")), row=1, col=1)
+    fig.add_trace(
+        go.Scatter(
+            x=x_all,
+            y=series["observed"],
+            name="observed sales",
+            mode="lines+markers",
+            line=dict(color=STOCK_COLOUR),
+            marker=dict(size=4),
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x_all,
+            y=series["predicted"],
+            name="counterfactual (in-sample fit before)",
+            line=dict(color=CAR_COLOUR, dash="dash"),
+        ),
+        row=1,
+        col=1,
+    )
     _band(fig, x_post, post["effect_lower"], post["effect_upper"], "effect band", 2)
-    fig.add_trace(go.Scatter(x=x_post, y=post["effect"], name="pointwise effect", line=dict(color=STOCK_COLOUR),
-                             showlegend=False), row=2, col=1)
+    fig.add_trace(
+        go.Scatter(
+            x=x_post, y=post["effect"], name="pointwise effect", line=dict(color=STOCK_COLOUR), showlegend=False
+        ),
+        row=2,
+        col=1,
+    )
     _band(fig, x_post, post["cumulative_lower"], post["cumulative_upper"], "cumulative band", 3)
-    fig.add_trace(go.Scatter(x=x_post, y=post["cumulative"], name="cumulative effect", line=dict(color=STOCK_COLOUR),
-                             showlegend=False), row=3, col=1)
+    fig.add_trace(
+        go.Scatter(
+            x=x_post, y=post["cumulative"], name="cumulative effect", line=dict(color=STOCK_COLOUR), showlegend=False
+        ),
+        row=3,
+        col=1,
+    )
     for row in (1, 2, 3):
         fig.add_vline(x=x_post[0], line=dict(color=EVENT_COLOUR, dash="dash"), row=row, col=1)
     for row in (2, 3):
         fig.add_hline(y=0, line=dict(color="#888", width=1), row=row, col=1)
-    fig.update_layout(template=THEME, height=720, margin=dict(l=60, r=20, t=60, b=40),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="left", x=0),
-                      hoverlabel=dict(namelength=-1))
+    fig.update_layout(
+        template=THEME,
+        height=720,
+        margin=dict(l=60, r=20, t=60, b=40),
+        legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="left", x=0),
+        hoverlabel=dict(namelength=-1),
+    )
     return fig
 
 
@@ -81,18 +131,35 @@ def placebo_figure(result: SalesImpact) -> go.Figure:
         if placebos is None or not placebos.n:
             continue
         ok = np.isfinite(placebos.effects)
-        fig.add_trace(go.Scatter(
-            x=100 * placebos.effects[ok], y=[placebos.kind] * int(ok.sum()), mode="markers",
-            name=f"{placebos.kind} placebos", marker=dict(color=PLACEBO_COLOURS[placebos.kind], size=9, symbol="circle"),
-            text=[html.escape(str(label)) for label, keep in zip(placebos.labels, ok) if keep],
-            hovertemplate="%{text}: %{x:.1f} %<extra></extra>",
-        ))
-        fig.add_trace(go.Scatter(x=[100 * result.relative_effect], y=[placebos.kind], mode="markers",
-                                 name="real effect", showlegend=placebos is result.in_time,
-                                 marker=dict(color=EVENT_COLOUR, size=14, symbol="diamond")))
+        fig.add_trace(
+            go.Scatter(
+                x=100 * placebos.effects[ok],
+                y=[placebos.kind] * int(ok.sum()),
+                mode="markers",
+                name=f"{placebos.kind} placebos",
+                marker=dict(color=PLACEBO_COLOURS[placebos.kind], size=9, symbol="circle"),
+                text=[html.escape(str(label)) for label, keep in zip(placebos.labels, ok) if keep],
+                hovertemplate="%{text}: %{x:.1f} %<extra></extra>",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[100 * result.relative_effect],
+                y=[placebos.kind],
+                mode="markers",
+                name="real effect",
+                showlegend=placebos is result.in_time,
+                marker=dict(color=EVENT_COLOUR, size=14, symbol="diamond"),
+            )
+        )
     fig.add_vline(x=0, line=dict(color="#888", width=1))
-    fig.update_layout(template=THEME, height=240, margin=dict(l=90, r=20, t=30, b=50),
-                      xaxis_title="relative effect (%)", legend=dict(orientation="h", y=1.15))
+    fig.update_layout(
+        template=THEME,
+        height=240,
+        margin=dict(l=90, r=20, t=30, b=50),
+        xaxis_title="relative effect (%)",
+        legend=dict(orientation="h", y=1.15),
+    )
     return fig
 
 
@@ -112,8 +179,12 @@ _PARAM_NAMES = {
     "slope_change_p": "p-value of the slope change",
     "pre_slope": "pre-incident slope per period",
 }
-_DESIGN_LABELS = {"structural": "structural time-series", "did": "difference-in-differences",
-                  "synthetic": "synthetic-control", "its": "interrupted-time-series"}
+_DESIGN_LABELS = {
+    "structural": "structural time-series",
+    "did": "difference-in-differences",
+    "synthetic": "synthetic-control",
+    "its": "interrupted-time-series",
+}
 
 
 def parameter_label(name: str) -> str:
@@ -122,8 +193,11 @@ def parameter_label(name: str) -> str:
         return _PARAM_NAMES[name]
     stem, _, rest = name.partition(".")
     if stem == "beta":
-        return f"coefficient of {rest} (standardised units)" if rest != "synthetic" else \
-            "coefficient of the synthetic control (standardised units)"
+        return (
+            f"coefficient of {rest} (standardised units)"
+            if rest != "synthetic"
+            else "coefficient of the synthetic control (standardised units)"
+        )
     if stem == "weight":
         return f"synthetic-control weight of {rest}"
     if stem == "post":
@@ -151,8 +225,12 @@ def sales_context(result: SalesImpact) -> dict:
         "choice": None if result.choice is None else result.choice.reason,
         "report": result.report(),
         "level": f"{100 * (1 - result.effect.alpha):g} %",
-        "periods": {"pre": f"{label(pre0)} to {label(pre1)}", "post": f"{label(post0)} to {label(post1)}",
-                    "n_pre": result.n_pre, "n_post": len(post)},
+        "periods": {
+            "pre": f"{label(pre0)} to {label(pre1)}",
+            "post": f"{label(post0)} to {label(post1)}",
+            "n_pre": result.n_pre,
+            "n_post": len(post),
+        },
         "table": result.table.to_dict("index"),
         "p_value": result.p_value,
         "relative_shown": bool(np.isfinite(result.relative_effect)),
@@ -160,31 +238,62 @@ def sales_context(result: SalesImpact) -> dict:
         "band": result.counterfactual.band,
         "params": sorted((parameter_label(k), v) for k, v in result.counterfactual.params.items()),
         "controls": ", ".join(result.controls) or "none",
-        "placebos": [{"summary": p.summary(), "kind": p.kind,
-                      "rows": [{"label": lab, "effect": e, "p": q} for lab, e, q in zip(p.labels, p.effects, p.p_values)]}
-                     for p in placebos],
+        "placebos": [
+            {
+                "summary": p.summary(),
+                "kind": p.kind,
+                "rows": [{"label": lab, "effect": e, "p": q} for lab, e, q in zip(p.labels, p.effects, p.p_values)],
+            }
+            for p in placebos
+        ],
         "notes": list(result.notes),
+        "segments": [
+            {
+                **row,
+                "verdict": row["verdict"]
+                if isinstance(row["verdict"], str)
+                else ("withheld" if result.persistence_withheld else "—"),
+            }
+            for row in result.segments().to_dict("records")
+        ],
+        "recovery": result.recovery(),
+        "persistence": result.persistence_sentence(),
         "rows": [{"date": label(idx), **row} for idx, row in post.to_dict("index").items()],
         "figures": {
             "sales": figure_html(sales_figure(result), "fig-sales"),
-            "placebos": figure_html(placebo_figure(result), "fig-sales-placebos") if any(p.n for p in placebos) else None,
+            "placebos": figure_html(placebo_figure(result), "fig-sales-placebos")
+            if any(p.n for p in placebos)
+            else None,
         },
     }
 
 
-def render_sales_report(result: SalesImpact, *, generated_at: dt.datetime | None = None,
-                        manifest: Mapping | None = None) -> str:
+def render_sales_report(
+    result: SalesImpact, *, generated_at: dt.datetime | None = None, manifest: Mapping | None = None
+) -> str:
     """The sales analysis as a page of its own (one HTML string, plotly.js inlined; the run's
     ``manifest`` block embedded when given)."""
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
-    return environment().get_template(TEMPLATE).render(
-        sales_page=True, sales=sales_context(result), version=tool_version(), plotly_js=plotly_js(),
-        generated_at=generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
-        manifest_tag=Markup(script_tag(manifest)) if manifest else Markup(""),
+    return (
+        environment()
+        .get_template(TEMPLATE)
+        .render(
+            sales_page=True,
+            sales=sales_context(result),
+            version=tool_version(),
+            plotly_js=plotly_js(),
+            generated_at=generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
+            manifest_tag=Markup(script_tag(manifest)) if manifest else Markup(""),
+        )
     )
 
 
-def write_sales_report(result: SalesImpact, path: str | os.PathLike[str], *,
-                       generated_at: dt.datetime | None = None, manifest: Mapping | None = None) -> Path:
+def write_sales_report(
+    result: SalesImpact,
+    path: str | os.PathLike[str],
+    *,
+    generated_at: dt.datetime | None = None,
+    manifest: Mapping | None = None,
+) -> Path:
     """Render the sales page and write it to ``path`` atomically; return the path."""
     return write_html(render_sales_report(result, generated_at=generated_at, manifest=manifest), path)

@@ -15,6 +15,7 @@ from ..errors import SalesDataError
 from .data import frequency_of, post_start, regular
 from .design import counterfactual, minimum_pre
 from .effect import Effect
+from .persistence import resolve_boundaries
 from .placebo import in_space, in_time
 from .results import SalesImpact
 from .spec import ModelSpec
@@ -67,6 +68,7 @@ def sales_impact(
     repetitions: int = 1000,
     seed: int = 1,
     placebos: int = 10,
+    segments: object = None,
     catalog: Catalog | None = None,
 ) -> SalesImpact:
     """Estimate what an incident did to a sales series.
@@ -92,6 +94,10 @@ def sales_impact(
         data decide whether to include it.
     bound : materiality bound of the verdict, a fraction of sales (0.05 = 5 %); alpha : 1 - interval level.
     placebos : number of in-time placebo dates (0: none).
+    segments : post-period segment boundaries for :meth:`SalesImpact.segments`: numbers of post periods
+        (``[3]``: periods 1-3, then the rest) or dates (the period containing one starts a segment); None
+        (default): the first quarter against the rest (13 weeks, 3 months, ...; see
+        :mod:`~incident_impact.sales.persistence`).
 
     Raises :class:`~incident_impact.errors.SalesDataError` for unusable data and
     :class:`~incident_impact.errors.UnknownIncidentError` for an unknown incident id.
@@ -131,6 +137,7 @@ def sales_impact(
     if post_periods is not None and not 1 <= post_periods <= len(table) - start:
         raise SalesDataError(f"post_periods must be between 1 and {len(table) - start}, got {post_periods}")
     window = table.iloc[:end]
+    bounds = resolve_boundaries(segments, window.index, start)
     _check_finite(window[[column]], "the sales column")
     _check_finite(window[list(controls)], "control")
     needed = minimum_pre(spec, len(controls))
@@ -164,7 +171,7 @@ def sales_impact(
     frame = window[[column, *controls]].rename(columns={column: "sales"})
     return SalesImpact(label, found, when, frame, start, fitted_spec, tuple(controls), effect, timed, spaced, bound,
                        cf.notes + _timeline_notes(found, window.index[start], window.index[-1]), choice=cf.choice,
-                       placebos_requested=placebos)
+                       placebos_requested=placebos, segment_bounds=bounds)
 
 
 def _check_options(seed: object, level_sd: object, seasonal: object) -> None:

@@ -13,6 +13,7 @@ from ..catalog import Incident
 from ..verdict import GAIN, HARM, INCONCLUSIVE, NO_EFFECT
 from .effect import Effect
 from .gate import UNRELIABLE, SalesVerdict, unreliable_reason
+from .persistence import Recovery, default_boundaries, recovery, resolve_boundaries, segment_table, unit_of
 from .placebo import MIN_PLACEBOS, Placebos
 from .select import SpecChoice, spec_label
 from .spec import ModelSpec
@@ -64,6 +65,11 @@ def json_safe(value):
     return value
 
 
+def post_index_label(result: SalesImpact, period: int) -> object:
+    """The index label of the ``period``-th post period (1-based)."""
+    return result.data.index[result.n_pre + period - 1]
+
+
 def _label(value: object) -> str:
     return value.date().isoformat() if isinstance(value, pd.Timestamp) else str(value)
 
@@ -86,6 +92,8 @@ class SalesImpact:
     notes : data and model remarks.
     choice : how the structural specification was chosen from the data (None when every option was given).
     placebos_requested : the number of in-time placebos asked for.
+    segment_bounds : the post-period segment boundaries, as numbers of post periods (None: the default, the
+        first quarter against the rest; see :mod:`~incident_impact.sales.persistence`).
     """
 
     label: str
@@ -102,6 +110,7 @@ class SalesImpact:
     notes: tuple[str, ...] = ()
     choice: SpecChoice | None = None
     placebos_requested: int = 10
+    segment_bounds: tuple[int, ...] | None = None
 
     # ------------------------------------------------------------------ numbers
     @property
@@ -173,6 +182,104 @@ class SalesImpact:
         frame.insert(0, "period", ["pre"] * self.n_pre + ["post"] * len(post))
         return frame
 
+    # ------------------------------------------------------------------ persistence
+    @property
+    def unit(self) -> str:
+        """The word for one period: ``day``, ``week``, ``month``, ``quarter``, ``year`` or ``period``."""
+        return unit_of(self.data.index)
+
+    @cached_property
+    def segment_boundaries(self) -> tuple[int, ...]:
+        """The segment boundaries in use, as numbers of post periods (``(3,)``: periods 1-3, then the rest)."""
+        if self.segment_bounds is not None:
+            return tuple(self.segment_bounds)
+        return default_boundaries(self.data.index, self.n_pre)
+
+    @cached_property
+    def persistence_withheld(self) -> str | None:
+        """Why the segments and the recovery carry no verdict (numbers still shown), or None."""
+        reasons = []
+        if self.unreliable_reason:
+            reasons.append(f"the model is unreliable here: {self.unreliable_reason}")
+        if self.counterfactual.band == "confidence":
+            reasons.append(f"the {self.design} design's bands hold only the uncertainty of the counterfactual mean, not "
+                           "the period-to-period noise of sales, so part of the post-period looks more certain than it "
+                           "is (use the structural or synthetic design)")
+        return "; and ".join(reasons) or None
+
+    def _segment_verdict(self, verdict: str | None) -> str | None:
+        if verdict is None:
+            return None
+        if self.unreliable_reason:
+            return UNRELIABLE
+        if self.persistence_withheld:
+            return None
+        if verdict in (HARM, GAIN) and self.verdict is not None and self.verdict.reason:
+            return INCONCLUSIVE
+        return verdict
+
+    def segments(self, boundaries: object = None) -> pd.DataFrame:
+        """The effect by post-period segment: one row per segment, indexed by its name (``months 1–3``).
+
+        ``boundaries``: post-period counts or dates (see
+        :func:`~incident_impact.sales.persistence.resolve_boundaries`); None: :attr:`segment_boundaries`.
+        Columns: ``segment, first, last, start, end, n_periods`` (1-based post periods), ``actual, predicted,
+        predicted_lower/upper, effect, effect_lower/upper, relative, relative_lower/upper`` (sums over the
+        segment, intervals from the same simulated paths as the whole post-period), ``p_value`` (one-sided tail
+        area) and ``verdict`` (the verdict classes; ``unreliable model`` when the model fails its placebo check;
+        a significant class is *inconclusive* when the whole period's was for its placebos; None when
+        :attr:`persistence_withheld` for the design, or the counterfactual is near 0).
+        """
+        bounds = self.segment_boundaries if boundaries is None else resolve_boundaries(boundaries, self.data.index,
+                                                                                      self.n_pre)
+        return segment_table(self.effect, self.data.index[self.n_pre:], bounds, self.unit, bound=self.bound,
+                             verdict_of=self._segment_verdict)
+
+    @cached_property
+    def _recovery(self) -> Recovery:
+        return recovery(self.effect, self.data.index[self.n_pre:], self.unit, bound=self.bound,
+                        withheld=self.persistence_withheld)
+
+    def recovery(self) -> Recovery:
+        """When sales recovered: the first post period from which no remaining stretch of the post-period is
+        significantly below the counterfactual (:mod:`~incident_impact.sales.persistence` states the rule)."""
+        return self._recovery
+
+    def persistence_sentence(self) -> str:
+        """The segments and the recovery in plain words (one or two sentences)."""
+        level = f"{100 * (1 - self.effect.alpha):g} %"
+        parts = []
+        for name, row in self.segments().iterrows():
+            if np.isfinite(row.relative):
+                where = "above" if row.relative >= 0 else "below"
+                parts.append(f"in {name} sales were {_share(row.relative)} {where} the counterfactual ({level} interval "
+                             f"{_signed_share(row.relative_lower)} to {_signed_share(row.relative_upper)})")
+            else:
+                parts.append(f"in {name} sales differed from the counterfactual by {_fmt(row.effect)} ({level} interval "
+                             f"{_fmt(row.effect_lower)} to {_fmt(row.effect_upper)})")
+        head = "; ".join(parts)
+        head = head[0].upper() + head[1:]
+        rec = self.recovery()
+        unit, h = self.unit, rec.n_periods
+        within = f"within {h} {unit}{'s' if h != 1 else ''}"
+        if not rec.hurt:
+            tail = "no stretch of the post-period was significantly below it, so there was no loss to recover from"
+        elif rec.no_loss_from is None:
+            tail = f"they had not recovered {within}: a loss was still detectable at the end"
+        else:
+            start = f"{unit} {rec.no_loss_from} ({_label(post_index_label(self, rec.no_loss_from))})"
+            tail = (f"they recovered by {start}" if rec.recovered else
+                    f"from {start} on no loss was detectable, but they had not been shown to recover {within}")
+            if np.isfinite(rec.rest_relative):
+                tail += (f": from then on sales were {_share(rec.rest_relative)} "
+                         f"{'above' if rec.rest_relative >= 0 else 'below'} it ({level} interval "
+                         f"{_signed_share(rec.rest_relative_lower)} to {_signed_share(rec.rest_relative_upper)}), so a "
+                         f"loss of more than {_share(self.bound)} {'is ruled out' if rec.recovered else 'cannot be ruled out'}")
+        text = f"{head}; {tail}."
+        if self.persistence_withheld:
+            text += f" These numbers carry no verdict: {self.persistence_withheld}."
+        return text
+
     # ------------------------------------------------------------------ text
     def plain_sentence(self) -> str:
         """What happened to sales, how large, how sure and what could have gone unnoticed, for a non-statistician."""
@@ -221,7 +328,8 @@ class SalesImpact:
                 f"{_pct(self.verdict.mde, signed=False)}")
 
     def summary(self) -> str:
-        """A plain-text report: periods, model, the average/cumulative table, p, placebos and verdict."""
+        """A plain-text report: periods, model, the average/cumulative table, p, placebos, verdict, then the
+        effect by segment and the recovery."""
         (pre0, pre1), (post0, post1) = self.pre_period, self.post_period
         level = f"{100 * (1 - self.effect.alpha):g} %"
         lines = [
@@ -252,7 +360,32 @@ class SalesImpact:
         if self.in_space is not None:
             lines.append("          " + self.in_space.summary())
         lines.append(f"Verdict: {self.verdict_text()}")
-        return "\n".join(lines)
+        return "\n".join(lines + [""] + self._persistence_lines())
+
+    def _persistence_lines(self) -> list[str]:
+        level = f"{100 * (1 - self.effect.alpha):g} %"
+        frame = self.segments()
+        width = max(len(name) for name in frame.index) + 2
+        lines = [f"Persistence by segment ({level} intervals from the same simulated paths; each segment tested on its own)",
+                 f"{'':<{width}}{'periods':<26}{'actual':>12}{'predicted':>12}{'effect':>10}  {level + ' interval':<24}"
+                 f"{'relative':>9}  {level + ' interval':<20}{'p':>7}  verdict"]
+        for name, row in frame.iterrows():
+            span = f"{_label(row['first'])} .. {_label(row['last'])}"
+            verdict = row.verdict if isinstance(row.verdict, str) else "withheld" if self.persistence_withheld else "n/a"
+            lines.append(
+                f"{name:<{width}}{span:<26}{_fmt(row.actual):>12}{_fmt(row.predicted):>12}{_fmt(row.effect):>10}  "
+                f"{'[' + _fmt(row.effect_lower) + ', ' + _fmt(row.effect_upper) + ']':<24}{_pct(row.relative):>9}  "
+                f"{'[' + _pct(row.relative_lower) + ', ' + _pct(row.relative_upper) + ']':<20}{row.p_value:>7.3g}  {verdict}"
+            )
+        rec = self.recovery()
+        text = f"Recovery: {rec.status}"
+        if rec.no_loss_from is not None:
+            text += (f"; {self.unit}s {rec.no_loss_from}–{rec.n_periods}: {_pct(rec.rest_relative)} "
+                     f"[{_pct(rec.rest_relative_lower)}, {_pct(rec.rest_relative_upper)}], a loss over "
+                     f"{_pct(self.bound, signed=False)} {'ruled out' if rec.loss_ruled_out else 'not ruled out'}")
+        if self.persistence_withheld:
+            text += f" (no verdict: {self.persistence_withheld})"
+        return lines + [text, "In plain words: " + self.persistence_sentence()]
 
     def report(self) -> str:
         """What was found, in plain language (one paragraph)."""
@@ -307,7 +440,8 @@ class SalesImpact:
 
     def to_dict(self) -> dict:
         """JSON-ready (strict: NaN/inf are None): ``plain`` first, then periods, model, its choice, params,
-        the average/cumulative table, p, placebos, verdict, series."""
+        the average/cumulative table, p, placebos, verdict, ``segments`` (the rows of :meth:`segments`),
+        ``recovery`` (:meth:`recovery` with ``plain``, :meth:`persistence_sentence`), series."""
         def clean(value):
             if isinstance(value, (float, np.floating)):
                 return None if not np.isfinite(value) else float(value)
@@ -343,6 +477,9 @@ class SalesImpact:
                          "in_space": None if self.in_space is None else self.in_space.to_dict()},
             "report": self.report(),
             "notes": list(self.notes),
+            "segments": [{k: stamp(v) if k in ("first", "last") else clean(v) for k, v in row.items()}
+                         for row in self.segments().to_dict("records")],
+            "recovery": self.recovery().to_dict() | {"plain": self.persistence_sentence()},
             "series": [{"date": stamp(idx), **{k: clean(v) for k, v in row.items()}}
                        for idx, row in series.iterrows()],
         })
