@@ -15,7 +15,7 @@ import io
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import Protocol
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PriceDataError
-from .integrity import check_prices
+from .integrity import IntegrityReport, check_prices
 
 DateLike = dt.date | pd.Timestamp | str
 
@@ -68,6 +68,8 @@ class PriceHistory:
     exchange: str | None = None
     source_path: str | None = None
     source_sha256: str | None = None
+    #: what :func:`.integrity.check_prices` found (set on construction; no argument)
+    _integrity: IntegrityReport = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         report = check_prices(self.ticker, self.data["adj_close"], self.exchange)
@@ -176,7 +178,8 @@ def normalize_index(index: pd.Index) -> pd.DatetimeIndex:
     index = pd.DatetimeIndex(index)
     if index.tz is not None:
         index = index.tz_localize(None)
-    return pd.DatetimeIndex(index.normalize().as_unit("ns"), freq=None, name="date")
+    # freq=None drops any inferred frequency, as pandas documents; pandas-stubs do not accept None
+    return pd.DatetimeIndex(index.normalize().as_unit("ns"), freq=None, name="date")  # type: ignore[arg-type]
 
 
 def conform(frame: pd.DataFrame) -> pd.DataFrame:

@@ -30,7 +30,7 @@ from .base import DateLike, PriceHistory, conform, file_stem, make_history, pars
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; atomic replacement still protects readers
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # the module or None: the usual optional-import idiom
 
 #: Environment variable naming the cache folder.
 CACHE_DIR_ENV = "INCIDENT_IMPACT_CACHE_DIR"

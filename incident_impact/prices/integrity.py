@@ -19,7 +19,9 @@ Rules (applied by :class:`~incident_impact.prices.base.PriceHistory` to ``adj_cl
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -197,7 +199,7 @@ def check_prices(ticker: str, prices: pd.Series, exchange: str | None = None) ->
             hi = sessions.searchsorted(cur, side="left")
             inside = (prev >= sessions[0]) & (cur <= sessions[-1])
             spans = np.flatnonzero(inside & (hi > lo) & keep)
-            for i in spans:
+            for i in spans.tolist():  # Python ints (pandas-stubs index an Index by int, not np.intp)
                 gap_rows.append(
                     {
                         "date": cur[i],
@@ -211,7 +213,8 @@ def check_prices(ticker: str, prices: pd.Series, exchange: str | None = None) ->
     gaps = pd.DataFrame(gap_rows, columns=GAP_COLUMNS)
     if len(gaps):
         n = len(gaps)
-        parts = [_gap_text(g.first_missing, g.last_missing, g.n_missing) for g in gaps.head(5).itertuples()]
+        rows = cast(Iterable[Any], gaps.head(5).itertuples())  # pandas-stubs types the fields as any scalar
+        parts = [_gap_text(g.first_missing, g.last_missing, g.n_missing) for g in rows]
         if n > 5:
             parts.append(f"and {n - 5} more gap{'s' if n > 6 else ''}")
         what = "a missing session" if n == 1 and gaps["n_missing"].iloc[0] == 1 else "missing sessions"
@@ -227,7 +230,7 @@ def check_prices(ticker: str, prices: pd.Series, exchange: str | None = None) ->
         extreme = finite_pair & ~(
             (ratio <= EXTREME_RATIO) & (ratio >= 1 / EXTREME_RATIO) & np.isfinite(ret) & (ret > -1)
         )
-    for i in np.flatnonzero(extreme & (keep | ~np.isfinite(ret))):
+    for i in np.flatnonzero(extreme & (keep | ~np.isfinite(ret))).tolist():
         when = f"{dates[i]:%Y-%m-%d}"
         move = f"return of {_pct(ret[i])}" if np.isfinite(ret[i]) else "overflowing return"
         reason = (
@@ -242,24 +245,24 @@ def check_prices(ticker: str, prices: pd.Series, exchange: str | None = None) ->
         candidate = np.abs(ret) > IMPLAUSIBLE_RETURN
         for k in SPLIT_FACTORS:
             candidate |= (np.abs(ratio * k - 1) <= SPLIT_TOLERANCE) | (np.abs(ratio / k - 1) <= SPLIT_TOLERANCE)
-    for i in np.flatnonzero(keep & candidate):
+    for i in np.flatnonzero(keep & candidate).tolist():
         r, q = float(ret[i]), float(ratio[i])
-        kind = reason = None
+        kind = why = None
         for k in SPLIT_FACTORS:
             if abs(q * k - 1) <= SPLIT_TOLERANCE:
-                reason = f"looks like an unadjusted {k}-for-1 split (price ratio 1:{k})"
+                why = f"looks like an unadjusted {k}-for-1 split (price ratio 1:{k})"
             elif abs(q / k - 1) <= SPLIT_TOLERANCE:
-                reason = f"looks like an unadjusted 1-for-{k} reverse split (price ratio {k}:1)"
-            if reason:
+                why = f"looks like an unadjusted 1-for-{k} reverse split (price ratio {k}:1)"
+            if why:
                 kind = "split"
                 break
         if kind is None and abs(r) > IMPLAUSIBLE_RETURN:
-            kind, reason = (
+            kind, why = (
                 "implausible",
                 f"is implausible for one session (|return| above {100 * IMPLAUSIBLE_RETURN:.0f} %)",
             )
         if kind:
-            text = f"{ticker}: return of {_pct(r)} on {dates[i]:%Y-%m-%d} {reason}; check the adjusted prices"
+            text = f"{ticker}: return of {_pct(r)} on {dates[i]:%Y-%m-%d} {why}; check the adjusted prices"
             suspect_rows.append({"date": dates[i], "return": r, "kind": kind, "dropped": False, "reason": text})
     suspects = pd.DataFrame(suspect_rows, columns=SUSPECT_COLUMNS)
     if len(suspects):

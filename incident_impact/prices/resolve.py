@@ -176,10 +176,11 @@ class PriceResolver:
         error = TickerNotFoundError(
             f"no prices for {ticker}: {'; '.join(tried)}. Use --data-dir FOLDER with {stem}.csv or check the ticker."
         )
-        error.detail = (
+        # extra fields read back with getattr (errors.py does not declare them)
+        error.detail = (  # type: ignore[attr-defined]
             f"no prices for {ticker}: {'; '.join(details)}. Use --data-dir FOLDER with {stem}.csv or check the ticker."
         )
-        error.summary = f"{ticker}: no prices ({cause})"
+        error.summary = f"{ticker}: no prices ({cause})"  # type: ignore[attr-defined]
         raise error
 
     def shares_outstanding(self, ticker: str, on: DateLike) -> tuple[float, dt.date]:

@@ -199,14 +199,20 @@ def _normalize(raw: Any, ticker: str) -> tuple[pd.DataFrame | None, tuple[str, .
             return None, ()
         picked["adj_close"] = picked["close"]
         notes = (NO_ADJUSTED_NOTE,)
-    frame = pd.DataFrame({c: pd.to_numeric(picked.get(c), errors="coerce") for c in ("adj_close", "close", "volume")})
+    # a column Yahoo did not send is all NaN (what to_numeric(None, errors="coerce") gave)
+    frame = pd.DataFrame(
+        {
+            c: pd.to_numeric(picked[c], errors="coerce") if c in picked else np.nan
+            for c in ("adj_close", "close", "volume")
+        }
+    )
     frame = frame.astype("float64")
     try:
         frame.index = normalize_index(raw.index)
     except (ValueError, TypeError) as exc:
         raise _failure(ticker, f"Yahoo sent rows without readable dates ({exc})") from None
     if frame.index.hasnans:
-        notes = (*notes, f"Yahoo sent {int(frame.index.isna().sum())} rows without a date; dropped")
+        notes = (*notes, f"Yahoo sent {int(np.sum(frame.index.isna()))} rows without a date; dropped")
         frame = frame.loc[frame.index.notna()]
     # a glitch, not a price: the cache would refuse the file and the returns would be infinite
     invalid = frame.notna() & ~(np.isfinite(frame) & frame.gt(0))
@@ -243,8 +249,9 @@ def _failure(ticker: str, reason: str) -> DownloadError:
         reason = "no network? " + reason.split(" See https://")[0][:160]
         short = NETWORK_UNREACHABLE
     err = DownloadError(f"download of {ticker} failed: {reason}; nothing was written to the cache")
-    err.reason = short
-    err.detail = f"download of {ticker} failed: {full}"
+    # extra fields read back with getattr (errors.py does not declare them)
+    err.reason = short  # type: ignore[attr-defined]
+    err.detail = f"download of {ticker} failed: {full}"  # type: ignore[attr-defined]
     return err
 
 
