@@ -10,7 +10,9 @@ incident's exchange is used.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import cast
 
 import pandas as pd
 
@@ -88,8 +90,9 @@ def check_reaches(history: PriceHistory, role: str, last: pd.Timestamp, session:
 def load_stock(source: PriceSource, incident: Incident, start: pd.Timestamp, end: pd.Timestamp) -> PriceHistory:
     """Prices of the incident's ticker, else of a former ticker (e.g. SEAS for today's PRKS)."""
     exchange = incident.exchange or DEFAULT_EXCHANGE
+    ticker = cast(str, incident.ticker)  # callers load the stock of listed incidents only (is_listed)
     try:
-        return load_history(source, incident.ticker, start, end, exchange)
+        return load_history(source, ticker, start, end, exchange)
     except TickerNotFoundError as first:
         for former in incident.former_tickers:
             try:
@@ -124,7 +127,7 @@ def not_applicable_reason(source: PriceSource, incident: Incident, estimation: W
     except IncidentImpactError:
         return None
     firsts = []
-    for ticker in (incident.ticker, *incident.former_tickers):
+    for ticker in (cast(str, incident.ticker), *incident.former_tickers):  # listed: it has a ticker
         try:
             span = source.load(ticker, None, None).valid_span()
         except IncidentImpactError:
@@ -174,9 +177,13 @@ def load_study_data(
     ``benchmark``, default ``^GSPC``) give the day-0 session directly.
     """
     windows = tuple(windows)
-    returns, benches, events, failures = {}, {}, [], []
+    returns: dict[str, pd.Series] = {}
+    benches: dict[str, pd.Series] = {}
+    events: list[dict] = []
+    failures: list[dict] = []
 
-    jobs = []
+    # (event id, catalog incident or events-file row, exchange, its day-0 session, benchmark)
+    jobs: list[tuple[str, Incident | dict, str, Callable[[], pd.Timestamp], str]] = []
     for inc in incidents:
         if not inc.is_listed:
             failures.append(
@@ -195,7 +202,7 @@ def load_study_data(
                 inc.id,
                 inc,
                 exchange,
-                lambda ev=ev, exchange=exchange: session_of(ev.date, ev.time, ev.timezone, exchange),
+                partial(session_of, ev.date, ev.time, ev.timezone, exchange),
                 inc.benchmark or DEFAULT_BENCHMARK,
             )
         )
@@ -205,16 +212,16 @@ def load_study_data(
                 row["event_id"],
                 row,
                 DEFAULT_EXCHANGE,
-                lambda row=row: csv_event_session(row["event_date"]),
+                partial(csv_event_session, row["event_date"]),  # rows of read_events_csv have an event_date
                 row.get("benchmark") or DEFAULT_BENCHMARK,
             )
         )
     for event_id, item, exchange, session_fn, bench_ticker in jobs:
-        ticker = item.ticker if hasattr(item, "ticker") else item["ticker"]
+        ticker = cast(str, item.ticker) if isinstance(item, Incident) else item["ticker"]  # incidents: listed
         try:
             session = session_fn()
             start, end = price_range(exchange, session, estimation, windows)
-            if hasattr(item, "ticker"):
+            if isinstance(item, Incident):
                 stock = load_stock(source, item, start, end)
             else:
                 stock = load_history(source, ticker, start, end, exchange)
@@ -224,7 +231,7 @@ def load_study_data(
                 {
                     "event_id": event_id,
                     "ticker": ticker,
-                    "event_date": str(getattr(item, "incident_date", None) or item["event_date"]),
+                    "event_date": str(item.incident_date if isinstance(item, Incident) else item["event_date"]),
                     "reason": str(exc),
                 }
             )
