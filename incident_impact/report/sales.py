@@ -273,7 +273,7 @@ def render_sales_report(
 ) -> str:
     """The sales analysis as a page of its own (one HTML string, plotly.js inlined; the run's
     ``manifest`` block embedded when given)."""
-    generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
+    generated_at = generated_at or dt.datetime.now(dt.UTC)
     return (
         environment()
         .get_template(TEMPLATE)

@@ -14,5 +14,14 @@ from .results import SalesImpact
 from .spec import DESIGNS, ModelSpec
 from .synthetic import simplex_weights
 
-__all__ = ["DESIGNS", "Counterfactual", "Effect", "ModelSpec", "Placebos", "SalesImpact", "read_sales_csv",
-           "sales_impact", "simplex_weights"]
+__all__ = [
+    "DESIGNS",
+    "Counterfactual",
+    "Effect",
+    "ModelSpec",
+    "Placebos",
+    "SalesImpact",
+    "read_sales_csv",
+    "sales_impact",
+    "simplex_weights",
+]

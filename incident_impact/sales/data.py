@@ -48,7 +48,9 @@ def frequency_of(index: pd.Index) -> Frequency:
     if len(index) < 3:
         raise SalesDataError(f"a sales series needs at least 3 dated values, got {len(index)}")
     if index.has_duplicates:
-        raise SalesDataError(f"duplicate dates in the sales data: {sorted(set(index[index.duplicated()].astype(str)))[:3]}")
+        raise SalesDataError(
+            f"duplicate dates in the sales data: {sorted(set(index[index.duplicated()].astype(str)))[:3]}"
+        )
     if not index.is_monotonic_increasing:
         raise SalesDataError("the sales dates are not in increasing order")
     if not isinstance(index, pd.DatetimeIndex):
@@ -57,7 +59,9 @@ def frequency_of(index: pd.Index) -> Frequency:
             raise SalesDataError(f"the sales index must hold dates or period numbers, not {values.dtype}")
         gaps = np.flatnonzero(np.diff(values) != 1)
         if gaps.size:
-            raise SalesDataError(f"irregular spacing: period {values[gaps[0] + 1]} follows {values[gaps[0]]} (expected steps of 1)")
+            raise SalesDataError(
+                f"irregular spacing: period {values[gaps[0] + 1]} follows {values[gaps[0]]} (expected steps of 1)"
+            )
         return Frequency(None, None, True)
     for rule in _candidates(index[0]):
         if pd.date_range(index[0], periods=len(index), freq=rule).equals(index.normalize()):
@@ -94,8 +98,10 @@ def _first_gap(index: pd.DatetimeIndex) -> str:
     bad = next(i for i, (a, b) in enumerate(zip(index[:-1], index[1:])) if b != a + best)
     before, after = index[bad], index[bad + 1]
     days = (after - before).days
-    text = (f"irregular spacing: {after.date()} follows {before.date()} ({days} days; the usual step is "
-            f"{_STEP_WORDS[letter]})")
+    text = (
+        f"irregular spacing: {after.date()} follows {before.date()} ({days} days; the usual step is "
+        f"{_STEP_WORDS[letter]})"
+    )
     missing = []
     expected = before + best
     while expected < after and len(missing) < 4:
@@ -105,8 +111,9 @@ def _first_gap(index: pd.DatetimeIndex) -> str:
         names = [_period_name(m, letter) for m in missing[:3]]
         more = " and more" if len(missing) > 3 else ""
         one = len(missing) == 1
-        text += (f": the period{'' if one else 's'} {', '.join(names)}{more} between them "
-                 f"{'is' if one else 'are'} missing")
+        text += (
+            f": the period{'' if one else 's'} {', '.join(names)}{more} between them {'is' if one else 'are'} missing"
+        )
     return text + ". Use daily, weekly, monthly, quarterly or annual data without gaps."
 
 
@@ -132,11 +139,17 @@ def _year_index(frame: pd.DataFrame, cols: dict[str, str]) -> pd.DatetimeIndex:
     sub_name = next((c for c in ("month", "quarter") if c in cols), None)
     sub = pd.to_numeric(frame[cols[sub_name]], errors="coerce") if sub_name else pd.Series(1, index=frame.index)
     limit = {"month": 12, "quarter": 4, None: 1}[sub_name]
-    bad = np.flatnonzero((year.isna() | sub.isna() | (year % 1 != 0) | (sub % 1 != 0) | (sub < 1) | (sub > limit)).to_numpy())
+    bad = np.flatnonzero(
+        (year.isna() | sub.isna() | (year % 1 != 0) | (sub % 1 != 0) | (sub < 1) | (sub > limit)).to_numpy()
+    )
     if bad.size:
-        raise SalesDataError(f"unparseable year/{sub_name or 'year'} in data row {bad[0] + 1}: {frame.iloc[bad[0]].to_dict()}")
+        raise SalesDataError(
+            f"unparseable year/{sub_name or 'year'} in data row {bad[0] + 1}: {frame.iloc[bad[0]].to_dict()}"
+        )
     month = sub if sub_name == "month" else 3 * (sub - 1) + 1 if sub_name == "quarter" else sub
-    return pd.DatetimeIndex(pd.to_datetime({"year": year.astype(int), "month": month.astype(int), "day": 1}), name="date")
+    return pd.DatetimeIndex(
+        pd.to_datetime({"year": year.astype(int), "month": month.astype(int), "day": 1}), name="date"
+    )
 
 
 def _decimal_year_index(values: pd.Series, column: str) -> pd.DatetimeIndex:
@@ -199,7 +212,9 @@ def read_sales_csv(path: str | os.PathLike[str], *, frequency: str | None = None
     table = regular(numeric.set_axis(index).sort_index())
     found = frequency_of(table.index).letter
     if frequency is not None and frequency.upper()[0] != found:
-        raise SalesDataError(f"--frequency {frequency} does not match the data, which are spaced {found or 'by period number'}")
+        raise SalesDataError(
+            f"--frequency {frequency} does not match the data, which are spaced {found or 'by period number'}"
+        )
     return table
 
 
@@ -213,7 +228,9 @@ def post_start(index: pd.Index, when: object) -> int:
     freq = frequency_of(index)
     if freq.rule is None:
         if isinstance(when, (str, dt.date)) and not str(when).lstrip("-").isdigit():
-            raise SalesDataError(f"the sales data are numbered periods, so the incident must be a period number, not {when!r}")
+            raise SalesDataError(
+                f"the sales data are numbered periods, so the incident must be a period number, not {when!r}"
+            )
         return int(np.searchsorted(np.asarray(index), int(str(when)), side="left"))
     if isinstance(when, (int, np.integer)):
         if not 1000 <= when <= 9999:

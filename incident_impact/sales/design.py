@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from .regression import did_counterfactual, its_counterfactual
 from .effect import Counterfactual
+from .regression import did_counterfactual, its_counterfactual
 from .select import candidates
 from .spec import ModelSpec, n_states, structural_minimum
 from .structural import structural_counterfactual

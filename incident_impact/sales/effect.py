@@ -110,10 +110,18 @@ class Effect:
             actual, predicted, sims = scale * self.observed.sum(), scale * cf.point.sum(), scale * self.draw_sums
             lo, hi = self._quantiles(sims)
             rows[name] = {
-                "actual": actual, "predicted": predicted, "predicted_lower": lo, "predicted_upper": hi,
-                "predicted_sd": sims.std(ddof=1), "effect": actual - predicted, "effect_lower": actual - hi,
-                "effect_upper": actual - lo, "effect_sd": sims.std(ddof=1), "relative": self.relative,
-                "relative_lower": rel_lo, "relative_upper": rel_hi,
+                "actual": actual,
+                "predicted": predicted,
+                "predicted_lower": lo,
+                "predicted_upper": hi,
+                "predicted_sd": sims.std(ddof=1),
+                "effect": actual - predicted,
+                "effect_lower": actual - hi,
+                "effect_upper": actual - lo,
+                "effect_sd": sims.std(ddof=1),
+                "relative": self.relative,
+                "relative_lower": rel_lo,
+                "relative_upper": rel_hi,
                 "relative_sd": rel.std(ddof=1) if rel is not None else np.nan,
             }
         return pd.DataFrame.from_dict(rows, orient="index")
@@ -124,11 +132,21 @@ class Effect:
         cf, y = self.counterfactual, self.observed
         lo, hi = self._quantiles(cf.draws)
         cum_lo, cum_hi = self._quantiles(np.cumsum(y[:, None] - cf.draws, axis=0))
-        return pd.DataFrame({
-            "observed": y, "predicted": cf.point, "predicted_lower": lo, "predicted_upper": hi,
-            "effect": y - cf.point, "effect_lower": y - hi, "effect_upper": y - lo,
-            "cumulative": np.cumsum(y - cf.point), "cumulative_lower": cum_lo, "cumulative_upper": cum_hi,
-        }, index=index)
+        return pd.DataFrame(
+            {
+                "observed": y,
+                "predicted": cf.point,
+                "predicted_lower": lo,
+                "predicted_upper": hi,
+                "effect": y - cf.point,
+                "effect_lower": y - hi,
+                "effect_upper": y - lo,
+                "cumulative": np.cumsum(y - cf.point),
+                "cumulative_lower": cum_lo,
+                "cumulative_upper": cum_hi,
+            },
+            index=index,
+        )
 
     def verdict(self, bound: float) -> Verdict | None:
         """The stock side's verdict classes on the relative effect (``bound``: a fraction of sales).
@@ -139,5 +157,11 @@ class Effect:
         rel = self.relative_draws
         if rel is None:
             return None
-        return judge(self.relative, float(rel.std(ddof=1)), float("inf"), bound=bound, alpha=self.alpha,
-                     p_value=min(1.0, 2 * self.p_value))
+        return judge(
+            self.relative,
+            float(rel.std(ddof=1)),
+            float("inf"),
+            bound=bound,
+            alpha=self.alpha,
+            p_value=min(1.0, 2 * self.p_value),
+        )

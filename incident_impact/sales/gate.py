@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..verdict import UNRELIABLE, VERDICT_TEXT, Verdict
+from ..verdict import UNRELIABLE as UNRELIABLE  # re-exported: callers and tests import it from here
+from ..verdict import VERDICT_TEXT, Verdict
 from .placebo import MIN_PLACEBOS, Placebos
 
 MAX_FALSE_POSITIVE_RATE = 0.2
@@ -39,16 +40,24 @@ class SalesVerdict(Verdict):
 
 def unreliable_reason(in_time: Placebos, *, n_controls: int) -> str | None:
     """Why the placebo check fails (one sentence), or None when it passes."""
-    supply = ("a longer history or a control series (sales of the category, a competitor or another region that "
-              "the incident did not touch)" if n_controls == 0 else "a longer history or better control series")
+    supply = (
+        "a longer history or a control series (sales of the category, a competitor or another region that "
+        "the incident did not touch)"
+        if n_controls == 0
+        else "a longer history or better control series"
+    )
     if in_time.n < MIN_PLACEBOS:
-        return (f"only {in_time.n} fake incident date{'s' if in_time.n != 1 else ''} before the real one "
-                f"{'leave' if in_time.n != 1 else 'leaves'} enough "
-                f"history to check the model ({MIN_PLACEBOS} are needed); supply {supply}")
+        return (
+            f"only {in_time.n} fake incident date{'s' if in_time.n != 1 else ''} before the real one "
+            f"{'leave' if in_time.n != 1 else 'leaves'} enough "
+            f"history to check the model ({MIN_PLACEBOS} are needed); supply {supply}"
+        )
     rate = in_time.false_positive_rate
     if rate > MAX_FALSE_POSITIVE_RATE:
         hits = int(round(rate * in_time.n))
-        return (f"at {hits} of {in_time.n} fake incident dates before the real one, where nothing happened, the "
-                f"model reported an effect ({100 * rate:.0f} %; at most {100 * MAX_FALSE_POSITIVE_RATE:.0f} % is "
-                f"acceptable); supply {supply}")
+        return (
+            f"at {hits} of {in_time.n} fake incident dates before the real one, where nothing happened, the "
+            f"model reported an effect ({100 * rate:.0f} %; at most {100 * MAX_FALSE_POSITIVE_RATE:.0f} % is "
+            f"acceptable); supply {supply}"
+        )
     return None

@@ -48,7 +48,9 @@ def _check_finite(frame: pd.DataFrame, what: str) -> None:
         col = bad.any().idxmax()
         at = frame.index[int(np.flatnonzero(bad[col].to_numpy())[0])]
         label = at.date() if isinstance(at, pd.Timestamp) else at
-        raise SalesDataError(f"{what} {col!r} has a missing value at {label}; fill or drop it (the analysis needs every period)")
+        raise SalesDataError(
+            f"{what} {col!r} has a missing value at {label}; fill or drop it (the analysis needs every period)"
+        )
 
 
 def sales_impact(
@@ -111,26 +113,41 @@ def sales_impact(
         controls = [] if design == "its" else [c for c in table.columns if c != column]
     missing = [c for c in controls if c not in table.columns or c == column]
     if missing:
-        raise SalesDataError(f"control {missing[0]!r} is not a column of the sales data besides the sales column; "
-                             f"columns are {list(table.columns)}")
+        raise SalesDataError(
+            f"control {missing[0]!r} is not a column of the sales data besides the sales column; "
+            f"columns are {list(table.columns)}"
+        )
     freq = frequency_of(table.index)
     chosen_by_data = design in ("structural", "synthetic")
-    auto = tuple(name for name, value in (("trend", trend), ("seasonal", seasonal), ("log", log))
-                 if chosen_by_data and (value == "auto" if name == "seasonal" else value is None))
+    auto = tuple(
+        name
+        for name, value in (("trend", trend), ("seasonal", seasonal), ("log", log))
+        if chosen_by_data and (value == "auto" if name == "seasonal" else value is None)
+    )
     if seasonal == "auto":
         seasonal = None if design == "did" else freq.seasonal_period
     if "seasonal" in auto and seasonal is None:
         auto = tuple(a for a in auto if a != "seasonal")
     _check_options(seed, level_sd, seasonal)
-    spec = ModelSpec(design=design, log=bool(log), level_sd=level_sd, trend=bool(trend), seasonal=seasonal,
-                     repetitions=repetitions, seed=seed, auto=auto)
+    spec = ModelSpec(
+        design=design,
+        log=bool(log),
+        level_sd=level_sd,
+        trend=bool(trend),
+        seasonal=seasonal,
+        repetitions=repetitions,
+        seed=seed,
+        auto=auto,
+    )
     if not 0 < bound < 1 or not 0 < alpha < 0.5:
         raise SalesDataError(f"bound must be in (0, 1) and alpha in (0, 0.5), got {bound} and {alpha}")
 
     label, found, when = _resolve(incident, catalog)
     start = post_start(table.index, when)
     if start <= 0:
-        raise SalesDataError(f"the incident ({_show(when)}) is not after the first sales period ({_show(table.index[0])})")
+        raise SalesDataError(
+            f"the incident ({_show(when)}) is not after the first sales period ({_show(table.index[0])})"
+        )
     if start >= len(table):
         raise SalesDataError(f"the incident ({_show(when)}) is after the last sales period ({_show(table.index[-1])})")
     end = len(table) if post_periods is None else start + post_periods
@@ -157,21 +174,52 @@ def sales_impact(
     fitted_spec = cf.spec if cf.spec is not None else spec
     notes = cf.notes
     if factor != 1:
-        notes += (f"values divided by {factor:.0e} for the fit (they are too large or too small for floating-point "
-                  "sums of squares); results are in the original units",)
-    cf = replace(cf, point=cf.point * factor, draws=cf.draws * factor, fitted=cf.fitted * factor,
-                 params=_named(cf.params, controls), notes=notes)
+        notes += (
+            f"values divided by {factor:.0e} for the fit (they are too large or too small for floating-point "
+            "sums of squares); results are in the original units",
+        )
+    cf = replace(
+        cf,
+        point=cf.point * factor,
+        draws=cf.draws * factor,
+        fitted=cf.fitted * factor,
+        params=_named(cf.params, controls),
+        notes=notes,
+    )
     effect = Effect(y[start:], cf, alpha)
     _check_effect(effect)
     real = effect.relative
     with np.errstate(all="ignore"):
-        timed = in_time(ys, xs, start, spec, labels=window.index, real_effect=real, max_runs=placebos, alpha=alpha,
-                        fitted=fitted_spec)
+        timed = in_time(
+            ys,
+            xs,
+            start,
+            spec,
+            labels=window.index,
+            real_effect=real,
+            max_runs=placebos,
+            alpha=alpha,
+            fitted=fitted_spec,
+        )
         spaced = in_space(ys, xs, start, spec, names=tuple(controls), real_effect=real, alpha=alpha)
     frame = window[[column, *controls]].rename(columns={column: "sales"})
-    return SalesImpact(label, found, when, frame, start, fitted_spec, tuple(controls), effect, timed, spaced, bound,
-                       cf.notes + _timeline_notes(found, window.index[start], window.index[-1]), choice=cf.choice,
-                       placebos_requested=placebos, segment_bounds=bounds)
+    return SalesImpact(
+        label,
+        found,
+        when,
+        frame,
+        start,
+        fitted_spec,
+        tuple(controls),
+        effect,
+        timed,
+        spaced,
+        bound,
+        cf.notes + _timeline_notes(found, window.index[start], window.index[-1]),
+        choice=cf.choice,
+        placebos_requested=placebos,
+        segment_bounds=bounds,
+    )
 
 
 def _check_options(seed: object, level_sd: object, seasonal: object) -> None:
@@ -179,7 +227,9 @@ def _check_options(seed: object, level_sd: object, seasonal: object) -> None:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise SalesDataError(f"the seed must be a whole number >= 0, got {seed!r}")
     if level_sd is not None and not (isinstance(level_sd, (int, float, np.number)) and np.isfinite(level_sd)):
-        raise SalesDataError(f"the level s.d. must be a positive finite number (or None for maximum likelihood), got {level_sd!r}")
+        raise SalesDataError(
+            f"the level s.d. must be a positive finite number (or None for maximum likelihood), got {level_sd!r}"
+        )
     if seasonal is not None and not (isinstance(seasonal, (int, float, np.number)) and np.isfinite(seasonal)):
         raise SalesDataError(f"the seasonal period must be a finite number, 'auto' or None, got {seasonal!r}")
 
@@ -199,8 +249,10 @@ def _check_effect(effect: Effect) -> None:
     """Refuse a result computed from non-finite numbers (never a verdict from NaN)."""
     table = effect.table[["actual", "predicted", "effect", "effect_lower", "effect_upper"]].to_numpy()
     if not np.isfinite(table).all() or not np.isfinite(effect.counterfactual.draws).all():
-        raise SalesDataError("the model's forecast is not finite (values too large to add up in floating point, or "
-                             "a degenerate fit); divide the sales by a power of 10 or check the data")
+        raise SalesDataError(
+            "the model's forecast is not finite (values too large to add up in floating point, or "
+            "a degenerate fit); divide the sales by a power of 10 or check the data"
+        )
 
 
 def _show(value: object) -> str:
@@ -221,4 +273,6 @@ def _timeline_notes(incident: Incident | None, first: object, last: object) -> t
     if incident is None or not isinstance(first, pd.Timestamp):
         return ()
     events = [e for e in incident.timeline if e.kind != "incident" and first <= pd.Timestamp(e.date) <= last]
-    return tuple(f"timeline event inside the post-period: {e.date.isoformat()} {e.kind}: {e.description}" for e in events)
+    return tuple(
+        f"timeline event inside the post-period: {e.date.isoformat()} {e.kind}: {e.description}" for e in events
+    )

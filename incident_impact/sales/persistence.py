@@ -69,9 +69,26 @@ from .effect import Effect
 UNITS = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year", None: "period"}
 #: Periods in the default first segment ("the first quarter"), by frequency letter.
 QUARTER = {"D": 91, "W": 13, "M": 3, "Q": 1, "Y": 1}
-SEGMENT_COLUMNS = ("segment", "first", "last", "start", "end", "n_periods", "actual", "predicted", "predicted_lower",
-                   "predicted_upper", "effect", "effect_lower", "effect_upper", "relative", "relative_lower",
-                   "relative_upper", "p_value", "verdict")
+SEGMENT_COLUMNS = (
+    "segment",
+    "first",
+    "last",
+    "start",
+    "end",
+    "n_periods",
+    "actual",
+    "predicted",
+    "predicted_lower",
+    "predicted_upper",
+    "effect",
+    "effect_lower",
+    "effect_upper",
+    "relative",
+    "relative_lower",
+    "relative_upper",
+    "p_value",
+    "verdict",
+)
 
 
 def unit_of(index: pd.Index) -> str:
@@ -97,8 +114,11 @@ def resolve_boundaries(segments: object, index: pd.Index, n_pre: int) -> tuple[i
     """
     if segments is None:
         return default_boundaries(index, n_pre)
-    items = [segments] if isinstance(segments, (str, int, np.integer, pd.Timestamp)) or not isinstance(
-        segments, Sequence) else list(segments)
+    items = (
+        [segments]
+        if isinstance(segments, (str, int, np.integer, pd.Timestamp)) or not isinstance(segments, Sequence)
+        else list(segments)
+    )
     h = len(index) - n_pre
     out = []
     for item in items:
@@ -108,15 +128,19 @@ def resolve_boundaries(segments: object, index: pd.Index, n_pre: int) -> tuple[i
             bound, shown = int(item), f"{int(item)}"
         elif isinstance(item, (str, pd.Timestamp)) or hasattr(item, "isoformat"):
             if not isinstance(index, pd.DatetimeIndex):
-                raise SalesDataError(f"the sales data are numbered periods, so segment boundaries are numbers of post "
-                                     f"periods, not {item!r}")
+                raise SalesDataError(
+                    f"the sales data are numbered periods, so segment boundaries are numbers of post "
+                    f"periods, not {item!r}"
+                )
             bound = post_start(index, str(item).strip()) - n_pre
             shown = f"{str(item).strip()} (post period {bound + 1})"
         else:
             raise SalesDataError(f"a segment boundary must be a number of post periods or a date, not {item!r}")
         if not 1 <= bound < h:
-            raise SalesDataError(f"segment boundary {shown} is outside the post-period: a boundary ends a segment after "
-                                 f"1 to {h - 1} post periods")
+            raise SalesDataError(
+                f"segment boundary {shown} is outside the post-period: a boundary ends a segment after "
+                f"1 to {h - 1} post periods"
+            )
         out.append(bound)
     if len(set(out)) != len(out):
         raise SalesDataError(f"segment boundaries repeat: {sorted(out)} (post periods)")
@@ -144,8 +168,9 @@ def _label(value: object) -> object:
     return value.date().isoformat() if isinstance(value, pd.Timestamp) else value
 
 
-def segment_table(effect: Effect, post_index: pd.Index, boundaries: Sequence[int], unit: str, *, bound: float,
-                  verdict_of=None) -> pd.DataFrame:
+def segment_table(
+    effect: Effect, post_index: pd.Index, boundaries: Sequence[int], unit: str, *, bound: float, verdict_of=None
+) -> pd.DataFrame:
     """One row per segment (columns :data:`SEGMENT_COLUMNS`; the index is the segment name).
 
     ``verdict_of(verdict class or None) -> class or None`` applies the result's gates to each segment's class.
@@ -159,11 +184,19 @@ def segment_table(effect: Effect, post_index: pd.Index, boundaries: Sequence[int
         if verdict_of is not None:
             verdict = verdict_of(verdict)
         start, end = part.start + 1, part.stop
-        rows.append({
-            "segment": segment_name(unit, start, end), "first": _label(post_index[part.start]),
-            "last": _label(post_index[part.stop - 1]), "start": start, "end": end, "n_periods": end - start + 1,
-            **{k: float(cum[k]) for k in SEGMENT_COLUMNS[6:16]}, "p_value": sub.p_value, "verdict": verdict,
-        })
+        rows.append(
+            {
+                "segment": segment_name(unit, start, end),
+                "first": _label(post_index[part.start]),
+                "last": _label(post_index[part.stop - 1]),
+                "start": start,
+                "end": end,
+                "n_periods": end - start + 1,
+                **{k: float(cum[k]) for k in SEGMENT_COLUMNS[6:16]},
+                "p_value": sub.p_value,
+                "verdict": verdict,
+            }
+        )
     return pd.DataFrame(rows, columns=list(SEGMENT_COLUMNS)).set_index("segment", drop=False)
 
 
@@ -219,17 +252,31 @@ class Recovery:
             return f"recovered by {self.unit} {self.recovered_by} ({self.recovered_at})"
         if self.no_loss_from is None:
             return f"not recovered within {self.n_periods} {self.unit}{plural} (a loss is still detectable at the end)"
-        return (f"not recovered within {self.n_periods} {self.unit}{plural}: no loss detectable from {self.unit} "
-                f"{self.no_loss_from}, but a loss over {100 * self.bound:g} % in the rest is not ruled out")
+        return (
+            f"not recovered within {self.n_periods} {self.unit}{plural}: no loss detectable from {self.unit} "
+            f"{self.no_loss_from}, but a loss over {100 * self.bound:g} % in the rest is not ruled out"
+        )
 
     def to_dict(self) -> dict:
-        return {"recovered_by": self.recovered_by, "recovered_at": self.recovered_at, "status": self.status,
-                "no_loss_from": self.no_loss_from, "first_loss": self.first_loss, "hurt": self.hurt,
-                "n_periods": self.n_periods, "unit": self.unit,
-                "rest_effect": self.rest_effect, "rest_effect_lower": self.rest_effect_lower,
-                "rest_effect_upper": self.rest_effect_upper, "rest_relative": self.rest_relative,
-                "rest_relative_lower": self.rest_relative_lower, "rest_relative_upper": self.rest_relative_upper,
-                "loss_ruled_out": self.loss_ruled_out, "bound": self.bound, "withheld": self.withheld}
+        return {
+            "recovered_by": self.recovered_by,
+            "recovered_at": self.recovered_at,
+            "status": self.status,
+            "no_loss_from": self.no_loss_from,
+            "first_loss": self.first_loss,
+            "hurt": self.hurt,
+            "n_periods": self.n_periods,
+            "unit": self.unit,
+            "rest_effect": self.rest_effect,
+            "rest_effect_lower": self.rest_effect_lower,
+            "rest_effect_upper": self.rest_effect_upper,
+            "rest_relative": self.rest_relative,
+            "rest_relative_lower": self.rest_relative_lower,
+            "rest_relative_upper": self.rest_relative_upper,
+            "loss_ruled_out": self.loss_ruled_out,
+            "bound": self.bound,
+            "withheld": self.withheld,
+        }
 
 
 def _negative(observed: np.ndarray, draws: np.ndarray, alpha: float) -> np.ndarray:
@@ -243,8 +290,9 @@ def stretches(effect: Effect) -> pd.DataFrame:
     y, draws, alpha = effect.observed, effect.counterfactual.draws, effect.alpha
     since = _negative(np.cumsum(y), np.cumsum(draws, axis=0), alpha)
     remaining = _negative(np.cumsum(y[::-1])[::-1], np.cumsum(draws[::-1], axis=0)[::-1], alpha)
-    return pd.DataFrame({"since_incident": since, "remaining": remaining},
-                        index=pd.RangeIndex(1, len(y) + 1, name="period"))
+    return pd.DataFrame(
+        {"since_incident": since, "remaining": remaining}, index=pd.RangeIndex(1, len(y) + 1, name="period")
+    )
 
 
 def recovery(effect: Effect, post_index: pd.Index, unit: str, *, bound: float, withheld: str | None = None) -> Recovery:
@@ -255,8 +303,17 @@ def recovery(effect: Effect, post_index: pd.Index, unit: str, *, bound: float, w
     first_loss = int(np.flatnonzero(since)[0]) + 1 if since.any() else None
     hurt = bool(since.any() or remaining.any())
     nan = float("nan")
-    rest = dict.fromkeys(("rest_effect", "rest_effect_lower", "rest_effect_upper", "rest_relative",
-                          "rest_relative_lower", "rest_relative_upper"), nan)
+    rest = dict.fromkeys(
+        (
+            "rest_effect",
+            "rest_effect_lower",
+            "rest_effect_upper",
+            "rest_relative",
+            "rest_relative_lower",
+            "rest_relative_upper",
+        ),
+        nan,
+    )
     no_loss_from = by = None
     if hurt and not remaining[-1]:
         after_remaining = int(np.flatnonzero(remaining)[-1]) + 2 if remaining.any() else 1
@@ -265,12 +322,25 @@ def recovery(effect: Effect, post_index: pd.Index, unit: str, *, bound: float, w
             no_loss_from = None
     if no_loss_from is not None:
         cum = sub_effect(effect, slice(no_loss_from - 1, h)).table.loc["cumulative"]
-        rest = {f"rest_{k}": float(cum[k]) for k in ("effect", "effect_lower", "effect_upper", "relative",
-                                                     "relative_lower", "relative_upper")}
+        rest = {
+            f"rest_{k}": float(cum[k])
+            for k in ("effect", "effect_lower", "effect_upper", "relative", "relative_lower", "relative_upper")
+        }
         if np.isfinite(rest["rest_relative_lower"]) and rest["rest_relative_lower"] > -bound:
             by = no_loss_from
-    return Recovery(by, None if by is None else _label(post_index[by - 1]), no_loss_from, first_loss, hurt, h, unit,
-                    **rest, bound=bound, alpha=effect.alpha, withheld=withheld)
+    return Recovery(
+        by,
+        None if by is None else _label(post_index[by - 1]),
+        no_loss_from,
+        first_loss,
+        hurt,
+        h,
+        unit,
+        **rest,
+        bound=bound,
+        alpha=effect.alpha,
+        withheld=withheld,
+    )
 
 
 __all__ = [

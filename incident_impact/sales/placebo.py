@@ -72,25 +72,39 @@ class Placebos:
     def summary(self) -> str:
         if not self.n:
             return f"{self.kind} placebos: none possible" + (f" ({'; '.join(self.notes)})" if self.notes else "")
-        return (f"{self.kind} placebos ({self.n}, {self.horizon} periods each): {self.n_as_large} of {self.n} as large as "
-                f"the real effect (rank p = {self.rank_p_value:.3f}); the model found an effect at "
-                f"{int(round(self.false_positive_rate * self.n))} of {self.n} (false-positive rate "
-                f"{100 * self.false_positive_rate:.0f} %)")
+        return (
+            f"{self.kind} placebos ({self.n}, {self.horizon} periods each): {self.n_as_large} of {self.n} as large as "
+            f"the real effect (rank p = {self.rank_p_value:.3f}); the model found an effect at "
+            f"{int(round(self.false_positive_rate * self.n))} of {self.n} (false-positive rate "
+            f"{100 * self.false_positive_rate:.0f} %)"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per placebo: ``relative_effect, p_value, as_large, significant``."""
-        return pd.DataFrame({
-            "relative_effect": self.effects, "p_value": self.p_values,
-            "as_large": np.abs(self.effects) >= abs(self.real_effect), "significant": self.p_values < self.alpha,
-        }, index=pd.Index(self.labels, name="placebo"))
+        return pd.DataFrame(
+            {
+                "relative_effect": self.effects,
+                "p_value": self.p_values,
+                "as_large": np.abs(self.effects) >= abs(self.real_effect),
+                "significant": self.p_values < self.alpha,
+            },
+            index=pd.Index(self.labels, name="placebo"),
+        )
 
     def to_dict(self) -> dict:
         return {
-            "kind": self.kind, "horizon": self.horizon, "n": self.n, "n_as_large": self.n_as_large,
-            "share_as_large": _num(self.share_as_large), "rank_p_value": _num(self.rank_p_value),
-            "false_positive_rate": _num(self.false_positive_rate), "notes": list(self.notes),
-            "runs": [{"label": lab, "relative_effect": _num(e), "p_value": _num(p)}
-                     for lab, e, p in zip(self.labels, self.effects, self.p_values)],
+            "kind": self.kind,
+            "horizon": self.horizon,
+            "n": self.n,
+            "n_as_large": self.n_as_large,
+            "share_as_large": _num(self.share_as_large),
+            "rank_p_value": _num(self.rank_p_value),
+            "false_positive_rate": _num(self.false_positive_rate),
+            "notes": list(self.notes),
+            "runs": [
+                {"label": lab, "relative_effect": _num(e), "p_value": _num(p)}
+                for lab, e, p in zip(self.labels, self.effects, self.p_values)
+            ],
         }
 
 
@@ -126,8 +140,18 @@ def placebo_horizon(h: int, room: int) -> int:
     return min(h, room, max(math.ceil(h / 2), room - (MIN_PLACEBOS - 1)))
 
 
-def in_time(y: np.ndarray, controls: np.ndarray | None, n_pre: int, spec: ModelSpec, *, labels: pd.Index,
-            real_effect: float, max_runs: int = 10, alpha: float = 0.05, fitted: ModelSpec | None = None) -> Placebos:
+def in_time(
+    y: np.ndarray,
+    controls: np.ndarray | None,
+    n_pre: int,
+    spec: ModelSpec,
+    *,
+    labels: pd.Index,
+    real_effect: float,
+    max_runs: int = 10,
+    alpha: float = 0.05,
+    fitted: ModelSpec | None = None,
+) -> Placebos:
     """Up to ``max_runs`` fake incident dates, evenly spread over the usable part of the pre-period.
 
     Each run fits ``fitted`` (the specification the real analysis used, options chosen from the data
@@ -138,20 +162,42 @@ def in_time(y: np.ndarray, controls: np.ndarray | None, n_pre: int, spec: ModelS
     h = len(y) - n_pre
     first = placebo_minimum(fitted or spec, 0 if controls is None else controls.shape[1], n_pre)
     horizon = placebo_horizon(h, n_pre - first)
-    notes = [] if horizon >= h else [f"post length shortened from {h} to {max(horizon, 0)} periods to fit the pre-period"]
+    notes = (
+        [] if horizon >= h else [f"post length shortened from {h} to {max(horizon, 0)} periods to fit the pre-period"]
+    )
     if horizon < 1 or max_runs < 1:
-        return Placebos("in-time", (), np.array([]), np.array([]), real_effect, alpha, max(horizon, 0),
-                        (f"the pre-period ({n_pre}) is too short for fake dates",) if max_runs else ())
+        return Placebos(
+            "in-time",
+            (),
+            np.array([]),
+            np.array([]),
+            real_effect,
+            alpha,
+            max(horizon, 0),
+            (f"the pre-period ({n_pre}) is too short for fake dates",) if max_runs else (),
+        )
     starts = np.unique(np.linspace(first, n_pre - horizon, max_runs).round().astype(int)).tolist()
     sub = _placebo_spec(fitted or spec)
-    runs = [_run(y[: s + horizon], None if controls is None else controls[: s + horizon], s, sub, alpha) for s in starts]
+    runs = [
+        _run(y[: s + horizon], None if controls is None else controls[: s + horizon], s, sub, alpha) for s in starts
+    ]
     effects, ps = (np.array(v) for v in zip(*runs))
-    names = tuple(labels[s].date().isoformat() if isinstance(labels[s], pd.Timestamp) else str(labels[s]) for s in starts)
+    names = tuple(
+        labels[s].date().isoformat() if isinstance(labels[s], pd.Timestamp) else str(labels[s]) for s in starts
+    )
     return Placebos("in-time", names, effects, ps, real_effect, alpha, horizon, tuple(notes))
 
 
-def in_space(y: np.ndarray, controls: np.ndarray | None, n_pre: int, spec: ModelSpec, *, names: tuple[str, ...],
-             real_effect: float, alpha: float = 0.05) -> Placebos | None:
+def in_space(
+    y: np.ndarray,
+    controls: np.ndarray | None,
+    n_pre: int,
+    spec: ModelSpec,
+    *,
+    names: tuple[str, ...],
+    real_effect: float,
+    alpha: float = 0.05,
+) -> Placebos | None:
     """Each control treated as the series hit, with the other controls (None when there are fewer than 2)."""
     if controls is None or controls.shape[1] < 2 or spec.design == "its":
         return None

@@ -85,20 +85,33 @@ def did_counterfactual(y: np.ndarray, controls: np.ndarray | None, n_pre: int, s
     mean, draws, fit = _segmented(gap, base, post_terms, n_pre, spec)
     pre = hac_ols(gap[:n_pre], np.column_stack([np.ones(n_pre), t[:n_pre]]))
     slope, slope_p = float(pre.params[1]), float(pre.pvalues[1])
-    params = {"pre_gap_slope": slope, "pre_gap_slope_p": slope_p, "hac_lags": newey_west_lags(n),
-              **{f"post.{i}": float(g) for i, g in enumerate(fit.params[base.shape[1]:])}}
+    params = {
+        "pre_gap_slope": slope,
+        "pre_gap_slope_p": slope_p,
+        "hac_lags": newey_west_lags(n),
+        **{f"post.{i}": float(g) for i, g in enumerate(fit.params[base.shape[1] :])},
+    }
     notes = []
     if slope_p < 0.05 and not spec.trend:
-        notes.append(f"pre-trend check failed: the gap to the controls drifted by {slope:+.3g} per period before the "
-                     f"incident (HAC p = {slope_p:.3f}), so parallel trends are doubtful; try the trend option")
+        notes.append(
+            f"pre-trend check failed: the gap to the controls drifted by {slope:+.3g} per period before the "
+            f"incident (HAC p = {slope_p:.3f}), so parallel trends are doubtful; try the trend option"
+        )
     scale = "log " if spec.log else ""
-    description = (f"difference-in-differences on the {scale}gap to the mean of {controls.shape[1]} control"
-                   f"{'s' if controls.shape[1] != 1 else ''}{' with a linear pre-trend and slope change' if spec.trend else ''}; "
-                   f"OLS with Newey-West errors ({newey_west_lags(n)} lags); bands: confidence bands of the counterfactual")
-    return Counterfactual(_to_sales(mean[n_pre:] + offset[n_pre:], spec.log),
-                          _to_sales(draws + offset[n_pre:, None], spec.log),
-                          _to_sales(mean[:n_pre] + offset[:n_pre], spec.log), description, params, tuple(notes),
-                          band="confidence")
+    description = (
+        f"difference-in-differences on the {scale}gap to the mean of {controls.shape[1]} control"
+        f"{'s' if controls.shape[1] != 1 else ''}{' with a linear pre-trend and slope change' if spec.trend else ''}; "
+        f"OLS with Newey-West errors ({newey_west_lags(n)} lags); bands: confidence bands of the counterfactual"
+    )
+    return Counterfactual(
+        _to_sales(mean[n_pre:] + offset[n_pre:], spec.log),
+        _to_sales(draws + offset[n_pre:, None], spec.log),
+        _to_sales(mean[:n_pre] + offset[:n_pre], spec.log),
+        description,
+        params,
+        tuple(notes),
+        band="confidence",
+    )
 
 
 def its_counterfactual(y: np.ndarray, controls: np.ndarray | None, n_pre: int, spec: ModelSpec) -> Counterfactual:
@@ -109,13 +122,27 @@ def its_counterfactual(y: np.ndarray, controls: np.ndarray | None, n_pre: int, s
     t = np.arange(n, dtype=float) - n_pre
     base = np.column_stack([np.ones(n), t, seasonal_terms(n, spec.seasonal, spec.harmonics)])
     mean, draws, fit = _segmented(m, base, np.column_stack([np.ones(n), t]), n_pre, spec)
-    level, slope = fit.params[base.shape[1]:]
-    level_p, slope_p = fit.pvalues[base.shape[1]:]
-    params = {"level_change": float(level), "level_change_p": float(level_p), "slope_change": float(slope),
-              "slope_change_p": float(slope_p), "pre_slope": float(fit.params[1]), "hac_lags": newey_west_lags(n)}
-    description = (f"interrupted time series on {'log ' if spec.log else ''}sales: linear trend"
-                   f"{f', seasonal period {spec.seasonal:g}' if spec.seasonal else ''}, level and slope change at the "
-                   f"incident; OLS with Newey-West errors ({newey_west_lags(n)} lags). Weaker than a design with "
-                   f"controls: it assumes the pre-trend would have continued; bands: confidence bands of the counterfactual")
-    return Counterfactual(_to_sales(mean[n_pre:], spec.log), _to_sales(draws, spec.log), _to_sales(mean[:n_pre], spec.log),
-                          description, params, band="confidence")
+    level, slope = fit.params[base.shape[1] :]
+    level_p, slope_p = fit.pvalues[base.shape[1] :]
+    params = {
+        "level_change": float(level),
+        "level_change_p": float(level_p),
+        "slope_change": float(slope),
+        "slope_change_p": float(slope_p),
+        "pre_slope": float(fit.params[1]),
+        "hac_lags": newey_west_lags(n),
+    }
+    description = (
+        f"interrupted time series on {'log ' if spec.log else ''}sales: linear trend"
+        f"{f', seasonal period {spec.seasonal:g}' if spec.seasonal else ''}, level and slope change at the "
+        f"incident; OLS with Newey-West errors ({newey_west_lags(n)} lags). Weaker than a design with "
+        f"controls: it assumes the pre-trend would have continued; bands: confidence bands of the counterfactual"
+    )
+    return Counterfactual(
+        _to_sales(mean[n_pre:], spec.log),
+        _to_sales(draws, spec.log),
+        _to_sales(mean[:n_pre], spec.log),
+        description,
+        params,
+        band="confidence",
+    )

@@ -156,16 +156,20 @@ class SalesImpact:
             verdict, reason = UNRELIABLE, self.unreliable_reason
         elif verdict in (HARM, GAIN) and self.in_time.n_as_large > 0:
             verdict = INCONCLUSIVE
-            reason = (f"the model's interval excludes 0, but {self.in_time.n_as_large} of {self.in_time.n} placebo "
-                      "effects at fake dates before the incident were as large")
+            reason = (
+                f"the model's interval excludes 0, but {self.in_time.n_as_large} of {self.in_time.n} placebo "
+                "effects at fake dates before the incident were as large"
+            )
         return SalesVerdict(**asdict(base) | {"verdict": verdict}, reason=reason, model_verdict=base.verdict)
 
     @cached_property
     def unreliable_reason(self) -> str | None:
         """Why the model fails its placebo check (one sentence), or None when it passes."""
         if self.placebos_requested < MIN_PLACEBOS:
-            return (f"the model was not checked at fake incident dates (placebos set to {self.placebos_requested}; at "
-                    f"least {MIN_PLACEBOS} are needed)")
+            return (
+                f"the model was not checked at fake incident dates (placebos set to {self.placebos_requested}; at "
+                f"least {MIN_PLACEBOS} are needed)"
+            )
         return unreliable_reason(self.in_time, n_controls=len(self.controls))
 
     @property
@@ -176,7 +180,7 @@ class SalesImpact:
     def series(self) -> pd.DataFrame:
         """Every analysed period: ``period`` (pre/post), ``observed``, ``predicted`` (in-sample fit before the
         incident), bands and pointwise/cumulative effects (after it; NaN before)."""
-        post = self.effect.pointwise(self.data.index[self.n_pre:])
+        post = self.effect.pointwise(self.data.index[self.n_pre :])
         pre = pd.DataFrame({"observed": self.data["sales"].iloc[: self.n_pre], "predicted": self.counterfactual.fitted})
         frame = pd.concat([pre, post])[post.columns]
         frame.insert(0, "period", ["pre"] * self.n_pre + ["post"] * len(post))
@@ -202,9 +206,11 @@ class SalesImpact:
         if self.unreliable_reason:
             reasons.append(f"the model is unreliable here: {self.unreliable_reason}")
         if self.counterfactual.band == "confidence":
-            reasons.append(f"the {self.design} design's bands hold only the uncertainty of the counterfactual mean, not "
-                           "the period-to-period noise of sales, so part of the post-period looks more certain than it "
-                           "is (use the structural or synthetic design)")
+            reasons.append(
+                f"the {self.design} design's bands hold only the uncertainty of the counterfactual mean, not "
+                "the period-to-period noise of sales, so part of the post-period looks more certain than it "
+                "is (use the structural or synthetic design)"
+            )
         return "; and ".join(reasons) or None
 
     def _segment_verdict(self, verdict: str | None) -> str | None:
@@ -230,15 +236,25 @@ class SalesImpact:
         a significant class is *inconclusive* when the whole period's was for its placebos; None when
         :attr:`persistence_withheld` for the design, or the counterfactual is near 0).
         """
-        bounds = self.segment_boundaries if boundaries is None else resolve_boundaries(boundaries, self.data.index,
-                                                                                      self.n_pre)
-        return segment_table(self.effect, self.data.index[self.n_pre:], bounds, self.unit, bound=self.bound,
-                             verdict_of=self._segment_verdict)
+        bounds = (
+            self.segment_boundaries
+            if boundaries is None
+            else resolve_boundaries(boundaries, self.data.index, self.n_pre)
+        )
+        return segment_table(
+            self.effect,
+            self.data.index[self.n_pre :],
+            bounds,
+            self.unit,
+            bound=self.bound,
+            verdict_of=self._segment_verdict,
+        )
 
     @cached_property
     def _recovery(self) -> Recovery:
-        return recovery(self.effect, self.data.index[self.n_pre:], self.unit, bound=self.bound,
-                        withheld=self.persistence_withheld)
+        return recovery(
+            self.effect, self.data.index[self.n_pre :], self.unit, bound=self.bound, withheld=self.persistence_withheld
+        )
 
     def recovery(self) -> Recovery:
         """When sales recovered: the first post period from which no remaining stretch of the post-period is
@@ -252,11 +268,15 @@ class SalesImpact:
         for name, row in self.segments().iterrows():
             if np.isfinite(row.relative):
                 where = "above" if row.relative >= 0 else "below"
-                parts.append(f"in {name} sales were {_share(row.relative)} {where} the counterfactual ({level} interval "
-                             f"{_signed_share(row.relative_lower)} to {_signed_share(row.relative_upper)})")
+                parts.append(
+                    f"in {name} sales were {_share(row.relative)} {where} the counterfactual ({level} interval "
+                    f"{_signed_share(row.relative_lower)} to {_signed_share(row.relative_upper)})"
+                )
             else:
-                parts.append(f"in {name} sales differed from the counterfactual by {_fmt(row.effect)} ({level} interval "
-                             f"{_fmt(row.effect_lower)} to {_fmt(row.effect_upper)})")
+                parts.append(
+                    f"in {name} sales differed from the counterfactual by {_fmt(row.effect)} ({level} interval "
+                    f"{_fmt(row.effect_lower)} to {_fmt(row.effect_upper)})"
+                )
         head = "; ".join(parts)
         head = head[0].upper() + head[1:]
         rec = self.recovery()
@@ -268,13 +288,18 @@ class SalesImpact:
             tail = f"they had not recovered {within}: a loss was still detectable at the end"
         else:
             start = f"{unit} {rec.no_loss_from} ({_label(post_index_label(self, rec.no_loss_from))})"
-            tail = (f"they recovered by {start}" if rec.recovered else
-                    f"from {start} on no loss was detectable, but they had not been shown to recover {within}")
+            tail = (
+                f"they recovered by {start}"
+                if rec.recovered
+                else f"from {start} on no loss was detectable, but they had not been shown to recover {within}"
+            )
             if np.isfinite(rec.rest_relative):
-                tail += (f": from then on sales were {_share(rec.rest_relative)} "
-                         f"{'above' if rec.rest_relative >= 0 else 'below'} it ({level} interval "
-                         f"{_signed_share(rec.rest_relative_lower)} to {_signed_share(rec.rest_relative_upper)}), so a "
-                         f"loss of more than {_share(self.bound)} {'is ruled out' if rec.recovered else 'cannot be ruled out'}")
+                tail += (
+                    f": from then on sales were {_share(rec.rest_relative)} "
+                    f"{'above' if rec.rest_relative >= 0 else 'below'} it ({level} interval "
+                    f"{_signed_share(rec.rest_relative_lower)} to {_signed_share(rec.rest_relative_upper)}), so a "
+                    f"loss of more than {_share(self.bound)} {'is ruled out' if rec.recovered else 'cannot be ruled out'}"
+                )
         text = f"{head}; {tail}."
         if self.persistence_withheld:
             text += f" These numbers carry no verdict: {self.persistence_withheld}."
@@ -287,45 +312,61 @@ class SalesImpact:
         level = f"{100 * (1 - self.effect.alpha):g} %"
         basis = "the pre-incident pattern" + (" and the control series" if self.controls else "")
         if self.unreliable_reason:
-            return (f"We cannot tell what the incident did to sales: {self.unreliable_reason}.")
+            return f"We cannot tell what the incident did to sales: {self.unreliable_reason}."
         if self.verdict is None:
-            return (f"Sales differed from what {basis} predicted by {_fmt(row.effect)} in total ({level} interval "
-                    f"{_fmt(row.effect_lower)} to {_fmt(row.effect_upper)}); no percentage is given because the "
-                    "prediction is close to zero.")
+            return (
+                f"Sales differed from what {basis} predicted by {_fmt(row.effect)} in total ({level} interval "
+                f"{_fmt(row.effect_lower)} to {_fmt(row.effect_upper)}); no percentage is given because the "
+                "prediction is close to zero."
+            )
         rel, lo, hi = row.relative, row.relative_lower, row.relative_upper
         where = "above" if rel >= 0 else "below"
-        head = (f"Sales were {_share(rel)} {where} what {basis} predicted ({level} interval "
-                f"{_signed_share(lo)} to {_signed_share(hi)})")
+        head = (
+            f"Sales were {_share(rel)} {where} what {basis} predicted ({level} interval "
+            f"{_signed_share(lo)} to {_signed_share(hi)})"
+        )
         verdict, p = self.verdict.verdict, self.verdict.p_value
         if verdict in (HARM, GAIN):
             change = "drop" if verdict == HARM else "rise"
             return f"{head}; a {change} this large would rarely happen by chance (p = {_p(p)})."
         if verdict == NO_EFFECT:
-            return (f"{head}; a change of more than {_share(self.bound)} either way is ruled out, so the incident made "
-                    "no material difference.")
+            return (
+                f"{head}; a change of more than {_share(self.bound)} either way is ruled out, so the incident made "
+                "no material difference."
+            )
         if self.verdict.reason:
-            return (f"{head}; the model alone would call this significant (p = {_p(p)}), but changes as large "
-                    "appeared at fake incident dates before the real one, so it may be the series' usual wandering.")
-        return (f"{head}; this could be chance (p = {_p(p)}), and a change smaller than about "
-                f"{_share(self.verdict.mde)} either way could have gone unnoticed.")
+            return (
+                f"{head}; the model alone would call this significant (p = {_p(p)}), but changes as large "
+                "appeared at fake incident dates before the real one, so it may be the series' usual wandering."
+            )
+        return (
+            f"{head}; this could be chance (p = {_p(p)}), and a change smaller than about "
+            f"{_share(self.verdict.mde)} either way could have gone unnoticed."
+        )
 
     def verdict_text(self) -> str:
         """One sentence: the relative effect, its interval, p and the verdict."""
         row = self.table.loc["cumulative"]
         level = f"{100 * (1 - self.effect.alpha):g} %"
         if self.verdict is None:
-            return (f"cumulative effect {_fmt(row.effect)} ({level}: {_fmt(row.effect_lower)} to {_fmt(row.effect_upper)}); "
-                    f"no relative effect or verdict: the counterfactual is too close to 0")
+            return (
+                f"cumulative effect {_fmt(row.effect)} ({level}: {_fmt(row.effect_lower)} to {_fmt(row.effect_upper)}); "
+                f"no relative effect or verdict: the counterfactual is too close to 0"
+            )
         if self.verdict.verdict == UNRELIABLE:
-            return (f"sales {_pct(row.relative)} against the counterfactual ({level}: {_pct(row.relative_lower)} to "
-                    f"{_pct(row.relative_upper)}; tail-area p = {self.p_value:.3g}): {self.verdict.text}: "
-                    f"{self.unreliable_reason}")
-        return (f"sales {_pct(row.relative)} against the counterfactual ({level}: {_pct(row.relative_lower)} to "
-                f"{_pct(row.relative_upper)}; tail-area p = {self.p_value:.3g}): {self.verdict.text}"
-                f"{' (' + self.verdict.reason + ')' if self.verdict.reason else ''}; "
-                f"|effect| < {_pct(self.bound, signed=False)} {'shown' if self.verdict.verdict == NO_EFFECT else 'not shown'} "
-                f"(equivalence p = {self.verdict.tost_p_value:.2g}), smallest effect detectable with 80 % power = "
-                f"{_pct(self.verdict.mde, signed=False)}")
+            return (
+                f"sales {_pct(row.relative)} against the counterfactual ({level}: {_pct(row.relative_lower)} to "
+                f"{_pct(row.relative_upper)}; tail-area p = {self.p_value:.3g}): {self.verdict.text}: "
+                f"{self.unreliable_reason}"
+            )
+        return (
+            f"sales {_pct(row.relative)} against the counterfactual ({level}: {_pct(row.relative_lower)} to "
+            f"{_pct(row.relative_upper)}; tail-area p = {self.p_value:.3g}): {self.verdict.text}"
+            f"{' (' + self.verdict.reason + ')' if self.verdict.reason else ''}; "
+            f"|effect| < {_pct(self.bound, signed=False)} {'shown' if self.verdict.verdict == NO_EFFECT else 'not shown'} "
+            f"(equivalence p = {self.verdict.tost_p_value:.2g}), smallest effect detectable with 80 % power = "
+            f"{_pct(self.verdict.mde, signed=False)}"
+        )
 
     def summary(self) -> str:
         """A plain-text report: periods, model, the average/cumulative table, p, placebos, verdict, then the
@@ -366,12 +407,16 @@ class SalesImpact:
         level = f"{100 * (1 - self.effect.alpha):g} %"
         frame = self.segments()
         width = max(len(name) for name in frame.index) + 2
-        lines = [f"Persistence by segment ({level} intervals from the same simulated paths; each segment tested on its own)",
-                 f"{'':<{width}}{'periods':<26}{'actual':>12}{'predicted':>12}{'effect':>10}  {level + ' interval':<24}"
-                 f"{'relative':>9}  {level + ' interval':<20}{'p':>7}  verdict"]
+        lines = [
+            f"Persistence by segment ({level} intervals from the same simulated paths; each segment tested on its own)",
+            f"{'':<{width}}{'periods':<26}{'actual':>12}{'predicted':>12}{'effect':>10}  {level + ' interval':<24}"
+            f"{'relative':>9}  {level + ' interval':<20}{'p':>7}  verdict",
+        ]
         for name, row in frame.iterrows():
             span = f"{_label(row['first'])} .. {_label(row['last'])}"
-            verdict = row.verdict if isinstance(row.verdict, str) else "withheld" if self.persistence_withheld else "n/a"
+            verdict = (
+                row.verdict if isinstance(row.verdict, str) else "withheld" if self.persistence_withheld else "n/a"
+            )
             lines.append(
                 f"{name:<{width}}{span:<26}{_fmt(row.actual):>12}{_fmt(row.predicted):>12}{_fmt(row.effect):>10}  "
                 f"{'[' + _fmt(row.effect_lower) + ', ' + _fmt(row.effect_upper) + ']':<24}{_pct(row.relative):>9}  "
@@ -380,9 +425,11 @@ class SalesImpact:
         rec = self.recovery()
         text = f"Recovery: {rec.status}"
         if rec.no_loss_from is not None:
-            text += (f"; {self.unit}s {rec.no_loss_from}–{rec.n_periods}: {_pct(rec.rest_relative)} "
-                     f"[{_pct(rec.rest_relative_lower)}, {_pct(rec.rest_relative_upper)}], a loss over "
-                     f"{_pct(self.bound, signed=False)} {'ruled out' if rec.loss_ruled_out else 'not ruled out'}")
+            text += (
+                f"; {self.unit}s {rec.no_loss_from}–{rec.n_periods}: {_pct(rec.rest_relative)} "
+                f"[{_pct(rec.rest_relative_lower)}, {_pct(rec.rest_relative_upper)}], a loss over "
+                f"{_pct(self.bound, signed=False)} {'ruled out' if rec.loss_ruled_out else 'not ruled out'}"
+            )
         if self.persistence_withheld:
             text += f" (no verdict: {self.persistence_withheld})"
         return lines + [text, "In plain words: " + self.persistence_sentence()]
@@ -402,33 +449,45 @@ class SalesImpact:
         if self.verdict is None:
             text.append("The counterfactual is close to zero, so no relative effect is given.")
         elif self.verdict.verdict == UNRELIABLE:
-            text.append(f"In relative terms sales changed by {_pct(avg.relative)} ({_pct(avg.relative_lower)} to "
-                        f"{_pct(avg.relative_upper)}), but this model cannot be trusted here: {self.unreliable_reason}.")
+            text.append(
+                f"In relative terms sales changed by {_pct(avg.relative)} ({_pct(avg.relative_lower)} to "
+                f"{_pct(avg.relative_upper)}), but this model cannot be trusted here: {self.unreliable_reason}."
+            )
         else:
-            text.append(f"In relative terms sales changed by {_pct(avg.relative)} ({_pct(avg.relative_lower)} to "
-                        f"{_pct(avg.relative_upper)}).")
+            text.append(
+                f"In relative terms sales changed by {_pct(avg.relative)} ({_pct(avg.relative_lower)} to "
+                f"{_pct(avg.relative_upper)})."
+            )
             verdict = self.verdict.verdict
             if verdict == NO_EFFECT:
                 text.append(f"The interval lies within ±{_pct(self.bound, signed=False)}: no material effect.")
             elif verdict in (HARM, GAIN):
-                text.append(f"The interval excludes zero: the incident coincides with a significant "
-                            f"{'fall' if verdict == HARM else 'rise'} in sales (tail-area p = {self.p_value:.3g}). "
-                            "This rests on the controls and the model standing in for the sales without the incident.")
+                text.append(
+                    f"The interval excludes zero: the incident coincides with a significant "
+                    f"{'fall' if verdict == HARM else 'rise'} in sales (tail-area p = {self.p_value:.3g}). "
+                    "This rests on the controls and the model standing in for the sales without the incident."
+                )
             elif self.verdict.reason:
                 text.append(f"The interval excludes zero, but {self.verdict.reason}: inconclusive.")
             else:
-                text.append(f"The interval includes zero and is too wide to rule out a material effect "
-                            f"(±{_pct(self.bound, signed=False)}): inconclusive.")
+                text.append(
+                    f"The interval includes zero and is too wide to rule out a material effect "
+                    f"(±{_pct(self.bound, signed=False)}): inconclusive."
+                )
         rate = self.in_time.false_positive_rate
         if self.in_time.n:
             hits, large = int(round(rate * self.in_time.n)), self.in_time.n_as_large
-            text.append(f"At {self.in_time.n} fake date{'s' if self.in_time.n != 1 else ''} before the incident the "
-                        f"same model found an effect {hits} time{'s' if hits != 1 else ''}, and {large} placebo "
-                        f"effect{'s' if large != 1 else ''} {'were' if large != 1 else 'was'} as large as the real one" + (": the model's p-value should not be trusted here." if rate > 0.2
-                                                        else "."))
+            text.append(
+                f"At {self.in_time.n} fake date{'s' if self.in_time.n != 1 else ''} before the incident the "
+                f"same model found an effect {hits} time{'s' if hits != 1 else ''}, and {large} placebo "
+                f"effect{'s' if large != 1 else ''} {'were' if large != 1 else 'was'} as large as the real one"
+                + (": the model's p-value should not be trusted here." if rate > 0.2 else ".")
+            )
         if self.choice is not None:
-            text.append(f"The model ({spec_label(self.spec)}) was chosen from the pre-incident data by how well each "
-                        "candidate predicted the next period.")
+            text.append(
+                f"The model ({spec_label(self.spec)}) was chosen from the pre-incident data by how well each "
+                "candidate predicted the next period."
+            )
         if self.design == "its":
             text.append("Without a control series this design assumes the pre-incident trend would have continued.")
         return " ".join(text)
@@ -442,6 +501,7 @@ class SalesImpact:
         """JSON-ready (strict: NaN/inf are None): ``plain`` first, then periods, model, its choice, params,
         the average/cumulative table, p, placebos, verdict, ``segments`` (the rows of :meth:`segments`),
         ``recovery`` (:meth:`recovery` with ``plain``, :meth:`persistence_sentence`), series."""
+
         def clean(value):
             if isinstance(value, (float, np.floating)):
                 return None if not np.isfinite(value) else float(value)
@@ -453,33 +513,42 @@ class SalesImpact:
             return value.date().isoformat() if isinstance(value, pd.Timestamp) else clean(value)
 
         series = self.series
-        return json_safe({
-            "plain": self.plain_sentence(),
-            "label": self.label,
-            "incident": self.incident.id if self.incident else None,
-            "when": self.when.isoformat() if isinstance(self.when, (dt.date, pd.Timestamp)) else self.when,
-            "design": self.design,
-            "spec": {k: clean(v) for k, v in vars(self.spec).items()},
-            "controls": list(self.controls),
-            "pre_period": [stamp(v) for v in self.pre_period],
-            "post_period": [stamp(v) for v in self.post_period],
-            "model": self.counterfactual.description,
-            "choice": None if self.choice is None else self.choice.to_dict(),
-            "reliable": self.reliable,
-            "unreliable_reason": self.unreliable_reason,
-            "band": self.counterfactual.band,
-            "params": {k: clean(v) for k, v in self.counterfactual.params.items()},
-            "effects": {name: {k: clean(v) for k, v in row.items()} for name, row in self.table.to_dict("index").items()},
-            "p_value": self.p_value,
-            "verdict": None if self.verdict is None else {k: clean(v) for k, v in self.verdict.to_dict().items()},
-            "verdict_text": self.verdict_text(),
-            "placebos": {"in_time": self.in_time.to_dict(),
-                         "in_space": None if self.in_space is None else self.in_space.to_dict()},
-            "report": self.report(),
-            "notes": list(self.notes),
-            "segments": [{k: stamp(v) if k in ("first", "last") else clean(v) for k, v in row.items()}
-                         for row in self.segments().to_dict("records")],
-            "recovery": self.recovery().to_dict() | {"plain": self.persistence_sentence()},
-            "series": [{"date": stamp(idx), **{k: clean(v) for k, v in row.items()}}
-                       for idx, row in series.iterrows()],
-        })
+        return json_safe(
+            {
+                "plain": self.plain_sentence(),
+                "label": self.label,
+                "incident": self.incident.id if self.incident else None,
+                "when": self.when.isoformat() if isinstance(self.when, (dt.date, pd.Timestamp)) else self.when,
+                "design": self.design,
+                "spec": {k: clean(v) for k, v in vars(self.spec).items()},
+                "controls": list(self.controls),
+                "pre_period": [stamp(v) for v in self.pre_period],
+                "post_period": [stamp(v) for v in self.post_period],
+                "model": self.counterfactual.description,
+                "choice": None if self.choice is None else self.choice.to_dict(),
+                "reliable": self.reliable,
+                "unreliable_reason": self.unreliable_reason,
+                "band": self.counterfactual.band,
+                "params": {k: clean(v) for k, v in self.counterfactual.params.items()},
+                "effects": {
+                    name: {k: clean(v) for k, v in row.items()} for name, row in self.table.to_dict("index").items()
+                },
+                "p_value": self.p_value,
+                "verdict": None if self.verdict is None else {k: clean(v) for k, v in self.verdict.to_dict().items()},
+                "verdict_text": self.verdict_text(),
+                "placebos": {
+                    "in_time": self.in_time.to_dict(),
+                    "in_space": None if self.in_space is None else self.in_space.to_dict(),
+                },
+                "report": self.report(),
+                "notes": list(self.notes),
+                "segments": [
+                    {k: stamp(v) if k in ("first", "last") else clean(v) for k, v in row.items()}
+                    for row in self.segments().to_dict("records")
+                ],
+                "recovery": self.recovery().to_dict() | {"plain": self.persistence_sentence()},
+                "series": [
+                    {"date": stamp(idx), **{k: clean(v) for k, v in row.items()}} for idx, row in series.iterrows()
+                ],
+            }
+        )

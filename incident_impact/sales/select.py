@@ -39,8 +39,11 @@ class SpecChoice:
     reason: str
 
     def to_dict(self) -> dict:
-        return {"chosen": self.chosen, "reason": self.reason,
-                "aic": {k: (None if v is None else round(float(v), 3)) for k, v in self.scores.items()}}
+        return {
+            "chosen": self.chosen,
+            "reason": self.reason,
+            "aic": {k: (None if v is None else round(float(v), 3)) for k, v in self.scores.items()},
+        }
 
 
 def spec_label(spec: ModelSpec) -> str:
@@ -63,14 +66,15 @@ _LEVELS = {(False, False): "llevel", (False, True): "llevel", (True, False): "ll
 
 def fit_structural(z_pre: np.ndarray, x_pre: np.ndarray | None, spec: ModelSpec):
     """Maximum-likelihood fit of one structural model on the standardised pre-period: ``(results, converged)``."""
-    model = sm.tsa.UnobservedComponents(z_pre, level=_LEVELS[spec.trend, spec.drift], exog=x_pre,
-                                        mle_regression=False, **seasonal_kwargs(spec))
+    model = sm.tsa.UnobservedComponents(
+        z_pre, level=_LEVELS[spec.trend, spec.drift], exog=x_pre, mle_regression=False, **seasonal_kwargs(spec)
+    )
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
         warnings.simplefilter("always")
         if spec.level_sd is None:
             res = model.fit(disp=False)
         else:
-            res = model.fit_constrained({"sigma2.level": spec.level_sd ** 2}, disp=False)
+            res = model.fit_constrained({"sigma2.level": spec.level_sd**2}, disp=False)
     converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
     return res, converged
 
@@ -81,8 +85,12 @@ def candidates(spec: ModelSpec) -> list[ModelSpec]:
     seasons = (None, spec.seasonal) if "seasonal" in spec.auto and spec.seasonal is not None else (spec.seasonal,)
     logs = (False, True) if "log" in spec.auto else (spec.log,)
     drift = "trend" in spec.auto  # the automatic slope is a fixed drift: one variance fewer than a local linear trend
-    return [replace(spec, trend=t, seasonal=s, log=g, drift=t and drift, auto=())
-            for g in logs for s in seasons for t in trends]
+    return [
+        replace(spec, trend=t, seasonal=s, log=g, drift=t and drift, auto=())
+        for g in logs
+        for s in seasons
+        for t in trends
+    ]
 
 
 def choose(y: np.ndarray, x: np.ndarray | None, n_pre: int, spec: ModelSpec):
@@ -105,10 +113,15 @@ def choose(y: np.ndarray, x: np.ndarray | None, n_pre: int, spec: ModelSpec):
     all_scores = {spec_label(o): scores.get(spec_label(o)) for o in options}
     others = [f"{lab} {s:.1f}" for lab, s in scores.items() if lab != best and np.isfinite(s)]
     skipped = [spec_label(o) for o in options if spec_label(o) not in scores]
-    reason = (f"{best} chosen from the pre-period data: lowest AIC of one-step-ahead predictions "
-              f"({scores[best]:.1f}" + (f"; {', '.join(others)}" if others else "") + ")"
-              + (f"; not tried, too little history: {', '.join(skipped)}" if skipped else ""))
+    reason = (
+        f"{best} chosen from the pre-period data: lowest AIC of one-step-ahead predictions "
+        f"({scores[best]:.1f}"
+        + (f"; {', '.join(others)}" if others else "")
+        + ")"
+        + (f"; not tried, too little history: {', '.join(skipped)}" if skipped else "")
+    )
     if len(scores) == 1:
         reason = f"{best}: the only candidate the pre-period has room for" + (
-            f" (not tried: {', '.join(skipped)})" if skipped else "")
+            f" (not tried: {', '.join(skipped)})" if skipped else ""
+        )
     return (c, res, converged, SpecChoice(best, all_scores, reason), *scales[c.log])

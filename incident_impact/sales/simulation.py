@@ -15,8 +15,9 @@ from .effect import Effect
 from .spec import ModelSpec
 
 
-def vignette_process(rng: np.random.Generator, n: int = 100, n_pre: int = 70, effect: float = 0.0
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def vignette_process(
+    rng: np.random.Generator, n: int = 100, n_pre: int = 70, effect: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """``(y, x)`` with ``x`` of shape ``(n, 1)`` (see the module docstring)."""
     u = np.empty(n)
     u[0] = rng.normal()
@@ -28,8 +29,9 @@ def vignette_process(rng: np.random.Generator, n: int = 100, n_pre: int = 70, ef
     return y, x[:, None]
 
 
-def coverage_runs(runs: int, effect: float, spec: ModelSpec, *, seed: int, n: int = 100, n_pre: int = 70,
-                  alpha: float = 0.05) -> pd.DataFrame:
+def coverage_runs(
+    runs: int, effect: float, spec: ModelSpec, *, seed: int, n: int = 100, n_pre: int = 70, alpha: float = 0.05
+) -> pd.DataFrame:
     """One row per run: ``effect, lower, upper`` of the cumulative effect, ``covered`` (the truth inside
     the interval), ``p_value`` (one-sided tail area) and ``width``."""
     rng = np.random.default_rng(seed)
@@ -39,7 +41,14 @@ def coverage_runs(runs: int, effect: float, spec: ModelSpec, *, seed: int, n: in
         y, x = vignette_process(rng, n, n_pre, effect)
         res = Effect(y[n_pre:], counterfactual(y, x, n_pre, spec), alpha)
         row = res.table.loc["cumulative"]
-        rows.append({"effect": row.effect, "lower": row.effect_lower, "upper": row.effect_upper,
-                     "covered": row.effect_lower <= truth <= row.effect_upper, "p_value": res.p_value,
-                     "width": row.effect_upper - row.effect_lower})
+        rows.append(
+            {
+                "effect": row.effect,
+                "lower": row.effect_lower,
+                "upper": row.effect_upper,
+                "covered": row.effect_lower <= truth <= row.effect_upper,
+                "p_value": res.p_value,
+                "width": row.effect_upper - row.effect_lower,
+            }
+        )
     return pd.DataFrame(rows)

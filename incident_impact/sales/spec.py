@@ -46,11 +46,14 @@ class ModelSpec:
         if self.design not in DESIGNS:
             raise SalesDataError(f"unknown design {self.design!r}; choose one of {', '.join(DESIGNS)}")
         if self.level_sd is not None and not (np.isfinite(self.level_sd) and self.level_sd > 0):
-            raise SalesDataError(f"the level s.d. must be a positive finite number (or None for maximum likelihood), "
-                                 f"got {self.level_sd}")
+            raise SalesDataError(
+                f"the level s.d. must be a positive finite number (or None for maximum likelihood), got {self.level_sd}"
+            )
         if self.level_sd is not None and self.level_sd > 10:
-            raise SalesDataError(f"the level s.d. is in standardised units (1 = one pre-period s.d. per period); "
-                                 f"{self.level_sd} is not a usable value (use at most 10, or 'mle')")
+            raise SalesDataError(
+                f"the level s.d. is in standardised units (1 = one pre-period s.d. per period); "
+                f"{self.level_sd} is not a usable value (use at most 10, or 'mle')"
+            )
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise SalesDataError(f"the seed must be a whole number >= 0, got {self.seed}")
         if set(self.auto) - {"trend", "seasonal", "log"}:
@@ -86,8 +89,9 @@ def to_model_scale(y: np.ndarray, log: bool, name: str) -> np.ndarray:
     return np.log(y)
 
 
-def standardise(y: np.ndarray, n_pre: int, log: bool, name: str
-                ) -> tuple[np.ndarray, Callable[[np.ndarray, np.ndarray | None], np.ndarray]]:
+def standardise(
+    y: np.ndarray, n_pre: int, log: bool, name: str
+) -> tuple[np.ndarray, Callable[[np.ndarray, np.ndarray | None], np.ndarray]]:
     """``z = (m - mean) / sd`` with the pre-period moments of ``m = log y`` or ``y``, and the inverse.
 
     The inverse maps standardised values back to sales; given the variance ``v`` of a normal
@@ -103,7 +107,7 @@ def standardise(y: np.ndarray, n_pre: int, log: bool, name: str
         level = z * sd + mean
         if not log:
             return level
-        return np.exp(level if var is None else level + var * sd ** 2 / 2)
+        return np.exp(level if var is None else level + var * sd**2 / 2)
 
     return (m - mean) / sd, unscale
 

@@ -49,7 +49,9 @@ def _simulate(res, h: int, exog, spec: ModelSpec) -> np.ndarray:
     return np.asarray(sims).reshape(h, spec.repetitions)
 
 
-def structural_counterfactual(y: np.ndarray, controls: np.ndarray | None, n_pre: int, spec: ModelSpec) -> Counterfactual:
+def structural_counterfactual(
+    y: np.ndarray, controls: np.ndarray | None, n_pre: int, spec: ModelSpec
+) -> Counterfactual:
     """Counterfactual of ``y[n_pre:]`` from a structural model fitted on ``y[:n_pre]`` (see the module docstring).
 
     ``controls`` is ``(n, k)`` or None; values must be finite (and ``y`` positive with ``spec.log``).
@@ -78,7 +80,7 @@ def structural_counterfactual(y: np.ndarray, controls: np.ndarray | None, n_pre:
     params = {name: float(v) for name, v in zip(res.model.param_names, res.params)}
     params["level_sd"] = float(np.sqrt(params["sigma2.level"]))
     if x is not None:
-        betas = res.filtered_state[-x.shape[1]:, -1]
+        betas = res.filtered_state[-x.shape[1] :, -1]
         params.update({f"beta.{i + 1}": float(b) for i, b in enumerate(betas)})
     level = "fixed at" if spec.level_sd is not None else "estimated (maximum likelihood):"
     parts = [spec_label(spec).replace(" + seasonal", ", seasonal period")]
@@ -92,6 +94,6 @@ def structural_counterfactual(y: np.ndarray, controls: np.ndarray | None, n_pre:
     )
     if choice is not None:
         description += "; specification chosen from the pre-period data"
-    return Counterfactual(point, draws, fitted, description, params, tuple(notes), band="prediction", spec=spec,
-                          choice=choice)
-
+    return Counterfactual(
+        point, draws, fitted, description, params, tuple(notes), band="prediction", spec=spec, choice=choice
+    )

@@ -29,8 +29,11 @@ def simplex_weights(target: np.ndarray, donors: np.ndarray) -> np.ndarray:
     scale = max(float(np.std(target)), 1e-12)
     a, b = donors / scale, target / scale
     result = optimize.minimize(
-        lambda w: float(np.sum((b - a @ w) ** 2)), np.full(n_donors, 1 / n_donors),
-        jac=lambda w: -2 * a.T @ (b - a @ w), method="SLSQP", bounds=[(0.0, 1.0)] * n_donors,
+        lambda w: float(np.sum((b - a @ w) ** 2)),
+        np.full(n_donors, 1 / n_donors),
+        jac=lambda w: -2 * a.T @ (b - a @ w),
+        method="SLSQP",
+        bounds=[(0.0, 1.0)] * n_donors,
         constraints=[{"type": "eq", "fun": lambda w: np.sum(w) - 1, "jac": lambda w: np.ones_like(w)}],
         options={"maxiter": 1000, "ftol": 1e-12},
     )
@@ -48,7 +51,18 @@ def synthetic_counterfactual(y: np.ndarray, controls: np.ndarray | None, n_pre: 
     rmspe = float(np.sqrt(np.mean((y[:n_pre] - synthetic[:n_pre]) ** 2)))
     params = {("beta.synthetic" if k == "beta.1" else k): v for k, v in inner.params.items()}
     params |= {f"weight.{j + 1}": float(w) for j, w in enumerate(weights)} | {"pre_rmspe": rmspe}
-    description = (f"synthetic control of {controls.shape[1]} donors (non-negative weights summing to 1, fitted on the "
-                   f"pre-period; pre-period RMSPE {rmspe:.4g}) as the control of a {inner.description}")
-    return Counterfactual(inner.point, inner.draws, inner.fitted, description, params, inner.notes, inner.band,
-                          spec=inner.spec, choice=inner.choice)
+    description = (
+        f"synthetic control of {controls.shape[1]} donors (non-negative weights summing to 1, fitted on the "
+        f"pre-period; pre-period RMSPE {rmspe:.4g}) as the control of a {inner.description}"
+    )
+    return Counterfactual(
+        inner.point,
+        inner.draws,
+        inner.fitted,
+        description,
+        params,
+        inner.notes,
+        inner.band,
+        spec=inner.spec,
+        choice=inner.choice,
+    )
