@@ -178,11 +178,10 @@ def analyze(
     )
     sales = run_sales(sales_file, incident, bound=sales_bound, **sales_model) if sales_file else None
     extra = result.outcome(outcome) if outcome != "returns" else None
-    errors, written, body = (
-        [],
-        None,
-        None,
-    )  # the report is written first, so a failure can go into the one JSON document
+    # the report is written first, so a failure can go into the one JSON document
+    errors: list[Exception] = []
+    written: Path | None = None
+    body: dict | None = None
     if fmt == "json" or not no_report:
         seeds = {"sales": sales_model.get("seed")} if sales else {}
         body = result.to_dict() | ({"sales": sales.to_dict()} if sales else {})
@@ -199,7 +198,7 @@ def analyze(
             result,
             path,
             sales=sales,
-            block=report_block(body["manifest"], body),
+            block=report_block(body["manifest"], body) if body is not None else None,  # set above: not no_report
         )
     if export_path:  # written before the output, so a failure goes into the one JSON document
         from ..export import export_tables

@@ -9,12 +9,16 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from ..eventstudy.models import MODELS
 from ..eventstudy.windows import DEFAULT_ESTIMATION, MIN_ESTIMATION_OBS, format_window
 from ..jsondata import plain
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 #: Key of ``ctx.meta`` holding the output format, so errors can be reported as JSON too.
 FORMAT_KEY = "incident_impact.format"
@@ -71,9 +75,9 @@ def dumps(data) -> str:
 def emit_json(data, errors: Iterable[Exception] = ()) -> None:
     """Write ``data`` as the one JSON document of stdout; ``errors`` (outputs that could not be written,
     e.g. the report) are added as ``"errors": [{"error", "error_type"}]``."""
-    errors = [{"error": str(e), "error_type": type(e).__name__} for e in errors]
-    if errors:
-        data = {**data, "errors": errors}
+    listed = [{"error": str(e), "error_type": type(e).__name__} for e in errors]
+    if listed:
+        data = {**data, "errors": listed}
     echo(dumps(data))
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
@@ -349,7 +353,8 @@ def run_manifest(result=None, *, seeds: dict | None = None) -> dict:
     argv = ctx.meta.get(ARGV_KEY)
     if argv is None:
         argv = [ctx.info_name]
-    return build_manifest(ctx.info_name, argv, dict(ctx.params), result=result, seeds=seeds)
+    command = cast(str, ctx.info_name)  # a running command always has its name
+    return build_manifest(command, argv, dict(ctx.params), result=result, seeds=seeds)
 
 
 def with_manifest(body: dict, *, seeds: dict | None = None) -> dict:
@@ -391,7 +396,8 @@ class Progress:
     def __init__(self, length: int, label: str, fmt: str | None = None) -> None:
         import sys
 
-        self._bar = None
+        # its items are the labels shown (str); click types a bar built from a length as ProgressBar[int]
+        self._bar: ProgressBar[Any] | None = None
         if length > 0 and show_progress(fmt):
             self._bar = click.progressbar(
                 length=length,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -249,7 +250,9 @@ def study(
             },
         )
         block = report_block(body["manifest"], body)
-    errors, written = [], []  # the reports are written first, so a failure can go into the one JSON document
+    # the reports are written first, so a failure can go into the one JSON document
+    errors: list[Exception] = []
+    written: list[str] = []  # one message per report
     if writes_report:
         written = (
             attempt(
@@ -321,7 +324,7 @@ def _placebo_rows(result, n: int, seed: int | None, min_estimation: int, factors
     study = result.study
     events = study.events[study.events["event_id"].isin(study.event_ids)].reset_index(drop=True)
     exchange = {eid: (a.incident.exchange or DEFAULT_EXCHANGE) for eid, a in result.analyses.items()}
-    whole: dict[str, pd.Series] = {}
+    whole: dict[str, pd.Series | None] = {}
 
     def returns_of(ticker: str, eid: str, fallback: pd.Series | None) -> pd.Series | None:
         if ticker not in whole:
@@ -354,7 +357,7 @@ def _placebo_rows(result, n: int, seed: int | None, min_estimation: int, factors
     if not tables:
         return []
     table = pd.concat(tables, ignore_index=True)
-    table.insert(table.columns.get_loc("n_placebo"), "n_requested", n)
+    table.insert(cast(int, table.columns.get_loc("n_placebo")), "n_requested", n)  # a unique column: its position
     for r in table[table["n_placebo"] < n].drop_duplicates("event_id").itertuples():
         note(
             f"placebo: {r.event_id} has {r.n_placebo} eligible pseudo-event dates in {r.ticker}'s whole history "
