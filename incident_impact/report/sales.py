@@ -138,7 +138,7 @@ def placebo_figure(result: SalesImpact) -> go.Figure:
                 mode="markers",
                 name=f"{placebos.kind} placebos",
                 marker=dict(color=PLACEBO_COLOURS[placebos.kind], size=9, symbol="circle"),
-                text=[html.escape(str(label)) for label, keep in zip(placebos.labels, ok) if keep],
+                text=[html.escape(str(label)) for label, keep in zip(placebos.labels, ok, strict=True) if keep],
                 hovertemplate="%{text}: %{x:.1f} %<extra></extra>",
             )
         )
@@ -242,7 +242,10 @@ def sales_context(result: SalesImpact) -> dict:
             {
                 "summary": p.summary(),
                 "kind": p.kind,
-                "rows": [{"label": lab, "effect": e, "p": q} for lab, e, q in zip(p.labels, p.effects, p.p_values)],
+                "rows": [
+                    {"label": lab, "effect": e, "p": q}
+                    for lab, e, q in zip(p.labels, p.effects, p.p_values, strict=True)
+                ],
             }
             for p in placebos
         ],

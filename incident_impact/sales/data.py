@@ -91,11 +91,11 @@ def _first_gap(index: pd.DatetimeIndex) -> str:
     best, best_hits = None, -1
     for rule in dict.fromkeys(r for first in index[:3] for r in _candidates(first)):
         offset = pd.tseries.frequencies.to_offset(rule)
-        hits = sum(b == a + offset for a, b in zip(index[:-1], index[1:]))
+        hits = sum(b == a + offset for a, b in zip(index[:-1], index[1:], strict=True))
         if hits > best_hits:
             best, best_hits = offset, hits
     letter = best.rule_code[0] if best.rule_code[0] in "DWMQY" else "D"
-    bad = next(i for i, (a, b) in enumerate(zip(index[:-1], index[1:])) if b != a + best)
+    bad = next(i for i, (a, b) in enumerate(zip(index[:-1], index[1:], strict=True)) if b != a + best)
     before, after = index[bad], index[bad + 1]
     days = (after - before).days
     text = (

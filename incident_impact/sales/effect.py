@@ -106,7 +106,7 @@ class Effect:
         rel = self.relative_draws
         rel_lo, rel_hi = self._quantiles(rel) if rel is not None else (np.nan, np.nan)
         rows = {}
-        for name, scale in zip(ROWS, (1 / h, 1.0)):
+        for name, scale in zip(ROWS, (1 / h, 1.0), strict=True):
             actual, predicted, sims = scale * self.observed.sum(), scale * cf.point.sum(), scale * self.draw_sums
             lo, hi = self._quantiles(sims)
             rows[name] = {

@@ -41,9 +41,9 @@ Then, with ``b`` the materiality bound (``--bound``, 5 %):
 What it can and cannot say: a recovery is dated where the loss stops being detectable *and* a
 material loss in the rest is excluded; the date can come early when the last periods of the dip are
 small against the noise of the long remaining stretch they are diluted in (a dip fading gradually, or
-a noisy series), and the rest's interval then shows how much loss is still possible. With no effect at all the nested stretches
-flag a loss more often than one test at 2.5 % would, but far less often than ``2 h`` separate tests
-(they share their periods).
+a noisy series), and the rest's interval then shows how much loss is still possible. With no effect at
+all the nested stretches flag a loss more often than one test at 2.5 % would, but far less often than
+``2 h`` separate tests (they share their periods).
 
 Both are withheld (numbers shown, no verdict) when the model is an :data:`~.gate.UNRELIABLE` model,
 and for the ``did`` and ``its`` designs, whose paths hold only the uncertainty of the counterfactual

@@ -103,7 +103,7 @@ class Placebos:
             "notes": list(self.notes),
             "runs": [
                 {"label": lab, "relative_effect": _num(e), "p_value": _num(p)}
-                for lab, e, p in zip(self.labels, self.effects, self.p_values)
+                for lab, e, p in zip(self.labels, self.effects, self.p_values, strict=True)
             ],
         }
 
@@ -181,7 +181,7 @@ def in_time(
     runs = [
         _run(y[: s + horizon], None if controls is None else controls[: s + horizon], s, sub, alpha) for s in starts
     ]
-    effects, ps = (np.array(v) for v in zip(*runs))
+    effects, ps = (np.array(v) for v in zip(*runs, strict=True))
     names = tuple(
         labels[s].date().isoformat() if isinstance(labels[s], pd.Timestamp) else str(labels[s]) for s in starts
     )
@@ -203,5 +203,5 @@ def in_space(
         return None
     sub = _placebo_spec(spec)
     runs = [_run(controls[:, j], np.delete(controls, j, axis=1), n_pre, sub, alpha) for j in range(controls.shape[1])]
-    effects, ps = (np.array(v) for v in zip(*runs))
+    effects, ps = (np.array(v) for v in zip(*runs, strict=True))
     return Placebos("in-space", tuple(names), effects, ps, real_effect, alpha, len(y) - n_pre)

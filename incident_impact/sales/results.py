@@ -298,7 +298,8 @@ class SalesImpact:
                     f": from then on sales were {_share(rec.rest_relative)} "
                     f"{'above' if rec.rest_relative >= 0 else 'below'} it ({level} interval "
                     f"{_signed_share(rec.rest_relative_lower)} to {_signed_share(rec.rest_relative_upper)}), so a "
-                    f"loss of more than {_share(self.bound)} {'is ruled out' if rec.recovered else 'cannot be ruled out'}"
+                    f"loss of more than {_share(self.bound)} "
+                    f"{'is ruled out' if rec.recovered else 'cannot be ruled out'}"
                 )
         text = f"{head}; {tail}."
         if self.persistence_withheld:
@@ -350,7 +351,8 @@ class SalesImpact:
         level = f"{100 * (1 - self.effect.alpha):g} %"
         if self.verdict is None:
             return (
-                f"cumulative effect {_fmt(row.effect)} ({level}: {_fmt(row.effect_lower)} to {_fmt(row.effect_upper)}); "
+                f"cumulative effect {_fmt(row.effect)} ({level}: {_fmt(row.effect_lower)} to "
+                f"{_fmt(row.effect_upper)}); "
                 f"no relative effect or verdict: the counterfactual is too close to 0"
             )
         if self.verdict.verdict == UNRELIABLE:
@@ -363,7 +365,8 @@ class SalesImpact:
             f"sales {_pct(row.relative)} against the counterfactual ({level}: {_pct(row.relative_lower)} to "
             f"{_pct(row.relative_upper)}; tail-area p = {self.p_value:.3g}): {self.verdict.text}"
             f"{' (' + self.verdict.reason + ')' if self.verdict.reason else ''}; "
-            f"|effect| < {_pct(self.bound, signed=False)} {'shown' if self.verdict.verdict == NO_EFFECT else 'not shown'} "
+            f"|effect| < {_pct(self.bound, signed=False)} "
+            f"{'shown' if self.verdict.verdict == NO_EFFECT else 'not shown'} "
             f"(equivalence p = {self.verdict.tost_p_value:.2g}), smallest effect detectable with 80 % power = "
             f"{_pct(self.verdict.mde, signed=False)}"
         )
@@ -383,13 +386,15 @@ class SalesImpact:
             f"Model: {self.counterfactual.description}",
             *([f"Model choice: {self.choice.reason}"] if self.choice is not None else []),
             "",
-            f"{'':<11}{'actual':>12}{'predicted':>12}  {level + ' interval':<24}{'effect':>10}  {level + ' interval':<24}"
+            f"{'':<11}{'actual':>12}{'predicted':>12}  {level + ' interval':<24}{'effect':>10}  "
+            f"{level + ' interval':<24}"
             f"{'relative':>9}  {level + ' interval'}",
         ]
         for name, row in self.table.iterrows():
             lines.append(
                 f"{name:<11}{_fmt(row.actual):>12}{_fmt(row.predicted):>12}  "
-                f"{'[' + _fmt(row.predicted_lower) + ', ' + _fmt(row.predicted_upper) + ']':<24}{_fmt(row.effect):>10}  "
+                f"{'[' + _fmt(row.predicted_lower) + ', ' + _fmt(row.predicted_upper) + ']':<24}"
+                f"{_fmt(row.effect):>10}  "
                 f"{'[' + _fmt(row.effect_lower) + ', ' + _fmt(row.effect_upper) + ']':<24}{_pct(row.relative):>9}  "
                 f"[{_pct(row.relative_lower)}, {_pct(row.relative_upper)}]"
             )
@@ -420,7 +425,8 @@ class SalesImpact:
             lines.append(
                 f"{name:<{width}}{span:<26}{_fmt(row.actual):>12}{_fmt(row.predicted):>12}{_fmt(row.effect):>10}  "
                 f"{'[' + _fmt(row.effect_lower) + ', ' + _fmt(row.effect_upper) + ']':<24}{_pct(row.relative):>9}  "
-                f"{'[' + _pct(row.relative_lower) + ', ' + _pct(row.relative_upper) + ']':<20}{row.p_value:>7.3g}  {verdict}"
+                f"{'[' + _pct(row.relative_lower) + ', ' + _pct(row.relative_upper) + ']':<20}"
+                f"{row.p_value:>7.3g}  {verdict}"
             )
         rec = self.recovery()
         text = f"Recovery: {rec.status}"
@@ -442,8 +448,10 @@ class SalesImpact:
         text = [
             f"During the {len(self.data) - self.n_pre} periods from {_label(post0)} to {_label(post1)}, sales averaged "
             f"{_fmt(avg.actual)} per period. Had the incident not happened, the {_DESIGN_NAMES[self.design]} expects "
-            f"{_fmt(avg.predicted)} ({level} interval {_fmt(avg.predicted_lower)} to {_fmt(avg.predicted_upper)}), so the "
-            f"estimated effect is {_fmt(avg.effect)} per period ({_fmt(avg.effect_lower)} to {_fmt(avg.effect_upper)}), "
+            f"{_fmt(avg.predicted)} ({level} interval {_fmt(avg.predicted_lower)} to "
+            f"{_fmt(avg.predicted_upper)}), so the "
+            f"estimated effect is {_fmt(avg.effect)} per period "
+            f"({_fmt(avg.effect_lower)} to {_fmt(avg.effect_upper)}), "
             f"{_fmt(cum.effect)} in total ({_fmt(cum.effect_lower)} to {_fmt(cum.effect_upper)}).",
         ]
         if self.verdict is None:

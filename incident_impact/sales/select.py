@@ -2,10 +2,10 @@
 
 Candidates: local level, or local level with a drift (a random walk with a fixed slope, statsmodels'
 ``rwdrift``: one variance fewer than a local linear trend, whose stochastic slope short histories
-rarely support), each with and without the seasonal term of the data's frequency, on sales or on log sales (only the options left automatic vary; an option the user gave
-is kept). Every candidate is fitted by maximum likelihood on the pre-period (level variance
-estimated unless given) and scored by Akaike's criterion on the one-step-ahead *predictive*
-log-likelihood of the sales over a common sample:
+rarely support), each with and without the seasonal term of the data's frequency, on sales or on log
+sales (only the options left automatic vary; an option the user gave is kept). Every candidate is
+fitted by maximum likelihood on the pre-period (level variance estimated unless given) and scored by
+Akaike's criterion on the one-step-ahead *predictive* log-likelihood of the sales over a common sample:
 
 ``AIC_m = -2 sum_(t >= b) [log p_m(z_t | z_1..z_(t-1)) + log |dz_t/dy_t|] + 2 k_m``
 
@@ -47,7 +47,8 @@ class SpecChoice:
 
 
 def spec_label(spec: ModelSpec) -> str:
-    """``local level``, ``local level with drift``, ``local linear trend``, ``... + seasonal 12``, ``log sales: ...``."""
+    """``local level``, ``local level with drift``, ``local linear trend``, ``... + seasonal 12``,
+    ``log sales: ...``."""
     text = ("local level with drift" if spec.drift else "local linear trend") if spec.trend else "local level"
     text += f" + seasonal {spec.seasonal:g}" if spec.seasonal is not None else ""
     return f"log sales: {text}" if spec.log else text

@@ -13,7 +13,8 @@ likelihood on the pre-period only:
 * post-period paths are simulated from the filtered state at the end of the pre-period
   (``simulate(anchor="end")``, Durbin & Koopman 2012 ch. 4), observation noise included, and their
   deviations from the forecast mean stretched by ``t_(0.975, df) / z_0.975`` (:func:`t_factor`:
-  the variances are estimated, not known); in logs they are exponentiated path by path. The point path is the forecast mean (``exp(m + v/2)`` in logs).
+  the variances are estimated, not known); in logs they are exponentiated path by path. The point path
+  is the forecast mean (``exp(m + v/2)`` in logs).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def structural_counterfactual(
         point = unscale(np.asarray(forecast.predicted_mean), np.asarray(forecast.var_pred_mean))
         fitted = unscale(np.asarray(res.fittedvalues), None)
     fitted[: res.loglikelihood_burn] = np.nan
-    params = {name: float(v) for name, v in zip(res.model.param_names, res.params)}
+    params = {name: float(v) for name, v in zip(res.model.param_names, res.params, strict=True)}
     params["level_sd"] = float(np.sqrt(params["sigma2.level"]))
     if x is not None:
         betas = res.filtered_state[-x.shape[1] :, -1]
