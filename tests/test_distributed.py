@@ -57,7 +57,10 @@ def clustered_events(wide: pd.DataFrame, rng, n: int = 60) -> pd.DataFrame:
 def test_dask_study_equals_the_batch_engine(panel, tmp_path, client, model):
     wide, market, other = panel
     rng = np.random.default_rng(11)
-    events = pd.concat([events_for(wide, rng), clustered_events(wide, rng)], ignore_index=True)
+    # the late listing's shortened estimation window (a partial row) shares window dates with other partitions
+    late = pd.DataFrame({"event_id": [f"late{t}" for t in "0135"], "ticker": [f"T{t}" for t in "4135"],
+                         "event_date": wide.index[650]})  # T4: 140 estimation days
+    events = pd.concat([events_for(wide, rng), clustered_events(wide, rng), late], ignore_index=True)
     events = events.assign(benchmark=rng.choice(["mkt", "other", "nope"], len(events), p=[.6, .3, .1]))
     benches = pd.DataFrame({"mkt": market, "other": other})
     # three partitions: tickers split across them (EMPTY has no rows at all, NOPE is unknown)

@@ -92,3 +92,14 @@ def test_clustered_events_on_neighbouring_days_batch_equals_loop(panel, tmp_path
     assert_same_study(quiet(run_study, wide, market, events, windows=windows), loop)
     write_parquet(long_returns(wide), tmp_path / "r.parquet")
     assert_same_study(quiet(run_study_parquet, tmp_path / "r.parquet", market, events, windows=windows), loop)
+
+
+def test_residual_pairs_first_dates_with_compact_positions():
+    """Positions stored as int32 (the pooled step of the distributed path): the first present date of a
+    row with missing days, and the band width, are right (a wrapped fill value once made the band huge)."""
+    from incident_impact.eventstudy.batch_pairs import ResidualPairs
+
+    pos = np.array([[5, 6, 7, 8], [-1, -1, 10, 11], [20, 21, 22, -1]], dtype=np.int32)
+    res = np.where(pos >= 0, np.random.default_rng(0).normal(size=pos.shape), np.nan)
+    pairs = ResidualPairs(pos, res)
+    assert pairs.lo.tolist() == [5, 10, 20] and pairs.width == 4 and pairs.complete.tolist() == [True, False, False]

@@ -53,7 +53,7 @@ class ResidualPairs:
         self.lo = pos[:, 0].astype(np.int64)
         if not full.all():
             part = np.flatnonzero(~full)
-            self.lo[part] = np.where(valid[part], pos[part], np.iinfo(np.int64).max).min(axis=1)
+            self.lo[part] = np.where(valid[part], pos[part], np.iinfo(pos.dtype).max).min(axis=1)
         self.complete = full & (pos[:, -1] - pos[:, 0] == self.T - 1)
         self.keys, self.r, self.cnt = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
         self._group_sums: dict[tuple[int, bytes], float] = {}

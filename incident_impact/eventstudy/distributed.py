@@ -214,10 +214,19 @@ class StudySummary:
 
     @property
     def pairs(self) -> ResidualPairs:
+        """Every event's estimation residuals and dates (on the union of the partitions' dates), in event
+        order. Built once; the partitions' own copies are then dropped (one copy in memory)."""
         if not hasattr(self, "_pairs"):
             _, maps = self._grid()
-            pos = self._ordered([self._map(m, p.est_pos) for m, p in zip(maps, self.parts, strict=True)])
-            self._pairs = ResidualPairs(pos, self._ordered([p.est_ar for p in self.parts]))
+            T = self.spec.estimation[1] - self.spec.estimation[0] + 1
+            pos = np.empty((self.n_events, T), dtype=np.int32)
+            res = np.empty((self.n_events, T))
+            for o, m, p in zip(self.offsets, maps, self.parts, strict=False):
+                at = self.rank[o:o + len(p.positions)]
+                pos[at] = self._map(m, p.est_pos)
+                res[at] = p.est_ar
+                p.est_pos = p.est_ar = None  # type: ignore[assignment]
+            self._pairs = ResidualPairs(pos, res)
         return self._pairs
 
     def _window(self, window: Window) -> tuple[np.ndarray, list]:
