@@ -11,11 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
 from ..errors import SalesDataError
+
+_Frame = TypeVar("_Frame", pd.DataFrame, pd.Series)
 
 #: Frequency letter -> seasonal period used by default (None: no seasonal term).
 SEASONAL_PERIODS = {"D": 7, "W": 365.25 / 7, "M": 12, "Q": 4, "Y": None, None: None}
@@ -88,21 +91,19 @@ def _first_gap(index: pd.DatetimeIndex) -> str:
     """The message for an irregular ``index``: the spacing that most consecutive dates follow (the step of
     each candidate rule counted over all pairs), its first break, and the missing period(s) when dates were
     skipped."""
-    best, best_hits = None, -1
-    for rule in dict.fromkeys(r for first in index[:3] for r in _candidates(first)):
-        offset = pd.tseries.frequencies.to_offset(rule)
-        hits = sum(b == a + offset for a, b in zip(index[:-1], index[1:], strict=True))
-        if hits > best_hits:
-            best, best_hits = offset, hits
+    pairs = list(zip(index[:-1], index[1:], strict=True))
+    offsets = [pd.tseries.frequencies.to_offset(r) for r in dict.fromkeys(r for f in index[:3] for r in _candidates(f))]
+    # max() keeps the first of equally good rules, as the candidates are ordered
+    best = max(offsets, key=lambda offset: sum(b == a + offset for a, b in pairs))
     letter = best.rule_code[0] if best.rule_code[0] in "DWMQY" else "D"
-    bad = next(i for i, (a, b) in enumerate(zip(index[:-1], index[1:], strict=True)) if b != a + best)
+    bad = next(i for i, (a, b) in enumerate(pairs) if b != a + best)
     before, after = index[bad], index[bad + 1]
     days = (after - before).days
     text = (
         f"irregular spacing: {after.date()} follows {before.date()} ({days} days; the usual step is "
         f"{_STEP_WORDS[letter]})"
     )
-    missing = []
+    missing: list[pd.Timestamp] = []
     expected = before + best
     while expected < after and len(missing) < 4:
         missing.append(expected)
@@ -117,12 +118,13 @@ def _first_gap(index: pd.DatetimeIndex) -> str:
     return text + ". Use daily, weekly, monthly, quarterly or annual data without gaps."
 
 
-def regular(frame: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
+def regular(frame: _Frame) -> _Frame:
     """``frame`` with its index checked (:func:`frequency_of`) and, for dates, its ``freq`` set."""
     freq = frequency_of(frame.index)
     if freq.rule is None:
         return frame.set_axis(pd.RangeIndex(frame.index[0], frame.index[-1] + 1, name=frame.index.name))
-    index = pd.DatetimeIndex(frame.index.normalize(), freq=freq.rule, name=frame.index.name)
+    dates = cast(pd.DatetimeIndex, frame.index)  # a dated index: frequency_of gives a rule only for a DatetimeIndex
+    index = pd.DatetimeIndex(dates.normalize(), freq=freq.rule, name=frame.index.name)
     return frame.set_axis(index)
 
 
@@ -182,6 +184,7 @@ def read_sales_csv(path: str | os.PathLike[str], *, frequency: str | None = None
         raise SalesDataError(f"sales file {os.fspath(path)} has no data rows")
     cols = {str(c).strip().lower(): c for c in frame.columns}
     date_col = next((cols[c] for c in _DATE_COLUMNS if c in cols), None)
+    index: pd.Index
     if "year" in cols:
         index = _year_index(frame, cols)
         used = [cols[c] for c in ("year", "month", "quarter") if c in cols]
@@ -190,10 +193,10 @@ def read_sales_csv(path: str | os.PathLike[str], *, frequency: str | None = None
     elif "time" in cols:
         index, used = _decimal_year_index(frame[cols["time"]], str(cols["time"])), [cols["time"]]
     elif "t" in cols:
-        values = pd.to_numeric(frame[cols["t"]], errors="coerce")
-        if values.isna().any() or (values % 1 != 0).any():
+        numbers = pd.to_numeric(frame[cols["t"]], errors="coerce")
+        if numbers.isna().any() or (numbers % 1 != 0).any():
             raise SalesDataError(f"column {cols['t']!r} must hold whole period numbers")
-        index, used = pd.Index(values.astype(np.int64), name="t"), [cols["t"]]
+        index, used = pd.Index(numbers.astype(np.int64), name="t"), [cols["t"]]
     else:
         raise SalesDataError(
             f"sales file {os.fspath(path)} has no time column: name one 'date', 'year' (+ 'month' or 'quarter'), "
@@ -237,7 +240,8 @@ def post_start(index: pd.Index, when: object) -> int:
             raise SalesDataError(f"the sales data are dated, so the incident must be a date (or a year), not {when}")
         when = f"{when}-01-01"
     try:
-        stamp = pd.Timestamp(when)
+        # any value: pd.Timestamp's TypeError/ValueError becomes the SalesDataError below
+        stamp = pd.Timestamp(cast(str, when))
     except (TypeError, ValueError):
         raise SalesDataError(f"cannot read the incident date {when!r}") from None
     if freq.starts:
