@@ -19,11 +19,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ..verdict import Verdict, judge
+
+if TYPE_CHECKING:  # annotations only: select imports statsmodels, kept out of the import of this module
+    from .select import SpecChoice
+    from .spec import ModelSpec
 
 ROWS = ("average", "cumulative")
 
@@ -46,8 +51,8 @@ class Counterfactual:
     params: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     band: str = "prediction"
-    spec: object = None
-    choice: object = None
+    spec: ModelSpec | None = None
+    choice: SpecChoice | None = None
 
 
 def tail_probability(observed_sum: float, draw_sums: np.ndarray) -> float:

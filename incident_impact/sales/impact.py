@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -134,7 +135,7 @@ def sales_impact(
         log=bool(log),
         level_sd=level_sd,
         trend=bool(trend),
-        seasonal=seasonal,
+        seasonal=cast(float | None, seasonal),  # a number or None: "auto" was replaced, _check_options refused the rest
         repetitions=repetitions,
         seed=seed,
         auto=auto,
@@ -270,7 +271,7 @@ def _named(params: dict[str, float], controls: Sequence[str]) -> dict[str, float
 
 def _timeline_notes(incident: Incident | None, first: object, last: object) -> tuple[str, ...]:
     """Other timeline events inside the post-period (they may move sales too)."""
-    if incident is None or not isinstance(first, pd.Timestamp):
+    if incident is None or not isinstance(first, pd.Timestamp) or not isinstance(last, pd.Timestamp):
         return ()
     events = [e for e in incident.timeline if e.kind != "incident" and first <= pd.Timestamp(e.date) <= last]
     return tuple(
