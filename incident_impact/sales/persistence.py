@@ -57,6 +57,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -192,7 +193,8 @@ def segment_table(
                 "start": start,
                 "end": end,
                 "n_periods": end - start + 1,
-                **{k: float(cum[k]) for k in SEGMENT_COLUMNS[6:16]},
+                # one label of the float row is a number (pandas-stubs also allows a Series)
+                **{k: float(cast(float, cum[k])) for k in SEGMENT_COLUMNS[6:16]},
                 "p_value": sub.p_value,
                 "verdict": verdict,
             }
@@ -323,7 +325,7 @@ def recovery(effect: Effect, post_index: pd.Index, unit: str, *, bound: float, w
     if no_loss_from is not None:
         cum = sub_effect(effect, slice(no_loss_from - 1, h)).table.loc["cumulative"]
         rest = {
-            f"rest_{k}": float(cum[k])
+            f"rest_{k}": float(cast(float, cum[k]))  # a number: one label of the float row
             for k in ("effect", "effect_lower", "effect_upper", "relative", "relative_lower", "relative_upper")
         }
         if np.isfinite(rest["rest_relative_lower"]) and rest["rest_relative_lower"] > -bound:

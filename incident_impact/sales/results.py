@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 from functools import cached_property
+from typing import Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,26 @@ _DESIGN_NAMES = {
     "synthetic": "synthetic control",
     "its": "interrupted time series (single series, weaker design)",
 }
+
+
+class _TableRow(Protocol):
+    """A row of :attr:`Effect.table` read by attribute (the numbers used in the text)."""
+
+    actual: float
+    predicted: float
+    predicted_lower: float
+    predicted_upper: float
+    effect: float
+    effect_lower: float
+    effect_upper: float
+    relative: float
+    relative_lower: float
+    relative_upper: float
+
+
+def _row(table: pd.DataFrame, name: str) -> _TableRow:
+    """Row ``name`` of an effect table (a Series of floats; pandas-stubs types its attributes ``Any | Series``)."""
+    return cast(_TableRow, table.loc[name])
 
 
 def _fmt(value: float) -> str:
@@ -309,7 +330,7 @@ class SalesImpact:
     # ------------------------------------------------------------------ text
     def plain_sentence(self) -> str:
         """What happened to sales, how large, how sure and what could have gone unnoticed, for a non-statistician."""
-        row = self.table.loc["cumulative"]
+        row = _row(self.table, "cumulative")
         level = f"{100 * (1 - self.effect.alpha):g} %"
         basis = "the pre-incident pattern" + (" and the control series" if self.controls else "")
         if self.unreliable_reason:
@@ -347,7 +368,7 @@ class SalesImpact:
 
     def verdict_text(self) -> str:
         """One sentence: the relative effect, its interval, p and the verdict."""
-        row = self.table.loc["cumulative"]
+        row = _row(self.table, "cumulative")
         level = f"{100 * (1 - self.effect.alpha):g} %"
         if self.verdict is None:
             return (
@@ -442,7 +463,7 @@ class SalesImpact:
 
     def report(self) -> str:
         """What was found, in plain language (one paragraph)."""
-        avg, cum = self.table.loc["average"], self.table.loc["cumulative"]
+        avg, cum = _row(self.table, "average"), _row(self.table, "cumulative")
         level = f"{100 * (1 - self.effect.alpha):g} %"
         (post0, post1) = self.post_period
         text = [
