@@ -62,7 +62,6 @@ def bucket_of(index, n_buckets: int):
 
 def generate(root: Path, n_tickers: int, n_buckets: int, seed: int = 20240601) -> dict:
     import numpy as np
-    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -105,7 +104,8 @@ def make_events(root: Path, n_events: int, seed: int = 7):
     rng = np.random.default_rng(seed)
     tick = rng.integers(0, info["tickers"], n_events)
     day0 = rng.integers(200, len(days) - 5, n_events)
-    return pd.DataFrame({"event_id": [f"e{i}" for i in range(n_events)], "ticker": np.array(ticker_names(info["tickers"]))[tick],
+    names = np.array(ticker_names(info["tickers"]))
+    return pd.DataFrame({"event_id": [f"e{i}" for i in range(n_events)], "ticker": names[tick],
                          "event_date": days[day0]}), info
 
 

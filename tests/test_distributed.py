@@ -48,7 +48,8 @@ def quiet(fn, *args, **kwargs):
 def clustered_events(wide: pd.DataFrame, rng, n: int = 60) -> pd.DataFrame:
     """Many events on few dates: pairs that share dates within and across partitions."""
     days = wide.index[rng.choice(np.arange(300, N_DAYS - 10), 6, replace=False)]
-    return pd.DataFrame({"event_id": [f"k{i}" for i in range(n)], "ticker": [f"T{rng.integers(0, 8)}" for _ in range(n)],
+    return pd.DataFrame({"event_id": [f"k{i}" for i in range(n)],
+                         "ticker": [f"T{rng.integers(0, 8)}" for _ in range(n)],
                          "event_date": [days[rng.integers(0, 6)] + pd.Timedelta(days=int(rng.integers(0, 3)))
                                         for _ in range(n)]})
 

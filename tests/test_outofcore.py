@@ -84,7 +84,8 @@ def test_clustered_events_on_neighbouring_days_batch_equals_loop(panel, tmp_path
     wide, market, _ = panel
     rng = np.random.default_rng(21)
     days = wide.index[[620, 621, 622, 640, 700]]
-    events = pd.DataFrame({"event_id": [f"c{i}" for i in range(40)], "ticker": [f"T{rng.integers(0, 8)}" for _ in range(40)],
+    events = pd.DataFrame({"event_id": [f"c{i}" for i in range(40)],
+                           "ticker": [f"T{rng.integers(0, 8)}" for _ in range(40)],
                            "event_date": [days[rng.integers(0, 5)] for _ in range(40)]})
     windows = [(0, 1), (-1, 1), (-2, 2)]
     loop = quiet(run_study, wide, market, events, windows=windows, engine="loop")

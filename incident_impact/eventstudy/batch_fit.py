@@ -178,7 +178,8 @@ def fit_events(model: NormalReturnModel, arrays: EventArrays, estimation: Window
     if model.offset:
         y = y - take(A.columns[model.offset])
     # the constant as a read-only broadcast view: no N x K array of ones
-    X = ([np.broadcast_to(np.ones(1), y.shape)] if model.has_constant else []) + [take(A.columns[c]) for c in model.regressors]
+    X = (([np.broadcast_to(np.ones(1), y.shape)] if model.has_constant else [])
+         + [take(A.columns[c]) for c in model.regressors])
     k = len(X)
     m = valid[:, est]
     full = bool(m.all())

@@ -238,7 +238,8 @@ class StudySummary:
                                               "results were not kept")
                 p.windows[window] = window_inputs(p.result.engine.fit, window)  # type: ignore[attr-defined]
         inputs = [p.windows[window] for p in self.parts]
-        rows = np.concatenate([self.rank[o + w.rows] for o, w in zip(self.offsets, inputs)] or [np.empty(0, np.int64)])
+        pieces = [self.rank[o + w.rows] for o, w in zip(self.offsets, inputs, strict=False)]
+        rows = np.concatenate(pieces or [np.empty(0, np.int64)])
         return rows, inputs
 
     def test_inputs(self, window: Window) -> TestInputs | None:
@@ -249,7 +250,8 @@ class StudySummary:
         idx = rows[order]
 
         def cat(get: Callable[[int, PartitionSummary, WindowInputs], np.ndarray]) -> np.ndarray:
-            return np.concatenate([get(k, p, w) for k, (p, w) in enumerate(zip(self.parts, inputs))])[order]
+            pairs = enumerate(zip(self.parts, inputs, strict=True))
+            return np.concatenate([get(k, p, w) for k, (p, w) in pairs])[order]
 
         car, var = cat(lambda k, p, w: w.car), cat(lambda k, p, w: w.var)
         df = cat(lambda k, p, w: p.df[w.rows])
