@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..distributions import norm_sf, t_sf
+from .ranks import row_ranks, signed_rank_test
 
 #: The tests reported by :meth:`incident_impact.eventstudy.StudyResult.tests`, in this order.
 TEST_NAMES = (
@@ -235,9 +236,7 @@ def corrado(ar_panel, window_mask) -> TestResult:
     n = panel.shape[0]
     if n < 1 or not mask.any():
         return _nan("corrado", "normal", n, "no events or an empty window")
-    from scipy import stats  # imported here: scipy.stats is slow to import and only the rank tests need it
-
-    ranks = stats.rankdata(panel, axis=1, nan_policy="omit")
+    ranks = row_ranks(panel)
     t_i = np.isfinite(panel).sum(axis=1, keepdims=True)
     u = ranks / (t_i + 1) - 0.5
     present = np.isfinite(u).sum(axis=0)
@@ -256,9 +255,7 @@ def _rank_means(panel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ``K_it`` is the rank of day ``t`` among event ``i``'s ``T_i`` non-missing days (average
     ranks for ties), ``U_it = K_it / (T_i + 1) - 1/2``; ``Ubar_t`` the mean over the ``n_t``
     events present on day ``t`` (NaN where none is)."""
-    from scipy import stats  # imported here: scipy.stats is slow to import and only the rank tests need it
-
-    ranks = stats.rankdata(panel, axis=1, nan_policy="omit")
+    ranks = row_ranks(panel)
     t_i = np.isfinite(panel).sum(axis=1, keepdims=True)
     u = ranks / (t_i + 1) - 0.5
     present = np.isfinite(u).sum(axis=0)
@@ -399,8 +396,8 @@ def wilcoxon(car) -> TestResult:
     """Wilcoxon signed-rank test that the CARs are centred on 0.
 
     Statistic ``W+ = sum of the ranks of |CAR_i| over events with CAR_i > 0``; the p-value is
-    :func:`scipy.stats.wilcoxon`'s two-sided value (exact for small N without ties, normal
-    approximation otherwise). Zero CARs are dropped (Wilcoxon's convention).
+    the two-sided value of :func:`scipy.stats.wilcoxon` (exact for small N without ties, normal
+    approximation otherwise; computed by :func:`.ranks.signed_rank_test` without importing scipy.stats). Zero CARs are dropped (Wilcoxon's convention).
     """
     car = _arr(car)
     n = len(car)
@@ -409,11 +406,7 @@ def wilcoxon(car) -> TestResult:
     nz = car[car != 0]
     if len(nz) < 2:
         return _nan("wilcoxon", "signed-rank", n, "fewer than 2 non-zero CARs")
-    from scipy import stats  # imported here: scipy.stats is slow to import and only the rank tests need it
-
-    ranks = stats.rankdata(np.abs(nz))
-    w_plus = float(ranks[nz > 0].sum())
-    p = float(stats.wilcoxon(nz, alternative="two-sided").pvalue)
+    w_plus, p = signed_rank_test(nz)
     return TestResult("wilcoxon", w_plus, p, "signed-rank", None, n, None, f"W+ over {len(nz)} non-zero CARs")
 
 
