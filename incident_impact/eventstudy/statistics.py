@@ -397,7 +397,8 @@ def wilcoxon(car) -> TestResult:
 
     Statistic ``W+ = sum of the ranks of |CAR_i| over events with CAR_i > 0``; the p-value is
     the two-sided value of :func:`scipy.stats.wilcoxon` (exact for small N without ties, normal
-    approximation otherwise; computed by :func:`.ranks.signed_rank_test` without importing scipy.stats). Zero CARs are dropped (Wilcoxon's convention).
+    approximation otherwise; computed by :func:`.ranks.signed_rank_test` without importing
+    scipy.stats). Zero CARs are dropped (Wilcoxon's convention).
     """
     car = _arr(car)
     n = len(car)
