@@ -400,17 +400,32 @@ class IncidentAnalysis:
         or ``"volatility"`` — abnormal return volatility per window (variance ratio against the model's,
         :func:`incident_impact.eventstudy.volatility.abnormal_volatility`). ``{"outcome", "text", "data"}``."""
         if outcome == "volume":
-            res = abnormal_volume(volume_series(self.stock), self.day0, model="mean",
-                                  estimation=self.spec.estimation, windows=self.spec.windows,
-                                  min_estimation_obs=self.spec.min_estimation_obs, event_id=self.incident.id)
-            return {"outcome": "volume", "text": "Abnormal trading volume (log volume, mean model)\n" + res.summary(),
-                    "data": res.to_dict(), "table": res.car_table}
+            res = abnormal_volume(
+                volume_series(self.stock),
+                self.day0,
+                model="mean",
+                estimation=self.spec.estimation,
+                windows=self.spec.windows,
+                min_estimation_obs=self.spec.min_estimation_obs,
+                event_id=self.incident.id,
+            )
+            return {
+                "outcome": "volume",
+                "text": "Abnormal trading volume (log volume, mean model)\n" + res.summary(),
+                "data": res.to_dict(),
+                "table": res.car_table,
+            }
         if outcome == "volatility":
             found = {format_window(w): abnormal_volatility(self.result, w) for w in self.result.windows}
             text = "Abnormal volatility (event-window variance against the model's)\n" + "\n".join(
-                f"{label}: {av.summary()}" for label, av in found.items())
-            return {"outcome": "volatility", "text": text, "data": {k: v.to_dict() for k, v in found.items()},
-                    "table": pd.concat({k: v.events for k, v in found.items()}, names=["window"])}
+                f"{label}: {av.summary()}" for label, av in found.items()
+            )
+            return {
+                "outcome": "volatility",
+                "text": text,
+                "data": {k: v.to_dict() for k, v in found.items()},
+                "table": pd.concat({k: v.events for k, v in found.items()}, names=["window"]),
+            }
         raise IncidentImpactError(f"unknown outcome {outcome!r}; choose returns, volume or volatility")
 
     def to_frame(self) -> pd.DataFrame:

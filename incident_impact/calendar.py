@@ -39,7 +39,8 @@ def _session_at(cal, moment: pd.Timestamp) -> pd.Timestamp:
     closes = pd.DatetimeIndex(cal.closes)
     i = int(closes.searchsorted(moment, side="right"))
     if i == len(closes):
-        raise CalendarError(f"{moment} is after the last session the {cal.name} calendar knows ({cal.sessions[-1].date()})")
+        last = cal.sessions[-1].date()
+        raise CalendarError(f"{moment} is after the last session the {cal.name} calendar knows ({last})")
     return cal.sessions[i]
 
 

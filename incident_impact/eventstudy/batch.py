@@ -67,8 +67,9 @@ class LazyResults(Mapping[str, EventStudyResult]):
         return event_id in self._index
 
 
-def event_result(fit: BatchFit, spec: EventStudySpec, i: int, event_id: str,
-                 event_date: pd.Timestamp) -> EventStudyResult:
+def event_result(
+    fit: BatchFit, spec: EventStudySpec, i: int, event_id: str, event_date: pd.Timestamp
+) -> EventStudyResult:
     """The :class:`~.results.EventStudyResult` of event ``i``, as the reference path builds it."""
     A, row = fit.arrays, fit.rows[i]
     rel = np.arange(A.lo, A.hi + 1)
@@ -76,8 +77,15 @@ def event_result(fit: BatchFit, spec: EventStudySpec, i: int, event_id: str,
     def frame(cols: slice) -> pd.DataFrame:
         keep = A.valid[row, cols]
         bench = A.columns["benchmark"][row, cols][keep] if "benchmark" in A.columns else np.nan
-        out = pd.DataFrame({"rel_day": rel[cols][keep], "return": A.columns["return"][row, cols][keep],
-                            "benchmark": bench, "ar": fit.ar[i, cols][keep]}, index=fit.dates(i, cols))
+        out = pd.DataFrame(
+            {
+                "rel_day": rel[cols][keep],
+                "return": A.columns["return"][row, cols][keep],
+                "benchmark": bench,
+                "ar": fit.ar[i, cols][keep],
+            },
+            index=fit.dates(i, cols),
+        )
         out["expected"] = out["return"] - out["ar"]
         return out
 
@@ -87,19 +95,39 @@ def event_result(fit: BatchFit, spec: EventStudySpec, i: int, event_id: str,
     n_days = fit.estimation[1] - fit.estimation[0] + 1
     available = int(event["rel_day"].iloc[-1])
     usable = tuple(w for w, ok in zip(fit.windows, fit.usable[i], strict=True) if ok)
-    notes = ([f"no return on {event_date.date()}; day 0 is the next date with data, {day0.date()}"]
-             if day0 != event_date else [])
+    notes = (
+        [f"no return on {event_date.date()}; day 0 is the next date with data, {day0.date()}"]
+        if day0 != event_date
+        else []
+    )
     if fit.n_obs[i] < n_days:
         notes.append(f"the estimation window has {fit.n_obs[i]} of {n_days} days")
-    notes += [f"window {format_window(w)} needs data up to day {w[1]}; the data end at day {available}"
-              for w in fit.windows if w not in usable]
-    fitted = FittedModel(fit.model, fit.params[i].copy(), float(fit.sigma2[i]), int(fit.df[i]), fit.xtx_inv[i].copy(),
-                         int(fit.n_obs[i]), None if fit.r_squared is None else float(fit.r_squared[i]))
+    notes += [
+        f"window {format_window(w)} needs data up to day {w[1]}; the data end at day {available}"
+        for w in fit.windows
+        if w not in usable
+    ]
+    fitted = FittedModel(
+        fit.model,
+        fit.params[i].copy(),
+        float(fit.sigma2[i]),
+        int(fit.df[i]),
+        fit.xtx_inv[i].copy(),
+        int(fit.n_obs[i]),
+        None if fit.r_squared is None else float(fit.r_squared[i]),
+    )
     return EventStudyResult(
-        event_id=event_id, event_date=event_date, day0=day0, fitted=fitted, spec=spec, estimation_window=fit.estimation,
-        windows=usable, estimation=est[["rel_day", "return", "benchmark", "expected", "ar"]],
+        event_id=event_id,
+        event_date=event_date,
+        day0=day0,
+        fitted=fitted,
+        spec=spec,
+        estimation_window=fit.estimation,
+        windows=usable,
+        estimation=est[["rel_day", "return", "benchmark", "expected", "ar"]],
         event=event[["rel_day", "return", "benchmark", "ar", "expected", "ar_se"]],
-        event_design=fit.design(np.s_[i, fit.span])[A.valid[row, fit.span]], notes=tuple(notes),
+        event_design=fit.design(np.s_[i, fit.span])[A.valid[row, fit.span]],
+        notes=tuple(notes),
     )
 
 
@@ -131,13 +159,20 @@ class BatchEngine:
         cols = {name: values[fit.rows, fit.span][e, c] for name, values in fit.arrays.columns.items()}
         ar, se = fit.ar[:, fit.span][e, c], fit.ar_se[e, c]
         info = self._info
-        return pd.DataFrame({
-            "date": pd.DatetimeIndex(fit.arrays.grid[fit.arrays.pos[fit.rows, fit.span][e, c]]),
-            "event_id": info.index.to_numpy()[e], "ticker": info["ticker"].to_numpy()[e],
-            "rel_day": np.arange(fit.arrays.lo, fit.arrays.hi + 1)[fit.span][c], "return": cols["return"],
-            "benchmark": cols.get("benchmark", np.full(len(e), np.nan)), "expected": cols["return"] - ar, "ar": ar,
-            "ar_se": se, "sar": ar / se,
-        })
+        return pd.DataFrame(
+            {
+                "date": pd.DatetimeIndex(fit.arrays.grid[fit.arrays.pos[fit.rows, fit.span][e, c]]),
+                "event_id": info.index.to_numpy()[e],
+                "ticker": info["ticker"].to_numpy()[e],
+                "rel_day": np.arange(fit.arrays.lo, fit.arrays.hi + 1)[fit.span][c],
+                "return": cols["return"],
+                "benchmark": cols.get("benchmark", np.full(len(e), np.nan)),
+                "expected": cols["return"] - ar,
+                "ar": ar,
+                "ar_se": se,
+                "sar": ar / se,
+            }
+        )
 
     def cars(self) -> pd.DataFrame:
         fit, info, windows = self.fit, self._info, self.spec.windows
@@ -148,15 +183,28 @@ class BatchEngine:
             se = np.sqrt(var)
             t = car / se
             df = fit.df[e]
-            part = pd.DataFrame({
-                "event_id": info.index.to_numpy()[e], "ticker": info["ticker"].to_numpy()[e],
-                "event_date": info["event_date"].to_numpy()[e],
-                "day0": fit.arrays.grid[fit.arrays.day0[fit.rows[e]]], "window": format_window(w), "start": w[0],
-                "end": w[1], "n_days": w[1] - w[0] + 1, "car": car, "se": se, "scar": car / se, "t_stat": t, "df": df,
-                "p_value": 2 * t_sf(np.abs(t), df), "sq_p_value": fit.sq_p_values(w, e, car),
-                "sigma": np.sqrt(fit.sigma2[e]),
-                **{c: info[c].to_numpy()[e] for c in info.columns if c not in ("ticker", "event_date")},
-            }, index=e * len(windows) + windows.index(w))
+            part = pd.DataFrame(
+                {
+                    "event_id": info.index.to_numpy()[e],
+                    "ticker": info["ticker"].to_numpy()[e],
+                    "event_date": info["event_date"].to_numpy()[e],
+                    "day0": fit.arrays.grid[fit.arrays.day0[fit.rows[e]]],
+                    "window": format_window(w),
+                    "start": w[0],
+                    "end": w[1],
+                    "n_days": w[1] - w[0] + 1,
+                    "car": car,
+                    "se": se,
+                    "scar": car / se,
+                    "t_stat": t,
+                    "df": df,
+                    "p_value": 2 * t_sf(np.abs(t), df),
+                    "sq_p_value": fit.sq_p_values(w, e, car),
+                    "sigma": np.sqrt(fit.sigma2[e]),
+                    **{c: info[c].to_numpy()[e] for c in info.columns if c not in ("ticker", "event_date")},
+                },
+                index=e * len(windows) + windows.index(w),
+            )
             parts.append(part)
         cars = pd.concat(parts).sort_index().reset_index(drop=True)
         return cars if len(cars) else pd.DataFrame()
@@ -174,9 +222,16 @@ class BatchEngine:
         car, var = (fit.take(v, idx) for v in fit.car(window))
         first = fit.est_ar[idx[0]]
         sq = st.sq(car, first[np.isfinite(first)], window[1] - window[0] + 1) if len(idx) == 1 else None
-        return TestInputs(car=car, se=np.sqrt(var), df=fit.take(fit.df, idx).astype(float),
-                          rbar=kp_rbar(fit, self.pairs, idx, window), ar_panel=None, window_mask=None,
-                          share_positive=fit.take(fit.share_positive, idx), sq=sq)
+        return TestInputs(
+            car=car,
+            se=np.sqrt(var),
+            df=fit.take(fit.df, idx).astype(float),
+            rbar=kp_rbar(fit, self.pairs, idx, window),
+            ar_panel=None,
+            window_mask=None,
+            share_positive=fit.take(fit.share_positive, idx),
+            sq=sq,
+        )
 
     def rank_test(self, window: Window, inputs: TestInputs) -> st.TestResult:
         return rank_test(self.fit, np.flatnonzero(self.fit.has(window)), window)
@@ -192,8 +247,14 @@ class BatchEngine:
         return self.fit.take(self.fit.est_ar, np.flatnonzero(self.fit.has(window)))
 
 
-def fit_table(table: pd.DataFrame, wide: pd.DataFrame, benches: Mapping[str, pd.Series], keys: Sequence[str | None],
-              reasons: Sequence[str | None], spec: EventStudySpec) -> tuple[BatchFit, np.ndarray, np.ndarray]:
+def fit_table(
+    table: pd.DataFrame,
+    wide: pd.DataFrame,
+    benches: Mapping[str, pd.Series],
+    keys: Sequence[str | None],
+    reasons: Sequence[str | None],
+    spec: EventStudySpec,
+) -> tuple[BatchFit, np.ndarray, np.ndarray]:
     """Fit every event of ``table`` whose reason is None (columns ``ticker, event_date``; ``keys``
     and ``reasons`` as from :func:`~.inputs.screen_events`). Returns the fit, the table positions
     of the studied events (the fit's rows, in order) and those of all events tried.
@@ -208,15 +269,23 @@ def fit_table(table: pd.DataFrame, wide: pd.DataFrame, benches: Mapping[str, pd.
     candidates = np.array([i for i, r in enumerate(reasons) if r is None], dtype=np.int64)
     event_dates = table["event_date"].to_numpy().astype(wide.index.to_numpy().dtype)
     lo, hi = spec.estimation[0], spec.event_period[1]
-    arrays, unplaced = locate(wide, aux, aux_key[candidates], table["ticker"].to_numpy()[candidates],
-                              event_dates[candidates], lo, hi)
-    fit = fit_events(spec.model, arrays, spec.estimation, spec.windows, spec.min_estimation_obs,
-                     np.flatnonzero(~unplaced))
+    arrays, unplaced = locate(
+        wide, aux, aux_key[candidates], table["ticker"].to_numpy()[candidates], event_dates[candidates], lo, hi
+    )
+    fit = fit_events(
+        spec.model, arrays, spec.estimation, spec.windows, spec.min_estimation_obs, np.flatnonzero(~unplaced)
+    )
     return fit, candidates[fit.rows], candidates
 
 
-def run_batch(table: pd.DataFrame, wide: pd.DataFrame, benches: Mapping[str, pd.Series], keys: Sequence[str | None],
-              reasons: Sequence[str | None], spec: EventStudySpec) -> StudyResult:
+def run_batch(
+    table: pd.DataFrame,
+    wide: pd.DataFrame,
+    benches: Mapping[str, pd.Series],
+    keys: Sequence[str | None],
+    reasons: Sequence[str | None],
+    spec: EventStudySpec,
+) -> StudyResult:
     """The study of :func:`~.study.run_study` with the batch engine (inputs already checked, ``keys``
     and ``reasons`` from :func:`~.inputs.screen_events` with ``verify=False``). Overlapping event
     periods are listed, not warned about (the caller warns once)."""
@@ -230,22 +299,29 @@ def run_batch(table: pd.DataFrame, wide: pd.DataFrame, benches: Mapping[str, pd.
             reasons[i] = no_returns_reason(str(row.ticker))
             continue
         try:
-            study_event(wide[row.ticker].dropna(), benchmark_of(benches, keys[i]), row.event_date, spec,
-                        str(row.event_id))
+            study_event(
+                wide[row.ticker].dropna(), benchmark_of(benches, keys[i]), row.event_date, spec, str(row.event_id)
+            )
         except IncidentImpactError as exc:
             reasons[i] = str(exc)
         else:
             raise AssertionError(f"batch engine: event {row.event_id} was left out but the reference path studies it")
     failed = [i for i, r in enumerate(reasons) if r is not None]
-    failures = pd.DataFrame([{**table.iloc[i][["event_id", "ticker", "event_date"]].to_dict(), "reason": reasons[i]}
-                             for i in failed], columns=list(FAILURE_COLUMNS))
+    failures = pd.DataFrame(
+        [{**table.iloc[i][["event_id", "ticker", "event_date"]].to_dict(), "reason": reasons[i]} for i in failed],
+        columns=list(FAILURE_COLUMNS),
+    )
     ids = table["event_id"].to_numpy()[studied].tolist()
     span_pos = arrays.pos[fit.rows, fit.span]
     present = span_pos >= 0
     first = span_pos[np.arange(fit.n), present.argmax(axis=1)]
     last = span_pos[np.arange(fit.n), present.shape[1] - 1 - present[:, ::-1].argmax(axis=1)]
-    overlaps = find_overlaps(ids, table["ticker"].to_numpy()[studied], pd.DatetimeIndex(arrays.grid[first]),
-                             pd.DatetimeIndex(arrays.grid[last]))
+    overlaps = find_overlaps(
+        ids,
+        table["ticker"].to_numpy()[studied],
+        pd.DatetimeIndex(arrays.grid[first]),
+        pd.DatetimeIndex(arrays.grid[last]),
+    )
     message = overlap_message(overlaps)
     used = {eid: benchmark_of(benches, keys[i]) for eid, i in zip(ids, studied, strict=True)}
     info = table.set_index("event_id").iloc[studied]

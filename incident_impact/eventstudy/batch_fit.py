@@ -104,9 +104,9 @@ class BatchFit:
         if length > self.est_ar.shape[1]:
             return np.full(len(idx), np.nan)
         ar = self.take(self.est_ar, idx)
-        sums = ar[:, :ar.shape[1] - length + 1].copy()
+        sums = ar[:, : ar.shape[1] - length + 1].copy()
         for k in range(1, length):
-            sums += ar[:, k:ar.shape[1] - length + 1 + k]
+            sums += ar[:, k : ar.shape[1] - length + 1 + k]
         count = np.isfinite(sums).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             le = (sums <= car[:, None]).sum(axis=1) / count
@@ -135,7 +135,7 @@ class BatchFit:
         order = np.argsort(self.est_ar, axis=1)
         ordered = np.sort(self.est_ar, axis=1)  # the same values as est_ar[order], faster than gathering them
         ranks = np.empty(self.est_ar.shape)  # C order (empty_like of the strided view is 3x slower to fill)
-        ranks[np.arange(len(ranks))[:, None], order] = np.arange(1.0, ranks.shape[1] + 1)
+        ranks[np.arange(len(ranks))[:, None], order] = np.arange(1.0, self.est_ar.shape[1] + 1)
         if not self.est_complete:
             ranks[~np.isfinite(self.est_ar)] = np.nan
         return ordered, ranks, bool((ordered[:, 1:] == ordered[:, :-1]).any())
@@ -157,8 +157,14 @@ class BatchFit:
         return pd.DatetimeIndex(self.arrays.grid[pos[pos >= 0]], name="date")
 
 
-def fit_events(model: NormalReturnModel, arrays: EventArrays, estimation: Window, windows: tuple[Window, ...],
-               min_estimation_obs: int, candidates: np.ndarray) -> BatchFit:
+def fit_events(
+    model: NormalReturnModel,
+    arrays: EventArrays,
+    estimation: Window,
+    windows: tuple[Window, ...],
+    min_estimation_obs: int,
+    candidates: np.ndarray,
+) -> BatchFit:
     """Fit ``model`` for the ``candidates`` rows of ``arrays`` that have at least
     ``min_estimation_obs`` (and 1) estimation returns, an event window with data and a regular
     design; the rest are left out (their positions are not in ``rows``)."""
@@ -178,8 +184,9 @@ def fit_events(model: NormalReturnModel, arrays: EventArrays, estimation: Window
     if model.offset:
         y = y - take(A.columns[model.offset])
     # the constant as a read-only broadcast view: no N x K array of ones
-    X = (([np.broadcast_to(np.ones(1), y.shape)] if model.has_constant else [])
-         + [take(A.columns[c]) for c in model.regressors])
+    X = ([np.broadcast_to(np.ones(1), y.shape)] if model.has_constant else []) + [
+        take(A.columns[c]) for c in model.regressors
+    ]
     k = len(X)
     m = valid[:, est]
     full = bool(m.all())
@@ -198,10 +205,12 @@ def fit_events(model: NormalReturnModel, arrays: EventArrays, estimation: Window
             xtx[:, p, q] = xtx[:, q, p] = dot(Xe[p], Xe[q])
     xtx_inv, regular = _inverse(xtx)
     if not regular.all():
-        return fit_events(model, arrays, estimation, windows, min_estimation_obs,
-                          np.setdiff1d(candidates, rows[~regular]))
-    params = (np.einsum("nij,nj->ni", xtx_inv, np.stack([dot(x, ye) for x in Xe], axis=1)) if k
-              else np.empty((len(rows), 0)))
+        return fit_events(
+            model, arrays, estimation, windows, min_estimation_obs, np.setdiff1d(candidates, rows[~regular])
+        )
+    params = (
+        np.einsum("nij,nj->ni", xtx_inv, np.stack([dot(x, ye) for x in Xe], axis=1)) if k else np.empty((len(rows), 0))
+    )
     ar = y.copy()
     for p in range(k):
         ar -= params[:, p, None] if p == 0 and model.has_constant else params[:, p, None] * X[p]
@@ -230,10 +239,12 @@ def fit_events(model: NormalReturnModel, arrays: EventArrays, estimation: Window
             tol = sv.max(axis=1, keepdims=True) * np.maximum(n_obs[doubt], k)[:, None] * np.finfo(float).eps
             refused[doubt] |= (sv > tol).sum(axis=1) < k
     if refused.any():
-        return fit_events(model, arrays, estimation, windows, min_estimation_obs,
-                          np.setdiff1d(candidates, rows[refused]))
-    return BatchFit(model, estimation, windows, arrays, rows, tuple(X), params, xtx_inv, sigma2, df, n_obs, r_squared,
-                    ar, usable)
+        return fit_events(
+            model, arrays, estimation, windows, min_estimation_obs, np.setdiff1d(candidates, rows[refused])
+        )
+    return BatchFit(
+        model, estimation, windows, arrays, rows, tuple(X), params, xtx_inv, sigma2, df, n_obs, r_squared, ar, usable
+    )
 
 
 def _inverse(xtx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

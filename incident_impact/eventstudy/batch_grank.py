@@ -21,8 +21,9 @@ from .batch_fit import BatchFit
 from .windows import Window
 
 
-def _rank_means(fit: BatchFit, idx: np.ndarray, est: np.ndarray,
-                win: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def _rank_means(
+    fit: BatchFit, idx: np.ndarray, est: np.ndarray, win: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
     """``(Ubar_t, n_t)`` over the estimation days then the columns of ``win`` (N x L), with the
     estimation values ``est`` (N x T, any positive per-event rescaling of the estimation ARs);
     None when any two of an event's values tie."""
@@ -35,9 +36,9 @@ def _rank_means(fit: BatchFit, idx: np.ndarray, est: np.ndarray,
     est_sum = weight @ ranks
     k_win = np.ones(win.shape) + n_obs[:, None]
     for day in range(L):
-        w = win[:, day:day + 1]
+        w = win[:, day : day + 1]
         above = est > w
-        if (est == w).any() or (win[:, day + 1:] == w).any():
+        if (est == w).any() or (win[:, day + 1 :] == w).any():
             return None
         est_sum += weight @ above
         k_win[:, day] += (win < w).sum(axis=1) - above.sum(axis=1)
@@ -47,8 +48,9 @@ def _rank_means(fit: BatchFit, idx: np.ndarray, est: np.ndarray,
     return ubar, np.r_[present, np.full(L, len(idx))]
 
 
-def standardized_rank_tests(fit: BatchFit, idx: np.ndarray, window: Window,
-                            scar: np.ndarray) -> tuple[st.TestResult, st.TestResult]:
+def standardized_rank_tests(
+    fit: BatchFit, idx: np.ndarray, window: Window, scar: np.ndarray
+) -> tuple[st.TestResult, st.TestResult]:
     """``(corrado_zivney, grank)`` for the events ``idx`` (those with every day of ``window``)
     whose standardized CARs are ``scar``: :func:`~.statistics.corrado_zivney` and
     :func:`~.statistics.grank` without re-ranking."""
@@ -57,14 +59,13 @@ def standardized_rank_tests(fit: BatchFit, idx: np.ndarray, window: Window,
     est = fit.take(fit.est_ar, idx) / sigma[:, None]
     cols = fit.window_cols(window)
     span = fit.span.start
-    win = fit.take(fit.ar, idx)[:, cols] / fit.take(fit.ar_se, idx)[:, cols.start - span:cols.stop - span]
+    win = fit.take(fit.ar, idx)[:, cols] / fit.take(fit.ar_se, idx)[:, cols.start - span : cols.stop - span]
     if n < 2:
         return st.corrado_zivney(est, win), st.grank(est, scar)
     # Corrado & Zivney: each window day's SARs over their cross-sectional standard deviation
     s_t = win.std(axis=0, ddof=1)
     means = _rank_means(fit, idx, est, win / s_t) if (s_t > 0).all() and np.isfinite(win).all() else None
-    cz = (st.corrado_zivney_from_means(*means, n, win.shape[1]) if means is not None
-          else st.corrado_zivney(est, win))
+    cz = st.corrado_zivney_from_means(*means, n, win.shape[1]) if means is not None else st.corrado_zivney(est, win)
     # GRANK: the window collapsed into one day, SCAR over its cross-sectional standard deviation
     s = scar.std(ddof=1)
     means = _rank_means(fit, idx, est, (scar / s)[:, None]) if s > 0 and np.isfinite(scar).all() else None

@@ -56,7 +56,7 @@ class ResidualPairs:
             self.lo[part] = np.where(valid[part], pos[part], np.iinfo(pos.dtype).max).min(axis=1)
         self.complete = full & (pos[:, -1] - pos[:, 0] == self.T - 1)
         self.keys, self.r, self.cnt = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
-        self._group_sums: dict[tuple[int, bytes], float] = {}
+        self._group_sums: dict[tuple[int, bytes], tuple[float, int]] = {}
         #: pairs of events with a common window date in the last ``rbar`` (grouped and listed)
         self.n_pairs = 0
 
@@ -115,7 +115,7 @@ class ResidualPairs:
         return self.r[at], self.cnt[at]
 
     def _overlap_sums(self, rows: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        cut = self.zeroed[rows[:, None], np.r_[0:start, stop:self.T]]
+        cut = self.zeroed[rows[:, None], np.r_[0:start, stop : self.T]]
         sums, squares = self.sums
         return sums[rows] - cut.sum(axis=1), squares[rows] - np.einsum("nt,nt->n", cut, cut)
 
@@ -127,7 +127,7 @@ class ResidualPairs:
         for d in np.unique(shift[np.abs(shift) < W]):
             sel = np.flatnonzero(shift == d)
             for s in range(0, len(sel), PAIR_BLOCK):
-                part = sel[s:s + PAIR_BLOCK]
+                part = sel[s : s + PAIR_BLOCK]
                 i, j = a[part], b[part]
                 xs, ys = slice(max(0, -d), min(W, W - d)), slice(max(0, d), min(W, W + d))
                 x, y = band[i, xs], band[j, ys]
@@ -155,8 +155,12 @@ class ResidualPairs:
         if getattr(self, "_rows_key", None) != key:
             x = self.res if len(rows) == self.n and bool((rows == np.arange(self.n)).all()) else self.res[rows]
             self._rows_key = key
-            self._rows = (x, x.sum(axis=1), np.einsum("nt,nt->n", x, x),
-                          *np.unique(self.lo[rows], return_inverse=True, return_counts=True))
+            self._rows = (
+                x,
+                x.sum(axis=1),
+                np.einsum("nt,nt->n", x, x),
+                *np.unique(self.lo[rows], return_inverse=True, return_counts=True),
+            )
         return self._rows
 
     def group_sum(self, rows: np.ndarray, d: int) -> tuple[float, int]:
@@ -167,7 +171,7 @@ class ResidualPairs:
             return self._group_sums[key]
         x, s1, s2, groups, g, sizes = self._row_sums(rows)
         T = self.T
-        head, ok = _unit_sums(x, s1, s2, g, len(groups), d, T)        # sums of a_i over columns d..T-1
+        head, ok = _unit_sums(x, s1, s2, g, len(groups), d, T)  # sums of a_i over columns d..T-1
         if d == 0:  # |sum a_i|^2 - sum |a_i|^2 (= the number of rows that count) over the groups of 2 or more
             multi = sizes > 1
             total = (float(np.einsum("gt,gt->", head[multi], head[multi])) - int(ok[multi[g]].sum())) / 2
@@ -182,8 +186,9 @@ class ResidualPairs:
         return total, count
 
 
-def _unit_sums(x: np.ndarray, s1: np.ndarray, s2: np.ndarray, g: np.ndarray, n_groups: int, start: int,
-               stop: int) -> tuple[np.ndarray, np.ndarray]:
+def _unit_sums(
+    x: np.ndarray, s1: np.ndarray, s2: np.ndarray, g: np.ndarray, n_groups: int, start: int, stop: int
+) -> tuple[np.ndarray, np.ndarray]:
     """By group ``g``: the sum of the rows of ``x`` over the columns ``start..stop-1``, each centred and
     scaled to unit length there (rows that do not vary count 0), as one sparse product; and which
     rows count. ``s1``, ``s2``: the rows' sums and sums of squares over all columns."""
@@ -226,8 +231,16 @@ def rbar(pairs: ResidualPairs, idx: np.ndarray, wpos: np.ndarray, offset: int, m
     other = np.flatnonzero(~gapfree)
     if len(other):
         a, b = _pairs_with(wpos, other, gapfree)
-        w = np.concatenate([(wpos[a[s:s + PAIR_BLOCK], :, None] == wpos[b[s:s + PAIR_BLOCK], None, :]).sum(axis=(1, 2))
-                            for s in range(0, len(a), PAIR_BLOCK)] or [np.empty(0)]) / L
+        w = (
+            np.concatenate(
+                [
+                    (wpos[a[s : s + PAIR_BLOCK], :, None] == wpos[b[s : s + PAIR_BLOCK], None, :]).sum(axis=(1, 2))
+                    for s in range(0, len(a), PAIR_BLOCK)
+                ]
+                or [np.empty(0)]
+            )
+            / L
+        )
         a, b, w = idx[a[w > 0]], idx[b[w > 0]], w[w > 0]
         r, cnt = pairs.correlations(a, b)
         used = np.isfinite(r) & (same | (cnt >= min_overlap))

@@ -57,8 +57,15 @@ def panel_columns(model: NormalReturnModel) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c for c in (model.offset, *model.regressors) if c))
 
 
-def locate(wide: pd.DataFrame, aux: dict[str, np.ndarray], aux_key: np.ndarray, tickers: np.ndarray,
-           event_dates: np.ndarray, lo: int, hi: int) -> tuple[EventArrays, np.ndarray]:
+def locate(
+    wide: pd.DataFrame,
+    aux: dict[str, np.ndarray],
+    aux_key: np.ndarray,
+    tickers: np.ndarray,
+    event_dates: np.ndarray,
+    lo: int,
+    hi: int,
+) -> tuple[EventArrays, np.ndarray]:
     """Relative days ``lo..hi`` of every event, and which events' day 0 cannot be placed.
 
     ``aux`` maps each non-return column the model uses to a (dates x keys) array on ``wide``'s index
@@ -70,8 +77,10 @@ def locate(wide: pd.DataFrame, aux: dict[str, np.ndarray], aux_key: np.ndarray, 
     grid = wide.index.to_numpy()
     R = wide.to_numpy()
     G, n = len(grid), len(tickers)
-    sources = {"return": (R, wide.columns.get_indexer(pd.Index(tickers))),
-               **{name: (v, aux_key) for name, v in aux.items()}}
+    sources = {
+        "return": (R, wide.columns.get_indexer(pd.Index(tickers))),
+        **{name: (v, aux_key) for name, v in aux.items()},
+    }
     gp = np.searchsorted(grid, event_dates)
     rel = np.arange(lo, hi + 1)
     a, b = min(lo, -1), max(hi, 0)
@@ -96,8 +105,7 @@ def locate(wide: pd.DataFrame, aux: dict[str, np.ndarray], aux_key: np.ndarray, 
     unplaced = np.zeros(n, dtype=bool)
     if len(dirty):
         cols = sources["return"][1]
-        in_aux = (np.logical_and.reduce([np.isfinite(v) for v in aux.values()]) if aux
-                  else np.ones((G, 1), dtype=bool))
+        in_aux = np.logical_and.reduce([np.isfinite(v) for v in aux.values()]) if aux else np.ones((G, 1), dtype=bool)
         groups = pd.Series(dirty).groupby([cols[dirty], aux_key[dirty]]).agg(list)
         for key, listed in groups.items():
             c, k = cast(tuple[int, int], key)  # (returns column, benchmark column)
@@ -117,7 +125,7 @@ def locate(wide: pd.DataFrame, aux: dict[str, np.ndarray], aux_key: np.ndarray, 
     columns = {}
     for name, (values, col) in sources.items():
         out = np.full(pos.shape, np.nan)
-        out[clean] = near[name][whole][:, lo - a:hi - a + 1]
+        out[clean] = near[name][whole][:, lo - a : hi - a + 1]
         if len(dirty):
             out[dirty] = _gather(values, pos[dirty], col[dirty])
         columns[name] = out
@@ -130,8 +138,13 @@ def _gather(values: np.ndarray, pos: np.ndarray, col: np.ndarray) -> np.ndarray:
     return out
 
 
-def panel_aux(model: NormalReturnModel, grid: pd.DatetimeIndex, benches: dict[str, pd.Series], keys: list,
-              factors: pd.DataFrame | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def panel_aux(
+    model: NormalReturnModel,
+    grid: pd.DatetimeIndex,
+    benches: dict[str, pd.Series],
+    keys: list,
+    factors: pd.DataFrame | None,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The model's benchmark / factor columns on ``grid`` (one column per benchmark key) and each
     event's column; :class:`BatchUnsupported` when a series is malformed (the loop reports it)."""
     names = panel_columns(model)
@@ -143,8 +156,10 @@ def panel_aux(model: NormalReturnModel, grid: pd.DatetimeIndex, benches: dict[st
     try:
         for name in names:
             if name == "benchmark":
-                series = [check_series(benches[k], "benchmark returns") if k is not None else pd.Series(np.nan, grid)
-                          for k in order]
+                series = [
+                    check_series(benches[k], "benchmark returns") if k is not None else pd.Series(np.nan, grid)
+                    for k in order
+                ]
             elif factors is None or name not in factors.columns:
                 raise BatchUnsupported(f"no factor column {name}")
             else:

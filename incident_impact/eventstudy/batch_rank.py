@@ -50,8 +50,8 @@ def rank_sums(fit: BatchFit, idx: np.ndarray, window: Window) -> tuple[np.ndarra
     k_win = 1.0 + below
     above = np.zeros(est.shape, dtype=np.int8 if L < 127 else np.int32)  # window days below each estimation day
     for day in range(L):
-        w = win[:, day:day + 1]
-        if (win[:, day + 1:] == w).any():
+        w = win[:, day : day + 1]
+        if (win[:, day + 1 :] == w).any():
             return None
         np.add(above, est > w, out=above)
         k_win[:, day] += (win < w).sum(axis=1)

@@ -98,17 +98,35 @@ def summarize(result: StudyResult, positions: np.ndarray, keep_result: bool = Tr
         empty = np.empty((0, T))
         for w in result.spec.windows:
             L = w[1] - w[0] + 1
-            windows[w] = WindowInputs(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty((0, L)),
-                                      np.empty((0, L), np.int64), None)
-        return PartitionSummary(np.empty(0, np.int64), np.empty(0, "datetime64[ns]"), empty.astype(np.int64), empty,
-                                np.empty(0), np.empty(0), windows, result.failures, result.overlaps,
-                                result if keep_result else None)
+            windows[w] = WindowInputs(
+                np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty((0, L)), np.empty((0, L), np.int64), None
+            )
+        return PartitionSummary(
+            np.empty(0, np.int64),
+            np.empty(0, "datetime64[ns]"),
+            empty.astype(np.int64),
+            empty,
+            np.empty(0),
+            np.empty(0),
+            windows,
+            result.failures,
+            result.overlaps,
+            result if keep_result else None,
+        )
     for w in result.spec.windows:
         windows[w] = window_inputs(fit, w)
-    return PartitionSummary(np.asarray(positions, dtype=np.int64), fit.arrays.grid,
-                            fit.arrays.pos[fit.rows, fit.est].astype(np.int32),
-                            fit.est_ar, fit.df.astype(float), fit.share_positive, windows, result.failures,
-                            result.overlaps, result if keep_result else None)
+    return PartitionSummary(
+        np.asarray(positions, dtype=np.int64),
+        fit.arrays.grid,
+        fit.arrays.pos[fit.rows, fit.est].astype(np.int32),
+        fit.est_ar,
+        fit.df.astype(float),
+        fit.share_positive,
+        windows,
+        result.failures,
+        result.overlaps,
+        result if keep_result else None,
+    )
 
 
 def window_inputs(fit, window: Window) -> WindowInputs:
@@ -116,8 +134,14 @@ def window_inputs(fit, window: Window) -> WindowInputs:
     idx = np.flatnonzero(fit.has(window))
     car, var = (fit.take(v, idx) for v in fit.car(window))
     cols = fit.window_cols(window)
-    return WindowInputs(idx, car, var, fit.take(fit.ar, idx)[:, cols], fit.arrays.pos[fit.rows[idx], cols],
-                        rank_sums(fit, idx, window) if len(idx) else None)
+    return WindowInputs(
+        idx,
+        car,
+        var,
+        fit.take(fit.ar, idx)[:, cols],
+        fit.arrays.pos[fit.rows[idx], cols],
+        rank_sums(fit, idx, window) if len(idx) else None,
+    )
 
 
 def _partition_tickers(source: str) -> list[str]:
@@ -128,8 +152,10 @@ def _partition_tickers(source: str) -> list[str]:
     path, hive = _source(source)
     con = duckdb.connect()
     try:
-        rows = con.execute("SELECT DISTINCT CAST(ticker AS VARCHAR) FROM read_parquet($p, hive_partitioning = $h)",
-                           {"p": path, "h": hive}).fetchall()
+        rows = con.execute(
+            "SELECT DISTINCT CAST(ticker AS VARCHAR) FROM read_parquet($p, hive_partitioning = $h)",
+            {"p": path, "h": hive},
+        ).fetchall()
     except duckdb.Error as exc:
         raise IncidentImpactError(f"cannot read the returns at {source}: {str(exc).splitlines()[0]}") from None
     finally:
@@ -137,9 +163,15 @@ def _partition_tickers(source: str) -> list[str]:
     return sorted(r[0] for r in rows)
 
 
-def study_partition(source: str, benchmark: BenchmarkInput, events: pd.DataFrame, positions: np.ndarray,
-                    spec: EventStudySpec, keep_result: bool = True, connection_config: dict | None = None
-                    ) -> PartitionSummary:
+def study_partition(
+    source: str,
+    benchmark: BenchmarkInput,
+    events: pd.DataFrame,
+    positions: np.ndarray,
+    spec: EventStudySpec,
+    keep_result: bool = True,
+    connection_config: dict | None = None,
+) -> PartitionSummary:
     """One task: the study of ``events`` (rows ``positions`` of the whole table) on the partition
     ``source`` alone (DuckDB + batch engine), summarized for the central step."""
     import duckdb
@@ -164,8 +196,10 @@ def find_partitions(path: str | Path) -> list[str]:
     """The partitions of a dataset folder: its hive sub-folders (``key=value``), else its Parquet files.
     A remote dataset (``s3://...``) is not listed here: give ``partitions=`` (its folders' URLs)."""
     if "://" in str(path):
-        raise IncidentImpactError(f"list the partitions of the remote dataset {path} with partitions=[...] "
-                                  "(e.g. [f'{path}/bucket={k:03d}' for k in range(100)])")
+        raise IncidentImpactError(
+            f"list the partitions of the remote dataset {path} with partitions=[...] "
+            "(e.g. [f'{path}/bucket={k:03d}' for k in range(100)])"
+        )
     path = Path(path)
     if not path.is_dir():
         raise IncidentImpactError(f"no partitioned Parquet dataset (a folder) at {path}")
@@ -181,8 +215,13 @@ class StudySummary:
     """The partitions' summaries pooled: the tests across all events (every pair of events whose
     windows share dates in the Kolari-Pynnönen ``rbar``, across partitions)."""
 
-    def __init__(self, spec: EventStudySpec, parts: Sequence[PartitionSummary], n_failures: int = 0,
-                 timings: dict[str, float] | None = None):
+    def __init__(
+        self,
+        spec: EventStudySpec,
+        parts: Sequence[PartitionSummary],
+        n_failures: int = 0,
+        timings: dict[str, float] | None = None,
+    ):
         self.spec = spec
         self.all_parts = list(parts)
         self.parts = [p for p in parts if len(p.positions)]
@@ -190,8 +229,8 @@ class StudySummary:
         self.n_failures = n_failures
         self.timings = timings or {}
         pos = np.concatenate([p.positions for p in self.parts]) if self.parts else np.empty(0, np.int64)
-        self.order = np.argsort(pos, kind="stable")            # concatenated rows -> event order
-        self.rank = np.empty(len(pos), dtype=np.int64)          # concatenated row -> place in event order
+        self.order = np.argsort(pos, kind="stable")  # concatenated rows -> event order
+        self.rank = np.empty(len(pos), dtype=np.int64)  # concatenated row -> place in event order
         self.rank[self.order] = np.arange(len(pos))
         self.offsets = np.cumsum([0] + [len(p.positions) for p in self.parts])
         self.n_events = len(pos)
@@ -222,7 +261,7 @@ class StudySummary:
             pos = np.empty((self.n_events, T), dtype=np.int32)
             res = np.empty((self.n_events, T))
             for o, m, p in zip(self.offsets, maps, self.parts, strict=False):
-                at = self.rank[o:o + len(p.positions)]
+                at = self.rank[o : o + len(p.positions)]
                 pos[at] = self._map(m, p.est_pos)
                 res[at] = p.est_ar
                 p.est_pos = p.est_ar = None  # type: ignore[assignment]
@@ -234,8 +273,9 @@ class StudySummary:
         for p in self.parts:
             if window not in p.windows:
                 if p.result is None:
-                    raise IncidentImpactError(f"window {window} was not among the study's windows and the partitions' "
-                                              "results were not kept")
+                    raise IncidentImpactError(
+                        f"window {window} was not among the study's windows and the partitions' results were not kept"
+                    )
                 p.windows[window] = window_inputs(p.result.engine.fit, window)  # type: ignore[attr-defined]
         inputs = [p.windows[window] for p in self.parts]
         pieces = [self.rank[o + w.rows] for o, w in zip(self.offsets, inputs, strict=False)]
@@ -264,8 +304,9 @@ class StudySummary:
         if len(idx) == 1:
             first = self.pairs.res[idx[0]]
             sq = st.sq(car, first[np.isfinite(first)], window[1] - window[0] + 1)
-        return TestInputs(car=car, se=np.sqrt(var), df=df, rbar=r, ar_panel=None, window_mask=None,
-                          share_positive=share, sq=sq)
+        return TestInputs(
+            car=car, se=np.sqrt(var), df=df, rbar=r, ar_panel=None, window_mask=None, share_positive=share, sq=sq
+        )
 
     def estimation_panel(self, window: Window) -> np.ndarray:
         rows, _ = self._window(window)
@@ -293,12 +334,28 @@ class StudySummary:
         if x is None:
             return st.results_frame([])
         scar = x.car / x.se
-        sq = x.sq or st.TestResult("sq", np.nan, np.nan, "empirical", None, len(x.car),
-                                   "the SQ test is a single-event test (N = 1); see each event's sq_p_value in .cars")
-        return st.results_frame([
-            st.cs_t(x.car), st.time_series_t(x.car, x.se**2), st.patell(scar, x.df), st.bmp(scar),
-            st.kp_bmp(scar, x.rbar), self.rank_test(window), st.generalized_sign(x.car, x.share_positive),
-            st.wilcoxon(x.car), sq])
+        sq = x.sq or st.TestResult(
+            "sq",
+            np.nan,
+            np.nan,
+            "empirical",
+            None,
+            len(x.car),
+            "the SQ test is a single-event test (N = 1); see each event's sq_p_value in .cars",
+        )
+        return st.results_frame(
+            [
+                st.cs_t(x.car),
+                st.time_series_t(x.car, x.se**2),
+                st.patell(scar, x.df),
+                st.bmp(scar),
+                st.kp_bmp(scar, x.rbar),
+                self.rank_test(window),
+                st.generalized_sign(x.car, x.share_positive),
+                st.wilcoxon(x.car),
+                sq,
+            ]
+        )
 
 
 class _Results(Mapping[str, EventStudyResult]):
@@ -387,16 +444,26 @@ def _assign(table: pd.DataFrame, tickers: list[list[str]], parts: list[str]) -> 
             if t in home:
                 raise IncidentImpactError(
                     f"ticker {t!r} is in two partitions ({parts[home[t]]} and {parts[k]}): the distributed path "
-                    "needs partitions that split the tickers (e.g. hive folders by a ticker bucket), not the dates")
+                    "needs partitions that split the tickers (e.g. hive folders by a ticker bucket), not the dates"
+                )
             home[t] = k
     where = np.array([home.get(t, 0) for t in table["ticker"]], dtype=np.int64)
     return [np.flatnonzero(where == k) for k in range(len(parts))]
 
 
-def run_study_partitions(path: str | Path, benchmark: BenchmarkInput, events: pd.DataFrame, *, client: Any = None,
-                         spec: EventStudySpec | None = None, partitions: Sequence[str] | None = None,
-                         keep_results: bool = False, connection_config: dict | None = None,
-                         progress: Callable[[int, int], None] | None = None, **options: Any) -> StudySummary:
+def run_study_partitions(
+    path: str | Path,
+    benchmark: BenchmarkInput,
+    events: pd.DataFrame,
+    *,
+    client: Any = None,
+    spec: EventStudySpec | None = None,
+    partitions: Sequence[str] | None = None,
+    keep_results: bool = False,
+    connection_config: dict | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    **options: Any,
+) -> StudySummary:
     """The tasks of :func:`run_study_dask` and their pooled :class:`StudySummary` (the tests across all
     events), without building the per-event tables centrally: the form for very many events.
     ``client``: a ``dask.distributed.Client`` (None: the tasks run one after the other in this process).
@@ -426,8 +493,10 @@ def run_study_partitions(path: str | Path, benchmark: BenchmarkInput, events: pd
         from dask.distributed import as_completed
 
         bench = client.scatter([benchmark], broadcast=True)[0] if benchmark is not None else None
-        futures = [client.submit(study_partition, src, bench, ev, r, spec, keep_results, connection_config,
-                                 pure=False) for src, ev, r in jobs]
+        futures = [
+            client.submit(study_partition, src, bench, ev, r, spec, keep_results, connection_config, pure=False)
+            for src, ev, r in jobs
+        ]
         done: dict[Any, PartitionSummary] = {}
         for fut in as_completed(futures):
             done[fut.key] = fut.result()
@@ -443,11 +512,21 @@ def run_study_partitions(path: str | Path, benchmark: BenchmarkInput, events: pd
     return summary
 
 
-def run_study_dask(path: str | Path, benchmark: BenchmarkInput, events: pd.DataFrame, *, client: Any = None,
-                   spec: EventStudySpec | None = None, partitions: Sequence[str] | None = None,
-                   model: str | NormalReturnModel | None = None, estimation: Window | str | None = None,
-                   windows: Iterable[Window | str] | None = None, factors: pd.DataFrame | None = None,
-                   min_estimation_obs: int | None = None, connection_config: dict | None = None) -> StudyResult:
+def run_study_dask(
+    path: str | Path,
+    benchmark: BenchmarkInput,
+    events: pd.DataFrame,
+    *,
+    client: Any = None,
+    spec: EventStudySpec | None = None,
+    partitions: Sequence[str] | None = None,
+    model: str | NormalReturnModel | None = None,
+    estimation: Window | str | None = None,
+    windows: Iterable[Window | str] | None = None,
+    factors: pd.DataFrame | None = None,
+    min_estimation_obs: int | None = None,
+    connection_config: dict | None = None,
+) -> StudyResult:
     """:func:`~incident_impact.eventstudy.run_study` over a Parquet returns dataset partitioned by ticker,
     one Dask task per partition (see the module docstring).
 
@@ -474,10 +553,24 @@ def run_study_dask(path: str | Path, benchmark: BenchmarkInput, events: pd.DataF
             client = get_client()
         except ValueError:
             raise IncidentImpactError("run_study_dask needs a dask.distributed Client (none is running)") from None
-    spec = EventStudySpec.from_options(spec, model=model, estimation=estimation, windows=windows,
-                                       min_estimation_obs=min_estimation_obs, factors=factors)
-    summary = run_study_partitions(path, benchmark, events, client=client, spec=spec, partitions=partitions,
-                                   keep_results=True, connection_config=connection_config)
+    spec = EventStudySpec.from_options(
+        spec,
+        model=model,
+        estimation=estimation,
+        windows=windows,
+        min_estimation_obs=min_estimation_obs,
+        factors=factors,
+    )
+    summary = run_study_partitions(
+        path,
+        benchmark,
+        events,
+        client=client,
+        spec=spec,
+        partitions=partitions,
+        keep_results=True,
+        connection_config=connection_config,
+    )
     return combine(summary, summary.table)  # type: ignore[attr-defined]
 
 

@@ -77,8 +77,9 @@ def _source(path: str | Path) -> tuple[str, bool]:
     return str(path), False
 
 
-def _valid_dates(model: NormalReturnModel, events: pd.DataFrame, benches: Mapping[str, pd.Series],
-                 factors: pd.DataFrame | None) -> tuple[list[str | None], pd.DataFrame | None]:
+def _valid_dates(
+    model: NormalReturnModel, events: pd.DataFrame, benches: Mapping[str, pd.Series], factors: pd.DataFrame | None
+) -> tuple[list[str | None], pd.DataFrame | None]:
     """Each event's benchmark key (None: it has none) and the (key, date) pairs whose benchmark and
     factor values are finite (None when the model uses neither)."""
     wanted = wanted_benchmarks(events)
@@ -102,10 +103,18 @@ def _valid_dates(model: NormalReturnModel, events: pd.DataFrame, benches: Mappin
     return keys, pd.concat(series, ignore_index=True)
 
 
-def event_rows(path: str | Path, events: pd.DataFrame, benchmark: BenchmarkInput = None, *,
-               model: str | NormalReturnModel | None = None, estimation: Window | str | None = None,
-               windows: Iterable[Window | str] | None = None, factors: pd.DataFrame | None = None,
-               connection: Any = None, spec: EventStudySpec | None = None) -> pd.DataFrame:
+def event_rows(
+    path: str | Path,
+    events: pd.DataFrame,
+    benchmark: BenchmarkInput = None,
+    *,
+    model: str | NormalReturnModel | None = None,
+    estimation: Window | str | None = None,
+    windows: Iterable[Window | str] | None = None,
+    factors: pd.DataFrame | None = None,
+    connection: Any = None,
+    spec: EventStudySpec | None = None,
+) -> pd.DataFrame:
     """The rows of the Parquet returns dataset at ``path`` (columns ``date, ticker, return``; a file,
     a glob or a hive-partitioned folder) that a study of ``events`` needs, as a long frame
     ``date, ticker, return`` (see the module docstring). ``connection``: a DuckDB connection to use
@@ -120,15 +129,21 @@ def event_rows(path: str | Path, events: pd.DataFrame, benchmark: BenchmarkInput
     keys, valid = _valid_dates(spec.model, table, benchmark_map(benchmark), spec.factors)
     source, hive = _source(path)
     con = connection or duckdb.connect()
-    con.register("ev", pd.DataFrame({"ticker": table["ticker"], "key": keys,
-                                     "event_date": table["event_date"].astype("datetime64[us]")}))
+    con.register(
+        "ev",
+        pd.DataFrame(
+            {"ticker": table["ticker"], "key": keys, "event_date": table["event_date"].astype("datetime64[us]")}
+        ),
+    )
     aux_join = ""
     if valid is not None:
         con.register("aux", valid)
         aux_join = "JOIN aux AS a ON a.key = k.key AND a.date = p.date"
     try:
-        rows = con.execute(_QUERY.format(aux_join=aux_join), {"path": source, "hive": hive, "lo": spec.estimation[0],
-                                                              "hi": spec.event_period[1]}).df()
+        rows = con.execute(
+            _QUERY.format(aux_join=aux_join),
+            {"path": source, "hive": hive, "lo": spec.estimation[0], "hi": spec.event_period[1]},
+        ).df()
     except duckdb.Error as exc:
         raise IncidentImpactError(f"cannot read the returns at {path}: {str(exc).splitlines()[0]}") from None
     finally:
@@ -139,16 +154,31 @@ def event_rows(path: str | Path, events: pd.DataFrame, benchmark: BenchmarkInput
     return rows
 
 
-def run_study_parquet(path: str | Path, benchmark: BenchmarkInput, events: pd.DataFrame, *, connection: Any = None,
-                      engine: str = "batch", spec: EventStudySpec | None = None,
-                      model: str | NormalReturnModel | None = None, estimation: Window | str | None = None,
-                      windows: Iterable[Window | str] | None = None, factors: pd.DataFrame | None = None,
-                      min_estimation_obs: int | None = None) -> StudyResult:
+def run_study_parquet(
+    path: str | Path,
+    benchmark: BenchmarkInput,
+    events: pd.DataFrame,
+    *,
+    connection: Any = None,
+    engine: str = "batch",
+    spec: EventStudySpec | None = None,
+    model: str | NormalReturnModel | None = None,
+    estimation: Window | str | None = None,
+    windows: Iterable[Window | str] | None = None,
+    factors: pd.DataFrame | None = None,
+    min_estimation_obs: int | None = None,
+) -> StudyResult:
     """:func:`~incident_impact.eventstudy.run_study` on a Parquet returns dataset (long: ``date, ticker,
     return``) read out of core by DuckDB. The options (or ``spec``) and ``engine`` are ``run_study``'s;
     ``connection`` as in :func:`event_rows`. The result's ``returns`` hold only the rows read (placebo
     dates need the whole history in memory)."""
-    spec = EventStudySpec.from_options(spec, model=model, estimation=estimation, windows=windows,
-                                       min_estimation_obs=min_estimation_obs, factors=factors)
+    spec = EventStudySpec.from_options(
+        spec,
+        model=model,
+        estimation=estimation,
+        windows=windows,
+        min_estimation_obs=min_estimation_obs,
+        factors=factors,
+    )
     rows = event_rows(path, events, benchmark, connection=connection, spec=spec)
     return run_study(rows, benchmark, events, engine=engine, spec=spec)
