@@ -321,7 +321,7 @@ of group sums of unit-scaled residuals (linear in the events; 306 M pairs at 1 M
 with a gappy event are still computed pair by pair; Corrado's test counts window values below each estimation
 value with a binary search in each event's sorted row and adds small integer counts instead of re-comparing
 and converting float arrays per window day; the constant regressor is a broadcast view, not an N x K array of
-ones; the finiteness check of the gathered rows is one sum. Every number is unchanged (`tests/test_batch.py`:
+ones; the finiteness check of the gathered rows is one sum. Every number is unchanged (`tests/eventstudy/test_batch.py`:
 batch = loop to 1e-10).
 
 What bounds the ratio: the first call pays `import scipy.stats` (0.6-1.3 s here; `statistics.wilcoxon`

@@ -90,7 +90,7 @@ def main() -> None:
         "slightly liberal by about one Monte-Carlo s.e.; the normal reference gave about 0.06) and its power otherwise. "
         "The prediction interval under-covers (about 0.91 at k = 40, tau = 2 %; about 0.82 at tau = 1 %, where tau^2 "
         "is small against the incidents' own noise and its estimate is often 0, so the interval shrinks toward the "
-        "confidence interval; cf. Partlett & Riley 2017): read it as a lower bound on the spread of incident effects. `tests/test_pooled.py` runs a "
+        "confidence interval; cf. Partlett & Riley 2017): read it as a lower bound on the spread of incident effects. `tests/aftermath/test_pooled.py` runs a "
         "200-replication version of the first scenario in CI."),
     ]
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -59,7 +59,7 @@ def main() -> None:
                          f"{runs.covered.mean():.3f} | {(2 * runs.p_value < 0.05).mean():.3f} | {runs.effect.mean():.1f} | "
                          f"{runs.width.mean():.1f} |")
             print(lines[-1], flush=True)
-    lines += ["", "Required (issues 5 and 11): coverage within 0.92-0.98. `tests/test_sales_stats.py` runs a 40-run version "
+    lines += ["", "Required (issues 5 and 11): coverage within 0.92-0.98. `tests/sales/test_sales_stats.py` runs a 40-run version "
               "in CI.", ""]
     text = "\n".join(lines).format(runs=args.runs, secs=round(time.time() - t0), py=platform.python_version(),
                                    sm=statsmodels.__version__)

@@ -12,7 +12,7 @@ The work is split by job:
   :class:`BatchEngine`, building each event's :class:`~.results.EventStudyResult` only when asked for.
 
 The numbers are the single-event reference path's (:func:`.event.event_study`) up to
-floating-point rounding (``tests/test_batch.py`` checks them to 1e-10). Events the engine cannot
+floating-point rounding (``tests/eventstudy/test_batch.py`` checks them to 1e-10). Events the engine cannot
 study are re-run through the reference path, whose error message becomes the failure reason.
 """
 

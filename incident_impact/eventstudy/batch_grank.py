@@ -9,7 +9,7 @@ estimation values above it plus the window values below it plus one: counts, no 
 means ``Ubar_t`` then go to the same final formulas as the reference functions
 (:func:`~.statistics.corrado_zivney_from_means`, :func:`~.statistics.grank_from_means`). Ties, or
 a window that cannot be standardized, go to the reference functions (average ranks, reasons).
-``tests/test_batch.py`` checks both against the loop engine to 1e-10.
+``tests/eventstudy/test_batch.py`` checks both against the loop engine to 1e-10.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ have in common and ``r_ij`` the correlation of their estimation residuals over t
   each pair once across windows.
 
 Both give the reference :func:`~.statistics.mean_pairwise_correlation`'s numbers up to rounding
-(``tests/test_batch.py``: 1e-10). :class:`ResidualPairs` takes plain arrays (estimation positions on
+(``tests/eventstudy/test_batch.py``: 1e-10). :class:`ResidualPairs` takes plain arrays (estimation positions on
 a date grid, residuals) so that results computed apart (:mod:`.distributed`) can be pooled.
 """
 

@@ -17,7 +17,7 @@
    pairs across partitions included — on the union of the partitions' dates (:mod:`.batch_pairs`).
 
 The result is a :class:`~.study_results.StudyResult` equal to the batch engine's on every number
-(``tests/test_distributed.py``: 1e-10). The scheduler is Dask's (``dask.distributed``); a plain
+(``tests/eventstudy/test_distributed.py``: 1e-10). The scheduler is Dask's (``dask.distributed``); a plain
 in-process loop runs the same tasks when no client is given to :func:`run_study_partitions`.
 """
 

@@ -1,7 +1,7 @@
 """The loop engine: the single-event reference path (:func:`.event.study_event`) once per event.
 
 Readable and slow (its Kolari-Pynnönen step is quadratic in the events); the batch engine
-(:mod:`.batch`) must give its numbers to 1e-10 and the same failures (``tests/test_batch.py``).
+(:mod:`.batch`) must give its numbers to 1e-10 and the same failures (``tests/eventstudy/test_batch.py``).
 """
 
 from __future__ import annotations

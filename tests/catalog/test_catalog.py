@@ -25,7 +25,7 @@ from incident_impact.catalog import (
 )
 from incident_impact.errors import CatalogError, UnknownIncidentError
 
-DATASETS = Path(__file__).resolve().parents[1] / "datasets"
+DATASETS = Path(__file__).resolve().parents[2] / "datasets"
 CATEGORIES = {
     "customer-service video", "advertising backlash", "product-related viral post", "boycott",
     "executive/celebrity post", "data/privacy scandal", "other",

@@ -22,7 +22,7 @@ from incident_impact.sales.placebo import placebo_horizon, placebo_minimum
 from incident_impact.sales.spec import log_jacobian, standardise
 from incident_impact.verdict import GAIN, HARM
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "validation"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "validation"))
 from sales_battery import make_series  # noqa: E402
 
 SIGNIFICANT = (HARM, GAIN)

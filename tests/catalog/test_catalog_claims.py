@@ -44,7 +44,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-DATASETS = Path(__file__).resolve().parents[1] / "datasets"
+DATASETS = Path(__file__).resolve().parents[2] / "datasets"
 SHARED = os.environ.get("INCIDENT_IMPACT_SHARED_DATA")
 PRICES = Path(SHARED or ".") / "prices"
 
