@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..catalog import Incident
+from ..display import html_block, short_repr
 from ..verdict import GAIN, HARM, INCONCLUSIVE, NO_EFFECT
 from .effect import Effect
 from .gate import UNRELIABLE, SalesVerdict, unreliable_reason
@@ -522,6 +523,19 @@ class SalesImpact:
         return " ".join(text)
 
     # ------------------------------------------------------------------ outputs
+    def __repr__(self) -> str:
+        verdict = self.verdict.verdict if self.verdict is not None else "no verdict (counterfactual near 0)"
+        return short_repr(
+            "SalesImpact",
+            [
+                f"{self.label}: {self.design} design, post-period {_day(self.post_period[0])} .. {_day(self.post_period[1])}",
+                f"relative effect {100 * self.relative_effect:+.1f} % (p = {self.p_value:.3g}): {verdict}",
+            ],
+        )
+
+    def _repr_html_(self) -> str:
+        return html_block(f"Sales impact: {self.label}", [self.plain_sentence()], self.table)
+
     def to_frame(self) -> pd.DataFrame:
         """The per-period table (a copy of :attr:`series`)."""
         return self.series.copy()
@@ -581,3 +595,8 @@ class SalesImpact:
                 ],
             }
         )
+
+
+def _day(value: object) -> str:
+    """A period label for text: a date without its midnight time, anything else as it is."""
+    return str(value.date()) if isinstance(value, pd.Timestamp) else str(value)
