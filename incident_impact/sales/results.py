@@ -528,7 +528,8 @@ class SalesImpact:
         return short_repr(
             "SalesImpact",
             [
-                f"{self.label}: {self.design} design, post-period {_day(self.post_period[0])} .. {_day(self.post_period[1])}",
+                f"{self.label}: {self.design} design, post-period "
+                f"{_day(self.post_period[0])} .. {_day(self.post_period[1])}",
                 f"relative effect {100 * self.relative_effect:+.1f} % (p = {self.p_value:.3g}): {verdict}",
             ],
         )
