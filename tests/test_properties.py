@@ -356,8 +356,10 @@ def test_an_unrelated_ticker_does_not_change_another_events_numbers(seed, n_othe
         warnings.simplefilter("ignore")
         both = run_study(pd.concat({"S": stock, "X": other}, axis=1), market,
                          pd.concat([extra_event, events]) if data.draw(st.booleans()) else pd.concat([events, extra_event]))
-    pd.testing.assert_frame_equal(both.results["a"].car_table, alone.results["a"].car_table, check_exact=True)
-    pd.testing.assert_frame_equal(both.results["a"].abnormal_returns, alone.results["a"].abnormal_returns, check_exact=True, check_freq=False)
+    # equal up to the last bits: the batched arithmetic over a wider panel may round in another order
+    pd.testing.assert_frame_equal(both.results["a"].car_table, alone.results["a"].car_table, rtol=1e-12, atol=1e-15)
+    pd.testing.assert_frame_equal(both.results["a"].abnormal_returns, alone.results["a"].abnormal_returns,
+                                  rtol=1e-12, atol=1e-15, check_freq=False)
 
 
 @FEW
