@@ -45,6 +45,22 @@ from ..eventstudy import (
 from .recovery import _p, _pct, jsonable
 
 DEFAULT_PLACEBO = 500
+#: The columns of :attr:`MarketLearning.candidates`.
+COLUMNS = [
+    "label",
+    "kind",
+    "description",
+    "date",
+    "rel_day",
+    "window",
+    "car",
+    "se",
+    "t_stat",
+    "p_value",
+    "cum_window",
+    "cum_car",
+    "reason",
+]
 
 
 def _candidate_table(candidates) -> pd.DataFrame:
@@ -245,23 +261,7 @@ def market_learning(
         table[col] = np.nan
     notes: list[str] = []
     if not local:
-        empty = table[
-            [
-                "label",
-                "kind",
-                "description",
-                "date",
-                "rel_day",
-                "window",
-                "car",
-                "se",
-                "t_stat",
-                "p_value",
-                "cum_window",
-                "cum_car",
-                "reason",
-            ]
-        ]
+        empty = table[COLUMNS]
         return MarketLearning(
             event_id,
             sessions[pos0],
@@ -318,23 +318,7 @@ def market_learning(
         f"local window [k, k+{span}] at each candidate's session k; p_value nominal (Student t, df = {df}); "
         f"corrected p: max |t| over {m} window(s) against the same scan at {n_used} placebo day 0s"
     )
-    table = table[
-        [
-            "label",
-            "kind",
-            "description",
-            "date",
-            "rel_day",
-            "window",
-            "car",
-            "se",
-            "t_stat",
-            "p_value",
-            "cum_window",
-            "cum_car",
-            "reason",
-        ]
-    ]
+    table = table[COLUMNS]
     return MarketLearning(
         event_id,
         res.day0,
