@@ -124,6 +124,23 @@ def _label(x, text: str, top: bool = True) -> dict:
     )
 
 
+def band_trace(x, lower, upper, name: str, **extra) -> go.Scatter:
+    """A shaded band between ``lower`` and ``upper`` over ``x`` (one closed polygon, no line, no hover):
+    the 95 % band of every CAR path in the reports."""
+    x = list(x)
+    return go.Scatter(
+        x=x + x[::-1],
+        y=list(upper) + list(lower)[::-1],
+        name=name,
+        fill="toself",
+        fillcolor=BAND_COLOUR,
+        mode="lines",
+        line=dict(width=0),
+        hoverinfo="skip",
+        **extra,
+    )
+
+
 def price_figure(analysis: IncidentAnalysis) -> go.Figure:
     """Stock vs benchmark indexed to 100, with timeline events, the estimation end and the event period.
 
@@ -217,16 +234,7 @@ def car_figure(analysis: IncidentAnalysis) -> go.Figure:
         marker=dict(color=AR_COLOUR, line=dict(color=CAR_COLOUR, width=1)),
         hovertemplate="day %{x} (%{customdata}): AR %{y:.2f} %<extra></extra>",
     )
-    fig.add_scatter(
-        x=list(path["rel_day"]) + list(path["rel_day"][::-1]),
-        y=list(100 * path["upper"]) + list(100 * path["lower"][::-1]),
-        name="95 % band of the CAR",
-        fill="toself",
-        fillcolor=BAND_COLOUR,
-        mode="lines",
-        line=dict(width=0),
-        hoverinfo="skip",
-    )
+    fig.add_trace(band_trace(path["rel_day"], 100 * path["lower"], 100 * path["upper"], "95 % band of the CAR"))
     fig.add_scatter(
         x=path["rel_day"],
         y=100 * path["car"],
@@ -276,16 +284,7 @@ def recovery_figure(recovery, responses: pd.DataFrame | None = None, ticker: str
     dates = [pd.Timestamp(d).date().isoformat() for d in path["date"]]
     name = _text(ticker) if ticker else "the stock"
     fig = go.Figure()
-    fig.add_scatter(
-        x=days + days[::-1],
-        y=list(100 * path["upper"]) + list(100 * path["lower"][::-1]),
-        name="95 % band of the CAR",
-        fill="toself",
-        fillcolor=BAND_COLOUR,
-        mode="lines",
-        line=dict(width=0),
-        hoverinfo="skip",
-    )
+    fig.add_trace(band_trace(days, 100 * path["lower"], 100 * path["upper"], "95 % band of the CAR"))
     fig.add_scatter(
         x=days,
         y=100 * path["car"],

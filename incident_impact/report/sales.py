@@ -23,7 +23,7 @@ from markupsafe import Markup
 from plotly.subplots import make_subplots
 
 from ..manifest import script_tag
-from .figures import BAND_COLOUR, CAR_COLOUR, EVENT_COLOUR, SAFE, STOCK_COLOUR, THEME
+from .figures import CAR_COLOUR, EVENT_COLOUR, SAFE, STOCK_COLOUR, THEME, band_trace
 from .page import environment, figure_html, plotly_js, tool_version, write_html
 
 if TYPE_CHECKING:
@@ -38,20 +38,7 @@ def _x(index) -> list:
 
 
 def _band(fig: go.Figure, x: list, lower, upper, name: str, row: int) -> None:
-    fig.add_trace(
-        go.Scatter(
-            x=x + x[::-1],
-            y=list(upper) + list(lower)[::-1],
-            fill="toself",
-            fillcolor=BAND_COLOUR,
-            line=dict(width=0),
-            hoverinfo="skip",
-            name=name,
-            showlegend=row == 1,
-        ),
-        row=row,
-        col=1,
-    )
+    fig.add_trace(band_trace(x, lower, upper, name, showlegend=row == 1), row=row, col=1)
 
 
 def sales_figure(result: SalesImpact) -> go.Figure:

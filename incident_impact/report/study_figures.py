@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from ..distributions import t_ppf
 from ..eventstudy import format_window
 from ..verdict import CONFOUNDED, GAIN, HARM, INCONCLUSIVE, NO_EFFECT
-from .figures import _LAYOUT, BAND_COLOUR, CAR_COLOUR, SAFE, SHADE, _label, _text, _vline
+from .figures import _LAYOUT, CAR_COLOUR, SAFE, SHADE, _label, _text, _vline, band_trace
 
 if TYPE_CHECKING:
     from ..aftermath.pooled import PooledEffect
@@ -84,18 +84,7 @@ def caar_figure(study: CatalogStudy) -> go.Figure:
     path = study.caar_path
     x = path.index.to_numpy()
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=list(x) + list(x[::-1]),
-            y=list(100 * path["upper"]) + list(100 * path["lower"][::-1]),
-            fill="toself",
-            fillcolor=BAND_COLOUR,
-            line=dict(width=0),
-            mode="lines",
-            name="95 % band",
-            hoverinfo="skip",
-        )
-    )
+    fig.add_trace(band_trace(x, 100 * path["lower"], 100 * path["upper"], "95 % band"))
     fig.add_trace(
         go.Scatter(
             x=x,
@@ -219,16 +208,7 @@ def recovery_path_figure(path: pd.DataFrame, horizons=(20, 60, 120)) -> go.Figur
     xb = [d for d, b in zip(x, band, strict=True) if b]
     fig = go.Figure()
     fig.add_trace(
-        go.Scatter(
-            x=xb + xb[::-1],
-            y=list(100 * path.loc[band, "upper"]) + list(100 * path.loc[band, "lower"])[::-1],
-            fill="toself",
-            fillcolor=BAND_COLOUR,
-            line=dict(width=0),
-            mode="lines",
-            name="95 % band (across incidents)",
-            hoverinfo="skip",
-        )
+        band_trace(xb, 100 * path.loc[band, "lower"], 100 * path.loc[band, "upper"], "95 % band (across incidents)")
     )
     fig.add_trace(
         go.Scatter(
