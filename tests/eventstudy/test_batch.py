@@ -17,12 +17,15 @@ N_DAYS = 900
 
 
 def close(a, b, what):
-    np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=RTOL, atol=ATOL,
-                               equal_nan=True, err_msg=what)
+    np.testing.assert_allclose(
+        np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=RTOL, atol=ATOL, equal_nan=True, err_msg=what
+    )
 
 
 def frames_equal(a: pd.DataFrame, b: pd.DataFrame, what: str):
-    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=RTOL, atol=ATOL, check_freq=False, check_dtype=not b.empty, obj=what)
+    pd.testing.assert_frame_equal(
+        a, b, check_exact=False, rtol=RTOL, atol=ATOL, check_freq=False, check_dtype=not b.empty, obj=what
+    )
 
 
 def both(*args, **kwargs):
@@ -81,14 +84,15 @@ def panel():
     market = pd.Series(rng.normal(0.0003, 0.01, N_DAYS), index=dates)
     tickers = [f"T{i}" for i in range(8)]
     betas = rng.uniform(0.5, 1.6, len(tickers))
-    wide = pd.DataFrame({t: 0.0002 + b * market + rng.normal(0, rng.uniform(0.01, 0.03), N_DAYS)
-                         for t, b in zip(tickers, betas)})
-    wide.iloc[rng.choice(N_DAYS, 40, replace=False), 1] = np.nan   # missing days inside estimation windows
+    wide = pd.DataFrame(
+        {t: 0.0002 + b * market + rng.normal(0, rng.uniform(0.01, 0.03), N_DAYS) for t, b in zip(tickers, betas)}
+    )
+    wide.iloc[rng.choice(N_DAYS, 40, replace=False), 1] = np.nan  # missing days inside estimation windows
     wide.iloc[300:303, 2] = np.nan
     wide.iloc[420, 3] = np.inf
-    wide.iloc[:500, 4] = np.nan                                   # listed late
-    wide["EMPTY"] = np.nan                                          # a column without returns
-    market.iloc[[250, 251, 600]] = np.nan                           # benchmark holes
+    wide.iloc[:500, 4] = np.nan  # listed late
+    wide["EMPTY"] = np.nan  # a column without returns
+    market.iloc[[250, 251, 600]] = np.nan  # benchmark holes
     other = pd.Series(rng.normal(0.0002, 0.008, N_DAYS), index=dates)
     other.iloc[100:110] = np.nan
     return wide, market, other
@@ -96,22 +100,27 @@ def panel():
 
 def events_for(wide, rng, n=30):
     dates = wide.index
-    rows = [{"event_id": f"e{i}", "ticker": f"T{rng.integers(0, 8)}",
-             "event_date": dates[rng.integers(200, N_DAYS - 3)] + pd.Timedelta(days=int(rng.integers(0, 2)))}
-            for i in range(n)]
+    rows = [
+        {
+            "event_id": f"e{i}",
+            "ticker": f"T{rng.integers(0, 8)}",
+            "event_date": dates[rng.integers(200, N_DAYS - 3)] + pd.Timedelta(days=int(rng.integers(0, 2))),
+        }
+        for i in range(n)
+    ]
     rows += [
-        {"event_id": "early", "ticker": "T0", "event_date": dates[150]},          # too little estimation data
-        {"event_id": "short", "ticker": "T0", "event_date": dates[240]},          # shortened estimation window
-        {"event_id": "edge", "ticker": "T0", "event_date": dates[N_DAYS - 2]},    # some windows past the data
-        {"event_id": "last", "ticker": "T0", "event_date": dates[-1]},            # one window left
+        {"event_id": "early", "ticker": "T0", "event_date": dates[150]},  # too little estimation data
+        {"event_id": "short", "ticker": "T0", "event_date": dates[240]},  # shortened estimation window
+        {"event_id": "edge", "ticker": "T0", "event_date": dates[N_DAYS - 2]},  # some windows past the data
+        {"event_id": "last", "ticker": "T0", "event_date": dates[-1]},  # one window left
         {"event_id": "after", "ticker": "T0", "event_date": dates[-1] + pd.Timedelta(days=5)},
         {"event_id": "before", "ticker": "T0", "event_date": dates[0] - pd.Timedelta(days=5)},
-        {"event_id": "listing", "ticker": "T4", "event_date": dates[560]},         # data start 60 days before
+        {"event_id": "listing", "ticker": "T4", "event_date": dates[560]},  # data start 60 days before
         {"event_id": "listed", "ticker": "T4", "event_date": dates[800]},
         {"event_id": "unknown", "ticker": "NOPE", "event_date": dates[400]},
         {"event_id": "empty", "ticker": "EMPTY", "event_date": dates[400]},
-        {"event_id": "same-1", "ticker": "T5", "event_date": dates[700]},          # several events per firm,
-        {"event_id": "same-2", "ticker": "T5", "event_date": dates[702]},          # overlapping
+        {"event_id": "same-1", "ticker": "T5", "event_date": dates[700]},  # several events per firm,
+        {"event_id": "same-2", "ticker": "T5", "event_date": dates[702]},  # overlapping
         {"event_id": "holiday", "ticker": "T1", "event_date": dates[500] + pd.Timedelta(days=1)},
     ]
     return pd.DataFrame(rows)
@@ -133,8 +142,10 @@ def test_batch_equals_loop_with_holes_edges_and_several_events_per_firm(panel, m
 def test_per_event_benchmarks_long_returns_and_event_characteristics(panel):
     wide, market, other = panel
     rng = np.random.default_rng(2)
-    events = events_for(wide, rng).assign(size=lambda f: np.arange(len(f)) * 1.5,
-                                          benchmark=lambda f: rng.choice(["mkt", "other", "nope"], len(f), p=[.5, .4, .1]))
+    events = events_for(wide, rng).assign(
+        size=lambda f: np.arange(len(f)) * 1.5,
+        benchmark=lambda f: rng.choice(["mkt", "other", "nope"], len(f), p=[0.5, 0.4, 0.1]),
+    )
     long = wide.rename_axis("date").reset_index().melt(id_vars="date", var_name="ticker", value_name="return")
     batch, loop = both(long.dropna(), pd.DataFrame({"mkt": market, "other": other}), events, windows=[(0, 1), (-2, 2)])
     assert loop.failures["reason"].str.contains("unknown benchmark 'nope'").any()
@@ -145,7 +156,9 @@ def test_per_event_benchmarks_long_returns_and_event_characteristics(panel):
 def test_clustered_events_share_dates_for_kolari_pynnonen(panel):
     wide, market, _ = panel
     day = wide.index[700]
-    events = pd.DataFrame({"event_id": [f"c{t}" for t in "0235"], "ticker": [f"T{t}" for t in "0235"], "event_date": day})
+    events = pd.DataFrame(
+        {"event_id": [f"c{t}" for t in "0235"], "ticker": [f"T{t}" for t in "0235"], "event_date": day}
+    )
     batch, loop = both(wide, market, events, windows=[(0, 1)])
     assert "rbar = 0.0000" not in loop.tests((0, 1)).at["kp_bmp", "note"]
     assert_same_study(batch, loop)
@@ -160,8 +173,9 @@ def test_clustered_events_share_dates_for_kolari_pynnonen(panel):
 def test_factor_models(panel, model):
     wide, _, _ = panel
     rng = np.random.default_rng(3)
-    f = pd.DataFrame({c: rng.normal(0, 0.006, N_DAYS) for c in ("mkt_rf", "smb", "hml", "rmw", "cma", "mom")},
-                     index=wide.index).assign(rf=0.0001)
+    f = pd.DataFrame(
+        {c: rng.normal(0, 0.006, N_DAYS) for c in ("mkt_rf", "smb", "hml", "rmw", "cma", "mom")}, index=wide.index
+    ).assign(rf=0.0001)
     f.iloc[333, 2] = np.nan
     events = events_for(wide, rng, n=12)
     batch, loop = both(wide, None, events, model=model, factors=f, windows=[(0, 1), (-1, 1)])
@@ -183,7 +197,7 @@ def test_fallbacks_to_the_loop_give_the_reference_failures(panel):
     wide, market, _ = panel
     events = pd.DataFrame({"event_id": ["a"], "ticker": ["T0"], "event_date": [wide.index[600]]})
     dup = pd.concat([market, market.iloc[[5]]])
-    result = run_study(wide, dup, events)       # malformed benchmark: the loop's per-event failure
+    result = run_study(wide, dup, events)  # malformed benchmark: the loop's per-event failure
     assert result.engine.name == "loop" and "duplicate dates" in result.failures["reason"].iloc[0]
     result = run_study(wide, None, events, model="ff3")
     assert "needs a factor table" in result.failures["reason"].iloc[0]
@@ -205,10 +219,10 @@ def test_tied_abnormal_returns_take_the_reference_rank_test(panel):
     wide, market, _ = panel
     tied = wide.copy()
     days = tied.index[::3]
-    tied.loc[days, "T0"] = market.loc[days]          # market-adjusted AR exactly 0 on every third day
+    tied.loc[days, "T0"] = market.loc[days]  # market-adjusted AR exactly 0 on every third day
     events = events_for(tied, np.random.default_rng(6), n=10)
     batch, loop = both(tied, market, events, model="market-adjusted", windows=[(0, 1)])
-    assert batch.engine.fit.est_ranks[1]               # ties present
+    assert batch.engine.fit.est_ranks[1]  # ties present
     assert_same_study(batch, loop)
 
 
@@ -243,12 +257,18 @@ def test_standardized_rank_tests_and_bootstrap_agree_across_engines(panel):
     try:
         for w in [(0, 0), (-2, 3)]:
             tb, tl = batch.tests(w), loop.tests(w)
-            close(tb.loc[["grank", "corrado_zivney"], ["statistic", "p_value", "df"]],
-                  tl.loc[["grank", "corrado_zivney"], ["statistic", "p_value", "df"]], f"standardized ranks {w}")
+            close(
+                tb.loc[["grank", "corrado_zivney"], ["statistic", "p_value", "df"]],
+                tl.loc[["grank", "corrado_zivney"], ["statistic", "p_value", "df"]],
+                f"standardized ranks {w}",
+            )
             assert tb.at["grank", "note"] == tl.at["grank", "note"]
             for kind in ("date", "wild"):
-                close(batch.bootstrap_tests(w, 99, seed=5, kind=kind)["bootstrap_p_value"],
-                      loop.bootstrap_tests(w, 99, seed=5, kind=kind)["bootstrap_p_value"], f"bootstrap {kind} {w}")
+                close(
+                    batch.bootstrap_tests(w, 99, seed=5, kind=kind)["bootstrap_p_value"],
+                    loop.bootstrap_tests(w, 99, seed=5, kind=kind)["bootstrap_p_value"],
+                    f"bootstrap {kind} {w}",
+                )
             frames_equal(abnormal_volatility(batch, w).events, abnormal_volatility(loop, w).events, "volatility")
     finally:
         batch_grank._rank_means = original
