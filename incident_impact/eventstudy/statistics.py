@@ -301,7 +301,7 @@ def corrado_zivney(est_sar, window_sar) -> TestResult:
 
         ``Z_CZ = sum_{t in window} Ubar_t / (sqrt(L) S_U) ~ N(0, 1)``
 
-    (the multi-day form of Cowan 1992 and EventStudyTools' rank test). Needs N >= 2 (a
+    (the multi-day form of Cowan 1992). Needs N >= 2 (a
     cross-sectional standard deviation). Unlike :func:`corrado` it keeps its size when the news
     doubles the event-day variance (``validation/results.md``).
     """

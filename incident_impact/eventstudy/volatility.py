@@ -1,9 +1,9 @@
 """Abnormal volatility: did the news make the stock's abnormal returns more variable?
 
 The event-window variance of the abnormal returns is set against the variance the normal-return
-model predicts from the estimation window (the approach of EventStudyTools' abnormal volatility
-calculator, AVyC; the variance-ratio logic of Beaver 1968 and of the event-induced variance
-literature, e.g. Boehmer, Musumeci & Poulsen 1991). With ``AR_it`` the abnormal return of event
+model predicts from the estimation window (the variance-ratio logic of Beaver 1968 and of the
+event-induced variance literature, e.g. Boehmer, Musumeci & Poulsen 1991; EventStudyTools' AVyC
+instead adds an event-day dummy to a GARCH variance equation). With ``AR_it`` the abnormal return of event
 ``i`` on day ``t`` of the window ``[t1, t2]`` (``L`` days) and ``S(AR_it)`` its prediction-error
 standard deviation (``sigma_i sqrt(1 + x_t'(X'X)^-1 x_t)``, the ``ar_se`` of the event study):
 
@@ -13,8 +13,8 @@ standard deviation (``sigma_i sqrt(1 + x_t'(X'X)^-1 x_t)``, the ``ar_se`` of the
   returns) ``VR_i`` is approximately ``F(L, df_i)`` (numerator ``chi^2_L / L``, denominator the
   estimation variance's ``chi^2_df / df``), with exact mean ``df_i / (df_i - 2)``; its two-sided
   p-value is ``2 min(F_cdf, F_sf)``;
-* per event, the **abnormal volatility** ``AV_i = VR_i - df_i / (df_i - 2)`` (EventStudyTools
-  centres at 1; the exact null mean removes the small bias that matters for thousands of events);
+* per event, the **abnormal volatility** ``AV_i = VR_i - df_i / (df_i - 2)`` (centring at
+  the large-sample value 1 leaves a bias of ``2 / (df_i - 2)`` that matters for thousands of events);
 * across events, ``av_t = mean(AV_i) / (s_AV / sqrt(N)) ~ t(N - 1)`` (cross-sectional t, robust
   to heterogeneous volatility across firms), and, assuming independent events,
   ``av_chi2 = sum_i L VR_i ~ chi^2(N L)`` (the pooled variance-ratio test), two-sided.
