@@ -189,7 +189,7 @@ def study(
 ) -> None:
     """Did the incidents move their stocks? Per-incident verdicts (Benjamini-Hochberg across incidents),
     verdict counts, the cross-sectional tests (cs_t, time_series_t, patell, bmp, kp_bmp, corrado,
-    generalized_sign, wilcoxon) and a plain-language answer, plus an HTML study report.
+    corrado_zivney, grank, generalized_sign, wilcoxon) and a plain-language answer, plus an HTML study report.
 
     Events that cannot be studied are listed with the reason (stderr; "failures" in JSON); incidents that
     cannot be studied by nature (a private company, a company listed after the incident) are listed as
