@@ -15,7 +15,8 @@ sigma(BHAR)`` (``sigma`` the cross-sectional sample standard deviation, ``ddof =
 
 (``gamma_hat`` is ``scipy.stats.skew(x) * ((n - 1) / n)^(3/2)``: LBT divide the third central moment
 by the ``ddof = 1`` standard deviation cubed. Hall's 1992 version adds ``gamma_hat^2 S^3 / 27``;
-LBT drop it.) ``t_sa`` is compared with Student's t(n - 1), as the conventional t.
+LBT drop it.) ``t_sa`` is compared with Student's t(n - 1), as the conventional t
+(:mod:`incident_impact.eventstudy.skewness`, shared with the abnormal-volatility test).
 
 **Bootstrapped skewness-adjusted t** (LBT 1999, section III.B; Sutton 1993). ``B`` resamples
 (default 1,000, ``seed`` fixed so the numbers reproduce) of size ``n_b = floor(n / 4)`` drawn with
@@ -60,6 +61,7 @@ from ..distributions import t_sf
 from ..errors import IncidentImpactError, InsufficientDataError
 from ..eventstudy import TestResult, format_window, joined_returns, parse_window, wide_returns
 from ..eventstudy import statistics as st
+from ..eventstudy.skewness import lbt_skewness, skewness_adjusted_t, t_sa
 from .recovery import HORIZONS, Recovery, _p, jsonable
 
 DEFAULT_BOOT = 1000
@@ -67,59 +69,7 @@ REGRESSIONS = ("market", "capm", "ff3")
 HORIZON_WINDOWS: tuple[tuple[int, int], ...] = tuple((0, h) for h in HORIZONS)  # [0,+h] for the default horizons
 
 
-# ------------------------------------------------------------------ skewness-adjusted t
-def lbt_skewness(values) -> float:
-    """LBT's ``gamma_hat = sum (x_i - xbar)^3 / (n s^3)``, ``s`` the ``ddof = 1`` standard deviation."""
-    x = np.asarray(values, dtype=float).ravel()
-    n = len(x)
-    s = x.std(ddof=1) if n > 1 else np.nan
-    if not (n > 2 and s > 1e-10 * np.abs(x).max()):
-        return float("nan")
-    return float(((x - x.mean()) ** 3).sum() / (n * s**3))
-
-
-def _t_sa(x: np.ndarray, centre: float | np.ndarray) -> np.ndarray:
-    """``t_sa`` of each row of ``x`` (resamples x n), ``S = (mean - centre) / s``; NaN where ``s = 0``."""
-    x = np.atleast_2d(x)
-    n = x.shape[1]
-    mean = x.mean(axis=1)
-    s = x.std(axis=1, ddof=1)
-    s = np.where(s > 1e-10 * np.abs(x).max(axis=1), s, 0.0)  # constant up to rounding: no variation
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gamma = ((x - mean[:, None]) ** 3).sum(axis=1) / (n * s**3)
-        S = (mean - centre) / s
-        t = np.sqrt(n) * (S + gamma * S**2 / 3 + gamma / (6 * n))
-    return np.where(s > 0, t, np.nan)
-
-
-def skewness_adjusted_t(values, name: str = "bhar_skew_t") -> TestResult:
-    """Lyon, Barber & Tsai's (1999) skewness-adjusted t of the mean of ``values`` (e.g. BHARs).
-
-    ``t_sa = sqrt(n) (S + gamma_hat S^2 / 3 + gamma_hat / (6 n))``, ``S = mean / s``,
-    ``gamma_hat = sum (x_i - mean)^3 / (n s^3)``, ``s`` the sample s.d. (``ddof = 1``); two-sided p from
-    t(n - 1). NaN with a reason for ``n < 3`` or no variation.
-    """
-    x = np.asarray(values, dtype=float).ravel()
-    n = len(x)
-    if n < 3:
-        return TestResult(
-            name, np.nan, np.nan, "t", None, n, f"the skewness-adjusted t needs at least 3 events (N = {n})"
-        )
-    if not x.std(ddof=1) > 1e-10 * np.abs(x).max():
-        return TestResult(name, np.nan, np.nan, "t", n - 1, n, "the values do not vary across events")
-    t = float(_t_sa(x, 0.0)[0])
-    return TestResult(
-        name,
-        t,
-        float(2 * t_sf(abs(t), n - 1)),
-        "t",
-        float(n - 1),
-        n,
-        None,
-        f"skewness gamma_hat = {lbt_skewness(x):.3f}",
-    )
-
-
+# ------------------------------------------------------------------ bootstrapped skewness-adjusted t
 def bootstrap_skewness_adjusted_t(
     values, *, n_boot: int = DEFAULT_BOOT, seed: int | None = 0, fraction: float = 0.25, name: str = "bhar_skew_boot"
 ) -> TestResult:
@@ -144,10 +94,10 @@ def bootstrap_skewness_adjusted_t(
         )
     if not x.std(ddof=1) > 1e-10 * np.abs(x).max():
         return TestResult(name, np.nan, np.nan, "bootstrap", None, n, "the values do not vary across events")
-    t = float(_t_sa(x, 0.0)[0])
+    t = float(t_sa(x, 0.0)[0])
     rng = np.random.default_rng(seed)
     draws = x[rng.integers(0, n, size=(int(n_boot), n_b))]
-    tb = _t_sa(draws, x.mean())
+    tb = t_sa(draws, x.mean())
     tb = tb[np.isfinite(tb)]
     if not len(tb):
         return TestResult(name, t, np.nan, "bootstrap", None, n, "every resample was constant")

@@ -228,15 +228,17 @@ def volatility_rejection_rates(
     level: float = 0.05,
 ) -> pd.Series:
     """Rejection rates of the abnormal-volatility tests (:mod:`.volatility`: ``av_t``, the
-    cross-sectional t of ``VR_i - df/(df - 2)``, and the pooled ``av_chi2``) and the per-event
+    cross-sectional t of ``VR_i - df/(df - 2)``, ``av_skew_t``, its skewness-adjusted version, and
+    the pooled ``av_chi2``) and the per-event
     F test's rejection share (``f_event``) on ``scenario``'s data."""
     from scipy import special
 
+    from .skewness import skewness_adjusted_t
     from .volatility import _two_sided  # the same two-sided rule as the library
 
     sc = SCENARIOS[scenario] if isinstance(scenario, str) else scenario
     rng = np.random.default_rng(seed)
-    hits = {"av_t": 0.0, "av_chi2": 0.0, "f_event": 0.0}
+    hits = {"av_t": 0.0, "av_skew_t": 0.0, "av_chi2": 0.0, "f_event": 0.0}
     for _ in range(reps):
         stock, market, rel = simulate_panel(rng, sc, n_events, n_est, window)
         inp = market_model_inputs(stock, market, rel, n_est, window)
@@ -244,6 +246,7 @@ def volatility_rejection_rates(
         vr = (inp.window_sar**2).mean(axis=1)
         df = inp.df
         hits["av_t"] += float(st.cs_t(vr - df / (df - 2)).p_value < level)
+        hits["av_skew_t"] += float(skewness_adjusted_t(vr - df / (df - 2)).p_value < level)
         stat, dof = L * vr.sum(), L * len(vr)
         hits["av_chi2"] += float(_two_sided(special.chdtr(dof, stat), special.chdtrc(dof, stat)) < level)
         hits["f_event"] += float((_two_sided(special.fdtr(L, df, vr), special.fdtrc(L, df, vr)) < level).mean())

@@ -16,7 +16,11 @@ standard deviation (``sigma_i sqrt(1 + x_t'(X'X)^-1 x_t)``, the ``ar_se`` of the
 * per event, the **abnormal volatility** ``AV_i = VR_i - df_i / (df_i - 2)`` (centring at
   the large-sample value 1 leaves a bias of ``2 / (df_i - 2)`` that matters for thousands of events);
 * across events, ``av_t = mean(AV_i) / (s_AV / sqrt(N)) ~ t(N - 1)`` (cross-sectional t, robust
-  to heterogeneous volatility across firms), and, assuming independent events,
+  to heterogeneous volatility across firms); ``AV_i`` is right-skewed (with a one-day window a
+  squared t value, skewness about 2.8), so this t over-rejects with short windows (about 8 % at
+  5 % for N = 50 and L = 1), and ``av_skew_t``, the same mean with the skewness-adjusted t of
+  :mod:`.skewness` (Johnson 1978; Lyon, Barber & Tsai 1999), keeps its size; and, assuming
+  independent events,
   ``av_chi2 = sum_i L VR_i ~ chi^2(N L)`` (the pooled variance-ratio test), two-sided.
 
 A positive mean ``AV`` is a volatility increase. Abnormal means also raise ``VR`` (an abnormal
@@ -34,6 +38,7 @@ from scipy import special
 from ..errors import IncidentImpactError
 from . import statistics as st
 from .results import EventStudyResult
+from .skewness import skewness_adjusted_t
 from .study_results import StudyResult
 from .windows import Window, format_window, parse_window
 
@@ -56,7 +61,8 @@ class AbnormalVolatility:
         abnormal_volatility, df, f_p_value`` (the per-event F test).
     daily : by relative day: ``n_events, mean_sar2`` (mean ``SAR^2``), ``av`` (``mean_sar2`` minus
         the mean null expectation ``df / (df - 2)``).
-    results : the cross-sectional tests ``av_t`` and ``av_chi2`` (:class:`~.statistics.TestResult`).
+    results : the cross-sectional tests ``av_t``, ``av_skew_t`` and ``av_chi2``
+        (:class:`~.statistics.TestResult`).
     """
 
     window: Window
@@ -117,7 +123,8 @@ def abnormal_volatility(
 
     Statistics and references in the module docstring: per event the variance ratio
     ``VR_i = mean_t (AR_it / S(AR_it))^2`` with its ``F(L, df_i)`` test; across events the
-    cross-sectional t of ``AV_i = VR_i - df_i/(df_i - 2)`` (``av_t``, t(N - 1)) and the pooled
+    cross-sectional t of ``AV_i = VR_i - df_i/(df_i - 2)`` (``av_t``, t(N - 1)), its
+    skewness-adjusted version (``av_skew_t``) and the pooled
     ``sum_i L VR_i ~ chi^2(N L)`` (``av_chi2``). Events without every day of the window are left out.
     """
     rows, dfs = _daily_rows(result)
@@ -147,7 +154,8 @@ def abnormal_volatility(
     daily = kept.groupby("rel_day").agg(n_events=("sar2", "size"), mean_sar2=("sar2", "mean"))
     daily["av"] = daily["mean_sar2"] - (float(np.nanmean(null_mean)) if len(null_mean) else np.nan)
     n = len(events)
-    av_t = st.cs_t_named("av_t", events["abnormal_volatility"].to_numpy())
+    av = events["abnormal_volatility"].to_numpy()
+    av_t, av_skew_t = st.cs_t_named("av_t", av), skewness_adjusted_t(av, "av_skew_t")
     if n < 1 or not np.isfinite(vr).all():
         chi = st.TestResult("av_chi2", np.nan, np.nan, "chi2", None, n, "no event has every day of the window")
     else:
@@ -163,4 +171,4 @@ def abnormal_volatility(
             None,
             f"sum of L x variance ratio over {n} event(s); assumes independent events",
         )
-    return AbnormalVolatility(window, events, daily, (av_t, chi))
+    return AbnormalVolatility(window, events, daily, (av_t, av_skew_t, chi))

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from incident_impact.aftermath.longrun import (bhar_table, bootstrap_skewness_adjusted_t, calendar_time_alpha,
-                                               lbt_skewness, longrun_study, ols_hac, recovery_shares,
-                                               skewness_adjusted_t)
+                                               longrun_study, ols_hac, recovery_shares)
+from incident_impact.eventstudy.skewness import lbt_skewness, skewness_adjusted_t
 from incident_impact.aftermath.recovery import recovery
 from incident_impact.errors import IncidentImpactError
 from incident_impact.eventstudy import run_study
