@@ -130,27 +130,27 @@ class BatchFit:
     @cached_property
     def est_sorted(self) -> tuple[np.ndarray, np.ndarray, bool]:
         """``(sorted, ranks, ties)``: each event's estimation ARs in increasing order (NaN last),
-        the 1-based rank of each among its event's (NaN where absent) and whether any event has ties.
-        One sort for the whole study (the rank tests count from it)."""
+        the 1-based rank of each among its event's as the smallest unsigned integers that hold
+        ``T`` (0 where absent) and whether any event has ties. One sort for the whole study (the
+        rank tests count from it)."""
         order = np.argsort(self.est_ar, axis=1)
         ordered = np.sort(self.est_ar, axis=1)  # the same values as est_ar[order], faster than gathering them
-        ranks = np.empty(self.est_ar.shape)  # C order (empty_like of the strided view is 3x slower to fill)
-        ranks[np.arange(len(ranks))[:, None], order] = np.arange(1.0, self.est_ar.shape[1] + 1)
+        n, T = order.shape
+        order += (np.arange(n) * T)[:, None]  # flat positions: a 1-d scatter is faster than a 2-d one
+        ranks = np.empty(n * T, dtype=np.min_scalar_type(T))
+        ranks[order.reshape(-1)] = np.tile(np.arange(1, T + 1, dtype=ranks.dtype), n)
+        ranks = ranks.reshape(n, T)
         if not self.est_complete:
-            ranks[~np.isfinite(self.est_ar)] = np.nan
+            ranks[~np.isfinite(self.est_ar)] = 0
         return ordered, ranks, bool((ordered[:, 1:] == ordered[:, :-1]).any())
 
-    @property
-    def est_ranks(self) -> tuple[np.ndarray, bool]:
-        """Rank (1-based) of each estimation AR among its event's (NaN where absent), and whether any event has ties."""
-        _, ranks, ties = self.est_sorted
-        return ranks, ties
-
     @cached_property
-    def est_ranks_filled(self) -> np.ndarray:
-        """:attr:`est_ranks` with 0 where an event has no day (for sums over events)."""
-        ranks = self.est_sorted[1]
-        return ranks if self.est_complete else np.nan_to_num(ranks)
+    def sar_sorted(self) -> tuple[np.ndarray, bool]:
+        """``(sorted, ties)``: each event's standardized estimation ARs ``AR_it / sigma_i`` in
+        increasing order (:attr:`est_sorted` divided by ``sigma_i > 0``, which keeps the order and the
+        ranks unless it rounds two values together) and whether any event has ties."""
+        ordered = self.est_sorted[0] / np.sqrt(self.sigma2)[:, None]
+        return ordered, bool((ordered[:, 1:] == ordered[:, :-1]).any())
 
     def dates(self, i: int, cols: slice) -> pd.DatetimeIndex:
         pos = self.arrays.pos[self.rows[i], cols]
