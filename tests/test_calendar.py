@@ -118,3 +118,45 @@ def test_session_at_equals_exchange_calendars_minute_to_session(exchange):
         moments += [cal.session_open(s), close, close - pd.Timedelta(minutes=1)]
     for m in moments:
         assert _session_at(cal, m) == cal.minute_to_session(m, direction="next"), m
+
+
+# ----------------------------------------------------------------- the session table kept on disk (issue 15)
+@pytest.mark.parametrize("exchange", ["XNYS", "XHKG", "XNSE"])
+def test_session_table_equals_the_calendar_and_survives_the_disk(exchange, tmp_path, monkeypatch):
+    from incident_impact import calendar
+
+    monkeypatch.setenv("INCIDENT_IMPACT_CACHE_DIR", str(tmp_path))
+    calendar._session_table.cache_clear()
+    cal = calendar.get_calendar(exchange)
+    built = calendar.session_table(exchange)
+    files = list((tmp_path / "calendars").glob("*.npz"))
+    assert len(files) == 1 and files[0].name.startswith(f"{cal.name}-2000-")
+    calendar._session_table.cache_clear()
+    read = calendar.session_table(exchange)  # from the file this time
+    for table in (built, read):
+        assert table.name == cal.name and table.tz == str(cal.tz)
+        pd.testing.assert_index_equal(table.sessions, pd.DatetimeIndex(cal.sessions).as_unit("ns"), check_names=False)
+        pd.testing.assert_index_equal(table.closes, pd.DatetimeIndex(cal.closes).tz_convert("UTC").as_unit("ns"),
+                                      check_names=False)
+    files[0].write_bytes(b"not a zip file")  # a damaged file is rebuilt, not an error
+    calendar._session_table.cache_clear()
+    pd.testing.assert_index_equal(calendar.session_table(exchange).closes, read.closes)
+    calendar._session_table.cache_clear()
+
+
+def test_day0_from_the_disk_table_does_not_import_exchange_calendars(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, json; from incident_impact.calendar import day0, session_range; "
+            "out = [str(day0('2017-04-10', '16:30', 'America/New_York')), str(day0('2018-09-03')), "
+            "[str(x) for x in session_range('XNYS', day0('2017-04-10'), -2, 2)]]; "
+            "print(json.dumps([out, 'exchange_calendars' in sys.modules]))")
+    env = {**os.environ, "INCIDENT_IMPACT_CACHE_DIR": str(tmp_path)}
+    first, second = (json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                                               check=True).stdout) for _ in range(2))
+    assert first[0] == second[0] == ["2017-04-11 00:00:00", "2018-09-04 00:00:00",
+                                     ["2017-04-06 00:00:00", "2017-04-12 00:00:00"]]
+    assert first[1] is True and second[1] is False  # built once, then read from the cache folder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -162,3 +163,57 @@ def test_the_one_incident_path_does_not_import_scipy_stats():
             "print(sorted(m for m in sys.modules if m in ('scipy.stats', 'scipy.optimize', 'statsmodels', 'plotly.express')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_mde_shares_one_bisection_per_df_and_equals_the_direct_solution():
+    """The noncentrality is cached per (df, alpha, power) (issue 15: one analyze judges ~250 cells of a
+    few df); the cached answer is the bisection's, bit for bit, whatever the standard error."""
+    from incident_impact.distributions import nct_cdf, t_ppf
+    from incident_impact.verdict import _noncentrality
+
+    def direct(se, df, alpha=0.05, power=0.8):  # the bisection as it stood before the cache
+        crit = t_ppf(1 - alpha / 2, df)
+        lo, hi = 0.0, crit + 1.0
+        while 1 - nct_cdf(crit, df, hi) + nct_cdf(-crit, df, hi) - power < 0:
+            lo, hi = hi, 2 * hi
+        while hi - lo > 1e-12:
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if 1 - nct_cdf(crit, df, mid) + nct_cdf(-crit, df, mid) - power < 0 else (lo, mid)
+        return float((lo + hi) / 2 * se)
+
+    _noncentrality.cache_clear()
+    for se, df, alpha, power in [
+        (0.013, 248, 0.05, 0.8),
+        (0.2, 248, 0.05, 0.8),
+        (1e-4, 3, 0.1, 0.9),
+        (0.05, 1000.5, 0.01, 0.5),
+        (0.013, 248, 0.05, 0.8),
+    ]:
+        assert minimum_detectable_effect(se, df, alpha=alpha, power=power) == direct(se, df, alpha, power)
+    assert _noncentrality.cache_info().hits == 2
+
+
+@pytest.mark.parametrize("adjust", [False, True])
+def test_verdict_frame_is_judge_row_by_row_exactly(adjust):
+    """verdict_frame works on whole columns (issue 15: ~50 calls per analyze); every number and verdict is
+    judge()'s on that row, bit for bit: NaN CARs, integer df, ties of the two TOST tails, empty tables."""
+    from incident_impact.verdict import benjamini_hochberg, verdict_frame
+
+    rng = np.random.default_rng(11)
+    for m in (0, 1, 5, 9):
+        cars = pd.DataFrame({"car": rng.normal(0, 0.05, m), "se": rng.uniform(0.002, 0.05, m),
+                             "df": rng.choice([5, 30, 248], m)}, index=[f"w{i}" for i in range(m)])
+        if m > 1:
+            cars.iloc[1, 0] = np.nan
+            cars.iloc[0, 0] = 0.0  # both TOST tails equal
+        table = verdict_frame(cars, bound=0.01, alpha=0.1, adjust=adjust)
+        p = 2 * stats.t.sf(np.abs(cars["car"] / cars["se"]), cars["df"])
+        q = benjamini_hochberg(p)
+        assert list(table.columns) == ["car", "se", "df", "p_value", *(["p_bh"] if adjust else []),
+                                       "tost_p_value", "mde", "verdict"]
+        for i, (label, row) in enumerate(table.iterrows()):
+            c, s, d = cars.loc[label, ["car", "se", "df"]]
+            v = judge(c, s, d, bound=0.01, alpha=0.1, p_value=q[i] if adjust else None)
+            assert (row.tost_p_value, row.mde, row.verdict) == (v.tost_p_value, v.mde, v.verdict) or (
+                np.isnan(c) and np.isnan(row.tost_p_value) and np.isnan(v.tost_p_value) and row.mde == v.mde
+                and row.verdict == v.verdict)

@@ -140,24 +140,12 @@ SUSPECT_COLUMNS = ["date", "return", "kind", "dropped", "reason"]
 
 def _sessions(exchange: str, first: pd.Timestamp) -> tuple[pd.DatetimeIndex | None, str | None]:
     """The calendar's sessions (tz-naive), or None and why they are unknown."""
-    from ..calendar import get_calendar  # the calendar module imports exchange_calendars lazily
+    from ..calendar import session_table  # the calendar module imports exchange_calendars lazily
 
     try:
-        cal = get_calendar(exchange, first)
+        return session_table(exchange, first).sessions, None
     except IncidentImpactError as exc:
         return None, str(exc)
-    key = id(cal)
-    hit = _SESSIONS.get(key)
-    if hit is None or hit[0] is not cal:
-        sessions = pd.DatetimeIndex(cal.sessions)
-        if sessions.tz is not None:
-            sessions = sessions.tz_localize(None)
-        hit = _SESSIONS[key] = (cal, sessions.as_unit("ns"))
-    return hit[1], None
-
-
-#: The tz-naive sessions of each calendar object already converted (calendars are cached and immutable).
-_SESSIONS: dict[int, tuple[object, pd.DatetimeIndex]] = {}
 
 
 def _pct(r: float) -> str:
