@@ -95,8 +95,13 @@ def frames(returns, market, tickers, day0):
 
     dates = pd.bdate_range("2005-01-03", periods=N_DAYS)
     wide = pd.DataFrame(returns, index=dates, columns=[f"T{i}" for i in range(returns.shape[1])])
-    events = pd.DataFrame({"event_id": [f"e{i}" for i in range(len(day0))], "ticker": [f"T{t}" for t in tickers],
-                           "event_date": dates[day0]})
+    events = pd.DataFrame(
+        {
+            "event_id": [f"e{i}" for i in range(len(day0))],
+            "ticker": [f"T{t}" for t in tickers],
+            "event_date": dates[day0],
+        }
+    )
     return wide, pd.Series(market, index=dates), events
 
 
@@ -184,9 +189,12 @@ def eventstudy_input(returns, market, tickers, day0):
     from eventstudy import Single
 
     dates = np.arange(np.datetime64("2005-01-03"), np.datetime64("2005-01-03") + N_DAYS)  # one row per day
-    Single._save_parameter("returns", {"date": dates, "MKT": market,
-                                       **{f"T{i}": returns[:, i] for i in np.unique(tickers)}})
-    return ([{"event_date": dates[d], "security_ticker": f"T{t}", "market_ticker": "MKT"} for t, d in zip(tickers, day0)],)
+    Single._save_parameter(
+        "returns", {"date": dates, "MKT": market, **{f"T{i}": returns[:, i] for i in np.unique(tickers)}}
+    )
+    return (
+        [{"event_date": dates[d], "security_ticker": f"T{t}", "market_ticker": "MKT"} for t, d in zip(tickers, day0)],
+    )
 
 
 def eventstudy_pkg(events):
@@ -194,8 +202,16 @@ def eventstudy_pkg(events):
     from eventstudy import Multiple, Single
 
     n = ESTIMATION[1] - ESTIMATION[0] + 1
-    return [Multiple.from_list([dict(e) for e in events], Single.market_model, event_window=w, estimation_size=n,
-                               buffer_size=-ESTIMATION[1] - 1 + w[0]).tstat for w in WINDOWS]
+    return [
+        Multiple.from_list(
+            [dict(e) for e in events],
+            Single.market_model,
+            event_window=w,
+            estimation_size=n,
+            buffer_size=-ESTIMATION[1] - 1 + w[0],
+        ).tstat
+        for w in WINDOWS
+    ]
 
 
 def _same(*data):
@@ -214,7 +230,8 @@ METHOD_SPECS = {
 }
 
 
-NOTES = """What the columns compute: *floor*, *statsmodels*, *sm-numpy* and *eventstudy* only the market-model CAR
+NOTES = (
+    """What the columns compute: *floor*, *statsmodels*, *sm-numpy* and *eventstudy* only the market-model CAR
 t-statistics; *batch*, *loop* and *duckdb* the whole study: per-event fits, the tidy per-event CAR table with SQ
 p-values, and the nine tests for each window. The rank test (a sort of every estimation abnormal return) and the
 Kolari-Pynnönen correlations (one per pair of events whose windows share dates, about 30,000 pairs here) cost
@@ -222,8 +239,11 @@ about as much as the floor each, which is why the batch engine sits above 5x the
 the plain statsmodels loop is only about 40-55x slower than the floor, so being 25x faster than it would leave the
 whole test battery 1-2 floors of time. *loop* at 10,000 events is skipped: its Kolari-Pynnönen step compares every
 pair of events (pandas correlations over the union of dates), quadratic in the events. *duckdb* reads the panel from
-Parquet with DuckDB held to """ + DUCKDB_MEMORY + """ of memory (it spills beyond), so its time includes scanning
+Parquet with DuckDB held to """
+    + DUCKDB_MEMORY
+    + """ of memory (it spills beyond), so its time includes scanning
 and numbering every session of every event ticker."""
+)
 
 
 def nine_tests(result, window):
@@ -235,9 +255,17 @@ def nine_tests(result, window):
     x = result.engine.test_inputs(window)
     scar = x.car / x.se
     sq = x.sq or st.TestResult("sq", np.nan, np.nan, "empirical", None, len(x.car), "single-event test")
-    return [st.cs_t(x.car), st.time_series_t(x.car, x.se**2), st.patell(scar, x.df), st.bmp(scar),
-            st.kp_bmp(scar, x.rbar), result.engine.rank_test(window, x), st.generalized_sign(x.car, x.share_positive),
-            st.wilcoxon(x.car), sq]
+    return [
+        st.cs_t(x.car),
+        st.time_series_t(x.car, x.se**2),
+        st.patell(scar, x.df),
+        st.bmp(scar),
+        st.kp_bmp(scar, x.rbar),
+        result.engine.rank_test(window, x),
+        st.generalized_sign(x.car, x.share_positive),
+        st.wilcoxon(x.car),
+        sq,
+    ]
 
 
 def battery(n_tickers: int, n_events: int, repeat: int) -> dict:
@@ -266,12 +294,13 @@ def battery(n_tickers: int, n_events: int, repeat: int) -> dict:
                 warnings.simplefilter("ignore")
                 r = es.run_study(wide, market, events, windows=WINDOWS)
                 return [which(r, w) for w in WINDOWS]
+
         return run
 
     floor_times = best(lambda: floor(*data), repeat)
     nine = study(nine_tests)
     full = study(lambda r, w: r.tests(w))
-    out["nine"] = best(nine, 1 + repeat)          # the first call is the cold one
+    out["nine"] = best(nine, 1 + repeat)  # the first call is the cold one
     out["floor"] = floor_times + best(lambda: floor(*data), repeat)
     out["full"] = best(full, repeat)
     out["full_names"] = full()[0].index.tolist()
@@ -282,23 +311,37 @@ def battery_section(res: dict, n_tickers: int, n_events: int, before: dict | Non
     fl = min(res["floor"])
     cold, warm = res["nine"][0], min(res["nine"][1:])
     full = min(res["full"])
-    lines = [MARKERS[0], f"## The test battery against the floor, one process ({n_tickers:,} tickers, {n_events:,} events)",
-             "", "`python benchmarks/run_benchmarks.py --battery`: one process builds the panel, times the floor "
-             "(bare numpy, market-model CAR t only) and then `run_study` with the tests of both windows; the first "
-             "call is cold (`scipy.stats` " + ("already" if res["scipy.stats imported before"] else "not yet")
-             + " imported, no array of the study allocated before). Best of the repeats otherwise.", "",
-             "| | floor | nine tests, first call | nine tests, best | ratio first / best | "
-             f"`tests()` as it stands ({len(res['full_names'])} tests), best | ratio |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        MARKERS[0],
+        f"## The test battery against the floor, one process ({n_tickers:,} tickers, {n_events:,} events)",
+        "",
+        "`python benchmarks/run_benchmarks.py --battery`: one process builds the panel, times the floor "
+        "(bare numpy, market-model CAR t only) and then `run_study` with the tests of both windows; the first "
+        "call is cold (`scipy.stats` "
+        + ("already" if res["scipy.stats imported before"] else "not yet")
+        + " imported, no array of the study allocated before). Best of the repeats otherwise.",
+        "",
+        "| | floor | nine tests, first call | nine tests, best | ratio first / best | "
+        f"`tests()` as it stands ({len(res['full_names'])} tests), best | ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
     rows = [("before", before), ("after", res)] if before else [("now", res)]
     for name, r in rows:
         f = min(r["floor"])
         c, w = r["nine"][0], min(r["nine"][1:])
         fu = min(r["full"])
-        lines.append(f"| {name} | {f:.3f} s | {c:.3f} s | {w:.3f} s | {c / f:.1f}x / {w / f:.1f}x | "
-                     f"{fu:.3f} s | {fu / f:.1f}x |")
-    lines += ["", f"Target <= 5x the floor, first call included: {'met' if cold / fl <= 5 else 'missed'} "
-              f"({cold / fl:.1f}x first call, {warm / fl:.1f}x warm; all of `tests()`: {full / fl:.1f}x).", "",
-              BATTERY_NOTES, "", MARKERS[1]]
+        lines.append(
+            f"| {name} | {f:.3f} s | {c:.3f} s | {w:.3f} s | {c / f:.1f}x / {w / f:.1f}x | {fu:.3f} s | {fu / f:.1f}x |"
+        )
+    lines += [
+        "",
+        f"Target <= 5x the floor, first call included: {'met' if cold / fl <= 5 else 'missed'} "
+        f"({cold / fl:.1f}x first call, {warm / fl:.1f}x warm; all of `tests()`: {full / fl:.1f}x).",
+        "",
+        BATTERY_NOTES,
+        "",
+        MARKERS[1],
+    ]
     return "\n".join(lines)
 
 
@@ -357,8 +400,18 @@ def memory(field: str) -> float:
 
 
 def run_one(python: str, method: str, n_tickers: int, n_events: int, repeat: int) -> dict:
-    cmd = [python, str(Path(__file__).resolve()), "--worker", method, "--tickers", str(n_tickers),
-           "--events", str(n_events), "--repeat", str(repeat)]
+    cmd = [
+        python,
+        str(Path(__file__).resolve()),
+        "--worker",
+        method,
+        "--tickers",
+        str(n_tickers),
+        "--events",
+        str(n_events),
+        "--repeat",
+        str(repeat),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent)
     if proc.returncode:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
@@ -373,23 +426,41 @@ def cli_time(repeat: int = 5) -> list[float]:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run([str(exe), "analyze", "pepsi-kendall-jenner-ad-2017", "--offline", "--no-report"],
-                       capture_output=True, check=True)
+        subprocess.run(
+            [str(exe), "analyze", "pepsi-kendall-jenner-ad-2017", "--offline", "--no-report"],
+            capture_output=True,
+            check=True,
+        )
         times.append(time.perf_counter() - start)
     return times
 
 
 def machine() -> list[str]:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = next((int(line.split()[1]) / 2**20 for line in Path("/proc/meminfo").read_text().splitlines()
-                if line.startswith("MemTotal")), float("nan"))
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        (
+            int(line.split()[1]) / 2**20
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        float("nan"),
+    )
     import numpy, pandas, scipy, statsmodels
 
-    return [f"CPU: {cpu}, {os.cpu_count()} cores (shared with other jobs; load average at start "
-            f"{os.getloadavg()[0]:.1f})", f"RAM: {mem:.1f} GiB", f"OS: {platform.platform()}",
-            f"Python {platform.python_version()}, numpy {numpy.__version__}, pandas {pandas.__version__}, "
-            f"scipy {scipy.__version__}, statsmodels {statsmodels.__version__}"]
+    return [
+        f"CPU: {cpu}, {os.cpu_count()} cores (shared with other jobs; load average at start {os.getloadavg()[0]:.1f})",
+        f"RAM: {mem:.1f} GiB",
+        f"OS: {platform.platform()}",
+        f"Python {platform.python_version()}, numpy {numpy.__version__}, pandas {pandas.__version__}, "
+        f"scipy {scipy.__version__}, statsmodels {statsmodels.__version__}",
+    ]
 
 
 def main() -> None:
@@ -401,8 +472,11 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=600, help="skip a method predicted to take longer (s)")
     ap.add_argument("--eventstudy-python", default="/tmp/bench-venv/bin/python")
     ap.add_argument("--out", default=str(HERE / "results.md"))
-    ap.add_argument("--battery", action="store_true",
-                    help="only the floor-vs-battery comparison in one process (largest --tickers/--events)")
+    ap.add_argument(
+        "--battery",
+        action="store_true",
+        help="only the floor-vs-battery comparison in one process (largest --tickers/--events)",
+    )
     ap.add_argument("--battery-before", help="JSON of a --battery-json run of the previous code, shown as 'before'")
     ap.add_argument("--battery-json", help="write the --battery measurements to this JSON file")
     args = ap.parse_args()
@@ -419,11 +493,22 @@ def main() -> None:
         update_section(Path(args.out), battery_section(res, n_t, n_e, before), MARKERS)
         print(f"updated {args.out}")
         return
-    lines = [GRID_MARKERS[0], "# Benchmark: multi-event studies", "", "Written by `python benchmarks/run_benchmarks.py` "
-             f"on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", ""]
+    lines = [
+        GRID_MARKERS[0],
+        "# Benchmark: multi-event studies",
+        "",
+        f"Written by `python benchmarks/run_benchmarks.py` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        "",
+    ]
     lines += [f"- {m}" for m in machine()]
-    es_version = subprocess.run([args.eventstudy_python, "-c", "import eventstudy; print(eventstudy.__version__)"],
-                                capture_output=True, text=True).stdout.strip() or "not installed"
+    es_version = (
+        subprocess.run(
+            [args.eventstudy_python, "-c", "import eventstudy; print(eventstudy.__version__)"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        or "not installed"
+    )
     lines += [f"- PyPI eventstudy {es_version} (in {args.eventstudy_python}'s environment only)", ""]
     rows, results = [], {}
     for n_tickers in args.tickers:
@@ -442,17 +527,28 @@ def main() -> None:
                 results[(n_tickers, n_events, method)] = res
                 print(n_tickers, n_events, method, res.get("best", res.get("skipped", res.get("error"))), flush=True)
             rows.append((n_tickers, n_events))
-    lines += ["## Wall time (s) and peak memory (MiB: the process's peak while the method runs, panel included)", "",
-              "| tickers | events | " + " | ".join(METHODS) + " |", "|---|---|" + "---|" * len(METHODS)]
+    lines += [
+        "## Wall time (s) and peak memory (MiB: the process's peak while the method runs, panel included)",
+        "",
+        "| tickers | events | " + " | ".join(METHODS) + " |",
+        "|---|---|" + "---|" * len(METHODS),
+    ]
     for n_tickers, n_events in rows:
         cells = []
         for method in METHODS:
             r = results[(n_tickers, n_events, method)]
-            cells.append(f"{r['best']:.3f} s / {r['peak_mb']:.0f} MiB" if "best" in r
-                         else r.get("skipped", f"failed: {r.get('error')}"))
+            cells.append(
+                f"{r['best']:.3f} s / {r['peak_mb']:.0f} MiB"
+                if "best" in r
+                else r.get("skipped", f"failed: {r.get('error')}")
+            )
         lines.append(f"| {n_tickers:,} | {n_events:,} | " + " | ".join(cells) + " |")
     target = (max(args.tickers), max(args.events))
-    lines += ["", f"## Targets ({target[0]:,} tickers, {target[1]:,} events, market model, all tests for two windows)", ""]
+    lines += [
+        "",
+        f"## Targets ({target[0]:,} tickers, {target[1]:,} events, market model, all tests for two windows)",
+        "",
+    ]
     t = {m: results.get((*target, m), {}) for m in METHODS}
     batch = t["batch"].get("best")
 
@@ -461,20 +557,37 @@ def main() -> None:
         if batch is None or other is None:
             return f"| {method} | {goal} | not measured | |"
         value = other / batch if better else batch / other
-        ok = value >= float(goal.split("x")[0].strip("<=> ")) if better else value <= float(goal.split("x")[0].strip("<=> "))
+        ok = (
+            value >= float(goal.split("x")[0].strip("<=> "))
+            if better
+            else value <= float(goal.split("x")[0].strip("<=> "))
+        )
         return f"| {method} | {goal} | {value:.1f}x | {'met' if ok else 'missed'} |"
 
-    lines += ["| compared with | target | measured | |", "|---|---|---|---|", ratio("floor", "<= 5x the floor", False),
-              ratio("eventstudy", ">= 10x faster", True), ratio("statsmodels", ">= 25x faster", True)]
+    lines += [
+        "| compared with | target | measured | |",
+        "|---|---|---|---|",
+        ratio("floor", "<= 5x the floor", False),
+        ratio("eventstudy", ">= 10x faster", True),
+        ratio("statsmodels", ">= 25x faster", True),
+    ]
     if batch is not None:
         peak = t["batch"]["peak_mb"] / 1024
-        lines.append(f"| peak memory | < 4 GiB | {peak:.2f} GiB (process before the study: {t['batch']['data_mb'] / 1024:.2f} GiB) | "
-                     f"{'met' if peak < 4 else 'missed'} |")
+        lines.append(
+            f"| peak memory | < 4 GiB | {peak:.2f} GiB (process before the study: {t['batch']['data_mb'] / 1024:.2f} GiB) | "
+            f"{'met' if peak < 4 else 'missed'} |"
+        )
     lines += ["", NOTES]
     cli = cli_time()
-    lines += ["", f"`incident-impact analyze pepsi-kendall-jenner-ad-2017 --offline --no-report` (bundled sample, "
-              f"interpreter start included): median {statistics.median(cli):.2f} s of {len(cli)} runs "
-              f"(target < 1.5 s).", "", f"Load average at the end: {os.getloadavg()[0]:.1f}.", GRID_MARKERS[1]]
+    lines += [
+        "",
+        f"`incident-impact analyze pepsi-kendall-jenner-ad-2017 --offline --no-report` (bundled sample, "
+        f"interpreter start included): median {statistics.median(cli):.2f} s of {len(cli)} runs "
+        f"(target < 1.5 s).",
+        "",
+        f"Load average at the end: {os.getloadavg()[0]:.1f}.",
+        GRID_MARKERS[1],
+    ]
     # only this section is rewritten: the battery, scale and startup sections of the file stay
     update_section(Path(args.out), "\n".join(lines), GRID_MARKERS)
     print(f"wrote {args.out}")
