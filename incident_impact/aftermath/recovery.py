@@ -174,6 +174,26 @@ def recovery_metrics(path: pd.Series, mde: float | None) -> RecoveryMetrics:
     return RecoveryMetrics(trough_day, trough_car, half_life, day, f"recovered by day +{day}", end, True)
 
 
+def _weigh_status(whole: RecoveryMetrics, horizons: pd.DataFrame) -> str:
+    """``whole.status``, with the evidence when the path ends below ``-MDE``: "not recovered" rests
+    on the point estimate, so when the CAR of the longest observable horizon is not significant at 5 %
+    (t test and SQ test) the status says the data cannot tell whether the loss lasted."""
+    if not (whole.hurt and whole.recovered_by is None):
+        return whole.status
+    seen = horizons[horizons["observable"].astype(bool)]
+    if seen.empty:
+        return whole.status
+    last = seen.iloc[-1]
+    p_values = [float(v) for v in (last["p_value"], last["sq_p_value"]) if v is not None and np.isfinite(v)]
+    if not p_values or min(p_values) < 0.05:
+        return whole.status
+    return (
+        f"{whole.status} on the point estimate, but the CAR over [0,+{int(last['horizon'])}] "
+        f"({_pct(float(last['car']), 1)}, p = {_p(min(p_values))}) is within ordinary ups and downs: "
+        "the data cannot tell whether the loss lasted"
+    )
+
+
 # ------------------------------------------------------------------ helpers
 def pre_event_abnormal_returns(
     result: EventStudyResult, returns: pd.Series, benchmark: pd.Series | None, factors: pd.DataFrame | None = None
@@ -588,7 +608,7 @@ def recovery(
         trough_car=whole.trough_car,
         half_life_sessions=whole.half_life_sessions,
         recovered_by=whole.recovered_by,
-        status=whole.status,
+        status=_weigh_status(whole, horizons_frame),
         mde=float(mde),
         mde_source=mde_source,
         path_end=whole.path_end,

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from incident_impact.aftermath.learning import market_learning
-from incident_impact.aftermath.recovery import recovery, recovery_metrics
+from incident_impact.aftermath.recovery import _weigh_status, recovery, recovery_metrics
 from incident_impact.errors import IncidentImpactError
 from incident_impact.eventstudy import event_study, placebo_cars
 
@@ -69,6 +69,29 @@ def test_metrics_edge_cases():
     assert got.recovered_by is None and got.half_life_sessions is None
     assert got.status == "not recovered within 2 sessions"
     assert recovery_metrics(down, None).recovered_by is None
+
+
+def test_not_recovered_status_weighs_the_evidence():
+    """'Not recovered' rests on the point path: when the last observable horizon's CAR is not
+    significant (United 2017: -28.4 % over [0,+120], p = 0.275) the status says the data cannot tell."""
+    down = recovery_metrics(pd.Series([-0.02, -0.03, -0.025], index=[0, 1, 2]), 0.01)
+
+    def horizons(p, sq_p, observable=(True, True)):
+        return pd.DataFrame(
+            {"horizon": [1, 2], "car": [-0.03, -0.025], "p_value": [0.001, p], "sq_p_value": [0.001, sq_p],
+             "observable": list(observable)}
+        )
+
+    weak = _weigh_status(down, horizons(0.275, 0.31))
+    assert weak.startswith("not recovered within 2 sessions on the point estimate")
+    assert "[0,+2] (-2.5 %, p = 0.275)" in weak and "cannot tell whether the loss lasted" in weak
+    assert _weigh_status(down, horizons(0.01, 0.31)) == "not recovered within 2 sessions"  # t test significant
+    assert _weigh_status(down, horizons(0.2, 0.04)) == "not recovered within 2 sessions"  # SQ test significant
+    assert _weigh_status(down, horizons(0.2, np.nan)).endswith("lasted")  # SQ not computable: the t test decides
+    # the longest OBSERVABLE horizon decides; a recovered or never-hurt path keeps its status
+    assert _weigh_status(down, horizons(0.5, 0.5, (True, False))) == "not recovered within 2 sessions"
+    up = recovery_metrics(pd.Series([0.01, 0.02], index=[0, 1]), 0.01)
+    assert _weigh_status(up, horizons(0.5, 0.5)) == "no loss"
 
 
 def test_recovery_on_a_constructed_series():
