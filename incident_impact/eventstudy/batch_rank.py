@@ -10,22 +10,21 @@ from .windows import Window
 
 
 def count_below(ordered: np.ndarray, n_obs: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``#{t: ordered[i, t] < values[i, j]}`` for every row ``i`` and column ``j`` of ``values``, each
-    row of ``ordered`` increasing over its first ``n_obs[i]`` entries: a binary search of all rows at
-    once (about log2 T steps over N x L entries, instead of comparing every estimation day)."""
+    """``#{t < n_obs[i]: ordered[i, t] < values[i, j]}`` for every row ``i`` and column ``j`` of ``values``, each
+    row of ``ordered`` increasing over its first ``n_obs[i]`` entries: a branchless binary search of all rows at
+    once (``c`` grows by ``2^k, ..., 2, 1`` where the entry ``c + 2^k`` is still below, capped at ``n_obs[i]``:
+    about log2 T gathers over N x L entries, instead of comparing every estimation day)."""
     n, T = ordered.shape
     flat = ordered.reshape(-1) if ordered.flags.c_contiguous else np.ascontiguousarray(ordered).reshape(-1)
-    start = (np.arange(n) * T)[:, None]
-    lo = np.zeros(values.shape, dtype=np.int64)
-    hi = np.broadcast_to(n_obs[:, None], values.shape).astype(np.int64)
-    while True:
-        active = lo < hi
-        if not active.any():
-            return lo
-        mid = (lo + hi) // 2
-        below = flat[start + np.minimum(mid, T - 1)] < values
-        lo = np.where(active & below, mid + 1, lo)
-        hi = np.where(active & ~below, mid, hi)
+    before = (np.arange(n) * T - 1)[:, None]  # flat position just before each row: a count of 0
+    last = before + n_obs[:, None]  # a count of n_obs
+    pos = np.repeat(before, values.shape[1], axis=1)
+    step = 1 << (T.bit_length() - 1)
+    while step:
+        cand = np.minimum(pos + step, last)
+        pos = np.where(flat[cand] < values, cand, pos)
+        step >>= 1
+    return pos - before
 
 
 def rank_sums(fit: BatchFit, idx: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarray] | None:

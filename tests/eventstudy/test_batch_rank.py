@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from incident_impact.eventstudy import batch_rank, run_study
 from incident_impact.eventstudy import statistics as st
-from incident_impact.eventstudy.batch_rank import day_rank_sums
+from incident_impact.eventstudy.batch_rank import count_below, day_rank_sums
 from incident_impact.eventstudy.ranks import row_ranks
 
 
@@ -127,3 +127,17 @@ def test_rank_tests_of_complete_estimation_windows_equal_the_loop(monkeypatch):
     for w in windows:
         tb = batch.tests(w).loc[names, ["statistic", "p_value"]]
         np.testing.assert_allclose(tb.to_numpy(float), expected[w].to_numpy(float), rtol=1e-10, atol=1e-12)
+
+
+def test_count_below_equals_comparing_every_value():
+    rng = np.random.default_rng(2)
+    for T in (1, 7, 64, 240):
+        n = 40
+        est = rng.normal(size=(n, T))
+        n_obs = rng.integers(0, T + 1, n)
+        n_obs[:3] = (0, T, 1)
+        est[np.arange(T) >= n_obs[:, None]] = np.nan
+        ordered = np.sort(est, axis=1)
+        values = np.c_[rng.normal(size=(n, 2)) * 2, ordered[:, :1], np.full(n, np.inf), np.full(n, -np.inf)]
+        expected = (ordered[:, None, :] < values[:, :, None]).sum(axis=2)
+        np.testing.assert_array_equal(count_below(ordered, n_obs, values), expected)
