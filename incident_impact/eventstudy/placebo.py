@@ -20,10 +20,11 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from ..errors import IncidentImpactError
+from ..errors import IncidentImpactError, InsufficientDataError
 from .batch import BatchUnsupported, fit_table
+from .event import event_study
 from .inputs import column, model_dates, wide_returns
-from .models import NormalReturnModel
+from .models import ModelFitError, NormalReturnModel
 from .spec import EventStudySpec
 from .study_results import StudyResult
 from .windows import Window, format_window
@@ -48,7 +49,9 @@ def placebo_cars(
     Returns one row per pseudo day 0 that can be studied (enough estimation returns, the window's
     data) and window: ``day0, window, car, se, t_stat`` — the numbers :func:`~.event.event_study`
     gives for that date. The options (defaults as in ``event_study``) may come in ``spec``; those
-    given as well override it.
+    given as well override it. The models fitted event by event (``garch``, ``egarch``,
+    ``scholes-williams``, ``dimson``) run ``event_study`` at each date (slow on a whole history:
+    pass ``dates``); dates whose fit fails are left out.
     """
     spec = EventStudySpec.from_options(
         spec,
@@ -78,7 +81,9 @@ def placebo_cars(
             table, wide, {"": benchmark} if benchmark is not None else {}, [""] * len(table), [None] * len(table), spec
         )
     except BatchUnsupported as exc:
-        raise IncidentImpactError(f"cannot compute placebo CARs: {exc}") from None
+        if spec.model.estimator == "ols":
+            raise IncidentImpactError(f"cannot compute placebo CARs: {exc}") from None
+        return _loop_cars(returns, benchmark, days, spec, columns)
     day0 = pd.DatetimeIndex(fit.arrays.grid[fit.arrays.day0[fit.rows]])
     parts = []
     for w in spec.windows:
@@ -89,6 +94,26 @@ def placebo_cars(
             pd.DataFrame({"day0": day0[has], "window": format_window(w), "car": car, "se": se, "t_stat": car / se})
         )
     return pd.concat(parts, ignore_index=True).sort_values(["day0", "window"], kind="stable", ignore_index=True)
+
+
+def _loop_cars(
+    returns: pd.Series, benchmark: pd.Series | None, days: pd.DatetimeIndex, spec: EventStudySpec, columns: list[str]
+) -> pd.DataFrame:
+    """:func:`placebo_cars` for the models fitted event by event (GARCH, thin trading): ``event_study``
+    at each date. Dates without the data or whose fit fails (:class:`~.models.ModelFitError`, e.g. a
+    GARCH likelihood that did not converge) are left out, as the batch engine leaves out dates
+    without the data."""
+    rows = []
+    for day in days:
+        try:
+            res = event_study(returns, benchmark, day, spec=spec)
+        except (InsufficientDataError, ModelFitError):
+            continue
+        for w in spec.windows:
+            if w in res.windows:
+                car, se = res.car(w)
+                rows.append((res.day0, format_window(w), car, se, car / se))
+    return pd.DataFrame(rows, columns=columns).sort_values(["day0", "window"], kind="stable", ignore_index=True)
 
 
 def placebo_test(

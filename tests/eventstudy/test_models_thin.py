@@ -75,7 +75,7 @@ def test_slopes_against_statsmodels():
     assert parts["rho_m"] == pytest.approx(np.corrcoef(x[1:], x[:-1])[0, 1], rel=1e-12)
     # two leads and lags
     _, b, parts2 = dimson(y, x, lags=2)
-    design = sm.add_constant(np.column_stack([x[2 + j: len(x) - 2 + j] for j in range(-2, 3)]))
+    design = sm.add_constant(np.column_stack([x[2 + j : len(x) - 2 + j] for j in range(-2, 3)]))
     ols = sm.OLS(y[2:-2], design).fit()
     assert list(parts2.values()) == pytest.approx(list(ols.params[1:]), rel=1e-10)
     assert b == pytest.approx(ols.params[1:].sum(), rel=1e-10)
@@ -103,7 +103,7 @@ def test_event_study_uses_the_corrected_beta(name):
     res = event_study(r, m, day0, model=name, windows=[(0, 0), (-1, 1), (0, 5)])
     est = slice(400 - 250, 400 - 10)
     y, x = r.to_numpy()[est], m.to_numpy()[est]
-    a, b, parts = (scholes_williams(y, x) if name == "scholes-williams" else dimson(y, x))
+    a, b, parts = scholes_williams(y, x) if name == "scholes-williams" else dimson(y, x)
     assert res.params["alpha"] == pytest.approx(a, rel=1e-12) and res.params["beta"] == pytest.approx(b, rel=1e-12)
     for key, value in parts.items():
         assert res.params[key] == pytest.approx(value, rel=1e-12)
@@ -129,8 +129,13 @@ def test_both_engines_give_the_same_numbers_and_failures(panel, name):
     wide, market, events = panel
     wide = wide.copy()
     wide["ZZZ"] = 0.001  # constant prices: fails with the reference reason
-    events = pd.concat([events, pd.DataFrame({"event_id": ["z-1"], "ticker": ["ZZZ"],
-                                              "event_date": [wide.index[400]], "size": [7.0]})], ignore_index=True)
+    events = pd.concat(
+        [
+            events,
+            pd.DataFrame({"event_id": ["z-1"], "ticker": ["ZZZ"], "event_date": [wide.index[400]], "size": [7.0]}),
+        ],
+        ignore_index=True,
+    )
     batch = run_study(wide, market, events, model=name)
     loop = run_study(wide, market, events, model=name, engine="loop")
     assert batch.engine.name == "loop"
@@ -138,8 +143,12 @@ def test_both_engines_give_the_same_numbers_and_failures(panel, name):
     pd.testing.assert_frame_equal(batch.failures, loop.failures)
     assert list(loop.failures["event_id"]) == ["z-1"]
     for eid in loop.event_ids:
-        single = event_study(wide[events.set_index("event_id").at[eid, "ticker"]], market,
-                             events.set_index("event_id").at[eid, "event_date"], model=name)
+        single = event_study(
+            wide[events.set_index("event_id").at[eid, "ticker"]],
+            market,
+            events.set_index("event_id").at[eid, "event_date"],
+            model=name,
+        )
         pd.testing.assert_frame_equal(loop[eid].car_table, single.car_table)
     assert len(loop.tests((0, 1)))
 
@@ -156,3 +165,23 @@ def test_registry_spec_and_errors():
     from incident_impact.eventstudy import thin
 
     assert "Scholes & Williams 1977" in thin.__doc__ and "Dimson (1979)" in thin.__doc__
+
+
+@pytest.mark.parametrize("model", ["scholes-williams", "dimson"])
+def test_placebo_cars_are_the_single_event_numbers(model):
+    # placebo_cars used to raise "fitted event by event" for these models; it now runs event_study per date
+    from incident_impact.eventstudy import placebo_cars
+
+    rng = np.random.default_rng(8)
+    dates = pd.bdate_range("2018-01-01", periods=420)
+    m = pd.Series(rng.normal(0.0003, 0.01, 420), index=dates)
+    r = 0.0001 + 0.8 * m + pd.Series(rng.normal(0, 0.015, 420), index=dates)
+    windows = [(0, 0), (-1, 1)]
+    cars = placebo_cars(r, m, dates=dates[[320, 390, 50]], model=model, windows=windows)
+    assert list(cars["day0"].unique()) == list(dates[[320, 390]])  # day 50: too few estimation returns
+    for day in dates[[320, 390]]:
+        ref = event_study(r, m, day, model=model, windows=windows).car_table
+        got = cars[cars["day0"] == day].set_index("window").loc[ref.index]
+        np.testing.assert_allclose(
+            got[["car", "se", "t_stat"]].to_numpy(), ref[["car", "se", "t_stat"]].to_numpy(), rtol=1e-12
+        )
