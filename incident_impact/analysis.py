@@ -9,13 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
-from .aftermath.incident import IncidentAftermath, incident_aftermath
-from .aftermath.recovery import HORIZONS
-from .aftermath.response import AFTER_SESSIONS
 from .calendar import day0 as session_of
 from .calendar import session_range
 from .catalog import DEFAULT_BENCHMARK, DEFAULT_EXCHANGE, Incident, load_catalog
@@ -59,6 +56,9 @@ from .verdict import (
     minimum_detectable_effect,
     verdict_frame,
 )
+
+if TYPE_CHECKING:
+    from .aftermath.incident import IncidentAftermath
 
 
 @dataclass(frozen=True, eq=False)
@@ -631,6 +631,11 @@ def _aftermath(
 ) -> IncidentAftermath:
     """:func:`incident_aftermath` on the whole histories of the stock and benchmark (to +120 sessions and
     the response window after it, where the data reach)."""
+    # imported here: `--no-aftermath` (and every caller without the aftermath) skips these modules
+    from .aftermath.incident import incident_aftermath
+    from .aftermath.recovery import HORIZONS
+    from .aftermath.response import AFTER_SESSIONS
+
     try:
         end = session_range(exchange, session, 0, max(HORIZONS) + AFTER_SESSIONS + MARGIN)[1]
     except IncidentImpactError:

@@ -1,21 +1,64 @@
-"""After the incident: how the stock and the company fared in the sessions and months that followed."""
+"""After the incident: how the stock and the company fared in the sessions and months that followed.
 
-from .drivers import CarDrivers, explain_cars, incident_characteristics
+The names of the study-level modules (``drivers``, ``literature``, ``longrun``, ``pooled``) are imported
+on first use (PEP 562): one incident's aftermath needs only ``incident``, ``learning``, ``recovery`` and
+``response``, and ``analyze`` would otherwise import the others for nothing.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from .learning import MarketLearning, market_learning
-from .literature import LITERATURE, LiteratureComparison, compare_with_literature
-from .longrun import (
-    CalendarTimeResult,
-    LongRunStudy,
-    bhar_table,
-    bootstrap_skewness_adjusted_t,
-    calendar_time_alpha,
-    lbt_skewness,
-    longrun_study,
-    recovery_shares,
-    skewness_adjusted_t,
-)
-from .pooled import PooledEffect, pooled_effect
-from .recovery import Recovery, RecoveryMetrics, recovery, recovery_metrics
+from .recovery import Recovery, RecoveryMetrics, recovery, recovery_metrics  # the function hides the module
+
+if TYPE_CHECKING:
+    from .drivers import CarDrivers, explain_cars, incident_characteristics
+    from .literature import LITERATURE, LiteratureComparison, compare_with_literature
+    from .longrun import (
+        CalendarTimeResult,
+        LongRunStudy,
+        bhar_table,
+        bootstrap_skewness_adjusted_t,
+        calendar_time_alpha,
+        lbt_skewness,
+        longrun_study,
+        recovery_shares,
+        skewness_adjusted_t,
+    )
+    from .pooled import PooledEffect, pooled_effect
+
+#: The module of each name imported on first use.
+_MODULES = {
+    "CarDrivers": "drivers",
+    "explain_cars": "drivers",
+    "incident_characteristics": "drivers",
+    "LITERATURE": "literature",
+    "LiteratureComparison": "literature",
+    "compare_with_literature": "literature",
+    "CalendarTimeResult": "longrun",
+    "LongRunStudy": "longrun",
+    "bhar_table": "longrun",
+    "bootstrap_skewness_adjusted_t": "longrun",
+    "calendar_time_alpha": "longrun",
+    "lbt_skewness": "longrun",
+    "longrun_study": "longrun",
+    "recovery_shares": "longrun",
+    "skewness_adjusted_t": "longrun",
+    "PooledEffect": "pooled",
+    "pooled_effect": "pooled",
+}
+
+
+def __getattr__(name: str):
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # the next access is a plain attribute
+    return value
+
 
 __all__ = [
     "LITERATURE",

@@ -12,7 +12,16 @@ the engines ``loop`` and ``batch`` (``batch_panel``, ``batch_fit``, ``batch_pair
 ``study`` (:func:`run_study` picks the engine), then ``placebo``, ``outofcore``, ``volume``, ``volatility``
 (abnormal volatility), ``bootstrap`` (resampled p-values), ``garch`` and ``thin`` (GARCH/EGARCH and
 thin-trading models, fitted through ``fitting``).
+
+The multi-event names (``run_study``, ``run_study_parquet``, the placebo tests, ``StudyResult``, ...) are
+imported on first use (PEP 562): one incident's analysis never runs the engines, and importing them
+(``study``, ``batch*``, ``loop``, ``outofcore``, ``placebo``) would only slow every command's start.
 """
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 from .event import event_study, joined_returns
 from .factors import read_french_factors
@@ -24,14 +33,9 @@ from .models import (
     NormalReturnModel,
     get_model,
 )
-from .outofcore import run_study_parquet
-from .overlaps import OverlappingEventsWarning
-from .placebo import placebo_cars, placebo_test
 from .results import EventStudyResult
 from .spec import EventStudySpec
 from .statistics import TEST_NAMES, TestResult
-from .study import run_study, wide_returns
-from .study_results import StudyEngine, StudyResult, UnknownEventError
 from .volatility import AbnormalVolatility, abnormal_volatility
 from .volume import OUTCOMES, abnormal_volume, log_volume, volume_series, volume_study
 from .windows import (
@@ -42,6 +46,36 @@ from .windows import (
     normalize_windows,
     parse_window,
 )
+
+if TYPE_CHECKING:
+    from .outofcore import run_study_parquet
+    from .overlaps import OverlappingEventsWarning
+    from .placebo import placebo_cars, placebo_test
+    from .study import run_study, wide_returns
+    from .study_results import StudyEngine, StudyResult, UnknownEventError
+
+#: The module of each name imported on first use.
+_MODULES = {
+    "run_study_parquet": "outofcore",
+    "OverlappingEventsWarning": "overlaps",
+    "placebo_cars": "placebo",
+    "placebo_test": "placebo",
+    "run_study": "study",
+    "wide_returns": "study",
+    "StudyEngine": "study_results",
+    "StudyResult": "study_results",
+    "UnknownEventError": "study_results",
+}
+
+
+def __getattr__(name: str):
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # the next access is a plain attribute
+    return value
+
 
 __all__ = [
     "DEFAULT_ESTIMATION",

@@ -38,3 +38,26 @@ def test_analyze_without_report_imports_nothing_heavy(tmp_path):
     assert _heavy_after(tmp_path, "analyze", "pepsi-kendall-jenner-ad-2017", "--offline", "--no-report") == []
     assert _heavy_after(tmp_path, "analyze", "pepsi-kendall-jenner-ad-2017", "--offline", "--no-report",
                         "--format", "json") == []
+
+
+LAZY_SCRIPT = SCRIPT.replace(
+    'm.split(".")[0] in ("plotly", "statsmodels") or m.startswith("scipy.stats")',
+    'm == "exchange_calendars" or m in ("incident_impact.aftermath.drivers", "incident_impact.aftermath.longrun", '
+    '"incident_impact.aftermath.literature", "incident_impact.aftermath.pooled", "incident_impact.eventstudy.study", '
+    '"incident_impact.eventstudy.outofcore")',
+)
+
+
+def test_analyze_skips_the_calendar_build_and_study_modules_once_cached(tmp_path):
+    """Issue 15: the second run reads the calendar's sessions from the cache folder (no exchange_calendars),
+    and one incident imports none of the multi-event modules."""
+    env = {**os.environ, "INCIDENT_IMPACT_OFFLINE": "1", "INCIDENT_IMPACT_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("INCIDENT_IMPACT_DATA_DIR", None)
+    found = []
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-c", LAZY_SCRIPT, "analyze", "pepsi-kendall-jenner-ad-2017",
+                               "--offline", "--no-report"], capture_output=True, text=True, env=env, cwd=tmp_path,
+                              timeout=300)
+        line = [x for x in proc.stderr.splitlines() if x.startswith("HEAVY ")][-1]
+        found.append(json.loads(line[len("HEAVY "):]))
+    assert found == [["exchange_calendars"], []]
