@@ -48,8 +48,12 @@ class LazyResults(Mapping[str, EventStudyResult]):
 
     def __init__(self, fit: BatchFit, spec: EventStudySpec, event_ids: list[str], event_dates: np.ndarray):
         self._fit, self._spec, self._ids, self._dates = fit, spec, event_ids, event_dates
-        self._index = {e: i for i, e in enumerate(event_ids)}
         self._built: dict[str, EventStudyResult] = {}
+
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        """Position of each event id (built on the first lookup: a study may never look one up)."""
+        return dict(zip(self._ids, range(len(self._ids)), strict=True))
 
     def __getitem__(self, event_id: str) -> EventStudyResult:
         if event_id not in self._built:

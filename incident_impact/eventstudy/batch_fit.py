@@ -89,8 +89,8 @@ class BatchFit:
         first, last = self.span.start, self.span.stop - 1
         if not first <= self.arrays.col(window[0]) <= self.arrays.col(window[1]) <= last:
             return np.zeros(self.n, dtype=bool)
-        valid = self.arrays.valid[self.rows]
-        return valid[:, self.arrays.col(window[0])] & valid[:, self.arrays.col(window[1])]
+        valid = self.arrays.valid
+        return valid[self.rows, self.arrays.col(window[0])] & valid[self.rows, self.arrays.col(window[1])]
 
     @cached_property
     def est_ar(self) -> np.ndarray:
@@ -128,11 +128,10 @@ class BatchFit:
         return bool(self.arrays.valid[self.rows, self.est].all())
 
     @cached_property
-    def est_sorted(self) -> tuple[np.ndarray, np.ndarray, bool]:
-        """``(sorted, ranks, ties)``: each event's estimation ARs in increasing order (NaN last),
-        the 1-based rank of each among its event's as the smallest unsigned integers that hold
-        ``T`` (0 where absent) and whether any event has ties. One sort for the whole study (the
-        rank tests count from it)."""
+    def est_sorted(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(sorted, ranks)``: each event's estimation ARs in increasing order (NaN last) and the 1-based
+        rank of each among its event's as the smallest unsigned integers that hold ``T`` (0 where absent).
+        One sort for the whole study (the rank tests count from it; :attr:`est_ties` says whether they can)."""
         order = np.argsort(self.est_ar, axis=1)
         ordered = np.sort(self.est_ar, axis=1)  # the same values as est_ar[order], faster than gathering them
         n, T = order.shape
@@ -142,15 +141,22 @@ class BatchFit:
         ranks = ranks.reshape(n, T)
         if not self.est_complete:
             ranks[~np.isfinite(self.est_ar)] = 0
-        return ordered, ranks, bool((ordered[:, 1:] == ordered[:, :-1]).any())
+        return ordered, ranks
 
     @cached_property
     def sar_sorted(self) -> tuple[np.ndarray, bool]:
         """``(sorted, ties)``: each event's standardized estimation ARs ``AR_it / sigma_i`` in
         increasing order (:attr:`est_sorted` divided by ``sigma_i > 0``, which keeps the order and the
-        ranks unless it rounds two values together) and whether any event has ties."""
+        ranks unless it rounds two values together) and whether any event has two equal ones."""
         ordered = self.est_sorted[0] / np.sqrt(self.sigma2)[:, None]
         return ordered, bool((ordered[:, 1:] == ordered[:, :-1]).any())
+
+    @cached_property
+    def est_ties(self) -> bool:
+        """Whether any event has two equal estimation ARs (they stay equal divided by ``sigma_i``, so only
+        checked when two standardized ones are)."""
+        ordered = self.est_sorted[0]
+        return self.sar_sorted[1] and bool((ordered[:, 1:] == ordered[:, :-1]).any())
 
     def dates(self, i: int, cols: slice) -> pd.DatetimeIndex:
         pos = self.arrays.pos[self.rows[i], cols]

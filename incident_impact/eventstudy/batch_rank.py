@@ -32,8 +32,10 @@ def rank_sums(fit: BatchFit, idx: np.ndarray, window: Window) -> tuple[np.ndarra
     events ``idx`` (Corrado's test on the abnormal returns, :func:`day_rank_sums` on the fit's one
     sort :attr:`~.batch_fit.BatchFit.est_sorted`); None when two of an event's values tie (the
     reference function then ranks with average ranks). Sums over events: results computed apart add up."""
-    ordered, ranks, ties = fit.est_sorted
-    return None if ties else day_rank_sums(fit, idx, ordered, ranks, fit.take(fit.ar, idx)[:, fit.window_cols(window)])
+    if fit.est_ties:
+        return None
+    ordered, ranks = fit.est_sorted
+    return day_rank_sums(fit, idx, ordered, ranks, fit.take(fit.ar, idx)[:, fit.window_cols(window)])
 
 
 def day_rank_sums(

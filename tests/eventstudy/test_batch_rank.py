@@ -86,10 +86,10 @@ def test_the_fit_sorts_its_estimation_ars_once_with_ranks_and_standardized_value
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = run_study(wide, market, events, engine="batch").engine.fit
-    ordered, ranks, ties = fit.est_sorted
+    ordered, ranks = fit.est_sorted
     np.testing.assert_array_equal(ordered, np.sort(fit.est_ar, axis=1))
     np.testing.assert_array_equal(ranks, np.nan_to_num(row_ranks(fit.est_ar)))
-    assert not ties and not fit.est_complete
+    assert not fit.est_ties and not fit.sar_sorted[1] and not fit.est_complete
     sar = fit.est_ar / np.sqrt(fit.sigma2)[:, None]
     np.testing.assert_array_equal(fit.sar_sorted[0], np.sort(sar, axis=1))  # bit for bit: the same divisions
     np.testing.assert_array_equal(ranks, np.nan_to_num(row_ranks(sar)))
@@ -141,3 +141,24 @@ def test_count_below_equals_comparing_every_value():
         values = np.c_[rng.normal(size=(n, 2)) * 2, ordered[:, :1], np.full(n, np.inf), np.full(n, -np.inf)]
         expected = (ordered[:, None, :] < values[:, :, None]).sum(axis=2)
         np.testing.assert_array_equal(count_below(ordered, n_obs, values), expected)
+
+
+def test_standardized_values_that_tie_take_the_reference_functions():
+    """When dividing by sigma_i rounds two estimation ARs together (forced here), Corrado still counts
+    (its ARs do not tie) and Corrado-Zivney and GRANK rank with the reference functions: loop numbers."""
+    rng = np.random.default_rng(4)
+    dates = pd.bdate_range("2014-01-01", periods=500)
+    market = pd.Series(rng.normal(0, 0.01, 500), index=dates)
+    wide = pd.DataFrame({f"T{i}": market + rng.normal(0, 0.02, 500) for i in range(6)})
+    events = pd.DataFrame(
+        {"event_id": [f"e{i}" for i in range(6)], "ticker": wide.columns, "event_date": dates[300:480:30]}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        batch, loop = (run_study(wide, market, events, windows=[(-1, 1)], engine=e) for e in ("batch", "loop"))
+    fit = batch.engine.fit
+    fit.__dict__["sar_sorted"] = (fit.sar_sorted[0], True)
+    assert not fit.est_ties
+    names = ["corrado", "corrado_zivney", "grank"]
+    tb, tl = (r.tests((-1, 1)).loc[names, ["statistic", "p_value"]] for r in (batch, loop))
+    np.testing.assert_allclose(tb.to_numpy(float), tl.to_numpy(float), rtol=1e-10, atol=1e-12)
