@@ -46,7 +46,8 @@ class ResidualPairs:
         valid = pos >= 0
         self.T = pos.shape[1]
         self.n = len(pos)
-        self.pos, self.res, self.valid = pos, res, valid
+        # contiguous rows: the sparse products of the grouped sums read them many times
+        self.pos, self.res, self.valid = pos, np.ascontiguousarray(res), valid
         # positions increase along a row, so the first present day is the earliest
         full = valid.all(axis=1)
         self.lo = pos[:, 0].astype(np.int64)
@@ -148,16 +149,18 @@ class ResidualPairs:
 
     # ------------------------------------------------------------------ grouped
     def _row_sums(self, rows: np.ndarray) -> tuple:
-        """``(x, sum x, sum x^2, groups, group, sizes, bounds)`` of the events ``rows``: their residuals and row
-        sums, the distinct estimation starts, each event's start among them, the group sizes and the
-        :func:`_group_sums` layout (``x`` and the per-event arrays are in its row order)."""
+        """``(x, sum x, sum x^2, groups, group, sizes)`` of the events ``rows``: their residuals, row
+        sums, the distinct estimation starts, each event's start among them and the group sizes."""
         key = rows.tobytes()
         if getattr(self, "_rows_key", None) != key:
-            groups, g, sizes = np.unique(self.lo[rows], return_inverse=True, return_counts=True)
-            order, bounds = _layers(g, sizes)
-            x = self.res[rows[order]]
+            x = self.res if len(rows) == self.n and bool((rows == np.arange(self.n)).all()) else self.res[rows]
             self._rows_key = key
-            self._rows = (x, x.sum(axis=1), np.einsum("nt,nt->n", x, x), groups, g[order], sizes, bounds)
+            self._rows = (
+                x,
+                x.sum(axis=1),
+                np.einsum("nt,nt->n", x, x),
+                *np.unique(self.lo[rows], return_inverse=True, return_counts=True),
+            )
         return self._rows
 
     def group_sum(self, rows: np.ndarray, d: int) -> tuple[float, int]:
@@ -166,15 +169,15 @@ class ResidualPairs:
         key = (d, rows.tobytes())
         if key in self._group_sums:
             return self._group_sums[key]
-        x, s1, s2, groups, g, sizes, bounds = self._row_sums(rows)
+        x, s1, s2, groups, g, sizes = self._row_sums(rows)
         T = self.T
-        head, ok = _unit_sums(x, s1, s2, g, bounds, d, T)  # sums of a_i over columns d..T-1
+        head, ok = _unit_sums(x, s1, s2, g, len(groups), d, T)  # sums of a_i over columns d..T-1
         if d == 0:  # |sum a_i|^2 - sum |a_i|^2 (= the number of rows that count) over the groups of 2 or more
             multi = sizes > 1
             total = (float(np.einsum("gt,gt->", head[multi], head[multi])) - int(ok[multi[g]].sum())) / 2
             count = int((sizes * (sizes - 1) // 2).sum())
         else:
-            tail, _ = _unit_sums(x, s1, s2, g, bounds, 0, T - d)  # sums of b_j over columns 0..T-d-1
+            tail, _ = _unit_sums(x, s1, s2, g, len(groups), 0, T - d)  # sums of b_j over columns 0..T-d-1
             later = np.minimum(np.searchsorted(groups, groups + d), len(groups) - 1)
             has = groups[later] == groups + d
             total = float(np.einsum("gt,gt->", head[has], tail[later[has]]))
@@ -183,31 +186,14 @@ class ResidualPairs:
         return total, count
 
 
-def _layers(g: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A row order for :func:`_group_sums` of rows in groups ``g`` (``0..G-1``, of ``sizes``): every group's
-    first row (by position), in group order, then every second row, and so on; and the bounds of these layers."""
-    by_group = np.argsort(g, kind="stable")
-    member = np.arange(len(g)) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # of by_group[k] in its group
-    return by_group[np.argsort(member, kind="stable")], np.r_[0, np.cumsum(np.bincount(member))]
-
-
-def _group_sums(values: np.ndarray, weight: np.ndarray, g: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """``sum_{i in group} weight_i values_i`` for every group, rows in the :func:`_layers` order (``g`` their
-    groups): the first layer is each group's first term, each next layer adds one more term to the groups that
-    have it. The terms add up in the rows' order within each group, as a sparse group-by-row product would."""
-    w = weight[:, None] if values.ndim == 2 else weight
-    out = values[: bounds[1]] * w[: bounds[1]]
-    for a, b in zip(bounds[1:-1], bounds[2:], strict=True):
-        out[g[a:b]] += values[a:b] * w[a:b]
-    return out
-
-
 def _unit_sums(
-    x: np.ndarray, s1: np.ndarray, s2: np.ndarray, g: np.ndarray, bounds: np.ndarray, start: int, stop: int
+    x: np.ndarray, s1: np.ndarray, s2: np.ndarray, g: np.ndarray, n_groups: int, start: int, stop: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """By group ``g`` (rows in the :func:`_layers` order delimited by ``bounds``): the sum of the rows of ``x``
-    over the columns ``start..stop-1``, each centred and scaled to unit length there (rows that do not vary
-    count 0); and which rows count. ``s1``, ``s2``: the rows' sums and sums of squares over all columns."""
+    """By group ``g``: the sum of the rows of ``x`` over the columns ``start..stop-1``, each centred and
+    scaled to unit length there (rows that do not vary count 0), as one sparse product; and which
+    rows count. ``s1``, ``s2``: the rows' sums and sums of squares over all columns."""
+    from scipy import sparse
+
     T = x.shape[1]
     cut = x[:, np.r_[0:start, stop:T]]
     n = stop - start
@@ -218,7 +204,8 @@ def _unit_sums(
         var = sxx - sx * mean
     ok = np.isfinite(var) & (var > 0)
     scale = np.where(ok, 1 / np.sqrt(np.where(ok, var, 1.0)), 0.0)
-    return _group_sums(x[:, start:stop], scale, g, bounds) - _group_sums(mean, scale, g, bounds)[:, None], ok
+    m = sparse.csr_matrix((scale, (g, np.arange(len(g)))), shape=(n_groups, len(g)))
+    return np.asarray(m @ x)[:, start:stop] - np.asarray(m @ mean)[:, None], ok
 
 
 def rbar(pairs: ResidualPairs, idx: np.ndarray, wpos: np.ndarray, offset: int, min_overlap: int = 30) -> float:
