@@ -327,7 +327,8 @@ def run_batch(
         pd.DatetimeIndex(arrays.grid[last]),
     )
     message = overlap_message(overlaps)
-    used = {eid: benchmark_of(benches, keys[i]) for eid, i in zip(ids, studied, strict=True)}
+    series = {key: benchmark_of(benches, key) for key in set(keys)}  # a few benchmarks for many events
+    used = dict(zip(ids, [series[keys[i]] for i in studied], strict=True))
     info = table.set_index("event_id").iloc[studied]
     engine = BatchEngine(fit, spec, info, event_dates[studied])
     return StudyResult(spec, table, failures, engine, overlaps, (message,) if message else (), used, wide)

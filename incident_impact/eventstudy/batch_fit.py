@@ -217,9 +217,13 @@ def fit_events(
     params = (
         np.einsum("nij,nj->ni", xtx_inv, np.stack([dot(x, ye) for x in Xe], axis=1)) if k else np.empty((len(rows), 0))
     )
-    ar = y.copy()
-    for p in range(k):
-        ar -= params[:, p, None] if p == 0 and model.has_constant else params[:, p, None] * X[p]
+
+    def term(p: int) -> np.ndarray:  # theta_p x_p (the constant: theta_0 alone)
+        return params[:, p, None] if p == 0 and model.has_constant else params[:, p, None] * X[p]
+
+    ar = y - term(0) if k else y.copy()  # a new array (y may be the panel's own), no copy pass
+    for p in range(1, k):
+        ar -= term(p)
     resid = masked(ar[:, est])
     centred = masked(ye - (ye.sum(axis=1) / n_obs)[:, None])
     sst = dot(centred, centred)
