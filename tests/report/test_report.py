@@ -333,3 +333,20 @@ def test_confounders_are_shown(make_incident_analysis):
     html = render_incident_report(make_incident_analysis())
     assert "Other news inside the windows" in html
     assert "other-news on 2017-04-07 (day -1) falls inside [-1,+1], [-5,+5]: Fuel prices jump." in html
+
+
+def test_compiled_templates_are_cached_and_change_nothing(analysis, tmp_path, monkeypatch):
+    """Issue 15: the compiled templates are kept in the cache folder; a page rendered from them is the
+    page compiled afresh, byte for byte."""
+    when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    fresh = report_page._template_cache
+    monkeypatch.setattr(report_page, "_template_cache", lambda: None)
+    report_page.environment.cache_clear()
+    expected = render_incident_report(analysis, generated_at=when)
+    monkeypatch.setenv("INCIDENT_IMPACT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(report_page, "_template_cache", fresh)
+    for _ in range(2):  # compiled and written, then read back in a "new process"
+        report_page.environment.cache_clear()
+        assert render_incident_report(analysis, generated_at=when) == expected
+    assert len(list((tmp_path / "templates").glob("__jinja2_*.cache"))) == 3  # incident, base, glossary
+    report_page.environment.cache_clear()
