@@ -174,7 +174,8 @@ class ResidualPairs:
         head, ok = _unit_sums(x, s1, s2, g, len(groups), d, T)  # sums of a_i over columns d..T-1
         if d == 0:  # |sum a_i|^2 - sum |a_i|^2 (= the number of rows that count) over the groups of 2 or more
             multi = sizes > 1
-            total = (float(np.einsum("gt,gt->", head[multi], head[multi])) - int(ok[multi[g]].sum())) / 2
+            shared = head[multi]
+            total = (float(np.einsum("gt,gt->", shared, shared)) - int(ok[multi[g]].sum())) / 2
             count = int((sizes * (sizes - 1) // 2).sum())
         else:
             tail, _ = _unit_sums(x, s1, s2, g, len(groups), 0, T - d)  # sums of b_j over columns 0..T-d-1
@@ -205,7 +206,9 @@ def _unit_sums(
     ok = np.isfinite(var) & (var > 0)
     scale = np.where(ok, 1 / np.sqrt(np.where(ok, var, 1.0)), 0.0)
     m = sparse.csr_matrix((scale, (g, np.arange(len(g)))), shape=(n_groups, len(g)))
-    return np.asarray(m @ x)[:, start:stop] - np.asarray(m @ mean)[:, None], ok
+    sums = np.asarray(m @ x)[:, start:stop]  # a view of the new product: centred in place
+    sums -= np.asarray(m @ mean)[:, None]
+    return sums, ok
 
 
 def rbar(pairs: ResidualPairs, idx: np.ndarray, wpos: np.ndarray, offset: int, min_overlap: int = 30) -> float:
