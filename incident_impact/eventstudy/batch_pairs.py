@@ -46,8 +46,7 @@ class ResidualPairs:
         valid = pos >= 0
         self.T = pos.shape[1]
         self.n = len(pos)
-        # contiguous rows: the sparse products of the grouped sums read them many times
-        self.pos, self.res, self.valid = pos, np.ascontiguousarray(res), valid
+        self.pos, self.res, self.valid = pos, res, valid
         # positions increase along a row, so the first present day is the earliest
         full = valid.all(axis=1)
         self.lo = pos[:, 0].astype(np.int64)
@@ -149,18 +148,17 @@ class ResidualPairs:
 
     # ------------------------------------------------------------------ grouped
     def _row_sums(self, rows: np.ndarray) -> tuple:
-        """``(x, sum x, sum x^2, groups, group, sizes)`` of the events ``rows``: their residuals, row
-        sums, the distinct estimation starts, each event's start among them and the group sizes."""
+        """``(x, sum x, sum x^2, groups, group, sizes)`` of the events ``rows`` ordered by group (their order
+        within one): their residuals, row sums, the distinct estimation starts, each event's start among them
+        and the group sizes. The group-by-row products then read ``x`` front to back and add each group's
+        rows in the same order as unsorted."""
         key = rows.tobytes()
         if getattr(self, "_rows_key", None) != key:
-            x = self.res if len(rows) == self.n and bool((rows == np.arange(self.n)).all()) else self.res[rows]
+            groups, g, sizes = np.unique(self.lo[rows], return_inverse=True, return_counts=True)
+            order = np.argsort(g, kind="stable")
+            x = self.res[rows[order]]
             self._rows_key = key
-            self._rows = (
-                x,
-                x.sum(axis=1),
-                np.einsum("nt,nt->n", x, x),
-                *np.unique(self.lo[rows], return_inverse=True, return_counts=True),
-            )
+            self._rows = (x, x.sum(axis=1), np.einsum("nt,nt->n", x, x), groups, g[order], sizes)
         return self._rows
 
     def group_sum(self, rows: np.ndarray, d: int) -> tuple[float, int]:
