@@ -26,7 +26,9 @@ class ModelSpec:
     pre-trend in ``did``); ``seasonal`` is the seasonal period (None: none; a non-integer period
     uses ``harmonics`` trigonometric pairs); ``repetitions`` simulated paths, seeded by ``seed``.
     ``drift`` makes the structural model's slope fixed (a random walk with drift) instead of a
-    random walk (local linear trend). ``auto`` names the structural-model options chosen from the pre-period data
+    random walk (local linear trend). The seasonal pattern is fixed (``s - 1`` seasonal states without
+    disturbance) unless ``changing_season`` adds a seasonal variance (a pattern that changes from cycle to
+    cycle, Harvey 1989 sec. 2.3). ``auto`` names the structural-model options chosen from the pre-period data
     (:mod:`.select`): ``"trend"`` (with and without a slope), ``"seasonal"`` (with and without
     the period ``seasonal``) and ``"log"`` (sales or log sales); the others are used as given.
     """
@@ -41,6 +43,7 @@ class ModelSpec:
     seed: int = 1
     auto: tuple[str, ...] = ()
     drift: bool = False
+    changing_season: bool = False
 
     def __post_init__(self) -> None:
         if self.design not in DESIGNS:

@@ -5,7 +5,8 @@ likelihood on the pre-period only:
 
 * ``y`` (or ``log y``) and the controls are standardised with their pre-period mean and s.d.;
 * ``y_t = mu_t [+ gamma_t] + x_t' beta_t + eps_t``: a local level ``mu_t = mu_(t-1) + eta_t``
-  (or a local linear trend), an optional seasonal term, and the controls as regressors whose
+  (or a local linear trend), an optional seasonal pattern (fixed, or changing
+  on long histories: :mod:`.select`), and the controls as regressors whose
   coefficients are *states* (``mle_regression=False``), so their uncertainty reaches the forecast;
 * the level s.d. is estimated by maximum likelihood (``level_sd=None``, the default) or fixed
   (e.g. 0.01 in standardised units, R's ``prior.level.sd``);

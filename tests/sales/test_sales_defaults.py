@@ -17,8 +17,10 @@ from incident_impact.cli import cli
 from incident_impact.sales import ModelSpec, Placebos, read_sales_csv, sales_impact
 from incident_impact.sales.data import frequency_of
 from incident_impact.sales.design import counterfactual
+from incident_impact.sales.effect import Effect
 from incident_impact.sales.gate import UNRELIABLE, unreliable_reason
 from incident_impact.sales.placebo import placebo_horizon, placebo_minimum
+from incident_impact.sales.select import LOG_MARGIN
 from incident_impact.sales.spec import log_jacobian, standardise
 from incident_impact.verdict import GAIN, HARM
 
@@ -53,16 +55,65 @@ def test_aic_scores_by_hand():
     y, n_pre = series.to_numpy(), 30
     cf = counterfactual(y, None, n_pre, ModelSpec(auto=("trend", "seasonal"), seasonal=4, repetitions=200))
     z = (y[:n_pre] - y[:n_pre].mean()) / y[:n_pre].std(ddof=1)
-    fits = {(lev, s): sm.tsa.UnobservedComponents(z, level=lev, **({"seasonal": 4} if s else {})).fit(disp=False)
-            for lev in ("llevel", "rwdrift") for s in (False, True)}
+    season = {"seasonal": 4, "stochastic_seasonal": False}  # a fixed seasonal pattern
+    fits = {(lev, s): sm.tsa.UnobservedComponents(z, level=lev, **(season if s else {})).fit(disp=False)
+            for lev in ("llevel", "lldtrend") for s in (False, True)}
     burn = max(r.loglikelihood_burn for r in fits.values())
     assert burn == 5  # level + slope + 3 seasonal states
     jacobian = -(n_pre - burn) * np.log(y[:n_pre].std(ddof=1))  # log|dz/dy| summed: z = (y - mean) / sd
     by_hand = {lab: -2 * (fits[key].llf_obs[burn:].sum() + jacobian) + 2 * len(fits[key].params) for lab, key in (
-        ("local level", ("llevel", False)), ("local level with drift", ("rwdrift", False)),
-        ("local level + seasonal 4", ("llevel", True)), ("local level with drift + seasonal 4", ("rwdrift", True)))}
+        ("local level", ("llevel", False)), ("local level with drift", ("lldtrend", False)),
+        ("local level + seasonal 4", ("llevel", True)), ("local level with drift + seasonal 4", ("lldtrend", True)))}
     for label, value in by_hand.items():
         assert cf.choice.scores[label] == pytest.approx(value, rel=1e-4, abs=1e-3)
+
+
+@pytest.mark.parametrize("trend, seasonal", [(True, None), (False, 4), (True, 4)])
+def test_drift_and_fixed_season_with_a_rigid_level_are_least_squares(trend, seasonal):
+    """Level s.d. ~0: level (+ drift) (+ fixed seasonal pattern) forecasts = OLS on [1, t, quarter dummies]; the
+    drift model keeps its observation noise (statsmodels' lldtrend; rwdrift has none)."""
+    rng = np.random.default_rng(21)
+    n, n_pre, t = 40, 32, np.arange(40)
+    y = 50 + 0.3 * t + np.tile([-2.0, 1.0, 0.5, 0.5], 10) * (seasonal is not None) + rng.normal(0, 1, n)
+    cf = counterfactual(y, None, n_pre, ModelSpec(level_sd=1e-7, trend=trend, drift=trend, seasonal=seasonal,
+                                                  repetitions=200))
+    columns = [np.ones(n)] + ([t] if trend else []) + ([t % 4 == q for q in (1, 2, 3)] if seasonal else [])
+    x = np.column_stack(columns).astype(float)
+    beta = np.linalg.lstsq(x[:n_pre], y[:n_pre], rcond=None)[0]
+    np.testing.assert_allclose(cf.point, x[n_pre:] @ beta, rtol=1e-4)
+    assert cf.params["sigma2.irregular"] > 0.1 and "sigma2.seasonal" not in cf.params
+
+
+def test_fixed_seasonal_pattern_keeps_its_size_on_two_cycles():
+    """Known truth: compound trend x fixed monthly pattern x 2 % noise, the true model on 24 months, 8 ahead, no
+    effect: at most 4 of 40 fits "significant" (a seasonal variance by maximum likelihood gave 15 %)."""
+    hits = 0
+    for seed in range(40):
+        series, _ = make_series("monthly trend + season", 100 + seed)
+        y = series.to_numpy()[:32]
+        spec = ModelSpec(log=True, trend=True, drift=True, seasonal=12, repetitions=300)
+        hits += 2 * Effect(y[24:], counterfactual(y, None, 24, spec)).p_value < 0.05
+    assert hits <= 4
+
+
+def test_log_sales_preferred_when_aic_cannot_tell():
+    """Compound growth: levels score lowest by < 2, log sales are chosen (a linear fit would invent a gain)."""
+    series, _ = make_series("monthly trend", 0)
+    cf = counterfactual(series.to_numpy(), None, 36, ModelSpec(auto=("trend", "seasonal", "log"), seasonal=12,
+                                                               repetitions=200))
+    scores = {k: v for k, v in cf.choice.scores.items() if v is not None}
+    lowest = min(scores, key=scores.get)
+    assert not lowest.startswith("log") and cf.spec.log
+    assert scores[lowest] < scores[cf.choice.chosen] <= scores[lowest] + LOG_MARGIN
+    assert "log sales within 2 of the lowest AIC" in cf.choice.reason
+
+
+def test_changing_season_needs_six_cycles():
+    series, _ = make_series("monthly trend + season", 0)
+    y = series.to_numpy()
+    cf = counterfactual(y, None, 36, ModelSpec(auto=("seasonal",), seasonal=12, log=True, repetitions=200))
+    assert cf.choice.scores["log sales: local level + seasonal 12 (changing)"] is None
+    assert "not tried, too little history: log sales: local level + seasonal 12 (changing)" in cf.choice.reason
 
 
 def test_log_jacobian_puts_log_and_level_models_on_the_sales_scale():
@@ -89,7 +140,7 @@ def test_explicit_options_override_the_automatic_choice():
     partly = sales_impact(series, series.index[36], trend=False, placebos=5, repetitions=200)
     assert partly.spec.trend is False and partly.choice is not None
     assert all("drift" not in label and "trend" not in label for label in partly.choice.scores)
-    assert len(partly.choice.scores) == 4  # seasonal 12 or not, log or not
+    assert len(partly.choice.scores) == 6  # seasonal 12 fixed, changing (not tried: 36 months) or none; log or not
     fixed = sales_impact(series, series.index[36], level_sd=0.01, trend=True, seasonal=None, log=True, placebos=5,
                          repetitions=200)
     assert fixed.counterfactual.params["sigma2.level"] == pytest.approx(1e-4) and fixed.spec.log

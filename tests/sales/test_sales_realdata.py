@@ -115,7 +115,7 @@ def test_wine_injected_effect_found_and_none_without(wine, factor):
         assert rel.relative_lower < 0 < rel.relative_upper and res.verdict.verdict not in (HARM, GAIN)
     else:
         assert rel.relative_upper < 0 and res.verdict.verdict == HARM
-    assert res.choice.chosen == "log sales: local level + seasonal 12"  # the pre-period is the same in both
+    assert res.choice.chosen == "log sales: local level + seasonal 12 (changing)"  # same pre-period in both; 12 years
     assert res.in_time.false_positive_rate <= 0.2 and res.verdict.verdict != UNRELIABLE
 
 
