@@ -92,8 +92,9 @@ def _read_table(path: Path, name: str) -> SessionTable | None:
     )
 
 
-def _write_table(path: Path, table: SessionTable) -> None:
-    """Write ``table`` atomically; a cache that cannot be written is no error (the table is rebuilt next time)."""
+def _write_table(path: Path, table: SessionTable, older: str) -> None:
+    """Write ``table`` atomically and remove the files matching ``older`` (the same calendar's tables of
+    earlier days or versions); a cache that cannot be written is no error (the table is rebuilt next time)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npz")
@@ -108,6 +109,9 @@ def _write_table(path: Path, table: SessionTable) -> None:
             os.replace(tmp, path)
         finally:
             Path(tmp).unlink(missing_ok=True)
+        for stale in path.parent.glob(older):
+            if stale != path:
+                stale.unlink(missing_ok=True)
     except OSError:
         pass
 
@@ -126,7 +130,7 @@ def _session_table(name: str, start_year: int) -> SessionTable:
             cal.name, str(cal.tz), sessions.as_unit("ns").rename(None), closes.as_unit("ns").rename(None)
         )
         if path is not None:
-            _write_table(path, table)
+            _write_table(path, table, older=f"{name}-{start_year}-*.npz")
     return table
 
 

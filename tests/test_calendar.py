@@ -128,7 +128,11 @@ def test_session_table_equals_the_calendar_and_survives_the_disk(exchange, tmp_p
     monkeypatch.setenv("INCIDENT_IMPACT_CACHE_DIR", str(tmp_path))
     calendar._session_table.cache_clear()
     cal = calendar.get_calendar(exchange)
+    (tmp_path / "calendars").mkdir()
+    yesterday = tmp_path / "calendars" / f"{cal.name}-2000-19991231-xc0.npz"  # an earlier day's table goes
+    yesterday.write_bytes(b"old")
     built = calendar.session_table(exchange)
+    assert not yesterday.exists()
     files = list((tmp_path / "calendars").glob("*.npz"))
     assert len(files) == 1 and files[0].name.startswith(f"{cal.name}-2000-")
     calendar._session_table.cache_clear()
