@@ -96,7 +96,7 @@ def locate(
         whole[doubt] = np.logical_and.reduce([np.isfinite(v[doubt]) for v in near.values()]).all(axis=1)
     clean = inside[whole]
     if len(clean) == n:
-        pos = gp[:, None] + rel
+        pos = rows if (a, b) == (lo, hi) else gp[:, None] + rel  # every event inside: rows are the positions
     else:
         pos = np.full((n, len(rel)), -1, dtype=np.int64)
         pos[clean] = gp[clean, None] + rel
