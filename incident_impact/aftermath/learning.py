@@ -40,7 +40,6 @@ from ..eventstudy import (
     get_model,
     joined_returns,
     parse_window,
-    placebo_cars,
 )
 from .recovery import _p, _pct, jsonable
 
@@ -307,6 +306,8 @@ def market_learning(
         pool = pool[np.sort(rng.choice(len(pool), size=int(n_placebo), replace=False))]
     corrected, n_used = np.nan, 0
     if len(pool):
+        from ..eventstudy.placebo import placebo_cars  # only here: analyze imports no multi-event engine
+
         plc = placebo_cars(stock_returns, benchmark_returns, dates=pool, windows=local, **spec)
         wide = plc.pivot_table(index="day0", columns="window", values="t_stat").reindex(columns=labels).dropna()
         n_used = len(wide)

@@ -70,7 +70,6 @@ from ..eventstudy import (
     get_model,
     joined_returns,
     parse_window,
-    placebo_cars,
 )
 from ..eventstudy import statistics as st
 
@@ -255,6 +254,8 @@ def _placebo_table(placebo, stock_returns, benchmark_returns, windows, spec, see
         return None, "placebo not asked for (placebo=True, an integer or a placebo_cars table)"
     if isinstance(placebo, pd.DataFrame):
         return placebo, f"{placebo['day0'].nunique()} placebo day 0s given"
+    from ..eventstudy.placebo import placebo_cars  # only here: analyze imports no multi-event engine
+
     if placebo is True:
         return placebo_cars(
             stock_returns, benchmark_returns, windows=windows, **spec

@@ -44,7 +44,7 @@ LAZY_SCRIPT = SCRIPT.replace(
     'm.split(".")[0] in ("plotly", "statsmodels") or m.startswith("scipy.stats")',
     'm == "exchange_calendars" or m in ("incident_impact.aftermath.drivers", "incident_impact.aftermath.longrun", '
     '"incident_impact.aftermath.literature", "incident_impact.aftermath.pooled", "incident_impact.eventstudy.study", '
-    '"incident_impact.eventstudy.outofcore")',
+    '"incident_impact.eventstudy.outofcore", "incident_impact.eventstudy.batch", "incident_impact.eventstudy.placebo")',
 )
 
 
