@@ -363,23 +363,35 @@ def update_section(path: Path, text: str, markers: tuple[str, str]) -> None:
 
 
 MARKERS = ("<!-- battery:start -->", "<!-- battery:end -->")
-BATTERY_NOTES = """*before*: the batch engine of 2026-11-26 (the grid above), same harness, same run. What changed: the
-Kolari-Pynnönen mean correlation no longer visits the ~30,000 pairs of events whose windows share dates one by
-one: gap-free events are grouped by estimation start and the sum of their pairwise correlations is a dot product
-of group sums of unit-scaled residuals (linear in the events; 306 M pairs at 1 M events take seconds), pairs
-with a gappy event are still computed pair by pair; Corrado's test counts window values below each estimation
-value with a binary search in each event's sorted row and adds small integer counts instead of re-comparing
-and converting float arrays per window day; the constant regressor is a broadcast view, not an N x K array of
-ones; the finiteness check of the gathered rows is one sum. Every number is unchanged (`tests/eventstudy/test_batch.py`:
-batch = loop to 1e-10).
+BATTERY_NOTES = """*before*: the batch engine at afd44fe (2026-11-29, before these changes), same harness, same session.
+Where its time went (cProfile, warm battery): Corrado-Zivney and GRANK about 40 % (for every window day they
+compared every estimation AR with every event's window value in floats: `est > w`, `est == w`, a float product of
+the bool matrix), Corrado 14 %, Kolari-Pynnönen 11 %, `run_study` 30 %.
 
-What bounds the ratio: the first call pays `import scipy.stats` (0.6-1.3 s here; `statistics.wilcoxon`
-imports it for the signed-rank p-value), fresh memory for the study's arrays and lazy imports; warm, the rank
-test's one sort of every estimation abnormal return (argsort + inverse permutation, about 1.5 floors), the
-Kolari-Pynnönen group sums (about 1 floor), the input checks of `run_study` (date parsing of the events, the
-per-event screen, about 0.5 floor) and the per-event tables the floor does not build. The machine is shared
-(load average 2-14 during these runs): the floor itself varies from 0.045 s to 0.12 s between runs, so the
-ratios move by about 1x from run to run."""
+What changed (`incident_impact/eventstudy/batch_fit.py`, `batch_rank.py`, `batch_grank.py`, `batch_pairs.py`,
+`batch.py`): Corrado, Corrado-Zivney and GRANK count from the fit's one sort of the estimation ARs
+(`BatchFit.est_sorted`, ranks as uint8); the standardized tests use the same sort divided by `sigma_i`
+(`sar_sorted`: the division keeps the order; a tie it would create is detected and goes to the reference
+functions). `batch_rank.day_rank_sums`, shared by the three tests, counts the estimation values below each window
+value by a branchless binary search in the sorted rows and the window values below each estimation value by
+comparing its integer rank with those counts, then sums the per-day ranks without converting the N x T counts to
+floats when every event has every estimation day. The Kolari-Pynnönen group sums are numpy layers over rows sorted
+once (each group's terms in the same order as scipy's sparse product: same bits, about as fast, and the first call
+no longer imports `scipy.sparse`, 25-35 ms here); the abnormal returns are built without a copy pass.
+Numbers: the three rank statistics within 2.5e-14 of the previous code (the sums add in another order), every
+other test bit for bit; `tests/eventstudy/test_batch*.py` check batch = loop to 1e-10 and the counting against
+ranking every event (missing days, windows of 1-6 days, ties).
+
+Where the time goes now (cProfile, warm, about 40 % of the previous total): `run_study` about 46 % (the events
+table and screening in `inputs.py` 11 %, gathering the panel - the floor's own gather - 14 %, the fits 11 %), the
+sort of the estimation ARs 15 % (argsort + sort: the ranks need the permutation), the counting of the three rank
+tests 14 %, the Kolari-Pynnönen group sums about 20 % (five memory-bound passes over the residuals). The first
+call imports nothing heavy now (the column above) and writes fresh memory for its arrays; the engine's own modules
+are imported by `from incident_impact.eventstudy import run_study`, before the clock. The machine is shared
+(2 cores, load about 3 from other jobs during these runs): the same code's best warm battery moved between 0.22 s
+and 0.45 s and a first call between 0.26 s and 0.67 s from process to process in this session (the floor between
+0.05 s and 0.09 s), so a single first call per process is a noisy sample; with a small study run first (imports and
+lazy state warm) the first large call took its process's warm time within 10 ms."""
 GRID_MARKERS = ("<!-- grid:start -->", "<!-- grid:end -->")
 
 
