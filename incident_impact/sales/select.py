@@ -14,13 +14,23 @@ with ``z`` the standardised (log) sales, ``log |dz/dy|`` the Jacobian that puts 
 models on the sales scale (:func:`.spec.log_jacobian`), ``b`` the largest diffuse burn-in of the
 candidates (the first ``b`` periods only initialise the states, so every model is scored on the
 same periods) and ``k_m`` the number of estimated variances (Akaike 1974; Harvey 1989 sec. 5.5:
-prediction-error decomposition). A candidate is considered only when the pre-period has room for it
-(:func:`.spec.structural_minimum`, which includes two seasonal cycles). The lowest AIC wins, except
-that a log-sales candidate within :data:`LOG_MARGIN` (2) of it is preferred: a difference below 2 is
-no evidence between two models (Burnham & Anderson 2002, sec. 2.6), one-step predictions hardly see
-the curvature that tells compound from linear growth, and extrapolating a linear fit of compound
-growth over the post-period invents a gain (battery: 20 % of no-effect monthly trends "significant"
-when one-step AIC alone chose, 4 % in logs).
+prediction-error decomposition). A drift is scored as a parameter (``k_m`` + 1), not as a diffuse
+state: by the candidate without drift fitted to ``z_t - d t``, ``d`` the drift model's estimate
+(:func:`drift_profile`), so that the criterion charges it Akaike's 2 points rather than the cost of
+learning it from the first periods, which grows like ``log n`` and kept real drifts out (random walk
+with drift 0.3 %/week, steps 1 %, noise 2 %, 78 weeks: drift chosen in 2 of 16 battery series; the flat
+forecast made 20 % of no-effect fits 26 weeks ahead "significant", the drift model 0 %). The forecast
+uses the drift model itself (the drift a diffuse state, its uncertainty in the paths).
+
+A candidate is considered only when the pre-period has room for it (:func:`.spec.structural_minimum`,
+which includes two seasonal cycles). Candidates within :data:`AIC_MARGIN` (2) of the lowest AIC are
+not told apart by the data (Burnham & Anderson 2002, sec. 2.6); among them the choice is log sales
+before sales, then no drift before a drift, then no seasonal term before one, then the lowest AIC.
+Log first: the effect and the verdict's bound are shares of sales, and one-step predictions hardly see
+the curvature that tells compound from linear growth, while extrapolating a straight line through
+compound growth invents a gain (no-effect monthly trends 36 months, 12 ahead: 20 % "significant" by
+the lowest AIC, 4 % in logs). Simpler next: a drift then needs a likelihood-ratio statistic above 4
+(about ``p < 0.05``), as a test of it would.
 
 The seasonal term is a fixed pattern (``s - 1`` seasonal states without disturbance), or a changing
 one (a seasonal variance too) only when the pre-period holds :data:`CHANGING_SEASON_CYCLES` (6) cycles:
@@ -42,8 +52,8 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from .spec import ModelSpec, log_jacobian, standardise, structural_minimum
 
-#: A log-sales candidate this close to the lowest AIC is chosen instead (module docstring).
-LOG_MARGIN = 2.0
+#: AIC differences this small do not tell candidates apart (module docstring).
+AIC_MARGIN = 2.0
 #: Seasonal cycles the pre-period must hold before a changing seasonal pattern is a candidate (module docstring).
 CHANGING_SEASON_CYCLES = 6
 
@@ -123,6 +133,19 @@ def candidates(spec: ModelSpec) -> list[ModelSpec]:
     ]
 
 
+def _simplicity(spec: ModelSpec) -> tuple[bool, bool, bool]:
+    """Order among candidates the data do not tell apart: log sales, then no drift, then no seasonal term."""
+    return not spec.log, spec.trend, spec.seasonal is not None
+
+
+def drift_profile(z_pre: np.ndarray, x_pre: np.ndarray | None, spec: ModelSpec, res):
+    """The drift model ``spec`` scored with its drift as a parameter: ``spec`` without drift fitted to
+    ``z_t - b t``, ``b`` the drift's generalised-least-squares estimate in ``res`` (its smoothed state), the
+    variances re-estimated (module docstring)."""
+    drift = float(np.asarray(res.smoothed_state)[1, -1])
+    return fit_structural(z_pre - drift * np.arange(len(z_pre)), x_pre, replace(spec, trend=False, drift=False))[0]
+
+
 def choose(y: np.ndarray, x: np.ndarray | None, n_pre: int, spec: ModelSpec):
     """``(concrete spec, fitted results, converged, SpecChoice, z, unscale)`` for an automatic ``spec`` (module
     docstring); ``x`` are the standardised controls, ``z, unscale`` as :func:`.spec.standardise` for the winner."""
@@ -138,21 +161,27 @@ def choose(y: np.ndarray, x: np.ndarray | None, n_pre: int, spec: ModelSpec):
     scales = {log: standardise(y, n_pre, log, "sales") for log in {c.log for c in usable}}
     jacobians = {log: log_jacobian(y[:n_pre], n_pre, log) for log in scales}
     fits = {spec_label(c): (c, *fit_structural(scales[c.log][0][:n_pre], x_pre, c)) for c in usable}
-    burn = max(res.loglikelihood_burn for _, res, _ in fits.values())
+    scored = {
+        label: drift_profile(scales[c.log][0][:n_pre], x_pre, c, res) if c.drift else res
+        for label, (c, res, _) in fits.items()
+    }
+    burn = max(res.loglikelihood_burn for res in scored.values())
     scores = {}
-    for label, (c, res, _) in fits.items():
+    for label, res in scored.items():
+        c = fits[label][0]
         llf = np.asarray(res.llf_obs)[burn:] + jacobians[c.log][burn:]
-        scores[label] = -2 * float(llf.sum()) + 2 * len(res.params) if np.isfinite(llf).all() else float("inf")
+        k = len(res.params) + c.drift
+        scores[label] = -2 * float(llf.sum()) + 2 * k if np.isfinite(llf).all() else float("inf")
     lowest = min(scores, key=lambda lab: (scores[lab], list(scores).index(lab)))
-    near_log = [lab for lab in scores if fits[lab][0].log and scores[lab] <= scores[lowest] + LOG_MARGIN]
-    best = min(near_log, key=lambda lab: scores[lab]) if "log" in spec.auto and near_log else lowest
+    near = [lab for lab in scores if scores[lab] <= scores[lowest] + AIC_MARGIN]
+    best = min(near, key=lambda lab: (*_simplicity(fits[lab][0]), scores[lab]))
     c, res, converged = fits[best]
     all_scores = {spec_label(o): scores.get(spec_label(o)) for o in options}
     others = [f"{lab} {s:.1f}" for lab, s in scores.items() if lab != best and np.isfinite(s)]
     skipped = [spec_label(o) for o in options if spec_label(o) not in scores]
     reason = (
         f"{best} chosen from the pre-period data: "
-        + ("lowest AIC" if best == lowest else f"log sales within {LOG_MARGIN:g} of the lowest AIC")
+        + ("lowest AIC" if best == lowest else f"within {AIC_MARGIN:g} of the lowest AIC, log and simpler first")
         + f" of one-step-ahead predictions ({scores[best]:.1f}"
         + (f"; {', '.join(others)}" if others else "")
         + ")"
