@@ -148,16 +148,17 @@ class ResidualPairs:
 
     # ------------------------------------------------------------------ grouped
     def _row_sums(self, rows: np.ndarray) -> tuple:
-        """``(x, sum x, sum x^2, groups, group, sizes, layout)`` of the events ``rows``: their residuals and row
-        sums in the :func:`_layers` order, the distinct estimation starts, each event's start among them, the
-        group sizes and the layout that :func:`_group_sums` takes."""
+        """``(x, sum x, sum x^2, groups, group, sizes)`` of the events ``rows`` ordered by group (their order
+        within one): their residuals, row sums, the distinct estimation starts, each event's start among them
+        and the group sizes. The group-by-row products then read ``x`` front to back and add each group's
+        rows in the same order as unsorted."""
         key = rows.tobytes()
         if getattr(self, "_rows_key", None) != key:
             groups, g, sizes = np.unique(self.lo[rows], return_inverse=True, return_counts=True)
-            order, *layout = _layers(g, sizes)
+            order = np.argsort(g, kind="stable")
             x = self.res[rows[order]]
             self._rows_key = key
-            self._rows = (x, x.sum(axis=1), np.einsum("nt,nt->n", x, x), groups, g[order], sizes, layout)
+            self._rows = (x, x.sum(axis=1), np.einsum("nt,nt->n", x, x), groups, g[order], sizes)
         return self._rows
 
     def group_sum(self, rows: np.ndarray, d: int) -> tuple[float, int]:
@@ -166,16 +167,16 @@ class ResidualPairs:
         key = (d, rows.tobytes())
         if key in self._group_sums:
             return self._group_sums[key]
-        x, s1, s2, groups, g, sizes, layout = self._row_sums(rows)
+        x, s1, s2, groups, g, sizes = self._row_sums(rows)
         T = self.T
-        head, ok = _unit_sums(x, s1, s2, layout, d, T)  # sums of a_i over columns d..T-1
+        head, ok = _unit_sums(x, s1, s2, g, len(groups), d, T)  # sums of a_i over columns d..T-1
         if d == 0:  # |sum a_i|^2 - sum |a_i|^2 (= the number of rows that count) over the groups of 2 or more
             multi = sizes > 1
             shared = head[multi]
             total = (float(np.einsum("gt,gt->", shared, shared)) - int(ok[multi[g]].sum())) / 2
             count = int((sizes * (sizes - 1) // 2).sum())
         else:
-            tail, _ = _unit_sums(x, s1, s2, layout, 0, T - d)  # sums of b_j over columns 0..T-d-1
+            tail, _ = _unit_sums(x, s1, s2, g, len(groups), 0, T - d)  # sums of b_j over columns 0..T-d-1
             later = np.minimum(np.searchsorted(groups, groups + d), len(groups) - 1)
             has = groups[later] == groups + d
             total = float(np.einsum("gt,gt->", head[has], tail[later[has]]))
@@ -184,40 +185,14 @@ class ResidualPairs:
         return total, count
 
 
-def _layers(g: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The :func:`_group_sums` layout of rows in the groups ``g`` (``0..G-1``, of ``sizes``): a row order (every
-    group's first row, then every second row, ...; in each layer the groups in decreasing size, so that layer ``k``
-    adds into the first groups of that order), the bounds of the layers and the groups in decreasing size."""
-    by_size = np.argsort(-sizes, kind="stable")
-    place = np.empty(len(sizes), dtype=np.int64)
-    place[by_size] = np.arange(len(sizes))
-    by_group = np.argsort(place[g], kind="stable")  # a group's rows keep their order
-    first = np.cumsum(sizes[by_size]) - sizes[by_size]
-    member = np.arange(len(g)) - np.repeat(first, sizes[by_size])  # of by_group[k] within its group
-    return by_group[np.argsort(member, kind="stable")], np.r_[0, np.cumsum(np.bincount(member))], by_size
-
-
-def _group_sums(values: np.ndarray, weight: np.ndarray, bounds: np.ndarray, by_size: np.ndarray) -> np.ndarray:
-    """``sum_{i in group} weight_i values_i`` for every group, the rows of ``values`` in the :func:`_layers` order:
-    the first layer makes each group's first term, each next one adds a term to the groups that have one more. The
-    terms add up in the rows' order within a group, as a sparse group-by-row product adds them (same bits)."""
-    w = weight[:, None] if values.ndim == 2 else weight
-    out = values[: bounds[1]] * w[: bounds[1]]
-    term = np.empty_like(out[: bounds[2] - bounds[1]]) if len(bounds) > 2 else out[:0]  # one buffer for all layers
-    for a, b in zip(bounds[1:-1], bounds[2:], strict=True):
-        np.multiply(values[a:b], w[a:b], out=term[: b - a])
-        out[: b - a] += term[: b - a]
-    sums = np.empty_like(out)
-    sums[by_size] = out
-    return sums
-
-
 def _unit_sums(
-    x: np.ndarray, s1: np.ndarray, s2: np.ndarray, layout: list[np.ndarray], start: int, stop: int
+    x: np.ndarray, s1: np.ndarray, s2: np.ndarray, g: np.ndarray, n_groups: int, start: int, stop: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """By group (rows of ``x`` in the :func:`_layers` order, ``layout`` its bounds and groups by size): the sum of
-    the rows over the columns ``start..stop-1``, each centred and scaled to unit length there (rows that do not
-    vary count 0); and which rows count. ``s1``, ``s2``: the rows' sums and sums of squares over all columns."""
+    """By group ``g``: the sum of the rows of ``x`` over the columns ``start..stop-1``, each centred and
+    scaled to unit length there (rows that do not vary count 0), as one sparse product; and which
+    rows count. ``s1``, ``s2``: the rows' sums and sums of squares over all columns."""
+    from scipy import sparse
+
     T = x.shape[1]
     cut = x[:, np.r_[0:start, stop:T]]
     n = stop - start
@@ -228,8 +203,9 @@ def _unit_sums(
         var = sxx - sx * mean
     ok = np.isfinite(var) & (var > 0)
     scale = np.where(ok, 1 / np.sqrt(np.where(ok, var, 1.0)), 0.0)
-    sums = _group_sums(x[:, start:stop], scale, *layout)
-    sums -= _group_sums(mean, scale, *layout)[:, None]
+    m = sparse.csr_matrix((scale, (g, np.arange(len(g)))), shape=(n_groups, len(g)))
+    sums = np.asarray(m @ x)[:, start:stop]  # a view of the new product: centred in place
+    sums -= np.asarray(m @ mean)[:, None]
     return sums, ok
 
 
