@@ -375,9 +375,8 @@ What changed (`incident_impact/eventstudy/batch_fit.py`, `batch_rank.py`, `batch
 functions). `batch_rank.day_rank_sums`, shared by the three tests, counts the estimation values below each window
 value by a branchless binary search in the sorted rows and the window values below each estimation value by
 comparing its integer rank with those counts, then sums the per-day ranks without converting the N x T counts to
-floats when every event has every estimation day. The Kolari-Pynnönen group sums are numpy layers over rows sorted
-once (each group's terms in the same order as scipy's sparse product: same bits, about as fast, and the first call
-no longer imports `scipy.sparse`, 25-35 ms here); the abnormal returns are built without a copy pass.
+floats when every event has every estimation day. The Kolari-Pynnönen rows are sorted by group once (the sparse
+group sums read them front to back) and centred in place; the abnormal returns are built without a copy pass.
 Numbers: the three rank statistics within 2.5e-14 of the previous code (the sums add in another order), every
 other test bit for bit; `tests/eventstudy/test_batch*.py` check batch = loop to 1e-10 and the counting against
 ranking every event (missing days, windows of 1-6 days, ties).
@@ -385,13 +384,15 @@ ranking every event (missing days, windows of 1-6 days, ties).
 Where the time goes now (cProfile, warm, about 40 % of the previous total): `run_study` about 46 % (the events
 table and screening in `inputs.py` 11 %, gathering the panel - the floor's own gather - 14 %, the fits 11 %), the
 sort of the estimation ARs 15 % (argsort + sort: the ranks need the permutation), the counting of the three rank
-tests 14 %, the Kolari-Pynnönen group sums about 20 % (five memory-bound passes over the residuals). The first
-call imports nothing heavy now (the column above) and writes fresh memory for its arrays; the engine's own modules
-are imported by `from incident_impact.eventstudy import run_study`, before the clock. The machine is shared
-(2 cores, load about 3 from other jobs during these runs): the same code's best warm battery moved between 0.22 s
-and 0.45 s and a first call between 0.26 s and 0.67 s from process to process in this session (the floor between
-0.05 s and 0.09 s), so a single first call per process is a noisy sample; with a small study run first (imports and
-lazy state warm) the first large call took its process's warm time within 10 ms."""
+tests 14 %, the Kolari-Pynnönen group sums about 18 % (five memory-bound sparse products). The first call also
+imports `scipy.sparse` for them (25-35 ms here; numpy group sums without the import gave the same bits, but in
+alternating processes the first call was no faster and the warm battery 20-30 ms slower, so the import stays) and
+writes fresh memory for its arrays; the engine's own modules are imported by `from incident_impact.eventstudy
+import run_study`, before the clock. The machine is shared (2 cores, load 3-4 from other jobs during these runs):
+the same code's best warm battery moved between 0.22 s and 0.45 s and a first call between 0.26 s and 0.67 s from
+process to process in this session (the floor between 0.05 s and 0.09 s), so one first call per process is a noisy
+sample; with a small study run first (imports and lazy state warm) the first large call took its process's warm
+time within 10 ms."""
 GRID_MARKERS = ("<!-- grid:start -->", "<!-- grid:end -->")
 
 
