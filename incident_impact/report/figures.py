@@ -3,15 +3,27 @@
 The figures only draw what the analysis already holds. Text taken from the incident
 (tickers, timeline descriptions) is HTML-escaped, because plotly.js reads a subset of HTML
 (``<b>``, ``<a href>``, ...) in trace names and hover text.
+
+Every figure is a plain plotly figure dict (``{"data": [trace dicts with "type"], "layout": {...}}``)
+rendered by :func:`plotly.io.to_html` with ``validate=False``: building ``plotly.graph_objects``
+figures imports about 115 modules and plotly's validators (0.3-0.45 s per run, the largest share of
+a report's start-up, issue 15). Property names are therefore not checked here but in the tests, which
+build ``plotly.graph_objects.Figure(fig)`` from every figure. Titles are written out as
+``title=dict(text=...)`` (plotly.js 3 reads no string titles; graph objects used to convert them).
 """
 
 from __future__ import annotations
 
+import copy
 import html
-from typing import TYPE_CHECKING
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import plotly.graph_objects as go
+import plotly
+import plotly.io as pio
 from plotly.colors import qualitative
 
 from ..eventstudy import format_window
@@ -49,6 +61,39 @@ _LAYOUT = dict(
     legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
     hoverlabel=dict(namelength=-1),
 )
+
+#: A plotly figure as a plain dict: ``{"data": [trace dicts, each with its "type"], "layout": {...}}``.
+Figure = dict[str, Any]
+
+
+def _merge(base: dict, over: dict) -> dict:
+    """``base`` updated by ``over``, nested dicts merged key by key (as graph objects update a layout)."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+@lru_cache(maxsize=1)
+def template() -> dict:
+    """The template of every report figure: :data:`THEME` over plotly's default template ``"plotly"``,
+    read from plotly's package data. A graph-objects figure starts from that default and merges the
+    template it is given into it, so this is the template the reports have always carried (the same
+    zero lines, axis-title spacing, hover labels and trace defaults; a test pins it)."""
+    path = Path(plotly.__file__).parent / "package_data" / "templates" / "plotly.json"
+    return _merge(json.loads(path.read_text(encoding="utf-8")), THEME)
+
+
+def figure(data: list[dict], **layout) -> Figure:
+    """A figure dict of ``data`` with the reports' common layout (:data:`_LAYOUT` with :func:`template`,
+    copied) updated by ``layout`` (top-level keys replace those of :data:`_LAYOUT`)."""
+    common = copy.deepcopy(_LAYOUT) | {"template": copy.deepcopy(template())}
+    return {"data": data, "layout": common | layout}
+
+
+def title(text: str) -> dict:
+    """An axis or figure title (plotly.js 3 takes no bare strings)."""
+    return {"text": text}
 
 
 def _text(value: object) -> str:
@@ -124,11 +169,13 @@ def _label(x, text: str, top: bool = True) -> dict:
     )
 
 
-def band_trace(x, lower, upper, name: str, **extra) -> go.Scatter:
+def band_trace(x, lower, upper, name: str, **extra) -> dict:
     """A shaded band between ``lower`` and ``upper`` over ``x`` (one closed polygon, no line, no hover):
-    the 95 % band of every CAR path in the reports."""
+    the 95 % band of every CAR path in the reports. A scatter trace dict (``fig.add_trace`` of a
+    graph-objects figure takes it as it is)."""
     x = list(x)
-    return go.Scatter(
+    return dict(
+        type="scatter",
         x=x + x[::-1],
         y=list(upper) + list(lower)[::-1],
         name=name,
@@ -141,7 +188,7 @@ def band_trace(x, lower, upper, name: str, **extra) -> go.Scatter:
     )
 
 
-def price_figure(analysis: IncidentAnalysis) -> go.Figure:
+def price_figure(analysis: IncidentAnalysis) -> Figure:
     """Stock vs benchmark indexed to 100, with timeline events, the estimation end and the event period.
 
     Traces: stock, benchmark, then "timeline events" and "possible confounders" when the
@@ -150,23 +197,26 @@ def price_figure(analysis: IncidentAnalysis) -> go.Figure:
     """
     prices = indexed_prices(analysis)
     stock, bench = _text(analysis.stock.ticker), _text(analysis.benchmark.ticker)
-    fig = go.Figure()
-    fig.add_scatter(
-        x=prices.index,
-        y=prices["stock"],
-        name=stock,
-        mode="lines",
-        line=dict(color=STOCK_COLOUR, width=2.5),
-        hovertemplate=f"{stock}: %{{y:.1f}}<extra></extra>",
-    )
-    fig.add_scatter(
-        x=prices.index,
-        y=prices["benchmark"],
-        name=bench,
-        mode="lines",
-        line=dict(color=BENCH_COLOUR, width=2, dash="dash"),
-        hovertemplate=f"{bench}: %{{y:.1f}}<extra></extra>",
-    )
+    data = [
+        dict(
+            type="scatter",
+            x=prices.index,
+            y=prices["stock"].to_numpy(),
+            name=stock,
+            mode="lines",
+            line=dict(color=STOCK_COLOUR, width=2.5),
+            hovertemplate=f"{stock}: %{{y:.1f}}<extra></extra>",
+        ),
+        dict(
+            type="scatter",
+            x=prices.index,
+            y=prices["benchmark"].to_numpy(),
+            name=bench,
+            mode="lines",
+            line=dict(color=BENCH_COLOUR, width=2, dash="dash"),
+            hovertemplate=f"{bench}: %{{y:.1f}}<extra></extra>",
+        ),
+    ]
 
     events = timeline_in_view(analysis, prices.index)
     shapes, notes = [], []
@@ -182,14 +232,17 @@ def price_figure(analysis: IncidentAnalysis) -> go.Figure:
             continue
         dates = list(by_date)
         level = prices["stock"].reindex(prices.index.union(dates)).ffill().loc[dates]
-        fig.add_scatter(
-            x=dates,
-            y=level.to_numpy(),
-            name=name,
-            mode="markers",
-            marker=dict(color=colour, symbol=symbol, size=13, line=dict(width=1, color="white")),
-            hovertext=["<br>".join(labels) for labels in by_date.values()],
-            hoverinfo="text",
+        data.append(
+            dict(
+                type="scatter",
+                x=dates,
+                y=level.to_numpy(),
+                name=name,
+                mode="markers",
+                marker=dict(color=colour, symbol=symbol, size=13, line=dict(width=1, color="white")),
+                hovertext=["<br>".join(labels) for labels in by_date.values()],
+                hoverinfo="text",
+            )
         )
         shapes += [_vline(date, dict(color=colour, width=1, dash=dash)) for date in dates]
 
@@ -205,18 +258,17 @@ def price_figure(analysis: IncidentAnalysis) -> go.Figure:
     notes.append(_label(event_dates[0] - half_day, f"event period {format_window((int(first), int(last)))}"))
     shapes.append(_vline(result.day0, dict(color="#222", width=1.5, dash="dash")))
     notes.append(_label(result.day0, "day 0", top=False))
-    fig.update_layout(
-        **_LAYOUT,
+    return figure(
+        data,
         shapes=shapes,
         annotations=notes,
         hovermode="x unified",
-        xaxis_title="date",
-        yaxis_title="adjusted close, session before day 0 = 100",
+        xaxis=dict(title=title("date")),
+        yaxis=dict(title=title("adjusted close, session before day 0 = 100")),
     )
-    return fig
 
 
-def car_figure(analysis: IncidentAnalysis) -> go.Figure:
+def car_figure(analysis: IncidentAnalysis) -> Figure:
     """Daily abnormal returns (bars, %) with the CAR from the first event day and its 95 % band.
 
     Traces: abnormal returns, 95 % band (one filled polygon), CAR.
@@ -225,19 +277,20 @@ def car_figure(analysis: IncidentAnalysis) -> go.Figure:
     ar = result.abnormal_returns
     path = result.car_path()
     dates = [d.date().isoformat() for d in ar.index]
-    fig = go.Figure()
-    fig.add_bar(
-        x=ar["rel_day"],
-        y=100 * ar["ar"],
+    bars = dict(
+        type="bar",
+        x=ar["rel_day"].to_numpy(),
+        y=(100 * ar["ar"]).to_numpy(),
         name="daily abnormal return",
         customdata=dates,
         marker=dict(color=AR_COLOUR, line=dict(color=CAR_COLOUR, width=1)),
         hovertemplate="day %{x} (%{customdata}): AR %{y:.2f} %<extra></extra>",
     )
-    fig.add_trace(band_trace(path["rel_day"], 100 * path["lower"], 100 * path["upper"], "95 % band of the CAR"))
-    fig.add_scatter(
-        x=path["rel_day"],
-        y=100 * path["car"],
+    band = band_trace(path["rel_day"], 100 * path["lower"], 100 * path["upper"], "95 % band of the CAR")
+    car = dict(
+        type="scatter",
+        x=path["rel_day"].to_numpy(),
+        y=(100 * path["car"]).to_numpy(),
         name="cumulative abnormal return (CAR)",
         mode="lines+markers",
         line=dict(color=CAR_COLOUR, width=2.5, dash="dashdot"),
@@ -247,21 +300,25 @@ def car_figure(analysis: IncidentAnalysis) -> go.Figure:
     )
     start, end = analysis.headline_window
     zero = dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=0, y1=0, line=dict(color="#444", width=1))
-    fig.update_layout(
-        **_LAYOUT,
+    return figure(
+        [bars, band, car],
         shapes=[_vrect(start - 0.5, end + 0.5), zero],
         annotations=[_label(start - 0.5, f"headline window {format_window((start, end))}")],
         hovermode="closest",
-        xaxis=dict(title="relative trading day (0 = day 0)", dtick=1),
-        yaxis=dict(title="abnormal return, %", ticksuffix=" %"),
+        xaxis=dict(title=title("relative trading day (0 = day 0)"), dtick=1),
+        yaxis=dict(title=title("abnormal return, %"), ticksuffix=" %"),
         bargap=0.3,
     )
-    return fig
 
 
-def figure_html(fig: go.Figure, div_id: str, config: dict | None = None) -> str:
-    """The plotly snippet of ``fig`` (a ``<div>`` and its ``<script>``), without plotly.js."""
-    return fig.to_html(
+def figure_html(fig: Figure | Any, div_id: str, config: dict | None = None) -> str:
+    """The plotly snippet of ``fig`` (a ``<div>`` and its ``<script>``), without plotly.js.
+
+    ``fig`` is a figure dict (serialised as it is, without importing ``plotly.graph_objects``) or a
+    graph-objects figure (the sales figures, drawn with ``plotly.subplots``)."""
+    return pio.to_html(
+        fig,
+        validate=False,
         full_html=False,
         include_plotlyjs=False,
         div_id=div_id,
@@ -272,7 +329,7 @@ def figure_html(fig: go.Figure, div_id: str, config: dict | None = None) -> str:
 RESPONSE_COLOUR, MDE_COLOUR = SAFE[3], SAFE[8]
 
 
-def recovery_figure(recovery, responses: pd.DataFrame | None = None, ticker: str = "") -> go.Figure:
+def recovery_figure(recovery, responses: pd.DataFrame | None = None, ticker: str = "") -> Figure:
     """The CAR path from day 0 to the longest observable horizon with its 95 % band, the line at
     -MDE (the threshold of "recovered"), the horizons, the trough and the company's responses.
 
@@ -283,26 +340,33 @@ def recovery_figure(recovery, responses: pd.DataFrame | None = None, ticker: str
     days = [int(d) for d in path["rel_day"]]
     dates = [pd.Timestamp(d).date().isoformat() for d in path["date"]]
     name = _text(ticker) if ticker else "the stock"
-    fig = go.Figure()
-    fig.add_trace(band_trace(days, 100 * path["lower"], 100 * path["upper"], "95 % band of the CAR"))
-    fig.add_scatter(
-        x=days,
-        y=100 * path["car"],
-        name=f"CAR of {name} from day 0",
-        mode="lines",
-        line=dict(color=CAR_COLOUR, width=2.5),
-        customdata=list(zip(dates, 100 * path["lower"], 100 * path["upper"], strict=True)),
-        hovertemplate="day %{x} (%{customdata[0]}): CAR %{y:.2f} % (95 %: %{customdata[1]:.2f} to "
-        "%{customdata[2]:.2f})<extra></extra>",
-    )
+    data = [
+        band_trace(days, 100 * path["lower"], 100 * path["upper"], "95 % band of the CAR"),
+        dict(
+            type="scatter",
+            x=days,
+            y=(100 * path["car"]).to_numpy(),
+            name=f"CAR of {name} from day 0",
+            mode="lines",
+            line=dict(color=CAR_COLOUR, width=2.5),
+            customdata=list(zip(dates, 100 * path["lower"], 100 * path["upper"], strict=True)),
+            hovertemplate="day %{x} (%{customdata[0]}): CAR %{y:.2f} % (95 %: %{customdata[1]:.2f} to "
+            "%{customdata[2]:.2f})<extra></extra>",
+        ),
+    ]
     if recovery.trough_day is not None:
-        fig.add_scatter(
-            x=[recovery.trough_day],
-            y=[100 * recovery.trough_car],
-            name="trough",
-            mode="markers",
-            marker=dict(color=CONFOUNDER_COLOUR, symbol="triangle-down", size=12, line=dict(width=1, color="white")),
-            hovertemplate="trough: day %{x}, CAR %{y:.2f} %<extra></extra>",
+        data.append(
+            dict(
+                type="scatter",
+                x=[recovery.trough_day],
+                y=[100 * recovery.trough_car],
+                name="trough",
+                mode="markers",
+                marker=dict(
+                    color=CONFOUNDER_COLOUR, symbol="triangle-down", size=12, line=dict(width=1, color="white")
+                ),
+                hovertemplate="trough: day %{x}, CAR %{y:.2f} %<extra></extra>",
+            )
         )
     shapes = [dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=0, y1=0, line=dict(color="#444", width=1))]
     notes = []
@@ -345,26 +409,30 @@ def recovery_figure(recovery, responses: pd.DataFrame | None = None, ticker: str
         if len(on_path):
             by_day = path.set_index("rel_day")["car"]
             xs = [int(r) for r in on_path["rel_day"]]
-            fig.add_scatter(
-                x=xs,
-                y=[100 * by_day.loc[x] for x in xs],
-                name="company responses",
-                mode="markers+text",
-                text=[_text(k) for k in on_path["kind"]],
-                textposition="top center",
-                marker=dict(color=RESPONSE_COLOUR, symbol="star", size=14, line=dict(width=1, color="#222")),
-                hovertext=[
-                    _text(f"{d} · day {x:+d} · {k}: {desc}")
-                    for d, x, k, desc in zip(on_path["date"], xs, on_path["kind"], on_path["description"], strict=True)
-                ],
-                hoverinfo="text",
+            data.append(
+                dict(
+                    type="scatter",
+                    x=xs,
+                    y=[100 * by_day.loc[x] for x in xs],
+                    name="company responses",
+                    mode="markers+text",
+                    text=[_text(k) for k in on_path["kind"]],
+                    textposition="top center",
+                    marker=dict(color=RESPONSE_COLOUR, symbol="star", size=14, line=dict(width=1, color="#222")),
+                    hovertext=[
+                        _text(f"{d} · day {x:+d} · {k}: {desc}")
+                        for d, x, k, desc in zip(
+                            on_path["date"], xs, on_path["kind"], on_path["description"], strict=True
+                        )
+                    ],
+                    hoverinfo="text",
+                )
             )
             shapes += [_vline(x, dict(color=RESPONSE_COLOUR, width=1)) for x in sorted(set(xs))]
-    fig.update_layout(
-        **_LAYOUT,
+    return figure(
+        data,
         shapes=shapes,
         annotations=notes,
-        xaxis=dict(title="trading days after day 0"),
-        yaxis=dict(title="cumulative abnormal return, %", ticksuffix=" %"),
+        xaxis=dict(title=title("trading days after day 0")),
+        yaxis=dict(title=title("cumulative abnormal return, %"), ticksuffix=" %"),
     )
-    return fig

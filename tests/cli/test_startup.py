@@ -24,10 +24,11 @@ sys.stderr.write("\\nHEAVY " + json.dumps(heavy) + "\\n")
 def _heavy_after(tmp_path, *args) -> list[str]:
     env = {**os.environ, "INCIDENT_IMPACT_OFFLINE": "1", "INCIDENT_IMPACT_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("INCIDENT_IMPACT_DATA_DIR", None)
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, *args], capture_output=True, text=True, env=env, cwd=tmp_path,
-                          timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
+    )
     line = [x for x in proc.stderr.splitlines() if x.startswith("HEAVY ")][-1]
-    return json.loads(line[len("HEAVY "):])
+    return json.loads(line[len("HEAVY ") :])
 
 
 def test_importing_the_cli_imports_nothing_heavy(tmp_path):
@@ -36,8 +37,12 @@ def test_importing_the_cli_imports_nothing_heavy(tmp_path):
 
 def test_analyze_without_report_imports_nothing_heavy(tmp_path):
     assert _heavy_after(tmp_path, "analyze", "pepsi-kendall-jenner-ad-2017", "--offline", "--no-report") == []
-    assert _heavy_after(tmp_path, "analyze", "pepsi-kendall-jenner-ad-2017", "--offline", "--no-report",
-                        "--format", "json") == []
+    assert (
+        _heavy_after(
+            tmp_path, "analyze", "pepsi-kendall-jenner-ad-2017", "--offline", "--no-report", "--format", "json"
+        )
+        == []
+    )
 
 
 LAZY_SCRIPT = SCRIPT.replace(
@@ -55,9 +60,51 @@ def test_analyze_skips_the_calendar_build_and_study_modules_once_cached(tmp_path
     env.pop("INCIDENT_IMPACT_DATA_DIR", None)
     found = []
     for _ in range(2):
-        proc = subprocess.run([sys.executable, "-c", LAZY_SCRIPT, "analyze", "pepsi-kendall-jenner-ad-2017",
-                               "--offline", "--no-report"], capture_output=True, text=True, env=env, cwd=tmp_path,
-                              timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "-c", LAZY_SCRIPT, "analyze", "pepsi-kendall-jenner-ad-2017", "--offline", "--no-report"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=300,
+        )
         line = [x for x in proc.stderr.splitlines() if x.startswith("HEAVY ")][-1]
-        found.append(json.loads(line[len("HEAVY "):]))
+        found.append(json.loads(line[len("HEAVY ") :]))
     assert found == [["exchange_calendars"], []]
+
+
+GO_SCRIPT = SCRIPT.replace(
+    'm.split(".")[0] in ("plotly", "statsmodels") or m.startswith("scipy.stats")',
+    'm in ("plotly.graph_objects", "plotly.subplots", "plotly.express") or m.startswith("plotly.graph_objs.") '
+    'or m.startswith("plotly.validators")',
+)
+
+
+def test_analyze_with_its_report_builds_no_graph_objects(tmp_path):
+    """Issue 15: the report's figures are plain figure dicts rendered by ``plotly.io.to_html(validate=False)``, so
+    ``analyze`` with its report imports neither ``plotly.graph_objects`` nor ``plotly.subplots`` nor any of the
+    graph-object classes and validators (``plotly.graph_objs`` itself, a lazy package, is imported by plotly.io)."""
+    env = {**os.environ, "INCIDENT_IMPACT_OFFLINE": "1", "INCIDENT_IMPACT_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("INCIDENT_IMPACT_DATA_DIR", None)
+    report = tmp_path / "r.html"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            GO_SCRIPT,
+            "analyze",
+            "pepsi-kendall-jenner-ad-2017",
+            "--offline",
+            "--report",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    line = [x for x in proc.stderr.splitlines() if x.startswith("HEAVY ")][-1]
+    assert json.loads(line[len("HEAVY ") :]) == []
+    page = report.read_text(encoding="utf-8")
+    assert all(f'id="{div}"' in page for div in ("fig-prices", "fig-car", "fig-recovery"))

@@ -8,19 +8,17 @@ import os
 import re
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
+from conftest import open_page
+from incident_impact.eventstudy import format_window
+from incident_impact.money import MarketValue, SharesOutstanding, format_money
+from incident_impact.report import figures, render, render_incident_report, write_report
+from incident_impact.report import page as report_page
 from markupsafe import escape
 from plotly.offline import get_plotlyjs
 
-from incident_impact.eventstudy import format_window
-from incident_impact.money import MarketValue, SharesOutstanding, format_money
-from incident_impact.report import render_incident_report, write_report
-from incident_impact.report import page as report_page
-from incident_impact.report import figures, render
-
-from conftest import open_page
-
-FROZEN = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+FROZEN = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 PAYLOAD = '<script>alert(1)</script> "quoted"'
 #: A chunk from the middle of plotly.min.js, to count how often the bundle is inlined.
 PLOTLY_MARKER = get_plotlyjs()[2_400_000:2_400_200]
@@ -75,7 +73,12 @@ def test_header_verdict_and_facts(html, analysis):
         assert text in html
     assert f"{analysis.day0.date()} (XNYS session)" in html
     # the verdict comes before the first figure, the figures before the tables
-    assert html.index('class="verdict"') < html.index('id="fig-prices"') < html.index('id="fig-car"') < html.index('id="h-windows"')
+    assert (
+        html.index('class="verdict"')
+        < html.index('id="fig-prices"')
+        < html.index('id="fig-car"')
+        < html.index('id="h-windows"')
+    )
 
 
 def test_plotlyjs_inlined_once_and_nothing_loaded_from_the_network(html):
@@ -100,7 +103,7 @@ def test_window_table_and_model(html, analysis):
     assert html.count('class="headline"') == 1
     info = analysis.result.estimation_info
     assert f"{info['start']} to {info['end']} ({info['n_obs']} returns" in html
-    assert "beta</th><td class=\"n\">" in html and f"{analysis.result.params['beta']:.3f}" in html
+    assert 'beta</th><td class="n">' in html and f"{analysis.result.params['beta']:.3f}" in html
     assert analysis.result.fitted.model.description in html
 
 
@@ -111,14 +114,15 @@ def test_robustness_peers_and_money_sections(html, analysis, make_incident_analy
         assert f'<th scope="row">{escape(spec)}</th>' in html
     frame = checks.to_frame()
     cell = frame.loc[("market-adjusted (^GSPC)", "[0,0]")]
-    assert f"{100 * cell.car:+.2f} % <span class=\"small\">(p {cell.p_value:.3f})</span><br>{cell.verdict}" in html
+    assert f'{100 * cell.car:+.2f} % <span class="small">(p {cell.p_value:.3f})</span><br>{cell.verdict}' in html
     assert '<tr class="firm"><th scope="row">ACME (the firm)</th>' in html
     dal = analysis.peers["DAL"].car_table.loc["[0,0]"]
     assert f'<th scope="row">DAL</th><td class="n">{100 * dal.car:+.2f} %' in html
     assert "AAL not studied: no prices for AAL" in html
     assert "Effect in money unknown: shares outstanding unknown" in html
-    valued = dataclasses.replace(analysis, market_value=MarketValue(pd.Timestamp("2017-04-07"), 50.0,
-                                                                   SharesOutstanding(2e6, "10-K")))
+    valued = dataclasses.replace(
+        analysis, market_value=MarketValue(pd.Timestamp("2017-04-07"), 50.0, SharesOutstanding(2e6, "10-K"))
+    )
     page = render_incident_report(valued, generated_at=FROZEN)
     change = valued.verdicts().loc["[-1,+1]"]
     assert "Value change (95 % CI)" in page and format_money(change["value_change"]) in page
@@ -146,11 +150,11 @@ def test_no_notes_says_so(make_incident_analysis):
 
 
 def test_ar_table_alternative(html, analysis):
-    details = html[html.index("<details>"): html.index("</details>")]
+    details = html[html.index("<details>") : html.index("</details>")]
     ar = analysis.result.abnormal_returns
     assert details.count("<tr><td>") == len(ar)
     first = ar.iloc[0]
-    assert f"<td>{ar.index[0].date()}</td><td class=\"n\">{int(first.rel_day)}</td>" in details
+    assert f'<td>{ar.index[0].date()}</td><td class="n">{int(first.rel_day)}</td>' in details
     assert f"{100 * first.ar:+.2f} %" in details
 
 
@@ -162,7 +166,7 @@ def test_figures_and_accessibility(html):
         assert f'<figcaption id="{cap}">' in html
     headings = [int(h) for h in re.findall(r"<h([1-6])\b", html)]
     assert headings[0] == 1 and headings.count(1) == 1
-    assert all(b - a <= 1 for a, b in zip(headings, headings[1:]))
+    assert all(b - a <= 1 for a, b in zip(headings, headings[1:], strict=False))
 
 
 def test_rendering_is_deterministic(analysis, html):
@@ -171,7 +175,7 @@ def test_rendering_is_deterministic(analysis, html):
 
 # ----------------------------------------------------------------- figures
 def test_price_figure(analysis):
-    fig = figures.price_figure(analysis)
+    fig = go.Figure(figures.price_figure(analysis))
     names = [t.name for t in fig.data]
     assert names == [analysis.stock.ticker, "^GSPC", "timeline events", "possible confounders"]
     stock = fig.data[0]
@@ -195,7 +199,7 @@ def test_price_figure(analysis):
 
 
 def test_car_figure(analysis):
-    fig = figures.car_figure(analysis)
+    fig = go.Figure(figures.car_figure(analysis))
     bars, band, car = fig.data
     ar = analysis.result.abnormal_returns
     path = analysis.result.car_path()
@@ -207,8 +211,59 @@ def test_car_figure(analysis):
     assert min(band.y) == pytest.approx(100 * path["lower"].min())
 
 
+def string_titles(fig: dict, path: str = "") -> list[str]:
+    """Where ``fig`` holds a title given as a bare string (plotly.js 3 reads only ``title.text``; graph
+    objects converted such strings, plain figure dicts reach plotly.js as they are)."""
+    found = []
+    for key, value in fig.items() if isinstance(fig, dict) else enumerate(fig) if isinstance(fig, list) else ():
+        if key == "title" and isinstance(value, str):
+            found.append(f"{path}/{key}")
+        elif isinstance(value, (dict, list)):
+            found += string_titles(value, f"{path}/{key}")
+    return found
+
+
+def assert_valid_figure(fig: dict) -> go.Figure:
+    """``fig`` is a plain figure dict that plotly's graph objects accept property by property (a typo in
+    a property name or a bad value raises here, as the pages are rendered with ``validate=False``)."""
+    assert isinstance(fig, dict) and set(fig) == {"data", "layout"}
+    assert all(isinstance(trace, dict) and "type" in trace for trace in fig["data"])
+    assert string_titles(fig) == []
+    checked = go.Figure(fig)  # validate=True: raises on any unknown property or invalid value
+    assert len(checked.data) == len(fig["data"])
+    return checked
+
+
+def test_figures_are_valid_plotly_figure_dicts(analysis, evil):
+    """Issue 15: the incident report's figures are plain dicts (no ``plotly.graph_objects`` on the report
+    path); graph objects validate every one of them here."""
+    for a in (analysis, evil):
+        price, car = figures.price_figure(a), figures.car_figure(a)
+        recovery = figures.recovery_figure(a.aftermath.recovery, a.aftermath.responses, a.stock.ticker)
+        for fig in (price, car, recovery):
+            assert_valid_figure(fig)
+            assert fig["layout"]["template"] == figures.template()
+        assert [t["type"] for t in car["data"]] == ["bar", "scatter", "scatter"]
+    assert_valid_figure({"data": [figures.band_trace([1, 2], [0, 0], [1, 1], "band")], "layout": {}})
+
+
+def test_template_is_the_one_graph_objects_built():
+    """The figures carry the template a graph-objects figure had with ``template=THEME``: plotly's default
+    template with :data:`figures.THEME` merged over it (the same zero lines, title spacing and hover labels)."""
+    built = go.Figure().update_layout(template=figures.THEME).layout.template.to_plotly_json()
+    assert figures.template() == built
+
+
+def test_figure_html_renders_a_dict_without_validation(analysis):
+    fig = figures.car_figure(analysis)
+    snippet = figures.figure_html(fig, "fig-x")
+    assert snippet.count("Plotly.newPlot") == 1 and '"fig-x"' in snippet and '"displaylogo": false' in snippet
+    assert '"title":{"text":"relative trading day (0 = day 0)"}' in snippet
+    assert figures.figure_html(go.Figure(fig), "fig-x").count("Plotly.newPlot") == 1  # graph objects still work
+
+
 def test_plotly_labels_are_escaped(evil):
-    fig = figures.price_figure(evil)
+    fig = go.Figure(figures.price_figure(evil))
     texts = [t for trace in fig.data[2:] for t in trace.hovertext]
     assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in t for t in texts)
     assert not any("<script" in t for t in texts)
@@ -225,11 +280,17 @@ def test_malicious_text_is_escaped(evil_html):
     lowered = evil_html.lower()
     assert "<script>alert" not in lowered
     assert 'href="javascript:' not in lowered
-    assert "<title>Evil &lt;script&gt;alert(1)&lt;/script&gt; &#34;quoted&#34; — incident-impact report</title>" in evil_html
+    assert (
+        "<title>Evil &lt;script&gt;alert(1)&lt;/script&gt; &#34;quoted&#34; — incident-impact report</title>"
+        in evil_html
+    )
     assert "claimed &lt;script&gt;alert(1)&lt;/script&gt;" in evil_html
     assert "<li>javascript:alert(1)</li>" in evil_html
     # an http URL with quotes stays a link, its quotes escaped inside the attribute
-    assert '<a href="https://example.com/&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" rel="noopener noreferrer">' in evil_html
+    assert (
+        '<a href="https://example.com/&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" rel="noopener noreferrer">'
+        in evil_html
+    )
 
 
 def test_only_http_urls_are_links():
@@ -293,8 +354,8 @@ def test_report_renders_offline_in_chromium(chromium, analysis, tmp_path):
     try:
         assert seen == {"errors": [], "requests": [], "dialogs": []}
         assert page.title() == f"{analysis.incident.name} — incident-impact report"
-        assert page.evaluate(TRACE_COUNTS, "fig-prices") == len(figures.price_figure(analysis).data) == 4
-        assert page.evaluate(TRACE_COUNTS, "fig-car") == len(figures.car_figure(analysis).data) == 3
+        assert page.evaluate(TRACE_COUNTS, "fig-prices") == len(figures.price_figure(analysis)["data"]) == 4
+        assert page.evaluate(TRACE_COUNTS, "fig-car") == len(figures.car_figure(analysis)["data"]) == 3
         assert page.locator(".modebar-btn--logo").count() == 0
         links = page.eval_on_selector_all("a[href^=http]", "as => as.map(a => a.rel)")
         assert links and set(links) == {"noopener noreferrer"}
@@ -324,7 +385,7 @@ def test_window_table_carries_the_verdicts(make_incident_analysis):
     verdicts = analysis.verdicts()
     assert "Equivalence p" in html and "MDE" in html
     for label, row in verdicts.iterrows():
-        assert f"{report_page.pvalue(row.p_value)}</td><td class=\"verdict-col\">{row.text}</td>" in html, label
+        assert f'{report_page.pvalue(row.p_value)}</td><td class="verdict-col">{row.text}</td>' in html, label
         assert f"{100 * row.mde:.2f} %</td>" in html
     assert verdicts.loc["[0,0]", "text"] == "significant harm"  # the synthetic -4 % day-0 shock
 

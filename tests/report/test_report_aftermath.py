@@ -11,39 +11,69 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import os
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from click.testing import CliRunner
-from markupsafe import escape
-from plotly.offline import get_plotlyjs
-
-from conftest import CHROMIUM_ARGS, SyntheticSource, open_page, synthetic_prices
+from conftest import SyntheticSource, open_page, synthetic_prices
 from incident_impact.aftermath.drivers import explain_cars
 from incident_impact.analysis import analyze
 from incident_impact.catalog import TimelineEvent, adhoc_incident
 from incident_impact.catalog_study import study_incidents
 from incident_impact.cli import cli
 from incident_impact.cli.study import _write_reports
-from incident_impact.report import render, render_incident_report, render_study_report, write_report, write_study_report
+from incident_impact.report import (
+    figures,
+    render_incident_report,
+    render_study_report,
+    write_report,
+    write_study_report,
+)
 from incident_impact.report import page as report_page
 from incident_impact.report.aftermath import COVARIATE_LABELS, plain_names
 from incident_impact.report.figures import recovery_figure
 from incident_impact.report.glossary import GLOSSARY
-from incident_impact.report.study_figures import mean_recovery_path, pooled_figure, recovery_path_figure
+from incident_impact.report.study_figures import (
+    caar_figure,
+    forest_figure,
+    mean_recovery_path,
+    pooled_figure,
+    recovery_path_figure,
+)
+from markupsafe import escape
+from plotly.offline import get_plotlyjs
 
-FROZEN = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+FROZEN = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 PAYLOAD = '<script>window.__pwned=1</script> "q" & <b>bold</b>'
 PLOTLY_BUNDLE = get_plotlyjs()
 SHARED = os.environ.get("INCIDENT_IMPACT_SHARED_DATA")
 #: Python attribute names that must never reach a page as column labels or in notes.
-ATTRIBUTE_NAMES = ("sq_p_value", "placebo_p_value", "p_value", "n_sq_windows", "half_life_sessions", "recovered_by",
-                   "after_window", "after_car", "mean_bhar", "p_bhar", "ct_alpha", "equivalence_p", "tau2",
-                   "prediction_lower", "response_delay_days", "log_market_value", "response_kind", "p_perm")
+ATTRIBUTE_NAMES = (
+    "sq_p_value",
+    "placebo_p_value",
+    "p_value",
+    "n_sq_windows",
+    "half_life_sessions",
+    "recovered_by",
+    "after_window",
+    "after_car",
+    "mean_bhar",
+    "p_bhar",
+    "ct_alpha",
+    "equivalence_p",
+    "tau2",
+    "prediction_lower",
+    "response_delay_days",
+    "log_market_value",
+    "response_kind",
+    "p_perm",
+)
 
 
 def text_of(html: str) -> str:
@@ -78,8 +108,13 @@ def study():
         _incident("ACME", "2016-09-01", "acme-2016a", "brand", [(d(2016, 9, 2), "apology", "Sorry.")]),
         _incident("ACME", "2016-11-15", "acme-2016b", "brand", [(d(2016, 11, 16), "apology", "Sorry again.")]),
         _incident("ACME", "2017-02-01", "acme-2017a", "brand", [(d(2017, 2, 3), "statement", "We review.")]),
-        _incident("ACME", "2017-04-10", "acme-2017b", f"service {PAYLOAD}",
-                  [(d(2017, 4, 11), "statement", f"hostile {PAYLOAD}")]),
+        _incident(
+            "ACME",
+            "2017-04-10",
+            "acme-2017b",
+            f"service {PAYLOAD}",
+            [(d(2017, 4, 11), "statement", f"hostile {PAYLOAD}")],
+        ),
         _incident("DAL", "2016-10-03", "dal-2016", f"service {PAYLOAD}"),
         _incident("DAL", "2017-03-01", "dal-2017", f"service {PAYLOAD}"),
         _incident("DAL", "2017-06-01", "dal-2017b", "brand"),
@@ -92,11 +127,16 @@ def drivers():
     """A real :class:`CarDrivers` on 30 made-up incidents (categorical and numeric covariates)."""
     rng = np.random.default_rng(3)
     n = 30
-    frame = pd.DataFrame({
-        "car": rng.normal(0, 0.02, n), "se": np.full(n, 0.01),
-        "category": rng.choice(["brand", "service", f"other {PAYLOAD}"], n),
-        "log_market_value": rng.normal(24, 1, n), "year": rng.integers(2012, 2023, n).astype(float),
-    }, index=[f"e{i}" for i in range(n)])
+    frame = pd.DataFrame(
+        {
+            "car": rng.normal(0, 0.02, n),
+            "se": np.full(n, 0.01),
+            "category": rng.choice(["brand", "service", f"other {PAYLOAD}"], n),
+            "log_market_value": rng.normal(24, 1, n),
+            "year": rng.integers(2012, 2023, n).astype(float),
+        },
+        index=[f"e{i}" for i in range(n)],
+    )
     return explain_cars(frame, covariates=("category", "log_market_value", "year"), permutations=99, seed=1)
 
 
@@ -114,7 +154,7 @@ def test_recovery_section_shows_the_recovery_object(analysis, html):
     assert str(escape(rec.status)) in page and f"{100 * rec.trough_car:+.2f} % on day +{rec.trough_day}" in page
     section = page.split('id="recovery-horizons"', 1)[1].split("</table>", 1)[0]
     for label, row in rec.horizons.iterrows():
-        assert f"<th scope=\"row\">{label}</th>" in section
+        assert f'<th scope="row">{label}</th>' in section
         assert f"{100 * row.car:+.2f} %" in section and f"{100 * row.se:.2f} %" in section
         assert report_page.pvalue(row.sq_p_value) in section
         assert f"({int(row.n_sq_windows)}; {int(row.n_sq_independent)} apart)" in section
@@ -125,13 +165,13 @@ def test_recovery_section_shows_the_recovery_object(analysis, html):
 
 def test_recovery_figure_is_the_path_with_band_and_responses(analysis, html):
     rec, responses = analysis.aftermath.recovery, analysis.aftermath.responses
-    fig = recovery_figure(rec, responses, "ACME")
+    fig = go.Figure(recovery_figure(rec, responses, "ACME"))
     names = [t.name for t in fig.data]
     assert names == ["95 % band of the CAR", "CAR of ACME from day 0", "trough", "company responses"]
     car = fig.data[1]
     assert list(car.x) == list(rec.path["rel_day"]) and np.allclose(car.y, 100 * rec.path["car"])
     assert max(car.x) == rec.path_end == 120
-    assert np.allclose(fig.data[0].y[:len(rec.path)], 100 * rec.path["upper"])
+    assert np.allclose(fig.data[0].y[: len(rec.path)], 100 * rec.path["upper"])
     marker = fig.data[3]
     assert list(marker.x) == [int(r) for r in responses["rel_day"]] and list(marker.text) == list(responses["kind"])
     assert 'id="fig-recovery"' in html
@@ -159,8 +199,10 @@ def test_no_attribute_names_reach_the_incident_page(html):
     page = text_of(html)
     for name in ATTRIBUTE_NAMES:
         assert not re.search(rf"\b{name}\b", page), name
-    assert plain_names("sq_p_value_estimation and p_value") == \
-        "the SQ p against the estimation window alone and the p-value"
+    assert (
+        plain_names("sq_p_value_estimation and p_value")
+        == "the SQ p against the estimation window alone and the p-value"
+    )
 
 
 def test_not_yet_observable_and_no_response_are_said():
@@ -183,14 +225,30 @@ def test_an_analysis_without_aftermath_says_so(analysis):
 
 def test_hostile_response_text_is_escaped_in_table_and_figure():
     frames = synthetic_prices()
-    inc = _incident("ACME", "2017-04-10", "evil-2017", responses=[(dt.date(2017, 4, 11), f"apology", f"resp {PAYLOAD}")])
+    inc = _incident("ACME", "2017-04-10", "evil-2017", responses=[(dt.date(2017, 4, 11), "apology", f"resp {PAYLOAD}")])
     analysis = analyze(inc, source=SyntheticSource(frames, {}))
     html = render_incident_report(analysis, generated_at=FROZEN)
     assert "<script>window.__pwned" not in html.replace(PLOTLY_BUNDLE, "")
     assert str(escape(f"resp {PAYLOAD}")) in html
-    fig = recovery_figure(analysis.aftermath.recovery, analysis.aftermath.responses, "ACME")
+    fig = go.Figure(recovery_figure(analysis.aftermath.recovery, analysis.aftermath.responses, "ACME"))
     hover = fig.data[-1].hovertext[0]
     assert "&lt;script&gt;" in hover and "<script>" not in hover and "<b>" not in hover
+
+
+def test_study_figures_are_valid_plotly_figure_dicts(study):
+    """Issue 15: the study's figures are plain dicts too (with the incident figures' template); graph
+    objects validate every property of each, and no title is a bare string (plotly.js 3 reads title.text)."""
+    figs = [forest_figure(study, w) for w in study.windows] + [caar_figure(study), pooled_figure(study.pooled())]
+    figs.append(recovery_path_figure(mean_recovery_path(study)))
+    for fig in figs:
+        assert set(fig) == {"data", "layout"} and all("type" in t for t in fig["data"])
+        assert fig["layout"]["template"] == figures.template()
+        assert '"title":"' not in json.dumps(fig, default=str, separators=(",", ":"))
+        assert len(go.Figure(fig).data) == len(fig["data"])  # validate=True: raises on an unknown property
+    forest = go.Figure(figs[0])
+    assert [s.type for s in forest.layout.shapes] == ["rect", "line"] and forest.layout.annotations[
+        0
+    ].yref == "y domain"
 
 
 def test_glossary_has_the_new_terms(html, study_html):
@@ -208,8 +266,10 @@ def test_pooled_section_and_literature(study, study_html):
     assert str(escape(pooled.sentence())) in page
     table = page.split('id="pooled"', 1)[1].split("</table>", 1)[0]
     for label, g in [("All incidents", pooled), *pooled.groups]:
-        assert f"<th scope=\"row\">{escape(label)}</th>" in table
-        assert f"{100 * g.estimate:+.2f} %" in table and f"{100 * g.ci_lower:+.2f} % to {100 * g.ci_upper:+.2f} %" in table
+        assert f'<th scope="row">{escape(label)}</th>' in table
+        assert (
+            f"{100 * g.estimate:+.2f} %" in table and f"{100 * g.ci_lower:+.2f} % to {100 * g.ci_upper:+.2f} %" in table
+        )
         assert f"{100 * g.prediction_lower:+.2f} % to {100 * g.prediction_upper:+.2f} %" in table
         assert f"{100 * g.i2:.0f} %" in table and report_page.pvalue(g.equivalence_p) in table
         assert f"{1e4 * g.tau2:.2f} %²" in table
@@ -217,7 +277,7 @@ def test_pooled_section_and_literature(study, study_html):
     assert str(escape(literature.sentence)) in page and str(escape(literature.selection)) in page
     for study_name in literature.rows["study"]:
         assert str(escape(study_name)) in page
-    fig = pooled_figure(pooled)
+    fig = go.Figure(pooled_figure(pooled))
     assert [t.type for t in fig.data] == ["bar", "scatter"] and fig.data[1].marker.symbol == "diamond"
     assert fig.data[1].x[0] == pytest.approx(100 * pooled.estimate)
     assert fig.data[0].base[0] == pytest.approx(100 * pooled.prediction_lower)
@@ -231,14 +291,20 @@ def test_recovery_section_of_the_study(study, study_html):
     table = page.split('id="longrun"', 1)[1].split("</table>", 1)[0]
     frame = long_run.to_frame()
     for label, r in frame.iterrows():
-        assert f"<th scope=\"row\">{label}</th>" in table
+        assert f'<th scope="row">{label}</th>' in table
         assert f"{100 * r.mean_bhar:+.2f} %" in table and report_page.pvalue(r.p_bhar_skew_t) in table
         assert report_page.pvalue(r.p_bhar_skew_boot) in table and f"{100 * r.ct_alpha_window:+.2f} %" in table
-    for header in ("Mean BHAR", "p (t-test)", "p (skewness-adjusted)", "p (bootstrap)", "Calendar-time abnormal return",
-                   "Recovered"):
+    for header in (
+        "Mean BHAR",
+        "p (t-test)",
+        "p (skewness-adjusted)",
+        "p (bootstrap)",
+        "Calendar-time abnormal return",
+        "Recovered",
+    ):
         assert f'<th scope="col">{header}</th>' in table
     shares = long_run.recovery
-    for label, r in shares.iterrows():
+    for _label, r in shares.iterrows():
         if r.n_hurt:
             assert f"({int(r.n_recovered)} of {int(r.n_hurt)} that fell below −MDE" in table
     # the mean path: mean and cross-sectional band of the incidents' recovery paths, by relative day
@@ -250,22 +316,29 @@ def test_recovery_section_of_the_study(study, study_html):
     half = 2.4469118511449692 if day.n == 7 else None  # t(6) 97.5 %
     if half:
         assert day.upper - day["mean"] == pytest.approx(half * day.sd / np.sqrt(7))
-    fig = recovery_path_figure(path)
+    fig = go.Figure(recovery_path_figure(path))
     assert np.allclose(fig.data[1].y, 100 * path["mean"]) and 'id="fig-recovery-mean"' in study_html
 
 
 def test_response_section_of_the_study(study, study_html):
     summary = study.responses
     page = text_of(study_html)
-    assert f"{summary.n_incidents} incidents with a response of the company ({summary.n_without_response} without one)" in page
+    assert (
+        f"{summary.n_incidents} incidents with a response of the company ({summary.n_without_response} without one)"
+        in page
+    )
     after = page.split('id="response-after"', 1)[1].split("</table>", 1)[0]
-    for kind, count in summary.after_counts.items():
-        assert f"<th scope=\"col\">{kind[0].upper() + kind[1:]}</th>" in after
+    for kind in summary.after_counts.keys():
+        assert f'<th scope="col">{kind[0].upper() + kind[1:]}</th>' in after
     assert "".join(f'<td class="n">{int(v)}</td>' for v in summary.after_counts) in after
     kinds = page.split('id="response-kinds"', 1)[1].split("</table>", 1)[0]
     for kind, r in summary.by_kind.iterrows():
-        assert f"<th scope=\"row\">{kind}</th><td class=\"n\">{int(r.n)}</td><td class=\"n\">{100 * r.mean_car:+.2f} %" in kinds
-    assert summary.reason == "" and f"H = {summary.kind_test_statistic:.2f}, p = {summary.kind_test_p_value:.3f}" in page
+        assert (
+            f'<th scope="row">{kind}</th><td class="n">{int(r.n)}</td><td class="n">{100 * r.mean_car:+.2f} %' in kinds
+        )
+    assert (
+        summary.reason == "" and f"H = {summary.kind_test_statistic:.2f}, p = {summary.kind_test_p_value:.3f}" in page
+    )
 
 
 def test_drivers_section_only_when_given(study, study_html, drivers):
@@ -273,15 +346,27 @@ def test_drivers_section_only_when_given(study, study_html, drivers):
     page = text_of(study_html)
     assert drivers.power_sentence() and str(escape(drivers.power_sentence())) in page
     table = page.split('id="drivers"', 1)[1].split("</table>", 1)[0]
-    for term, r in drivers.terms.iterrows():
-        assert f"{100 * r.coef:+.2f} pp" in table and report_page.pvalue(r.p_perm) in table and report_page.pvalue(r.p_value) in table
+    for _term, r in drivers.terms.iterrows():
+        assert (
+            f"{100 * r.coef:+.2f} pp" in table
+            and report_page.pvalue(r.p_perm) in table
+            and report_page.pvalue(r.p_value) in table
+        )
     assert "Market value (log)" in table and "Category: " in table and "(against " in table
     assert "log_market_value" not in page and "category[" not in page
     assert "&lt;script&gt;" in table and "<script>window" not in table
     for header in ("Robust SE (HC3)", "p (HC3)", "p (permutation)"):
         assert f'<th scope="col">{header}</th>' in table
-    assert set(COVARIATE_LABELS) >= {"category", "platform", "response_kind", "response_delay_days",
-                                     "log_market_value", "volatility", "region", "year"}
+    assert set(COVARIATE_LABELS) >= {
+        "category",
+        "platform",
+        "response_kind",
+        "response_delay_days",
+        "log_market_value",
+        "volatility",
+        "region",
+        "year",
+    }
 
 
 def test_no_attribute_names_reach_the_study_page(study_html):
@@ -331,7 +416,10 @@ def test_directory_mode_and_stdout_inline(analysis, tmp_path):
     path = write_report(analysis, tmp_path / "a b" / "r.html", generated_at=FROZEN, plotlyjs="directory")
     assert '<script src="plotly.min.js"' in path.read_text(encoding="utf-8")
     assert (tmp_path / "a b" / "plotly.min.js").exists()
-    assert report_page.shared_plotlyjs(tmp_path / "x" / "deep" / "r.html", tmp_path / "plotly.min.js") == "../../plotly.min.js"
+    assert (
+        report_page.shared_plotlyjs(tmp_path / "x" / "deep" / "r.html", tmp_path / "plotly.min.js")
+        == "../../plotly.min.js"
+    )
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     assert report_page.shared_plotlyjs(fifo, "directory") is None  # written through: nothing to load beside it
@@ -384,8 +472,10 @@ def _assert_columns_visible(page, table: str, shots: Path, name: str, whole: boo
             box = cells.nth(i).bounding_box()
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1280, (name, cls, i, box)
             assert box["x"] + box["width"] <= frame["x"] + frame["width"] + 0.5, (name, cls, i, box, frame)
-    wrapper = page.evaluate(f"() => {{ const t = document.querySelector('{table}'); const w = t.parentElement; "
-                            "return [w.scrollWidth, w.clientWidth, w.scrollLeft]; }")
+    wrapper = page.evaluate(
+        f"() => {{ const t = document.querySelector('{table}'); const w = t.parentElement; "
+        "return [w.scrollWidth, w.clientWidth, w.scrollLeft]; }"
+    )
     assert wrapper[2] == 0
     if whole:
         assert wrapper[0] <= wrapper[1] + 1, (name, wrapper)  # nothing to scroll to at 1280 px
@@ -400,8 +490,12 @@ def test_tables_fit_at_1280_and_phone_width(chromium, study, analysis, tmp_path)
     report = tmp_path / "study.html"
     links = {eid: f"incidents/{eid}.html" for eid in study.analyses}
     write_study_report(study, report, links=links, generated_at=FROZEN, plotlyjs="directory")
-    valued = dataclasses.replace(analysis, market_value=MarketValue(
-        pd.Timestamp("2017-04-07"), 50.0, SharesOutstanding(2.5e9, "test filing", dt.date(2017, 3, 31))))
+    valued = dataclasses.replace(
+        analysis,
+        market_value=MarketValue(
+            pd.Timestamp("2017-04-07"), 50.0, SharesOutstanding(2.5e9, "test filing", dt.date(2017, 3, 31))
+        ),
+    )
     incident = write_report(valued, tmp_path / "incident.html", generated_at=FROZEN, plotlyjs="directory")
     study_figs = ("fig-forest-0", "fig-caar", "fig-pooled", "fig-recovery-mean")
     incident_figs = ("fig-prices", "fig-car", "fig-recovery")
@@ -434,7 +528,9 @@ def test_tables_fit_at_1280_and_phone_width(chromium, study, analysis, tmp_path)
             page.screenshot(path=str(shots / f"{name}-390-table.png"))
             box = page.locator(table).locator("xpath=..").bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1
-            assert page.evaluate(f"getComputedStyle(document.querySelector('{table}').parentElement).overflowX") == "auto"
+            assert (
+                page.evaluate(f"getComputedStyle(document.querySelector('{table}').parentElement).overflowX") == "auto"
+            )
             assert errors == []
         finally:
             page.context.close()
