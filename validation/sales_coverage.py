@@ -2,7 +2,7 @@
 
 Run from the repository root:  nice .venv/bin/python validation/sales_coverage.py [--runs 250]
 
-For each structural-model variant (the default: local level or local linear trend, sales or log
+For each structural-model variant (the default: local level or local level with drift, sales or log
 sales, chosen from the pre-period by AIC, level s.d. by maximum likelihood; level s.d. fixed at 0.01
 in standardised units, R's default; level s.d. by maximum likelihood) and true effect 0 and +10 per period (pre 70, post 30 periods):
 share of 95 % intervals of the cumulative effect that cover the truth, share "significant"
