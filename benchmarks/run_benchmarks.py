@@ -286,17 +286,7 @@ def battery(n_tickers: int, n_events: int, repeat: int) -> dict:
 
 def battery_processes(n_tickers: int, n_events: int, repeat: int, processes: int) -> list[dict]:
     """:func:`battery` in ``processes`` fresh processes one after the other (each has one cold call)."""
-    cmd = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--battery-worker",
-        "--tickers",
-        str(n_tickers),
-        "--events",
-        str(n_events),
-        "--repeat",
-        str(repeat),
-    ]
+    cmd = worker_command(sys.executable, ["--battery-worker"], n_tickers, n_events, repeat)
     return [
         json.loads(
             subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=HERE.parent)
@@ -418,19 +408,14 @@ def memory(field: str) -> float:
     return int(line.split()[1]) / 1024
 
 
+def worker_command(python: str, mode: list[str], n_tickers: int, n_events: int, repeat: int) -> list[str]:
+    """The command line that runs this script as a worker (``mode``: its flag and arguments)."""
+    sizes = ["--tickers", str(n_tickers), "--events", str(n_events), "--repeat", str(repeat)]
+    return [python, str(Path(__file__).resolve()), *mode, *sizes]
+
+
 def run_one(python: str, method: str, n_tickers: int, n_events: int, repeat: int) -> dict:
-    cmd = [
-        python,
-        str(Path(__file__).resolve()),
-        "--worker",
-        method,
-        "--tickers",
-        str(n_tickers),
-        "--events",
-        str(n_events),
-        "--repeat",
-        str(repeat),
-    ]
+    cmd = worker_command(python, ["--worker", method], n_tickers, n_events, repeat)
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent)
     if proc.returncode:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}

@@ -7,9 +7,9 @@ on first use (PEP 562): one incident's aftermath needs only ``incident``, ``lear
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
+from ..lazy import lazy_getattr
 from .learning import MarketLearning, market_learning
 from .recovery import Recovery, RecoveryMetrics, recovery, recovery_metrics  # the function hides the module
 
@@ -51,13 +51,7 @@ _MODULES = {
 }
 
 
-def __getattr__(name: str):
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value  # the next access is a plain attribute
-    return value
+__getattr__ = lazy_getattr(__name__, _MODULES)
 
 
 __all__ = [

@@ -20,9 +20,9 @@ imported on first use (PEP 562): one incident's analysis never runs the engines,
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
+from ..lazy import lazy_getattr
 from .event import event_study, joined_returns
 from .factors import read_french_factors
 from .models import (
@@ -68,13 +68,7 @@ _MODULES = {
 }
 
 
-def __getattr__(name: str):
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value  # the next access is a plain attribute
-    return value
+__getattr__ = lazy_getattr(__name__, _MODULES)
 
 
 __all__ = [
