@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..distributions import t_sf
 from ..errors import IncidentImpactError
+from . import batch_grank
 from . import statistics as st
 from .batch_fit import BatchFit, fit_events
 from .batch_pairs import ResidualPairs, kp_rbar
@@ -242,9 +243,9 @@ class BatchEngine:
 
     def standardized_rank_tests(self, window: Window, inputs: TestInputs) -> tuple[st.TestResult, st.TestResult]:
         """``(corrado_zivney, grank)`` from the fit's arrays (:mod:`.batch_grank`)."""
-        from .batch_grank import standardized_rank_tests
-
-        return standardized_rank_tests(self.fit, np.flatnonzero(self.fit.has(window)), window, inputs.car / inputs.se)
+        return batch_grank.standardized_rank_tests(
+            self.fit, np.flatnonzero(self.fit.has(window)), window, inputs.car / inputs.se
+        )
 
     def estimation_panel(self, window: Window) -> np.ndarray:
         """Estimation ARs (events with ``window`` x estimation days), the bootstrap's resampling pool."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 from functools import cached_property
 
 import numpy as np
+from scipy import sparse
 
 from .batch_fit import BatchFit
 from .windows import Window
@@ -191,8 +192,6 @@ def _unit_sums(
     """By group ``g``: the sum of the rows of ``x`` over the columns ``start..stop-1``, each centred and
     scaled to unit length there (rows that do not vary count 0), as one sparse product; and which
     rows count. ``s1``, ``s2``: the rows' sums and sums of squares over all columns."""
-    from scipy import sparse
-
     T = x.shape[1]
     cut = x[:, np.r_[0:start, stop:T]]
     n = stop - start

@@ -128,7 +128,7 @@ def events_table(events: pd.DataFrame) -> pd.DataFrame:
         raise IncidentImpactError(f"duplicate event ids: {', '.join(map(str, dup[:5]))}; every event needs its own id")
     if table.empty:
         raise IncidentImpactError("the events table is empty")
-    table["event_date"] = event_sessions(table["event_date"], [f"event {e}" for e in table["event_id"]])
+    table["event_date"] = event_sessions(table["event_date"], ("event " + table["event_id"]).tolist())
     return table
 
 
