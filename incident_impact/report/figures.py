@@ -139,12 +139,13 @@ def _vline(x, line: dict) -> dict:
     return dict(type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1, line=line)
 
 
-def _vrect(x0, x1) -> dict:
-    """A shaded band across the plot from ``x0`` to ``x1``, behind the traces."""
+def _vrect(x0, x1, yref: str = "paper") -> dict:
+    """A shaded band across the plot from ``x0`` to ``x1``, behind the traces (``yref="y domain"``: the
+    plot's height, as plotly's ``add_vrect``)."""
     return dict(
         type="rect",
         xref="x",
-        yref="paper",
+        yref=yref,
         x0=x0,
         x1=x1,
         y0=0,

@@ -15,27 +15,11 @@ import pandas as pd
 from ..distributions import t_ppf
 from ..eventstudy import format_window
 from ..verdict import CONFOUNDED, GAIN, HARM, INCONCLUSIVE, NO_EFFECT
-from .figures import CAR_COLOUR, SAFE, SHADE, Figure, _label, _text, _vline, band_trace, figure, title
+from .figures import CAR_COLOUR, SAFE, Figure, _label, _text, _vline, _vrect, band_trace, figure, title
 
 if TYPE_CHECKING:
     from ..aftermath.pooled import PooledEffect
     from ..catalog_study import CatalogStudy
-
-
-def _xband(x0, x1) -> dict:
-    """A shaded band from ``x0`` to ``x1`` over the plot's height, behind the traces."""
-    return dict(
-        type="rect",
-        xref="x",
-        yref="y domain",
-        x0=x0,
-        x1=x1,
-        y0=0,
-        y1=1,
-        fillcolor=SHADE,
-        line=dict(width=0),
-        layer="below",
-    )
 
 
 def _xline(x, line: dict) -> dict:
@@ -98,7 +82,7 @@ def forest_figure(study: CatalogStudy, window=None) -> Figure:
         data,
         height=max(360, 26 * len(table) + 120),
         margin=dict(l=320, r=20, t=60, b=50),
-        shapes=[_xband(-bound, bound), _xline(0, dict(color="#555", width=1))],
+        shapes=[_vrect(-bound, bound, "y domain"), _xline(0, dict(color="#555", width=1))],
         annotations=[note],
         xaxis=dict(title=title(f"CAR{label} (%), 95 % interval"), zeroline=False),
         yaxis=dict(autorange="reversed", categoryorder="array", categoryarray=names),
@@ -192,7 +176,7 @@ def pooled_figure(pooled: PooledEffect) -> Figure:
         height=max(240, 42 * len(ok) + 140),
         barmode="overlay",
         margin=dict(l=20, r=20, t=60, b=50),
-        shapes=[_xband(-bound, bound), _xline(0, dict(color="#555", width=1))],
+        shapes=[_vrect(-bound, bound, "y domain"), _xline(0, dict(color="#555", width=1))],
         xaxis=dict(
             title=title(f"CAR{pooled.window or ''} (%)"), zeroline=False, range=[min(ends) - pad, max(ends) + pad]
         ),

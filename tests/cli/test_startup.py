@@ -21,11 +21,12 @@ sys.stderr.write("\\nHEAVY " + json.dumps(heavy) + "\\n")
 """
 
 
-def _heavy_after(tmp_path, *args) -> list[str]:
+def _heavy_after(tmp_path, *args, script: str = SCRIPT) -> list[str]:
+    """The modules ``script``'s filter lists after the command line ``args`` ran in a fresh interpreter."""
     env = {**os.environ, "INCIDENT_IMPACT_OFFLINE": "1", "INCIDENT_IMPACT_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("INCIDENT_IMPACT_DATA_DIR", None)
     proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
     )
     line = [x for x in proc.stderr.splitlines() if x.startswith("HEAVY ")][-1]
     return json.loads(line[len("HEAVY ") :])
@@ -56,20 +57,8 @@ LAZY_SCRIPT = SCRIPT.replace(
 def test_analyze_skips_the_calendar_build_and_study_modules_once_cached(tmp_path):
     """Issue 15: the second run reads the calendar's sessions from the cache folder (no exchange_calendars),
     and one incident imports none of the multi-event modules."""
-    env = {**os.environ, "INCIDENT_IMPACT_OFFLINE": "1", "INCIDENT_IMPACT_CACHE_DIR": str(tmp_path / "cache")}
-    env.pop("INCIDENT_IMPACT_DATA_DIR", None)
-    found = []
-    for _ in range(2):
-        proc = subprocess.run(
-            [sys.executable, "-c", LAZY_SCRIPT, "analyze", "pepsi-kendall-jenner-ad-2017", "--offline", "--no-report"],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=300,
-        )
-        line = [x for x in proc.stderr.splitlines() if x.startswith("HEAVY ")][-1]
-        found.append(json.loads(line[len("HEAVY ") :]))
+    args = ("analyze", "pepsi-kendall-jenner-ad-2017", "--offline", "--no-report")
+    found = [_heavy_after(tmp_path, *args, script=LAZY_SCRIPT) for _ in range(2)]
     assert found == [["exchange_calendars"], []]
 
 
@@ -84,27 +73,9 @@ def test_analyze_with_its_report_builds_no_graph_objects(tmp_path):
     """Issue 15: the report's figures are plain figure dicts rendered by ``plotly.io.to_html(validate=False)``, so
     ``analyze`` with its report imports neither ``plotly.graph_objects`` nor ``plotly.subplots`` nor any of the
     graph-object classes and validators (``plotly.graph_objs`` itself, a lazy package, is imported by plotly.io)."""
-    env = {**os.environ, "INCIDENT_IMPACT_OFFLINE": "1", "INCIDENT_IMPACT_CACHE_DIR": str(tmp_path / "cache")}
-    env.pop("INCIDENT_IMPACT_DATA_DIR", None)
     report = tmp_path / "r.html"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            GO_SCRIPT,
-            "analyze",
-            "pepsi-kendall-jenner-ad-2017",
-            "--offline",
-            "--report",
-            str(report),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=300,
-    )
-    line = [x for x in proc.stderr.splitlines() if x.startswith("HEAVY ")][-1]
-    assert json.loads(line[len("HEAVY ") :]) == []
+    args = ("analyze", "pepsi-kendall-jenner-ad-2017", "--offline", "--report", str(report))
+    assert _heavy_after(tmp_path, *args, script=GO_SCRIPT) == []
+
     page = report.read_text(encoding="utf-8")
     assert all(f'id="{div}"' in page for div in ("fig-prices", "fig-car", "fig-recovery"))
