@@ -139,7 +139,7 @@ def test_session_table_equals_the_calendar_and_survives_the_disk(exchange, tmp_p
     read = calendar.session_table(exchange)  # from the file this time
     for table in (built, read):
         assert table.name == cal.name and table.tz == str(cal.tz)
-        pd.testing.assert_index_equal(table.sessions, pd.DatetimeIndex(cal.sessions).as_unit("ns"), check_names=False)
+        pd.testing.assert_index_equal(table.sessions, pd.DatetimeIndex(cal.sessions).as_unit("ns"), check_names=False, check_freq=False)
         pd.testing.assert_index_equal(table.closes, pd.DatetimeIndex(cal.closes).tz_convert("UTC").as_unit("ns"),
                                       check_names=False)
     files[0].write_bytes(b"not a zip file")  # a damaged file is rebuilt, not an error

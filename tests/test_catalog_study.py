@@ -149,7 +149,7 @@ def test_confounded_incidents_are_counted_apart(incidents, include):
     window = next(w for w in body["windows"] if w["window"] == "[-1,+1]")
     assert window["counts"]["confounded"] == 1
     assert {v["event_id"]: v["confounded"] for v in window["verdicts"]}["acme-2017"] is True
-    traces = {t.name: list(t.y) for t in forest_figure(cs, (-1, 1)).data}
+    traces = {t["name"]: list(t["y"]) for t in forest_figure(cs, (-1, 1))["data"]}
     if include:
         assert "confounded (counted apart)" not in traces
     else:
