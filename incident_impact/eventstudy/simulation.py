@@ -150,6 +150,15 @@ def battery(inputs: Inputs, clustered: bool) -> dict[str, st.TestResult]:
     }
 
 
+def _scenario(scenario: str | Scenario) -> Scenario:
+    """A scenario given by name (a clear error for an unknown one) or as a :class:`Scenario`."""
+    if not isinstance(scenario, str):
+        return scenario
+    if scenario not in SCENARIOS:
+        raise IncidentImpactError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
+    return SCENARIOS[scenario]
+
+
 def rejection_rates(
     scenario: str | Scenario,
     reps: int,
@@ -160,9 +169,7 @@ def rejection_rates(
     level: float = 0.05,
 ) -> pd.Series:
     """Share of ``reps`` replications in which each test rejects at ``level`` (two-sided)."""
-    if isinstance(scenario, str) and scenario not in SCENARIOS:
-        raise IncidentImpactError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
-    sc = SCENARIOS[scenario] if isinstance(scenario, str) else scenario
+    sc = _scenario(scenario)
     rng = np.random.default_rng(seed)
     hits = dict.fromkeys(MULTI_TESTS, 0)
     for _ in range(reps):
@@ -236,7 +243,7 @@ def volatility_rejection_rates(
     from .skewness import skewness_adjusted_t
     from .volatility import _two_sided  # the same two-sided rule as the library
 
-    sc = SCENARIOS[scenario] if isinstance(scenario, str) else scenario
+    sc = _scenario(scenario)
     rng = np.random.default_rng(seed)
     hits = {"av_t": 0.0, "av_skew_t": 0.0, "av_chi2": 0.0, "f_event": 0.0}
     for _ in range(reps):
@@ -271,7 +278,7 @@ def bootstrap_rejection_rates(
 
     from .bootstrap import bootstrap_pvalues
 
-    sc = SCENARIOS[scenario] if isinstance(scenario, str) else scenario
+    sc = _scenario(scenario)
     rng = np.random.default_rng(seed)
     hits = dict.fromkeys(tests, 0)
     L = window[1] - window[0] + 1

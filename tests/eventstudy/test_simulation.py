@@ -90,3 +90,12 @@ def test_simulation_inputs_equal_run_study_on_the_same_data():
     table = study.tests((-1, 1))
     for name, res in expected.items():
         assert table.at[name, "statistic"] == pytest.approx(res.statistic, rel=1e-8), name
+
+
+@pytest.mark.parametrize("rates_of", ["rejection_rates", "volatility_rejection_rates", "bootstrap_rejection_rates"])
+def test_unknown_scenario_is_a_clear_error(rates_of):
+    """Every simulation entry point names the known scenarios (the volatility and bootstrap ones raised KeyError)."""
+    from incident_impact.errors import IncidentImpactError
+
+    with pytest.raises(IncidentImpactError, match="unknown scenario 'Z'; choose one of A, B, C, D, E"):
+        getattr(sim, rates_of)("Z", 1, 0)
