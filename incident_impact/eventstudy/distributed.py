@@ -42,7 +42,7 @@ from .models import NormalReturnModel
 from .overlaps import empty_overlaps, overlap_message
 from .results import EventStudyResult
 from .spec import EventStudySpec
-from .study_results import FAILURE_COLUMNS, StudyResult, TestInputs
+from .study_results import FAILURE_COLUMNS, StudyResult, TestInputs, battery
 from .windows import Window
 
 __all__ = ["PartitionSummary", "StudySummary", "find_partitions", "run_study_dask", "run_study_partitions"]
@@ -52,7 +52,8 @@ __all__ = ["PartitionSummary", "StudySummary", "find_partitions", "run_study_das
 @dataclass
 class WindowInputs:
     """One partition's events that have a window: rows of the summary, CARs, variances, window ARs,
-    window dates (grid positions) and Corrado's per-day sums (None: ties, use the panels)."""
+    window dates (grid positions), Corrado's per-day sums (None: ties, use the panels) and the window
+    ARs' standard errors (for the standardized rank tests)."""
 
     rows: np.ndarray
     car: np.ndarray
@@ -60,6 +61,7 @@ class WindowInputs:
     win_ar: np.ndarray
     wpos: np.ndarray
     ranks: tuple[np.ndarray, np.ndarray] | None
+    win_se: np.ndarray
 
 
 @dataclass
@@ -68,9 +70,9 @@ class PartitionSummary:
 
     ``positions``: each studied event's row in the whole events table; ``grid``: the partition's dates;
     ``est_pos`` / ``est_ar``: estimation dates (positions in ``grid``, -1 where absent) and residuals;
-    ``df``, ``share_positive``: per event; ``windows``: :class:`WindowInputs` per window;
-    ``failures`` / ``overlaps``: the partition's; ``result``: its whole :class:`StudyResult` (None
-    when only the summary was kept); ``seconds``: the task's wall time.
+    ``df``, ``sigma2``, ``share_positive``: per event (``sigma2`` the residual variance); ``windows``:
+    :class:`WindowInputs` per window; ``failures`` / ``overlaps``: the partition's; ``result``: its whole
+    :class:`StudyResult` (None when only the summary was kept); ``seconds``: the task's wall time.
     """
 
     positions: np.ndarray
@@ -78,6 +80,7 @@ class PartitionSummary:
     est_pos: np.ndarray
     est_ar: np.ndarray
     df: np.ndarray
+    sigma2: np.ndarray
     share_positive: np.ndarray
     windows: dict[Window, WindowInputs]
     failures: pd.DataFrame
@@ -99,13 +102,20 @@ def summarize(result: StudyResult, positions: np.ndarray, keep_result: bool = Tr
         for w in result.spec.windows:
             L = w[1] - w[0] + 1
             windows[w] = WindowInputs(
-                np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty((0, L)), np.empty((0, L), np.int64), None
+                np.empty(0, np.int64),
+                np.empty(0),
+                np.empty(0),
+                np.empty((0, L)),
+                np.empty((0, L), np.int64),
+                None,
+                np.empty((0, L)),
             )
         return PartitionSummary(
             np.empty(0, np.int64),
             np.empty(0, "datetime64[ns]"),
             empty.astype(np.int64),
             empty,
+            np.empty(0),
             np.empty(0),
             np.empty(0),
             windows,
@@ -121,6 +131,7 @@ def summarize(result: StudyResult, positions: np.ndarray, keep_result: bool = Tr
         fit.arrays.pos[fit.rows, fit.est].astype(np.int32),
         fit.est_ar,
         fit.df.astype(float),
+        fit.sigma2,
         fit.share_positive,
         windows,
         result.failures,
@@ -141,6 +152,7 @@ def window_inputs(fit, window: Window) -> WindowInputs:
         fit.take(fit.ar, idx)[:, cols],
         fit.arrays.pos[fit.rows[idx], cols],
         rank_sums(fit, idx, window) if len(idx) else None,
+        fit.take(fit.ar_se, idx)[:, cols.start - fit.span.start : cols.stop - fit.span.start],
     )
 
 
@@ -327,35 +339,25 @@ class StudySummary:
         mask = np.r_[np.zeros(est.shape[1], dtype=bool), np.ones(L, dtype=bool)]
         return st.corrado(np.concatenate([est, win], axis=1), mask)
 
+    def standardized_rank_tests(self, window: Window, x: TestInputs) -> tuple[st.TestResult, st.TestResult]:
+        """``(corrado_zivney, grank)`` from every event's estimation residuals over its ``sigma`` and
+        its window ARs over their standard errors (:func:`~.statistics.corrado_zivney`,
+        :func:`~.statistics.grank`)."""
+        rows, inputs = self._window(window)
+        order = np.argsort(rows, kind="stable")
+        idx = rows[order]
+        sigma2 = self._ordered([p.sigma2 for p in self.parts])
+        est_sar = self.pairs.res[idx] / np.sqrt(sigma2[idx])[:, None]
+        win_sar = (np.concatenate([w.win_ar for w in inputs]) / np.concatenate([w.win_se for w in inputs]))[order]
+        return st.corrado_zivney(est_sar, win_sar), st.grank(est_sar, x.car / x.se)
+
     def tests(self, window: Window) -> pd.DataFrame:
-        """The nine tests of :data:`~.statistics.TEST_NAMES` (those of the issue: parametric, rank,
-        sign, signed-rank and SQ) over ``window``, as :meth:`StudyResult.tests` computes them."""
+        """The tests of :data:`~.statistics.TEST_NAMES` over ``window``, as :meth:`StudyResult.tests`
+        computes them (:func:`~.study_results.battery`)."""
         x = self.test_inputs(window)
         if x is None:
             return st.results_frame([])
-        scar = x.car / x.se
-        sq = x.sq or st.TestResult(
-            "sq",
-            np.nan,
-            np.nan,
-            "empirical",
-            None,
-            len(x.car),
-            "the SQ test is a single-event test (N = 1); see each event's sq_p_value in .cars",
-        )
-        return st.results_frame(
-            [
-                st.cs_t(x.car),
-                st.time_series_t(x.car, x.se**2),
-                st.patell(scar, x.df),
-                st.bmp(scar),
-                st.kp_bmp(scar, x.rbar),
-                self.rank_test(window),
-                st.generalized_sign(x.car, x.share_positive),
-                st.wilcoxon(x.car),
-                sq,
-            ]
-        )
+        return st.results_frame(battery(x, self.rank_test(window), self.standardized_rank_tests(window, x)))
 
 
 class _Results(Mapping[str, EventStudyResult]):

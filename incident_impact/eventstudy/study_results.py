@@ -61,6 +61,35 @@ class TestInputs:
     sq: st.TestResult | None
 
 
+def battery(
+    x: TestInputs, rank: st.TestResult, standardized: tuple[st.TestResult, st.TestResult]
+) -> list[st.TestResult]:
+    """The tests of :data:`~.statistics.TEST_NAMES` in that order from one window's inputs, with the
+    engine's Corrado test ``rank`` and its ``(corrado_zivney, grank)`` pair."""
+    scar = x.car / x.se
+    sq = x.sq or st.TestResult(
+        "sq",
+        np.nan,
+        np.nan,
+        "empirical",
+        None,
+        len(x.car),
+        "the SQ test is a single-event test (N = 1); see each event's sq_p_value in .cars",
+    )
+    return [
+        st.cs_t(x.car),
+        st.time_series_t(x.car, x.se**2),
+        st.patell(scar, x.df),
+        st.bmp(scar),
+        st.kp_bmp(scar, x.rbar),
+        rank,
+        *standardized,
+        st.generalized_sign(x.car, x.share_positive),
+        st.wilcoxon(x.car),
+        sq,
+    ]
+
+
 class StudyEngine(Protocol):
     """What a :class:`StudyResult` asks of the engine that computed it."""
 
@@ -279,31 +308,7 @@ class StudyResult:
         if x is None:
             reason = f"no event has data for window {format_window(window)}"
             return [st.TestResult(name, np.nan, np.nan, "", None, 0, reason) for name in st.TEST_NAMES]
-        n = len(x.car)
-        scar = x.car / x.se
-        sq = x.sq or st.TestResult(
-            "sq",
-            np.nan,
-            np.nan,
-            "empirical",
-            None,
-            n,
-            "the SQ test is a single-event test (N = 1); see each event's sq_p_value in .cars",
-        )
-        cz, gr = self._standardized_rank_tests(window, x)
-        return [
-            st.cs_t(x.car),
-            st.time_series_t(x.car, x.se**2),
-            st.patell(scar, x.df),
-            st.bmp(scar),
-            st.kp_bmp(scar, x.rbar),
-            self.engine.rank_test(window, x),
-            cz,
-            gr,
-            st.generalized_sign(x.car, x.share_positive),
-            st.wilcoxon(x.car),
-            sq,
-        ]
+        return battery(x, self.engine.rank_test(window, x), self._standardized_rank_tests(window, x))
 
     def _standardized_rank_tests(self, window: Window, x: TestInputs) -> tuple[st.TestResult, st.TestResult]:
         """``(corrado_zivney, grank)``: from the engine when it has a fast path

@@ -88,6 +88,7 @@ def test_summary_tests_equal_the_batch_engine_in_process(panel, tmp_path):
         want = expected.tests(w)
         got = summary.tests(w)
         names = got.index.tolist()
+        assert names == list(want.index)  # every test, corrado_zivney and grank included (they were missing)
         np.testing.assert_allclose(got["statistic"], want.loc[names, "statistic"], rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(got["p_value"], want.loc[names, "p_value"], rtol=1e-10, atol=1e-12, equal_nan=True)
 
