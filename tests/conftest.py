@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import shutil
@@ -9,10 +10,12 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from incident_impact.analysis import IncidentAnalysis, analyze
 from incident_impact.calendar import get_calendar
 from incident_impact.catalog import TimelineEvent, adhoc_incident
+from incident_impact.cli import cli
 from incident_impact.errors import TickerNotFoundError
 from incident_impact.prices import PriceHistory
 from incident_impact.prices.base import make_history
@@ -143,3 +146,40 @@ def open_page(chromium, path, figures=("fig-prices", "fig-car")):
     for div in figures:
         page.wait_for_selector(f"#{div} .main-svg")
     return page, seen
+
+
+# ---------------------------------------------------------------- shared by the CLI, report and sales tests
+def write_rows(path, rows: list[dict]):
+    """``rows`` as a CSV file at ``path`` (header from the first row); returns ``path``."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def weekly_sales_csv(path):
+    """80 weeks of brand sales (30 % of a random-walk category, -20 % from week 60) and the category, as a
+    CSV at ``path``; returns ``path``."""
+    rng = np.random.default_rng(21)
+    dates = pd.date_range("2015-01-04", periods=80, freq="W-SUN")
+    category = 1000 + rng.normal(0, 10, 80).cumsum()
+    brand = 0.3 * category + rng.normal(0, 3, 80)
+    brand[60:] *= 0.8
+    pd.DataFrame({"week": dates.strftime("%Y-%m-%d"), "brand": brand, "category": category}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def cli_in_tmp(monkeypatch, tmp_path):
+    """``invoke(*args)``: the command line run in ``tmp_path`` (arguments as text)."""
+    monkeypatch.chdir(tmp_path)
+    return lambda *args: CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture
+def offline_cli(monkeypatch, tmp_path, cli_in_tmp):
+    """:func:`cli_in_tmp` offline, with a fresh cache folder in ``tmp_path``."""
+    monkeypatch.setenv("INCIDENT_IMPACT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("INCIDENT_IMPACT_OFFLINE", "1")
+    return cli_in_tmp

@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-import pytest
 
-from conftest import SyntheticSource, synthetic_prices
+from conftest import SyntheticSource, synthetic_prices, weekly_sales_csv
 from incident_impact.catalog_study import study_incidents
 
 
@@ -56,17 +55,10 @@ def test_a_large_verdict_table_is_cut_in_html():
 
 
 def test_sales_impact_protocol(tmp_path):
-    import numpy as np
 
     from incident_impact.sales import read_sales_csv, sales_impact
 
-    rng = np.random.default_rng(21)
-    dates = pd.date_range("2015-01-04", periods=80, freq="W-SUN")
-    category = 1000 + rng.normal(0, 10, 80).cumsum()
-    brand = 0.3 * category + rng.normal(0, 3, 80)
-    brand[60:] *= 0.8
-    path = tmp_path / "weekly.csv"
-    pd.DataFrame({"week": dates.strftime("%Y-%m-%d"), "brand": brand, "category": category}).to_csv(path, index=False)
+    path = weekly_sales_csv(tmp_path / "weekly.csv")
     res = sales_impact(read_sales_csv(path), "2016-02-28", controls=["category"], seasonal=None, placebos=5,
                        repetitions=200)
     _check_protocol(res)

@@ -7,9 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from incident_impact.cli import cli
 from incident_impact.eventstudy import event_study
 
 SESSIONS = pd.bdate_range("2016-01-04", "2017-06-30")
@@ -35,15 +33,8 @@ def data_dir(tmp_path):
 
 
 @pytest.fixture
-def run(monkeypatch, tmp_path):
-    monkeypatch.setenv("INCIDENT_IMPACT_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("INCIDENT_IMPACT_OFFLINE", "1")
-    monkeypatch.chdir(tmp_path)
-
-    def invoke(*args):
-        return CliRunner().invoke(cli, [str(a) for a in args])
-
-    return invoke
+def run(offline_cli):
+    return offline_cli
 
 
 def returns(folder, ticker):

@@ -10,9 +10,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from incident_impact.cli import cli
 from incident_impact.manifest import (DAY0_RULE, compare, mc_se, monte_carlo_errors, read_saved, rerun_argv,
                                       script_tag)
 
@@ -33,11 +31,8 @@ def data_dir(tmp_path):
 
 
 @pytest.fixture
-def run(monkeypatch, tmp_path):
-    monkeypatch.setenv("INCIDENT_IMPACT_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("INCIDENT_IMPACT_OFFLINE", "1")
-    monkeypatch.chdir(tmp_path)
-    return lambda *args: CliRunner().invoke(cli, [str(a) for a in args])
+def run(offline_cli):
+    return offline_cli
 
 
 def _analyze(run, data_dir, *extra):

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from incident_impact.cli.common import csv_cell, dumps, report_stems, safe_stem, terminal_safe
+from conftest import write_rows
 from test_cli import data_dir, run  # noqa: F401  (fixtures)
 
 ADHOC = ("analyze", "--ticker", "UAL", "--date", "2017-04-10", "--no-peers", "--no-robustness")
@@ -33,12 +34,6 @@ def strict(text: str):
     return json.loads(text, parse_constant=reject)
 
 
-def write_rows(path: Path, rows: list[dict]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def events_csv(folder: Path, ids) -> Path:

@@ -12,7 +12,6 @@ the writer is killed.
 
 from __future__ import annotations
 
-import csv
 import os
 import random
 import re
@@ -36,6 +35,7 @@ from incident_impact.errors import IncidentImpactError, ReportError
 from incident_impact.prices import PriceResolver
 from incident_impact.report import render, write_report
 from incident_impact.report import page as report_page
+from conftest import write_rows
 
 #: Markup and script aimed at every context a text can land in; each would set window.__pwned.
 PAYLOADS = [
@@ -70,12 +70,6 @@ URLS = [
 SCRIPT_TAGS_OF_THE_PAGE = 5  # PlotlyConfig, plotly.js, one per figure (prices, CAR, recovery)
 
 
-def write_rows(path: Path, rows: list[dict]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def hostile_files(folder: Path, incident_id: str = "evil-2017", ticker: str = "ACME") -> tuple[Path, Path]:

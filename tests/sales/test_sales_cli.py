@@ -7,34 +7,21 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from markupsafe import escape
 
-from incident_impact.cli import cli
 from incident_impact.report.sales import placebo_figure, render_sales_report, sales_figure
 from incident_impact.sales import read_sales_csv, sales_impact
+from conftest import weekly_sales_csv
 
 
 @pytest.fixture
 def sales_csv(tmp_path):
-    rng = np.random.default_rng(21)
-    dates = pd.date_range("2015-01-04", periods=80, freq="W-SUN")
-    category = 1000 + rng.normal(0, 10, 80).cumsum()
-    brand = 0.3 * category + rng.normal(0, 3, 80)
-    brand[60:] *= 0.8
-    path = tmp_path / "weekly.csv"
-    pd.DataFrame({"week": dates.strftime("%Y-%m-%d"), "brand": brand, "category": category}).to_csv(path, index=False)
-    return path
+    return weekly_sales_csv(tmp_path / "weekly.csv")
 
 
 @pytest.fixture
-def run(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-
-    def invoke(*args):
-        return CliRunner().invoke(cli, [str(a) for a in args])
-
-    return invoke
+def run(cli_in_tmp):
+    return cli_in_tmp
 
 
 COMMON = ("--seasonal", "none", "--placebos", "5", "--repetitions", "300")

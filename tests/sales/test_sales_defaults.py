@@ -11,9 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from click.testing import CliRunner
 
-from incident_impact.cli import cli
 from incident_impact.sales import ModelSpec, Placebos, read_sales_csv, sales_impact
 from incident_impact.sales.data import frequency_of
 from incident_impact.sales.design import counterfactual
@@ -241,13 +239,8 @@ def test_plain_sentence_for_a_drop():
 
 # ---------------------------------------------------------------- CLI: short files, huge values, bad options, JSON
 @pytest.fixture
-def run(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-
-    def invoke(*args):
-        return CliRunner().invoke(cli, [str(a) for a in args])
-
-    return invoke
+def run(cli_in_tmp):
+    return cli_in_tmp
 
 
 def write_monthly(tmp_path, values, start="2019-01-01", name="sales.csv"):
