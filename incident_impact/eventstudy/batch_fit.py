@@ -22,6 +22,7 @@ import pandas as pd
 
 from .batch_panel import EventArrays
 from .models import NormalReturnModel
+from .threads import over_row_blocks
 from .windows import Window
 
 
@@ -132,24 +133,39 @@ class BatchFit:
         """``(sorted, ranks)``: each event's estimation ARs in increasing order (NaN last) and the 1-based
         rank of each among its event's as the smallest unsigned integers that hold ``T`` (0 where absent).
         One sort for the whole study (the rank tests count from it; :attr:`est_ties` says whether they can)."""
-        order = np.argsort(self.est_ar, axis=1)
-        ordered = np.sort(self.est_ar, axis=1)  # the same values as est_ar[order], faster than gathering them
-        n, T = order.shape
-        order += (np.arange(n) * T)[:, None]  # flat positions: a 1-d scatter is faster than a 2-d one
-        ranks = np.empty(n * T, dtype=np.min_scalar_type(T))
-        ranks[order.reshape(-1)] = np.tile(np.arange(1, T + 1, dtype=ranks.dtype), n)
-        ranks = ranks.reshape(n, T)
-        if not self.est_complete:
-            ranks[~np.isfinite(self.est_ar)] = 0
-        return ordered, ranks
+        return self._sorts[:2]
 
     @cached_property
     def sar_sorted(self) -> tuple[np.ndarray, bool]:
         """``(sorted, ties)``: each event's standardized estimation ARs ``AR_it / sigma_i`` in
         increasing order (:attr:`est_sorted` divided by ``sigma_i > 0``, which keeps the order and the
         ranks unless it rounds two values together) and whether any event has two equal ones."""
-        ordered = self.est_sorted[0] / np.sqrt(self.sigma2)[:, None]
-        return ordered, bool((ordered[:, 1:] == ordered[:, :-1]).any())
+        return self._sorts[2], self._sorts[3]
+
+    @cached_property
+    def _sorts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+        """:attr:`est_sorted` and :attr:`sar_sorted` from one sort, block by block of events in
+        parallel threads (:func:`.threads.over_row_blocks`; each block's rows stay in the cache)."""
+        values, sd = self.est_ar, np.sqrt(self.sigma2)
+        n, T = values.shape
+        ordered, standardized = np.empty((n, T)), np.empty((n, T))
+        ranks = np.empty((n, T), dtype=np.min_scalar_type(T))
+        rank_row = np.arange(1, T + 1, dtype=ranks.dtype)
+        ties = []
+
+        def block(rows: slice) -> None:
+            order = np.argsort(values[rows], axis=1)
+            ordered[rows] = values[rows]
+            ordered[rows].sort(axis=1)  # faster than gathering values[order]
+            order += (np.arange(len(order)) * T)[:, None]  # flat positions: a 1-d scatter is faster than a 2-d one
+            ranks[rows].reshape(-1)[order.reshape(-1)] = np.tile(rank_row, len(order))
+            sar = np.divide(ordered[rows], sd[rows, None], out=standardized[rows])
+            ties.append(bool((sar[:, 1:] == sar[:, :-1]).any()))
+
+        over_row_blocks(block, n)
+        if not self.est_complete:
+            ranks[~np.isfinite(self.est_ar)] = 0
+        return ordered, ranks, standardized, any(ties)
 
     @cached_property
     def est_ties(self) -> bool:
@@ -176,15 +192,20 @@ def fit_events(
     design; the rest are left out (their positions are not in ``rows``)."""
     A = arrays
     est = slice(A.col(estimation[0]), A.col(estimation[1]) + 1)
-    valid = A.valid[candidates]
+
+    def every(rows: np.ndarray) -> bool:
+        return len(rows) == len(A.pos) and bool((rows == np.arange(len(rows))).all())
+
+    valid = A.valid if every(candidates) else A.valid[candidates]
     n_obs = valid[:, est].sum(axis=1)
     usable = np.column_stack([valid[:, A.col(w[1])] for w in windows])
     keep = (n_obs >= max(min_estimation_obs, 1)) & usable.any(axis=1)
-    rows, valid, n_obs, usable = candidates[keep], valid[keep], n_obs[keep], usable[keep]
-    every = len(rows) == len(A.pos) and bool((rows == np.arange(len(rows))).all())
+    if not keep.all():
+        candidates, valid, n_obs, usable = candidates[keep], valid[keep], n_obs[keep], usable[keep]
+    rows, all_rows = candidates, every(candidates)
 
     def take(values: np.ndarray) -> np.ndarray:  # values[rows], without a copy when rows are all the rows
-        return values if every else values[rows]
+        return values if all_rows else values[rows]
 
     y = take(A.columns["return"])
     if model.offset:
@@ -218,15 +239,10 @@ def fit_events(
         np.einsum("nij,nj->ni", xtx_inv, np.stack([dot(x, ye) for x in Xe], axis=1)) if k else np.empty((len(rows), 0))
     )
 
-    def term(p: int) -> np.ndarray:  # theta_p x_p (the constant: theta_0 alone)
-        return params[:, p, None] if p == 0 and model.has_constant else params[:, p, None] * X[p]
-
-    ar = y - term(0) if k else y.copy()  # a new array (y may be the panel's own), no copy pass
-    for p in range(1, k):
-        ar -= term(p)
+    ar = _abnormal_returns(y, X, params, model.has_constant)
     resid = masked(ar[:, est])
-    centred = masked(ye - (ye.sum(axis=1) / n_obs)[:, None])
-    sst = dot(centred, centred)
+    mask = None if full else m
+    sst = _centred_squares(ye, ye.sum(axis=1) / n_obs, mask)
     r_squared = None
     if model.has_constant:
         ssr = dot(resid, resid)
@@ -235,9 +251,8 @@ def fit_events(
         if model.regressors:
             r_squared = 1 - ssr / sst
     else:
-        dev = masked(resid - (resid.sum(axis=1) / n_obs)[:, None])
         df = n_obs - 1
-        sigma2 = dot(dev, dev) / df
+        sigma2 = _centred_squares(resid, resid.sum(axis=1) / n_obs, mask) / df
     # what models.fit refuses (no usable residual variance, a design of rank < k by np.linalg.matrix_rank)
     # goes to the reference path; X's singular values are exact (SVD) only where X'X's eigenvalues leave doubt
     refused = ~(np.isfinite(sigma2) & (sigma2 > 1e-16 * sst / n_obs))
@@ -255,6 +270,44 @@ def fit_events(
     return BatchFit(
         model, estimation, windows, arrays, rows, tuple(X), params, xtx_inv, sigma2, df, n_obs, r_squared, ar, usable
     )
+
+
+#: Rows per block of the row-blocked passes below: their scratch array stays in the cache and is written once.
+BLOCK = 512
+
+
+def _abnormal_returns(y: np.ndarray, X: list[np.ndarray], params: np.ndarray, has_constant: bool) -> np.ndarray:
+    """``AR = y - sum_p theta_p x_p`` (N x K; ``X[0]`` the constant when ``has_constant``), a new array filled
+    block by block through one small scratch array instead of an N x K temporary per term."""
+    ar = np.empty(y.shape)
+    if not X:
+        ar[...] = y
+        return ar
+    scratch = np.empty((min(BLOCK, len(y)), y.shape[1]))
+    first = 1 if has_constant else 0
+    for s in range(0, len(y), BLOCK):
+        out, rows = ar[s : s + BLOCK], slice(s, s + BLOCK)
+        if has_constant:
+            np.subtract(y[rows], params[rows, 0, None], out=out)
+        else:
+            out[...] = y[rows]
+        for p in range(first, len(X)):
+            term = np.multiply(params[rows, p, None], X[p][rows], out=scratch[: len(out)])
+            out -= term
+    return ar
+
+
+def _centred_squares(values: np.ndarray, means: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """``sum_t m_it (v_it - mean_i)^2`` per row (``m`` the mask of present days, None: all), block by block."""
+    out = np.empty(len(values))
+    scratch = np.empty((min(BLOCK, len(values)), values.shape[1]))
+    for s in range(0, len(values), BLOCK):
+        rows = slice(s, s + BLOCK)
+        dev = np.subtract(values[rows], means[rows, None], out=scratch[: len(values[rows])])
+        if mask is not None:
+            dev[~mask[rows]] = 0.0
+        out[rows] = np.einsum("nt,nt->n", dev, dev)
+    return out
 
 
 def _inverse(xtx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

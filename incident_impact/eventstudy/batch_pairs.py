@@ -164,34 +164,51 @@ class ResidualPairs:
 
     def group_sum(self, rows: np.ndarray, d: int) -> tuple[float, int]:
         """``sum r_ij`` over the pairs of gap-free events ``rows`` whose estimation starts differ by
-        ``d >= 0`` sessions, and the number of such pairs (see the module docstring)."""
+        ``d >= 0`` sessions, and the number of such pairs (see the module docstring). With ``H_g`` the
+        group's sum of its rows scaled by ``s_i`` (one over their centred length over the common columns)
+        and ``h_g = sum_i s_i mean_i``, a group's sum of unit rows is ``H_g - h_g``, and
+        ``(H - h) . (U - u) = H . U - h sum U - u sum H + n h u`` needs no centred copy."""
         key = (d, rows.tobytes())
         if key in self._group_sums:
             return self._group_sums[key]
         x, s1, s2, groups, g, sizes = self._row_sums(rows)
         T = self.T
-        head, ok = _unit_sums(x, s1, s2, g, len(groups), d, T)  # sums of a_i over columns d..T-1
+        n = T - d
+        bounds = np.r_[0, np.cumsum(sizes)]
         if d == 0:  # |sum a_i|^2 - sum |a_i|^2 (= the number of rows that count) over the groups of 2 or more
             multi = sizes > 1
-            shared = head[multi]
-            total = (float(np.einsum("gt,gt->", shared, shared)) - int(ok[multi[g]].sum())) / 2
+            H, h, ok = _scaled_sums(x, s1, s2, 0, T, multi[g], bounds, np.flatnonzero(multi))
+            total = (float(np.einsum("gt,gt->", H, H) - 2 * h @ H.sum(axis=1) + T * h @ h) - int(ok.sum())) / 2
             count = int((sizes * (sizes - 1) // 2).sum())
-        else:
-            tail, _ = _unit_sums(x, s1, s2, g, len(groups), 0, T - d)  # sums of b_j over columns 0..T-d-1
+        else:  # each group g with a group g + d: (sum of a_i over columns d..T-1) . (sum of b_j over 0..T-d-1)
             later = np.minimum(np.searchsorted(groups, groups + d), len(groups) - 1)
-            has = groups[later] == groups + d
-            total = float(np.einsum("gt,gt->", head[has], tail[later[has]]))
+            has = np.flatnonzero(groups[later] == groups + d)
+            first, second = np.zeros(len(groups), dtype=bool), np.zeros(len(groups), dtype=bool)
+            first[has], second[later[has]] = True, True
+            H, h, _ = _scaled_sums(x, s1, s2, d, T, first[g], bounds, has)
+            U, u, _ = _scaled_sums(x, s1, s2, 0, n, second[g], bounds, later[has])
+            H, U = H[:, d:], U[:, :n]
+            total = float(np.einsum("gt,gt->", H, U) - h @ U.sum(axis=1) - u @ H.sum(axis=1) + n * h @ u)
             count = int((sizes[has] * sizes[later[has]]).sum())
         self._group_sums[key] = (total, count)
         return total, count
 
 
-def _unit_sums(
-    x: np.ndarray, s1: np.ndarray, s2: np.ndarray, g: np.ndarray, n_groups: int, start: int, stop: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """By group ``g``: the sum of the rows of ``x`` over the columns ``start..stop-1``, each centred and
-    scaled to unit length there (rows that do not vary count 0), as one sparse product; and which
-    rows count. ``s1``, ``s2``: the rows' sums and sums of squares over all columns."""
+def _scaled_sums(
+    x: np.ndarray,
+    s1: np.ndarray,
+    s2: np.ndarray,
+    start: int,
+    stop: int,
+    members: np.ndarray,
+    bounds: np.ndarray,
+    groups: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the ``groups`` listed (the rows of ``x`` are ordered by group; group ``k`` holds the rows
+    ``bounds[k]..bounds[k+1]-1``; ``members`` marks the rows of the listed groups), over the columns
+    ``start..stop-1``: ``H_g = sum_i s_i x_i`` (all columns of ``x``; only ``start..stop-1`` are meant),
+    ``h_g = sum_i s_i mean_i`` and which rows count, ``s_i`` one over the row's centred length there
+    (0 for a row that does not vary). One sparse product; ``s1``, ``s2``: the rows' sums and sums of squares."""
     T = x.shape[1]
     cut = x[:, np.r_[0:start, stop:T]]
     n = stop - start
@@ -200,12 +217,12 @@ def _unit_sums(
     mean = sx / n
     with np.errstate(invalid="ignore"):
         var = sxx - sx * mean
-    ok = np.isfinite(var) & (var > 0)
+    ok = np.isfinite(var) & (var > 0) & members
     scale = np.where(ok, 1 / np.sqrt(np.where(ok, var, 1.0)), 0.0)
-    m = sparse.csr_matrix((scale, (g, np.arange(len(g)))), shape=(n_groups, len(g)))
-    sums = np.asarray(m @ x)[:, start:stop]  # a view of the new product: centred in place
-    sums -= np.asarray(m @ mean)[:, None]
-    return sums, ok
+    rows = np.flatnonzero(members)  # the listed groups' rows, in group order
+    indptr = np.r_[0, np.cumsum(bounds[groups + 1] - bounds[groups])]
+    m = sparse.csr_matrix((scale[rows], rows, indptr), shape=(len(groups), len(x)))
+    return np.asarray(m @ x), m @ mean, ok
 
 
 def rbar(pairs: ResidualPairs, idx: np.ndarray, wpos: np.ndarray, offset: int, min_overlap: int = 30) -> float:

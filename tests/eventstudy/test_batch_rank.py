@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from incident_impact.eventstudy import batch_rank, run_study
+from incident_impact.eventstudy import threads as thread_blocks
 from incident_impact.eventstudy import statistics as st
 from incident_impact.eventstudy.batch_rank import count_below, day_rank_sums
 from incident_impact.eventstudy.ranks import row_ranks
@@ -70,7 +71,11 @@ def test_a_window_value_equal_to_another_value_of_its_event_is_a_tie():
     assert day_rank_sums(Fit(est), idx, ordered, ranks, with_win) is None
 
 
-def test_the_fit_sorts_its_estimation_ars_once_with_ranks_and_standardized_values():
+@pytest.mark.parametrize("threads", ["1", "3"])
+def test_the_fit_sorts_its_estimation_ars_once_with_ranks_and_standardized_values(threads, monkeypatch):
+    """Also in blocks of events sorted by three threads (blocks of 1, 2 and 2 events here)."""
+    monkeypatch.setenv("INCIDENT_IMPACT_THREADS", threads)
+    monkeypatch.setattr(thread_blocks, "MIN_ROWS", 1)
     rng = np.random.default_rng(8)
     dates = pd.bdate_range("2015-01-01", periods=600)
     market = pd.Series(rng.normal(0, 0.01, 600), index=dates)
