@@ -682,13 +682,14 @@ def test_huge_estimation_windows_are_one_clear_error_on_the_command_line(tmp_pat
         assert res.exit_code in (1, 2) and "100,000 sessions" in res.output and "Traceback" not in res.output, res.output
 
 
-def test_run_study_refuses_multiindex_columns_and_empty_returns():
+def test_run_study_refuses_multiindex_columns_duplicate_tickers_and_empty_returns():
     stock, market = market_data(5, 300)
     events = pd.DataFrame({"event_id": ["e"], "ticker": ["S"], "event_date": [stock.index[280]]})
     for returns, words in ((pd.DataFrame({("S", "ret"): stock}), "several column levels"),
                            (pd.DataFrame({"S": pd.Series(dtype=float)}), "returns table is empty"),
                            (pd.DataFrame(), "returns table is empty"),
-                           (pd.DataFrame(columns=["date", "ticker", "return"]), "returns table is empty")):
+                           (pd.DataFrame(columns=["date", "ticker", "return"]), "returns table is empty"),
+                           (pd.concat([stock.rename("S"), stock.rename("S")], axis=1), "two columns 'S'")):
         for engine in ("batch", "loop"):
             with pytest.raises(IncidentImpactError) as info:
                 run_study(returns, market, events, engine=engine)

@@ -159,14 +159,14 @@ class BatchEngine:
 
     def abnormal_returns(self) -> pd.DataFrame:
         fit = self.fit
-        keep = fit.arrays.valid[fit.rows, fit.span]
+        keep = fit.panel(fit.arrays.valid)[:, fit.span]
         e, c = np.nonzero(keep)
-        cols = {name: values[fit.rows, fit.span][e, c] for name, values in fit.arrays.columns.items()}
+        cols = {name: fit.panel(values)[:, fit.span][e, c] for name, values in fit.arrays.columns.items()}
         ar, se = fit.ar[:, fit.span][e, c], fit.ar_se[e, c]
         info = self._info
         return pd.DataFrame(
             {
-                "date": pd.DatetimeIndex(fit.arrays.grid[fit.arrays.pos[fit.rows, fit.span][e, c]]),
+                "date": pd.DatetimeIndex(fit.arrays.grid[fit.panel(fit.arrays.pos)[:, fit.span][e, c]]),
                 "event_id": info.index.to_numpy()[e],
                 "ticker": info["ticker"].to_numpy()[e],
                 "rel_day": np.arange(fit.arrays.lo, fit.arrays.hi + 1)[fit.span][c],
@@ -271,7 +271,7 @@ def fit_table(
     if not wide.index.is_unique:
         raise BatchUnsupported("duplicate dates")
     aux, aux_key = panel_aux(spec.model, pd.DatetimeIndex(wide.index), dict(benches), list(keys), spec.factors)
-    candidates = np.array([i for i, r in enumerate(reasons) if r is None], dtype=np.int64)
+    candidates = np.flatnonzero([r is None for r in reasons])
     event_dates = table["event_date"].to_numpy().astype(wide.index.to_numpy().dtype)
     lo, hi = spec.estimation[0], spec.event_period[1]
     arrays, unplaced = locate(
@@ -298,7 +298,7 @@ def run_batch(
     arrays, reasons = fit.arrays, list(reasons)
     event_dates = table["event_date"].to_numpy().astype(wide.index.to_numpy().dtype)
     # events the engine could not study: the reference path gives the reason (or, if it studies them, a bug)
-    for i in np.setdiff1d(candidates, studied):
+    for i in np.setdiff1d(candidates, studied) if len(studied) < len(candidates) else ():
         row = next(table.iloc[[i]].itertuples())
         if not has_returns(wide, str(row.ticker)):
             reasons[i] = no_returns_reason(str(row.ticker))
@@ -317,7 +317,7 @@ def run_batch(
         columns=list(FAILURE_COLUMNS),
     )
     ids = table["event_id"].to_numpy()[studied].tolist()
-    span_pos = arrays.pos[fit.rows, fit.span]
+    span_pos = fit.panel(arrays.pos)[:, fit.span]
     present = span_pos >= 0
     first = span_pos[np.arange(fit.n), present.argmax(axis=1)]
     last = span_pos[np.arange(fit.n), present.shape[1] - 1 - present[:, ::-1].argmax(axis=1)]

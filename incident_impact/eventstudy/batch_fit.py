@@ -114,6 +114,16 @@ class BatchFit:
             ge = (sums >= car[:, None]).sum(axis=1) / count
         return np.where(count >= min_windows, np.minimum(1.0, 2 * np.minimum(le, ge)), np.nan)
 
+    @cached_property
+    def every_row(self) -> bool:
+        """Whether the fit kept every row of its panel arrays, in order."""
+        return self.n == len(self.arrays.pos) and bool((self.rows == np.arange(self.n)).all())
+
+    def panel(self, values: np.ndarray) -> np.ndarray:
+        """``values[rows]`` of a panel array (one row per row of :attr:`arrays`): the fitted events' rows,
+        without a copy when the fit kept every row."""
+        return values if self.every_row else values[self.rows]
+
     def take(self, values: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """``values[idx]``, without a copy when ``idx`` is every event."""
         return values if len(idx) == self.n else values[idx]
@@ -126,7 +136,7 @@ class BatchFit:
     @cached_property
     def est_complete(self) -> bool:
         """Whether every event has every estimation day (no NaN in :attr:`est_ar`)."""
-        return bool(self.arrays.valid[self.rows, self.est].all())
+        return bool(self.panel(self.arrays.valid)[:, self.est].all())
 
     @cached_property
     def est_sorted(self) -> tuple[np.ndarray, np.ndarray]:
@@ -226,23 +236,26 @@ def fit_events(
 
     ye = masked(y[:, est])
     Xe = [masked(x[:, est]) for x in X]
+    y_sum = ye.sum(axis=1)
+    # the constant's cross products are the counts and the row sums
+    sums = [n_obs.astype(float)] + [x.sum(axis=1) for x in Xe[1:]] if model.has_constant else []
+
     xtx = np.empty((len(rows), k, k))
     for p in range(k):
         for q in range(p, k):
-            xtx[:, p, q] = xtx[:, q, p] = dot(Xe[p], Xe[q])
+            xtx[:, p, q] = xtx[:, q, p] = sums[q] if p == 0 and sums else dot(Xe[p], Xe[q])
     xtx_inv, regular = _inverse(xtx)
     if not regular.all():
         return fit_events(
             model, arrays, estimation, windows, min_estimation_obs, np.setdiff1d(candidates, rows[~regular])
         )
-    params = (
-        np.einsum("nij,nj->ni", xtx_inv, np.stack([dot(x, ye) for x in Xe], axis=1)) if k else np.empty((len(rows), 0))
-    )
+    xty = [y_sum if p == 0 and sums else dot(Xe[p], ye) for p in range(k)]
+    params = np.einsum("nij,nj->ni", xtx_inv, np.stack(xty, axis=1)) if k else np.empty((len(rows), 0))
 
     ar = _abnormal_returns(y, X, params, model.has_constant)
     resid = masked(ar[:, est])
     mask = None if full else m
-    sst = _centred_squares(ye, ye.sum(axis=1) / n_obs, mask)
+    sst = _centred_squares(ye, y_sum / n_obs, mask)
     r_squared = None
     if model.has_constant:
         ssr = dot(resid, resid)
@@ -257,8 +270,8 @@ def fit_events(
     # goes to the reference path; X's singular values are exact (SVD) only where X'X's eigenvalues leave doubt
     refused = ~(np.isfinite(sigma2) & (sigma2 > 1e-16 * sst / n_obs))
     if k >= 2:
-        eig = np.linalg.eigvalsh(xtx)
-        doubt = np.flatnonzero(~(eig[:, 0] > 1e-8 * eig[:, -1]))
+        smallest, largest = _extreme_eigenvalues(xtx)
+        doubt = np.flatnonzero(~(smallest > 1e-8 * largest))
         if len(doubt):
             sv = np.linalg.svd(np.stack([x[doubt] for x in Xe], axis=-1), compute_uv=False)
             tol = sv.max(axis=1, keepdims=True) * np.maximum(n_obs[doubt], k)[:, None] * np.finfo(float).eps
@@ -311,9 +324,19 @@ def _centred_squares(values: np.ndarray, means: np.ndarray, mask: np.ndarray | N
 
 
 def _inverse(xtx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverses of a stack of k x k matrices and which of them are regular (finite inverse)."""
-    if xtx.shape[-1] == 0:
+    """Inverses of a stack of symmetric k x k matrices and which of them are regular (finite inverse);
+    for ``k <= 2`` in closed form (``[[d, -b], [-b, a]] / (ad - b^2)``), else by LAPACK."""
+    k = xtx.shape[-1]
+    if k == 0:
         return xtx, np.ones(len(xtx), dtype=bool)
+    if k <= 2:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if k == 1:
+                inv = 1 / xtx
+            else:
+                a, b, d = xtx[:, 0, 0], xtx[:, 0, 1], xtx[:, 1, 1]
+                inv = np.stack([d, -b, -b, a], axis=1).reshape(-1, 2, 2) / (a * d - b * b)[:, None, None]
+        return inv, np.asarray(np.isfinite(inv).all(axis=(1, 2)))
     try:
         inv = np.linalg.inv(xtx)
     except np.linalg.LinAlgError:
@@ -324,3 +347,15 @@ def _inverse(xtx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             except np.linalg.LinAlgError:
                 pass
     return inv, np.asarray(np.isfinite(inv).all(axis=(1, 2)))
+
+
+def _extreme_eigenvalues(xtx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest eigenvalue of each symmetric positive semi-definite k x k matrix; for
+    ``k = 2`` in closed form (``(a + d)/2 + hypot((a - d)/2, b)``, the smallest as the determinant over it)."""
+    if xtx.shape[-1] != 2:
+        eig = np.linalg.eigvalsh(xtx)
+        return eig[:, 0], eig[:, -1]
+    a, b, d = xtx[:, 0, 0], xtx[:, 0, 1], xtx[:, 1, 1]
+    largest = (a + d) / 2 + np.hypot((a - d) / 2, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (a * d - b * b) / largest, largest

@@ -62,7 +62,7 @@ class ResidualPairs:
 
     @classmethod
     def from_fit(cls, fit: BatchFit) -> ResidualPairs:
-        return cls(fit.arrays.pos[fit.rows, fit.est], fit.est_ar)
+        return cls(fit.panel(fit.arrays.pos)[:, fit.est], fit.est_ar)
 
     # ------------------------------------------------------------------ pair by pair
     @cached_property

@@ -20,7 +20,6 @@ from ..errors import IncidentImpactError
 from .inputs import check_series
 from .models import NormalReturnModel
 
-
 #: Integer type of the panel positions (``EventArrays.pos``): a date grid is far shorter than 2^31 sessions.
 POS = np.int32
 
@@ -163,8 +162,9 @@ def panel_aux(
     names = panel_columns(model)
     if not model.needs_benchmark:
         keys = [None] * len(keys)
-    order = list(dict.fromkeys(k for k in keys if k is not None)) or [None]
-    aux_key = np.array([order.index(k) if k is not None else 0 for k in keys], dtype=np.int64)
+    position = {k: i for i, k in enumerate(dict.fromkeys(k for k in keys if k is not None))}
+    order = list(position) or [None]
+    aux_key = np.fromiter((position.get(k, 0) for k in keys), dtype=np.int64, count=len(keys))
     aux = {}
     try:
         for name in names:

@@ -149,17 +149,18 @@ def event_session(value, label: str = "event") -> pd.Timestamp:
     )
 
 
-def event_sessions(values: pd.Series, labels) -> pd.Series:
-    """:func:`event_session` of every value (tz-naive midnight Timestamps; a datetime column fast)."""
+def event_sessions(values: pd.Series, event_ids: pd.Series) -> pd.Series:
+    """:func:`event_session` of every value (tz-naive midnight Timestamps; a datetime column fast);
+    an error names the event (``event <id>``)."""
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         if values.isna().any():
             first = int(np.flatnonzero(values.isna().to_numpy())[0])
-            raise IncidentImpactError(f"{labels[first]}: the event date is missing")
+            raise IncidentImpactError(f"event {event_ids.iloc[first]}: the event date is missing")
         if getattr(values.dt, "tz", None) is not None:
             values = values.dt.tz_localize(None)
         return values.dt.normalize().astype("datetime64[ns]")
     return pd.Series(
-        [event_session(v, str(lab)) for v, lab in zip(values, labels, strict=True)],
+        [event_session(v, f"event {i}") for v, i in zip(values, event_ids, strict=True)],
         index=values.index,
         dtype="datetime64[ns]",
     )

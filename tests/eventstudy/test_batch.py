@@ -273,3 +273,29 @@ def test_standardized_rank_tests_and_bootstrap_agree_across_engines(panel):
     finally:
         batch_grank._rank_means = original
     assert calls and all(calls)  # the fast path, not the fallback
+
+
+def test_closed_form_two_by_two_inverse_and_eigenvalues_equal_lapack():
+    """The batch OLS inverts 2 x 2 (and 1 x 1) cross-product matrices and finds their extreme eigenvalues in
+    closed form: equal to numpy.linalg to rounding, singular ones irregular (an exact zero determinant)."""
+    from incident_impact.eventstudy.batch_fit import _extreme_eigenvalues, _inverse
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(500, 240, 2)) * rng.uniform(0.001, 10, (500, 1, 2))
+    x[:, :, 0] += rng.normal(size=(500, 1)) * 5  # correlated columns
+    xtx = np.einsum("nti,ntj->nij", x, x)
+    xtx[0] = [[4.0, 2.0], [2.0, 1.0]]  # singular: ad = b^2 exactly
+    xtx[1] = 0.0
+    inv, regular = _inverse(xtx)
+    assert not regular[0] and not regular[1] and regular[2:].all()
+    np.testing.assert_allclose(inv[2:], np.linalg.inv(xtx[2:]), rtol=1e-10)
+    smallest, largest = _extreme_eigenvalues(xtx[2:])
+    eig = np.linalg.eigvalsh(xtx[2:])
+    np.testing.assert_allclose(largest, eig[:, -1], rtol=1e-12)
+    np.testing.assert_allclose(smallest, eig[:, 0], rtol=1e-8, atol=1e-12 * eig[:, -1].max())
+    one, ok = _inverse(xtx[:, :1, :1])
+    assert ok.tolist() == [True, False] + [True] * 498  # the zero matrix has no inverse
+    np.testing.assert_allclose(one[ok], 1 / xtx[:, :1, :1][ok])
+    three, ok3 = _inverse(np.stack([np.eye(3) * 2, np.zeros((3, 3))]))  # k = 3: LAPACK, a singular one NaN
+    np.testing.assert_allclose(three[0], np.eye(3) / 2)
+    assert ok3.tolist() == [True, False]
