@@ -164,13 +164,20 @@ class BatchFit:
         ties = []
 
         def block(rows: slice) -> None:
-            order = np.argsort(values[rows], axis=1)
-            ordered[rows] = values[rows]
-            ordered[rows].sort(axis=1)  # faster than gathering values[order]
-            order += (np.arange(len(order)) * T)[:, None]  # flat positions: a 1-d scatter is faster than a 2-d one
-            ranks[rows].reshape(-1)[order.reshape(-1)] = np.tile(rank_row, len(order))
-            sar = np.divide(ordered[rows], sd[rows, None], out=standardized[rows])
-            ties.append(bool((sar[:, 1:] == sar[:, :-1]).any()))
+            tie = False
+            starts = (np.arange(min(BLOCK, n)) * T)[:, None]  # flat position of each row's first value
+            rank_rows = np.tile(rank_row, min(BLOCK, n))
+            for start in range(rows.start, rows.stop, BLOCK):  # small blocks: the temporaries stay in the cache
+                part = slice(start, min(start + BLOCK, rows.stop))
+                m = part.stop - part.start
+                order = np.argsort(values[part], axis=1)
+                ordered[part] = values[part]
+                ordered[part].sort(axis=1)  # faster than gathering values[order]
+                order += starts[:m]  # flat positions: a 1-d scatter is faster than a 2-d one
+                ranks[part].reshape(-1)[order.reshape(-1)] = rank_rows[: m * T]
+                sar = np.divide(ordered[part], sd[part, None], out=standardized[part])
+                tie = tie or bool((sar[:, 1:] == sar[:, :-1]).any())
+            ties.append(tie)
 
         over_row_blocks(block, n)
         if not self.est_complete:

@@ -104,7 +104,7 @@ def locate(
         pos = np.full((n, len(rel)), -1, dtype=POS)
         pos[clean] = gp[clean].astype(POS)[:, None] + rel
     day0 = gp.copy()
-    dirty = np.setdiff1d(np.arange(n), clean)
+    dirty = np.setdiff1d(np.arange(n), clean) if len(clean) < n else clean[:0]
     unplaced = np.zeros(n, dtype=bool)
     if len(dirty):
         cols = sources["return"][1]
