@@ -281,27 +281,39 @@ def battery(n_tickers: int, n_events: int, repeat: int) -> dict:
     out["floor"] = floor_times + timed(lambda: floor(*data), repeat)
     out["names"] = full()[0].index.tolist()
     out["load"].append(os.getloadavg()[0])
+    try:
+        from incident_impact.eventstudy.threads import n_threads
+    except ImportError:  # code from before the sort ran in threads
+        out["threads"] = 1
+    else:
+        out["threads"] = n_threads()
     return out
 
 
-def battery_processes(n_tickers: int, n_events: int, repeat: int, processes: int) -> list[dict]:
-    """:func:`battery` in ``processes`` fresh processes one after the other (each has one cold call)."""
+def battery_processes(
+    n_tickers: int, n_events: int, repeat: int, processes: int, threads: tuple[int | None, ...] = (None,)
+) -> dict[int | None, list[dict]]:
+    """:func:`battery` in ``processes`` fresh processes per thread setting (each has one cold call), the
+    settings alternating (``None``: the default; else ``INCIDENT_IMPACT_THREADS``)."""
     cmd = worker_command(sys.executable, ["--battery-worker"], n_tickers, n_events, repeat)
-    return [
-        json.loads(
-            subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=HERE.parent)
-            .stdout.strip()
-            .splitlines()[-1]
-        )
-        for _ in range(processes)
-    ]
+    runs: dict[int | None, list[dict]] = {t: [] for t in threads}
+    for _ in range(processes):
+        for t in threads:
+            env = dict(os.environ, **({"INCIDENT_IMPACT_THREADS": str(t)} if t else {}))
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=HERE.parent, env=env)
+            runs[t].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return runs
 
 
-def battery_section(runs: list[dict], n_tickers: int, n_events: int, before: list[dict] | None = None) -> str:
+def battery_section(groups: list[tuple[str, list[dict]]], n_tickers: int, n_events: int) -> str:
+    """The results.md section: one row per process of each ``(label, runs)`` group; the verdict from the
+    group labelled ``now``."""
+
     def ratios(r: dict) -> tuple[float, float]:
         f = min(r["floor"])
         return r["full"][0] / f, min(r["full"][1:]) / f
 
+    runs = dict(groups)["now"]
     names = runs[0]["names"]
     lines = [
         MARKERS[0],
@@ -314,25 +326,29 @@ def battery_section(runs: list[dict], n_tickers: int, n_events: int, before: lis
         "then the best of the repeats (warm). Load: the 1-minute load average before / after in that process "
         "(2 cores).",
         "",
-        "| code | process | floor | full battery, first call | full battery, best | ratio first call | "
+        "| code | process | threads | floor | full battery, first call | full battery, best | ratio first call | "
         "ratio best | imported by the first call | load |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for code, group in [("before", before or []), ("after" if before else "now", runs)]:
+    for code, group in groups:
         for k, r in enumerate(group, 1):
             cold, warm = ratios(r)
             lines.append(
-                f"| {code} | {k} | {min(r['floor']):.3f} s | {r['full'][0]:.3f} s | {min(r['full'][1:]):.3f} s"
-                f" | {cold:.1f}x | {warm:.1f}x | {', '.join(r['imported']) or '-'} | "
+                f"| {code} | {k} | {r.get('threads', 1)} | {min(r['floor']):.3f} s | {r['full'][0]:.3f} s | "
+                f"{min(r['full'][1:]):.3f} s | {cold:.1f}x | {warm:.1f}x | {', '.join(r['imported']) or '-'} | "
                 f"{r['load'][0]:.1f} / {r['load'][1]:.1f} |"
             )
-    cold = sorted(ratios(r)[0] for r in runs)
-    warm = sorted(ratios(r)[1] for r in runs)
-    verdict = "met" if max(cold) <= 5 else ("met in the median process" if statistics.median(cold) <= 5 else "missed")
+    lines.append("")
+    for code, group in groups:
+        cold = sorted(ratios(r)[0] for r in group)
+        warm = sorted(ratios(r)[1] for r in group)
+        verdict = "met" if max(cold) <= 5 else ("met in the median process" if statistics.median(cold) <= 5 else "missed")
+        lines.append(
+            f"- *{code}*: first call {cold[0]:.1f}-{cold[-1]:.1f}x (median {statistics.median(cold):.1f}x), warm "
+            f"{warm[0]:.1f}-{warm[-1]:.1f}x (median {statistics.median(warm):.1f}x)"
+            + (f". **Target <= 5x the floor, first call included: {verdict}.**" if code == "now" else ".")
+        )
     lines += [
-        "",
-        f"Target <= 5x the floor, first call included: {verdict} (first call {cold[0]:.1f}-{cold[-1]:.1f}x, "
-        f"median {statistics.median(cold):.1f}x; warm {warm[0]:.1f}-{warm[-1]:.1f}x).",
         "",
         BATTERY_NOTES,
         "",
@@ -484,6 +500,11 @@ def main() -> None:
     ap.add_argument("--battery-worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--processes", type=int, default=3, help="fresh processes of the --battery measurement")
     ap.add_argument("--battery-before", help="JSON of a --battery-json run of the previous code, shown as 'before'")
+    ap.add_argument(
+        "--one-thread",
+        action="store_true",
+        help="--battery: also as many processes with INCIDENT_IMPACT_THREADS=1 (alternating with the default ones)",
+    )
     ap.add_argument("--battery-json", help="write the --battery measurements to this JSON file")
     args = ap.parse_args()
     if args.worker:
@@ -494,12 +515,14 @@ def main() -> None:
         return
     if args.battery:
         n_t, n_e = max(args.tickers), max(args.events)
-        runs = battery_processes(n_t, n_e, args.repeat, args.processes)
-        print(json.dumps(runs))
+        runs = battery_processes(n_t, n_e, args.repeat, args.processes, (None, 1) if args.one_thread else (None,))
+        groups = [("now", runs[None])] + ([("one thread", runs[1])] if args.one_thread else [])
+        if args.battery_before:
+            groups.insert(0, ("before", json.loads(Path(args.battery_before).read_text())))
+        print(json.dumps(groups))
         if args.battery_json:
-            Path(args.battery_json).write_text(json.dumps(runs))
-        before = json.loads(Path(args.battery_before).read_text()) if args.battery_before else None
-        update_section(Path(args.out), battery_section(runs, n_t, n_e, before), MARKERS)
+            Path(args.battery_json).write_text(json.dumps(runs[None]))
+        update_section(Path(args.out), battery_section(groups, n_t, n_e), MARKERS)
         print(f"updated {args.out}")
         return
     lines = [
