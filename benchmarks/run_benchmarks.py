@@ -369,36 +369,41 @@ def update_section(path: Path, text: str, markers: tuple[str, str]) -> None:
 
 
 MARKERS = ("<!-- battery:start -->", "<!-- battery:end -->")
-BATTERY_NOTES = """*before*: the batch engine at afd44fe (2026-11-29, before these changes), same harness, same session.
-Where its time went (cProfile, warm battery): Corrado-Zivney and GRANK about 40 % (for every window day they
-compared every estimation AR with every event's window value in floats: `est > w`, `est == w`, a float product of
-the bool matrix), Corrado 14 %, Kolari-Pynnönen 11 %, `run_study` 30 %.
+BATTERY_NOTES = """*before*: the batch engine at d942591 (the previous stop), the same harness on the same machine about 25 minutes
+earlier (load 0.7-0.8). *now*: this code with its default threads (2 on this machine); *one thread*: the same code
+with `INCIDENT_IMPACT_THREADS=1`, its processes alternating with the default ones. With one core kept busy by
+another process (load 0.9-1.4, `--one-thread --processes 5`): default 3.4-4.3x (median 3.5x) first call, 3.4-3.5x
+warm; one thread 3.3-4.3x (median 3.5x) and 3.3-3.5x.
 
-What changed (`incident_impact/eventstudy/batch_fit.py`, `batch_rank.py`, `batch_grank.py`, `batch_pairs.py`,
-`batch.py`): Corrado, Corrado-Zivney and GRANK count from the fit's one sort of the estimation ARs
-(`BatchFit.est_sorted`, ranks as uint8); the standardized tests use the same sort divided by `sigma_i`
-(`sar_sorted`: the division keeps the order; a tie it would create is detected and goes to the reference
-functions). `batch_rank.day_rank_sums`, shared by the three tests, counts the estimation values below each window
-value by a branchless binary search in the sorted rows and the window values below each estimation value by
-comparing its integer rank with those counts, then sums the per-day ranks without converting the N x T counts to
-floats when every event has every estimation day. The Kolari-Pynnönen rows are sorted by group once (the sparse
-group sums read them front to back) and centred in place; the abnormal returns are built without a copy pass.
-Numbers: the three rank statistics within 2.5e-14 of the previous code (the sums add in another order), every
-other test bit for bit; `tests/eventstudy/test_batch*.py` check batch = loop to 1e-10 and the counting against
-ranking every event (missing days, windows of 1-6 days, ties).
+What changed (every step checked against the previous code's tables and tests on a 3,000-event study with holes,
+missing market days, tied returns and three models: equal to 1.7e-15; batch = loop to 1e-10 in
+`tests/eventstudy/test_batch*.py`):
 
-Where the time goes now (cProfile, warm, about 40 % of the previous total): `run_study` about 46 % (the events
-table and screening in `inputs.py` 11 %, gathering the panel - the floor's own gather - 14 %, the fits 11 %), the
-sort of the estimation ARs 15 % (argsort + sort: the ranks need the permutation), the counting of the three rank
-tests 14 %, the Kolari-Pynnönen group sums about 18 % (five memory-bound sparse products). The first call also
-imports `scipy.sparse` for them (25-35 ms here; numpy group sums without the import gave the same bits, but in
-alternating processes the first call was no faster and the warm battery 20-30 ms slower, so the import stays) and
-writes fresh memory for its arrays; the engine's own modules are imported by `from incident_impact.eventstudy
-import run_study`, before the clock. The machine is shared (2 cores, load 3-4 from other jobs during these runs):
-the same code's best warm battery moved between 0.22 s and 0.45 s and a first call between 0.26 s and 0.67 s from
-process to process in this session (the floor between 0.05 s and 0.09 s), so one first call per process is a noisy
-sample; with a small study run first (imports and lazy state warm) the first large call took its process's warm
-time within 10 ms."""
+* panel placement (`batch_panel.locate`): each event's run of days is taken from a strided (sliding-window) view of
+  the column-major wide array, one contiguous block per event instead of an index per value (returns 14 -> 5 ms,
+  the market column 10 -> 1.4 ms in isolation); positions as int32.
+* the fits (`batch_fit.fit_events`): abnormal returns and the total sum of squares are built block by block of
+  512 events through one small scratch array instead of an events x days temporary per term (11 -> 4.6 ms); the
+  constant's cross products are counts and row sums; the 2 x 2 inverses and the rank check's eigenvalues in closed
+  form instead of LAPACK on 10,000 tiny matrices (tested against `numpy.linalg`).
+* the one sort of the estimation ARs (`BatchFit._sorts`: sorted values, integer ranks, standardized values and the
+  tie check) runs in blocks of 512 events, the blocks split across the CPUs in threads
+  (`eventstudy/threads.py`; NumPy's sorts release the interpreter lock): 33 -> 19-22 ms on two free cores.
+* Kolari-Pynnönen group sums (`batch_pairs.group_sum`): `(H - h)(U - u) = H.U - h sum U - u sum H + n h u` with
+  `H` the scaled rows' group sums and `h` their means' sums, so neither the centred sums nor gathered copies of
+  the partner groups are built; the sparse matrices are built directly in CSR form.
+* `run_study`'s glue: `set(wide.columns)` over the text Index of 5,000 tickers cost 3-10 ms (pandas' string Index
+  iterates slowly; a list first), the events' screening and benchmark keys without per-event list searches, no
+  copy of panel rows when every event is fitted.
+
+Where the time goes now (in-process timers, warm, floor 0.055 s, battery about 0.17 s): `run_study` about 60 ms
+(placement 20, fits 20, tables, screening and overlaps 20), the tests of both windows about 110 ms:
+Kolari-Pynnönen 35 (the group-ordered copy of the residuals 9, five sparse products 16), the sort 28, the rank
+counting of Corrado, Corrado-Zivney and GRANK 31 (six binary searches of 10,000 x L values, 16), the rest 15. The
+first call adds 15-25 ms of fresh memory (about 12,000 page faults in the first call, almost none from the third), and in about
+one process in ten a 40-90 ms delay spread over unrelated steps (not garbage collection: no full collection
+runs; the same host noise moves the floor between 0.05 and 0.07 s), which is why the first-call range is wider
+than the warm one."""
 GRID_MARKERS = ("<!-- grid:start -->", "<!-- grid:end -->")
 
 

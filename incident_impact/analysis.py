@@ -109,6 +109,16 @@ class IncidentAnalysis:
         and, when the market value is known, ``value_change`` with its 95 % interval;
         ``bound`` is the materiality bound as a fraction (default :attr:`bound`, 0.02 = 2 %)."""
         bound = self.bound if bound is None else bound
+        if (bound, level) not in self._verdict_tables:
+            self._verdict_tables[bound, level] = self._verdict_table(bound, level)
+        return self._verdict_tables[bound, level].copy()
+
+    @cached_property
+    def _verdict_tables(self) -> dict[tuple[float, float], pd.DataFrame]:
+        """:meth:`verdicts` by ``(bound, level)``, each built once (the sentence, the tables and the JSON read it)."""
+        return {}
+
+    def _verdict_table(self, bound: float, level: float) -> pd.DataFrame:
         table = verdict_frame(self.result.car_table, bound=bound, alpha=level, adjust=False)
         table = table.assign(bound=bound, alpha=level, text=table["verdict"].map(VERDICT_TEXT))
         if isinstance(self.market_value, MarketValue):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pandas as pd
 
@@ -38,6 +39,11 @@ class Robustness:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (specification, window): ``car, se, t_stat, p_value, tost_p_value, mde, verdict``."""
+        return self._frame.copy()
+
+    @cached_property
+    def _frame(self) -> pd.DataFrame:
+        """:meth:`to_frame`, built once (the statement, the verdict table and the JSON all read it)."""
         columns = ["car", "se", "t_stat", "p_value", "tost_p_value", "mde", "verdict"]
         frames = {
             spec: verdict_frame(result.car_table, bound=self.bound, alpha=self.alpha, adjust=False).assign(
@@ -49,13 +55,13 @@ class Robustness:
 
     def verdicts(self) -> pd.DataFrame:
         """The verdicts as a (specification x window) table."""
-        verdicts = self.to_frame()["verdict"]
+        verdicts = self._frame["verdict"]
         windows = list(dict.fromkeys(verdicts.index.get_level_values("window")))
         return verdicts.unstack("window").reindex(index=list(self.results), columns=windows)
 
     def depends_on_choice(self, window: str | None = None) -> bool:
         """True when two cells of the table (of one column, with ``window``, e.g. ``"[0,+1]"``) disagree."""
-        verdicts = self.to_frame()["verdict"]
+        verdicts = self._frame["verdict"]
         if window is not None:
             verdicts = verdicts.xs(window, level="window")
         return verdicts.nunique() > 1
@@ -85,7 +91,7 @@ class Robustness:
 
     def to_dict(self) -> dict:
         """JSON-ready: ``rows`` of :meth:`to_frame`, ``failures``, ``depends_on_choice`` and ``statement``."""
-        rows = self.to_frame().reset_index().to_dict("records")
+        rows = self._frame.reset_index().to_dict("records")
         return {
             "rows": rows,
             "failures": dict(self.failures),

@@ -6,7 +6,6 @@ import warnings
 
 import click
 
-from .. import __version__
 from ..errors import IncidentImpactError
 from .common import ARGV_KEY, FORMAT_KEY, JSON_WRITTEN_KEY, dumps, note, terminal_safe
 
@@ -64,7 +63,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="incident-impact")
+@click.version_option(package_name="incident-impact", prog_name="incident-impact")  # looked up on --version only
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for internal errors.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:

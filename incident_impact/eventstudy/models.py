@@ -259,6 +259,19 @@ class FittedModel:
         g = rows.sum(axis=0)
         return float(self.sigma2 * (L + g @ self.xtx_inv @ g))
 
+    def car_variances(self, design_rows: np.ndarray, horizons: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`car_variance` of the CAR over the first ``1, 2, ..., L`` of the event days whose design rows
+        are ``design_rows`` (a CAR path), from the running sums ``g_m`` of the rows at once."""
+        rows = np.asarray(design_rows, dtype=float)
+        L = len(rows)
+        G = np.cumsum(rows, axis=0)
+        if self.variance_forecast is not None:
+            quad = np.einsum("mi,ij,mj->m", G, self.mean_cov, G) if rows.shape[1] else 0.0
+            return np.cumsum(self._forecast(horizons, L)) + quad
+        if self.xtx_inv.size == 0:
+            return self.sigma2 * np.arange(1, L + 1, dtype=float)
+        return self.sigma2 * (np.arange(1, L + 1) + np.einsum("mi,ij,mj->m", G, self.xtx_inv, G))
+
 
 def fit(model: NormalReturnModel, y: np.ndarray, X: np.ndarray) -> FittedModel:
     """Fit an OLS ``model`` on the estimation rows ``(y, X)`` (:func:`fit_ols`). Models with another

@@ -118,20 +118,32 @@ class EventStudyResult:
         frame["car"] = frame["ar"].cumsum()
         return frame
 
+    @cached_property
+    def _event_arrays(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """The event period's relative days (consecutive) and ARs, and the last estimation day."""
+        return (
+            self.event["rel_day"].to_numpy(),
+            self.event["ar"].to_numpy(dtype=float),
+            int(self.estimation["rel_day"].iloc[-1]),
+        )
+
+    def _rows(self, start: int, end: int) -> slice:
+        """The event rows of relative days ``start..end``, or an error naming the event period."""
+        rel, _, _ = self._event_arrays
+        if not len(rel) or not rel[0] <= start <= end <= rel[-1]:
+            span = format_window((int(rel.min()), int(rel.max()))) if len(rel) else "(none)"
+            raise IncidentImpactError(
+                f"the window {format_window((start, end))} is outside this result's event period "
+                f"{span}, which spans the windows asked for; add {format_window((start, end))} to event_study's windows"
+            )
+        return slice(start - int(rel[0]), end - int(rel[0]) + 1)
+
     def car(self, window: Window) -> tuple[float, float]:
         """``(CAR, SE)`` over ``window`` (relative days, inclusive)."""
-        start, end = window
-        rows = ((self.event["rel_day"] >= start) & (self.event["rel_day"] <= end)).to_numpy()
-        if rows.sum() != end - start + 1:
-            rel = self.event["rel_day"]
-            raise IncidentImpactError(
-                f"the window {format_window(window)} is outside this result's event period "
-                f"{format_window((int(rel.min()), int(rel.max())))}, which spans the windows asked for; "
-                f"add {format_window(window)} to event_study's windows"
-            )
-        car = float(self.event["ar"].to_numpy()[rows].sum())
-        horizons = self.event["rel_day"].to_numpy()[rows] - int(self.estimation["rel_day"].iloc[-1])
-        return car, float(np.sqrt(self.fitted.car_variance(self.event_design[rows], horizons)))
+        rows = self._rows(*window)
+        rel, ar, last = self._event_arrays
+        car = float(ar[rows].sum())
+        return car, float(np.sqrt(self.fitted.car_variance(self.event_design[rows], rel[rows] - last)))
 
     def sq_test(self, window: Window) -> TestResult:
         """Sample-quantile test (Gelbach, Helland & Klick 2013) of the CAR over ``window``.
@@ -194,11 +206,20 @@ class EventStudyResult:
                 f"which spans the windows asked for; add a window starting at day {start} to event_study's windows"
             )
         crit = t_ppf(0.5 + level / 2, self.fitted.df)
-        rows = []
-        for end in rel[rel >= start]:
-            car, se = self.car((start, int(end)))
-            rows.append({"rel_day": int(end), "car": car, "se": se, "lower": car - crit * se, "upper": car + crit * se})
-        return pd.DataFrame(rows, index=self.event.index[rel >= start])
+        rows = self._rows(start, int(rel[-1]))
+        _, ar, last = self._event_arrays
+        car = np.cumsum(ar[rows])
+        se = np.sqrt(self.fitted.car_variances(self.event_design[rows], rel[rows] - last))
+        return pd.DataFrame(
+            {
+                "rel_day": rel[rows].astype(int),
+                "car": car,
+                "se": se,
+                "lower": car - crit * se,
+                "upper": car + crit * se,
+            },
+            index=self.event.index[rows],
+        )
 
     @property
     def estimation_info(self) -> dict:

@@ -9,6 +9,7 @@ the same normalized frame: a tz-naive ``DatetimeIndex`` named ``date`` holding s
 from __future__ import annotations
 
 import codecs
+import copy
 import datetime as dt
 import hashlib
 import io
@@ -122,16 +123,10 @@ class PriceHistory:
         return PriceHistory(self.ticker, self.data, self.source, base, exchange, self.source_path, self.source_sha256)
 
     def with_notes(self, *notes: str) -> PriceHistory:
-        """The same history with ``notes`` added (provenance kept)."""
-        return PriceHistory(
-            self.ticker,
-            self.data,
-            self.source,
-            (*self.notes, *notes),
-            self.exchange,
-            self.source_path,
-            self.source_sha256,
-        )
+        """The same history with ``notes`` added (provenance and the integrity check kept: same prices)."""
+        out = copy.copy(self)
+        object.__setattr__(out, "notes", tuple(dict.fromkeys((*self.notes, *notes))))
+        return out
 
 
 class PriceSource(Protocol):

@@ -272,3 +272,16 @@ def test_degenerate_egarch_fit_is_a_failure():
     r, m = garch_series(seed=0)
     with pytest.raises(ModelFitError, match=r"degenerate egarch fit \(alpha1 = .*held up by arch's numerical bounds"):
         event_study(r, m, r.index[DAY0], model="egarch")
+
+
+@pytest.mark.parametrize("model", ["garch", "market", "mean", "market-adjusted", "dimson"])
+def test_the_car_path_equals_each_window_car(data, model):
+    """``car_path`` (running sums and one variance per prefix at once) equals ``car`` window by window, with the
+    GARCH variance forecasts summed over the horizons as well as for the OLS variances."""
+    r, m = data
+    res = event_study(r, m, r.index[DAY0], model=model, windows=[(-5, 20)])
+    path = res.car_path(-3)
+    assert path["rel_day"].tolist() == list(range(-3, 21))
+    for end, car, se in zip(path["rel_day"], path["car"], path["se"], strict=True):
+        ref_car, ref_se = res.car((-3, int(end)))
+        assert car == pytest.approx(ref_car, rel=1e-12, abs=1e-15) and se == pytest.approx(ref_se, rel=1e-12)
