@@ -22,6 +22,7 @@ import pandas as pd
 
 from .batch_panel import EventArrays
 from .models import NormalReturnModel
+from .statistics import SQ_TIE
 from .threads import over_row_blocks
 from .windows import Window
 
@@ -110,8 +111,8 @@ class BatchFit:
             sums += ar[:, k : ar.shape[1] - length + 1 + k]
         count = np.isfinite(sums).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            le = (sums <= car[:, None]).sum(axis=1) / count
-            ge = (sums >= car[:, None]).sum(axis=1) / count
+            le = (sums <= car[:, None] + SQ_TIE).sum(axis=1) / count
+            ge = (sums >= car[:, None] - SQ_TIE).sum(axis=1) / count
         return np.where(count >= min_windows, np.minimum(1.0, 2 * np.minimum(le, ge)), np.nan)
 
     @cached_property

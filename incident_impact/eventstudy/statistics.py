@@ -411,6 +411,11 @@ def wilcoxon(car) -> TestResult:
     return TestResult("wilcoxon", w_plus, p, "signed-rank", None, n, None, f"W+ over {len(nz)} non-zero CARs")
 
 
+#: Estimation CARs within this distance of the event's CAR count as equal to it in the SQ test: sums of the same
+#: rounded returns added in another order differ by ~1e-16, which must not decide a tie (the engines agree).
+SQ_TIE = 1e-12
+
+
 def sq(car, estimation_ar, length: int, min_windows: int = 20) -> TestResult:
     """Sample-quantile (SQ) test of Gelbach, Helland & Klick (2013) for a single event.
 
@@ -418,7 +423,8 @@ def sq(car, estimation_ar, length: int, min_windows: int = 20) -> TestResult:
     the ``T - L + 1`` CARs of ``L`` consecutive days in the firm's own estimation window
     (``estimation_ar``, in date order). Statistic: ``q = share of estimation CARs <= CAR`` (the
     CAR's empirical quantile); two-sided p-value
-    ``min(1, 2 min(share <= CAR, share >= CAR))``. Valid for non-normal returns; with one
+    ``min(1, 2 min(share <= CAR, share >= CAR))``, an estimation CAR within :data:`SQ_TIE` of the
+    CAR counting on both sides. Valid for non-normal returns; with one
     event this is the test used in securities litigation. Needs at least ``min_windows``
     estimation CARs.
     """
@@ -432,7 +438,7 @@ def sq(car, estimation_ar, length: int, min_windows: int = 20) -> TestResult:
             f"only {max(len(ar) - length + 1, 0)} estimation CARs of {length} days (need {min_windows})",
         )
     sums = np.convolve(ar, np.ones(length), mode="valid")
-    le, ge = float((sums <= car).mean()), float((sums >= car).mean())
+    le, ge = float((sums <= car + SQ_TIE).mean()), float((sums >= car - SQ_TIE).mean())
     return TestResult(
         "sq",
         le,

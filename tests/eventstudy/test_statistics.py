@@ -128,6 +128,17 @@ def test_sq_by_hand():
     assert np.isnan(short.p_value) and "only 10 estimation CARs" in short.reason
 
 
+@pytest.mark.parametrize("nudge", [-3e-16, 0.0, 3e-16])
+def test_sq_counts_a_car_equal_to_an_estimation_car_up_to_rounding_on_both_sides(nudge):
+    """Sums of the same rounded returns added in another order differ by ~1e-16: a tie either way."""
+    ar = np.round(np.random.default_rng(2).normal(0, 0.01, 60), 3)
+    car = ar[10] + ar[11] + nudge  # equal to the two-day estimation CAR starting at day 10
+    sums = ar[:-1] + ar[1:]
+    le, ge = (sums <= ar[10] + ar[11] + 1e-12).mean(), (sums >= ar[10] + ar[11] - 1e-12).mean()
+    r = st.sq(car, ar, 2)
+    assert r.statistic == pytest.approx(le) and r.p_value == pytest.approx(min(1, 2 * min(le, ge)))
+
+
 @pytest.mark.parametrize("fn", [st.cs_t, st.bmp, st.wilcoxon, lambda x: st.kp_bmp(x, 0.0),
                                 lambda x: st.generalized_sign(x, [0.5])])
 def test_cross_sectional_tests_with_one_event_give_nan_and_a_reason(fn):
