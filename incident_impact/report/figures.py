@@ -315,8 +315,8 @@ def car_figure(analysis: IncidentAnalysis) -> Figure:
 def figure_html(fig: Figure | Any, div_id: str, config: dict | None = None) -> str:
     """The plotly snippet of ``fig`` (a ``<div>`` and its ``<script>``), without plotly.js.
 
-    ``fig`` is a figure dict (serialised as it is, without importing ``plotly.graph_objects``) or a
-    graph-objects figure (the sales figures, drawn with ``plotly.subplots``)."""
+    ``fig`` is a figure dict (serialised as it is, without importing ``plotly.graph_objects``; every report
+    figure is one) or a graph-objects figure."""
     return pio.to_html(
         fig,
         validate=False,

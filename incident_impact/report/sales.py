@@ -10,6 +10,7 @@ and a sentence the recovery (:mod:`~incident_impact.sales.persistence`).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import html
 import os
@@ -18,12 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import plotly.graph_objects as go
 from markupsafe import Markup
-from plotly.subplots import make_subplots
 
 from ..manifest import script_tag
-from .figures import CAR_COLOUR, EVENT_COLOUR, SAFE, STOCK_COLOUR, THEME, band_trace
+from .figures import CAR_COLOUR, EVENT_COLOUR, SAFE, STOCK_COLOUR, Figure, band_trace, template
 from .page import environment, figure_html, plotly_js, tool_version, write_html
 
 if TYPE_CHECKING:
@@ -31,96 +30,151 @@ if TYPE_CHECKING:
 
 TEMPLATE = "sales.html.j2"
 PLACEBO_COLOURS = {"in-time": SAFE[1], "in-space": SAFE[2]}
+#: Gap between the three panels of :func:`sales_figure` (a share of the plot's height).
+PANEL_GAP = 0.06
 
 
 def _x(index) -> list:
     return list(index.to_pydatetime()) if hasattr(index, "to_pydatetime") else list(index)
 
 
-def _band(fig: go.Figure, x: list, lower, upper, name: str, row: int) -> None:
-    fig.add_trace(band_trace(x, lower, upper, name, showlegend=row == 1), row=row, col=1)
+def _axes(row: int) -> tuple[str, str]:
+    """The x and y axes of panel ``row`` (1 at the top) as traces and shapes name them: ``x``/``y``, ``x2``/``y2``."""
+    suffix = "" if row == 1 else str(row)
+    return f"x{suffix}", f"y{suffix}"
 
 
-def sales_figure(result: SalesImpact) -> go.Figure:
+def _panels(titles: tuple[str, ...]) -> dict:
+    """Layout of ``len(titles)`` stacked panels sharing the bottom panel's x axis, each titled above (the
+    layout ``plotly.subplots.make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=PANEL_GAP)``
+    builds, written out so that ``plotly.graph_objects`` is not imported)."""
+    n = len(titles)
+    height = (1 - (n - 1) * PANEL_GAP) / n
+    layout: dict = {"annotations": []}
+    for row, text in enumerate(titles, 1):
+        x, y = _axes(row)
+        bottom = (n - row) * (height + PANEL_GAP)
+        shared = {"matches": _axes(n)[0], "showticklabels": False} if row < n else {}
+        layout[f"xaxis{x[1:]}"] = {"anchor": y, "domain": [0.0, 1.0], **shared}
+        layout[f"yaxis{y[1:]}"] = {"anchor": x, "domain": [bottom, bottom + height]}
+        layout["annotations"].append(
+            dict(
+                font=dict(size=16),
+                showarrow=False,
+                text=text,
+                x=0.5,
+                xanchor="center",
+                xref="paper",
+                y=bottom + height,
+                yanchor="bottom",
+                yref="paper",
+            )
+        )
+    return layout
+
+
+def _in_panel(trace: dict, row: int) -> dict:
+    x, y = _axes(row)
+    return trace | {"xaxis": x, "yaxis": y}
+
+
+def _line(x, y, name: str, **extra) -> dict:
+    return dict(type="scatter", x=x, y=list(y), name=name, **extra)
+
+
+def sales_figure(result: SalesImpact) -> Figure:
     """Three panels: observed vs counterfactual (with its band), pointwise effect, cumulative effect.
 
     The incident is a dashed vertical line at the first post period; the pre-period line is the
-    model's in-sample fit.
+    model's in-sample fit. A plain plotly figure dict, as the other report figures (:mod:`.figures`).
     """
     series = result.series
     level = f"{100 * (1 - result.effect.alpha):g} %"
     post = series[series["period"] == "post"]
     x_all, x_post = _x(series.index), _x(post.index)
-    fig = make_subplots(
-        rows=3,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.06,
-        subplot_titles=("Sales and counterfactual", "Pointwise effect", "Cumulative effect"),
-    )
-    _band(fig, x_post, post["predicted_lower"], post["predicted_upper"], f"counterfactual {level} band", 1)
-    fig.add_trace(
-        go.Scatter(
-            x=x_all,
-            y=series["observed"],
-            name="observed sales",
-            mode="lines+markers",
-            line=dict(color=STOCK_COLOUR),
-            marker=dict(size=4),
+
+    def band(lower: str, upper: str, name: str, row: int) -> dict:
+        return _in_panel(band_trace(x_post, post[lower], post[upper], name, showlegend=row == 1), row)
+
+    data = [
+        band("predicted_lower", "predicted_upper", f"counterfactual {level} band", 1),
+        _in_panel(
+            _line(
+                x_all,
+                series["observed"],
+                "observed sales",
+                mode="lines+markers",
+                line=dict(color=STOCK_COLOUR),
+                marker=dict(size=4),
+            ),
+            1,
         ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x_all,
-            y=series["predicted"],
-            name="counterfactual (in-sample fit before)",
-            line=dict(color=CAR_COLOUR, dash="dash"),
+        _in_panel(
+            _line(
+                x_all,
+                series["predicted"],
+                "counterfactual (in-sample fit before)",
+                line=dict(color=CAR_COLOUR, dash="dash"),
+            ),
+            1,
         ),
-        row=1,
-        col=1,
-    )
-    _band(fig, x_post, post["effect_lower"], post["effect_upper"], "effect band", 2)
-    fig.add_trace(
-        go.Scatter(
-            x=x_post, y=post["effect"], name="pointwise effect", line=dict(color=STOCK_COLOUR), showlegend=False
+        band("effect_lower", "effect_upper", "effect band", 2),
+        _in_panel(
+            _line(x_post, post["effect"], "pointwise effect", line=dict(color=STOCK_COLOUR), showlegend=False), 2
         ),
-        row=2,
-        col=1,
-    )
-    _band(fig, x_post, post["cumulative_lower"], post["cumulative_upper"], "cumulative band", 3)
-    fig.add_trace(
-        go.Scatter(
-            x=x_post, y=post["cumulative"], name="cumulative effect", line=dict(color=STOCK_COLOUR), showlegend=False
+        band("cumulative_lower", "cumulative_upper", "cumulative band", 3),
+        _in_panel(
+            _line(x_post, post["cumulative"], "cumulative effect", line=dict(color=STOCK_COLOUR), showlegend=False), 3
         ),
-        row=3,
-        col=1,
-    )
-    for row in (1, 2, 3):
-        fig.add_vline(x=x_post[0], line=dict(color=EVENT_COLOUR, dash="dash"), row=row, col=1)
-    for row in (2, 3):
-        fig.add_hline(y=0, line=dict(color="#888", width=1), row=row, col=1)
-    fig.update_layout(
-        template=THEME,
+    ]
+    incident = [
+        dict(
+            type="line",
+            x0=x_post[0],
+            x1=x_post[0],
+            xref=_axes(row)[0],
+            y0=0,
+            y1=1,
+            yref=f"{_axes(row)[1]} domain",
+            line=dict(color=EVENT_COLOUR, dash="dash"),
+        )
+        for row in (1, 2, 3)
+    ]
+    zero = [
+        dict(
+            type="line",
+            x0=0,
+            x1=1,
+            xref=f"{_axes(row)[0]} domain",
+            y0=0,
+            y1=0,
+            yref=_axes(row)[1],
+            line=dict(color="#888", width=1),
+        )
+        for row in (2, 3)
+    ]
+    layout = _panels(("Sales and counterfactual", "Pointwise effect", "Cumulative effect")) | dict(
+        shapes=incident + zero,
+        template=copy.deepcopy(template()),
         height=720,
         margin=dict(l=60, r=20, t=60, b=40),
         legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="left", x=0),
         hoverlabel=dict(namelength=-1),
     )
-    return fig
+    return {"data": data, "layout": layout}
 
 
-def placebo_figure(result: SalesImpact) -> go.Figure:
+def placebo_figure(result: SalesImpact) -> Figure:
     """Relative effects of the placebo runs (one row per kind) and the real effect (diamond)."""
-    fig = go.Figure()
+    data = []
     for placebos in (result.in_time, result.in_space):
         if placebos is None or not placebos.n:
             continue
         ok = np.isfinite(placebos.effects)
-        fig.add_trace(
-            go.Scatter(
-                x=100 * placebos.effects[ok],
+        data.append(
+            dict(
+                type="scatter",
+                x=list(100 * placebos.effects[ok]),
                 y=[placebos.kind] * int(ok.sum()),
                 mode="markers",
                 name=f"{placebos.kind} placebos",
@@ -129,8 +183,9 @@ def placebo_figure(result: SalesImpact) -> go.Figure:
                 hovertemplate="%{text}: %{x:.1f} %<extra></extra>",
             )
         )
-        fig.add_trace(
-            go.Scatter(
+        data.append(
+            dict(
+                type="scatter",
                 x=[100 * result.relative_effect],
                 y=[placebos.kind],
                 mode="markers",
@@ -139,15 +194,15 @@ def placebo_figure(result: SalesImpact) -> go.Figure:
                 marker=dict(color=EVENT_COLOUR, size=14, symbol="diamond"),
             )
         )
-    fig.add_vline(x=0, line=dict(color="#888", width=1))
-    fig.update_layout(
-        template=THEME,
+    layout = dict(
+        shapes=[dict(type="line", x0=0, x1=0, xref="x", y0=0, y1=1, yref="y domain", line=dict(color="#888", width=1))],
+        template=copy.deepcopy(template()),
         height=240,
         margin=dict(l=90, r=20, t=30, b=50),
-        xaxis_title="relative effect (%)",
+        xaxis=dict(title=dict(text="relative effect (%)")),
         legend=dict(orientation="h", y=1.15),
     )
-    return fig
+    return {"data": data, "layout": layout}
 
 
 _PARAM_NAMES = {

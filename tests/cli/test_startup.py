@@ -79,3 +79,15 @@ def test_analyze_with_its_report_builds_no_graph_objects(tmp_path):
 
     page = report.read_text(encoding="utf-8")
     assert all(f'id="{div}"' in page for div in ("fig-prices", "fig-car", "fig-recovery"))
+
+
+def test_sales_with_its_report_builds_no_graph_objects(tmp_path):
+    """The sales figures (three stacked panels, the placebo strip) are figure dicts as well."""
+    from conftest import weekly_sales_csv
+
+    sales = weekly_sales_csv(tmp_path / "weekly.csv")
+    report = tmp_path / "s.html"
+    args = ("sales", "--sales", str(sales), "--date", "2016-02-28", "--control", "category", "--report", str(report))
+    assert _heavy_after(tmp_path, *args, script=GO_SCRIPT) == []
+    page = report.read_text(encoding="utf-8")
+    assert 'id="fig-sales"' in page and 'id="fig-sales-placebos"' in page

@@ -96,17 +96,30 @@ def result():
 
 
 def test_sales_figure_panels_hold_the_result(result):
-    fig = sales_figure(result)
+    """A plain figure dict (no plotly.graph_objects on the report path) that plotly validates: three stacked
+    panels sharing the bottom x axis, each trace in its panel, the incident line in all three."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(sales_figure(result))  # validate=True: raises on an unknown property or invalid value
     names = [t.name for t in fig.data]
     assert names.count("observed sales") == 1 and "pointwise effect" in names and "cumulative effect" in names
     cumulative = next(t for t in fig.data if t.name == "cumulative effect")
     assert list(cumulative.y) == pytest.approx(result.series["cumulative"].dropna().tolist())
+    assert (cumulative.xaxis, cumulative.yaxis) == ("x3", "y3")
     observed = next(t for t in fig.data if t.name == "observed sales")
-    assert len(observed.x) == 48
+    assert len(observed.x) == 48 and (observed.xaxis, observed.yaxis) == ("x", "y")
+    layout = fig.layout
+    assert layout.xaxis.matches == layout.xaxis2.matches == "x3" and layout.xaxis3.matches is None
+    assert layout.yaxis.domain[1] == 1 and layout.yaxis3.domain[0] == 0 and layout.yaxis2.domain[0] > layout.yaxis3.domain[1]
+    assert [a.text for a in layout.annotations] == ["Sales and counterfactual", "Pointwise effect", "Cumulative effect"]
+    incident = [s for s in layout.shapes if s.x0 == s.x1]
+    assert [s.xref for s in incident] == ["x", "x2", "x3"] and len(layout.shapes) == 5
 
 
 def test_placebo_strip_escapes_labels(result):
-    fig = placebo_figure(result)
+    import plotly.graph_objects as go
+
+    fig = go.Figure(placebo_figure(result))
     space = next(t for t in fig.data if t.name == "in-space placebos")
     assert "&lt;b&gt;north&lt;/b&gt;" in space.text and len(space.x) == 3
     real = [t for t in fig.data if t.name == "real effect"]
@@ -172,5 +185,5 @@ def test_sales_section_draws_in_chromium(chromium, make_incident_analysis, resul
     page, seen = open_page(chromium, path, ("fig-prices", "fig-car", "fig-sales", "fig-sales-placebos"))
     errors = seen["errors"]
     drawn = page.evaluate("id => document.getElementById(id).data.map(t => t.name)", "fig-sales")
-    assert drawn == [t.name for t in sales_figure(result).data]
+    assert drawn == [t["name"] for t in sales_figure(result)["data"]]
     assert page.locator("#h-sales").count() == 1 and errors == []
