@@ -166,7 +166,7 @@ def sales_figure(result: SalesImpact) -> Figure:
 
 def placebo_figure(result: SalesImpact) -> Figure:
     """Relative effects of the placebo runs (one row per kind) and the real effect (diamond)."""
-    data = []
+    data: list[dict] = []
     for placebos in (result.in_time, result.in_space):
         if placebos is None or not placebos.n:
             continue
