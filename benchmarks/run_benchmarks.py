@@ -233,11 +233,11 @@ METHOD_SPECS = {
 NOTES = (
     """What the columns compute: *floor*, *statsmodels*, *sm-numpy* and *eventstudy* only the market-model CAR
 t-statistics; *batch*, *loop* and *duckdb* the whole study: per-event fits, the tidy per-event CAR table with SQ
-p-values, and the nine tests for each window. The rank test (a sort of every estimation abnormal return) and the
-Kolari-Pynnönen correlations (one per pair of events whose windows share dates, about 30,000 pairs here) cost
-about as much as the floor each, which is why the batch engine sits above 5x the floor; and
-the plain statsmodels loop is only about 40-55x slower than the floor, so being 25x faster than it would leave the
-whole test battery 1-2 floors of time. *loop* at 10,000 events is skipped: its Kolari-Pynnönen step compares every
+p-values, and the eleven tests of `tests()` for each window. The rank tests (one sort of every estimation abnormal
+return) and the Kolari-Pynnönen correlations (group sums over the events whose windows share dates) cost about half
+a floor each; the plain statsmodels loop is only about 40-60x slower than the floor, so being 25x faster than it
+would leave the whole study and its test battery about two floors of time (the one-process comparison below
+breaks the battery down). *loop* at 10,000 events is skipped: its Kolari-Pynnönen step compares every
 pair of events (pandas correlations over the union of dates), quadratic in the events. *duckdb* reads the panel from
 Parquet with DuckDB held to """
     + DUCKDB_MEMORY
@@ -370,7 +370,8 @@ def update_section(path: Path, text: str, markers: tuple[str, str]) -> None:
 
 MARKERS = ("<!-- battery:start -->", "<!-- battery:end -->")
 BATTERY_NOTES = """*before*: the batch engine at d942591 (the previous stop), the same harness on the same machine about 25 minutes
-earlier (load 0.7-0.8). *now*: this code with its default threads (2 on this machine); *one thread*: the same code
+earlier (load 0.7-0.8; 2 cores reported as AMD EPYC, as in the grid above: the host behind this machine can change
+between sessions, so compare ratios, not seconds, across stops). *now*: this code with its default threads (2 on this machine); *one thread*: the same code
 with `INCIDENT_IMPACT_THREADS=1`, its processes alternating with the default ones. With one core kept busy by
 another process (load 0.9-1.4, `--one-thread --processes 5`): default 3.4-4.3x (median 3.5x) first call, 3.4-3.5x
 warm; one thread 3.3-4.3x (median 3.5x) and 3.3-3.5x.
