@@ -118,7 +118,7 @@ class BatchFit:
     @cached_property
     def every_row(self) -> bool:
         """Whether the fit kept every row of its panel arrays, in order."""
-        return self.n == len(self.arrays.pos) and bool((self.rows == np.arange(self.n)).all())
+        return _every_row(self.rows, len(self.arrays.pos))
 
     def panel(self, values: np.ndarray) -> np.ndarray:
         """``values[rows]`` of a panel array (one row per row of :attr:`arrays`): the fitted events' rows,
@@ -210,17 +210,13 @@ def fit_events(
     design; the rest are left out (their positions are not in ``rows``)."""
     A = arrays
     est = slice(A.col(estimation[0]), A.col(estimation[1]) + 1)
-
-    def every(rows: np.ndarray) -> bool:
-        return len(rows) == len(A.pos) and bool((rows == np.arange(len(rows))).all())
-
-    valid = A.valid if every(candidates) else A.valid[candidates]
+    valid = A.valid if _every_row(candidates, len(A.pos)) else A.valid[candidates]
     n_obs = valid[:, est].sum(axis=1)
     usable = np.column_stack([valid[:, A.col(w[1])] for w in windows])
     keep = (n_obs >= max(min_estimation_obs, 1)) & usable.any(axis=1)
     if not keep.all():
         candidates, valid, n_obs, usable = candidates[keep], valid[keep], n_obs[keep], usable[keep]
-    rows, all_rows = candidates, every(candidates)
+    rows, all_rows = candidates, _every_row(candidates, len(A.pos))
 
     def take(values: np.ndarray) -> np.ndarray:  # values[rows], without a copy when rows are all the rows
         return values if all_rows else values[rows]
@@ -291,6 +287,11 @@ def fit_events(
     return BatchFit(
         model, estimation, windows, arrays, rows, tuple(X), params, xtx_inv, sigma2, df, n_obs, r_squared, ar, usable
     )
+
+
+def _every_row(rows: np.ndarray, n: int) -> bool:
+    """Whether ``rows`` are ``0..n-1`` in order (then selecting them from a panel array needs no copy)."""
+    return len(rows) == n and bool((rows == np.arange(n)).all())
 
 
 #: Rows per block of the row-blocked passes below: their scratch array stays in the cache and is written once.

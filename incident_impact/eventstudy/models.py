@@ -242,22 +242,14 @@ class FittedModel:
         return self._forecast(horizons, len(X)) + leverage
 
     def car_variance(self, design_rows: np.ndarray, horizons: np.ndarray | None = None) -> float:
-        """Variance of a CAR over the event days whose design rows are ``design_rows`` (L x k).
+        """Variance of a CAR over the event days whose design rows are ``design_rows`` (L x k, L >= 1).
 
         ``sigma^2 (L + g' (X'X)^-1 g)`` with ``g`` the column sums of ``design_rows``; this keeps
         the covariance between days that the shared parameter estimates induce (CLM 1997,
         eq. 4.4.14), which summing daily variances would drop. With a variance forecast (GARCH,
         ``horizons`` the days' distances from the estimation end): ``sum_t h_{T+t|T} + g' V g``.
         """
-        L = len(design_rows)
-        rows = np.asarray(design_rows, dtype=float)
-        if self.variance_forecast is not None:
-            g = rows.sum(axis=0)
-            return float(self._forecast(horizons, L).sum() + (g @ self.mean_cov @ g if rows.shape[1] else 0.0))
-        if self.xtx_inv.size == 0:
-            return self.sigma2 * L
-        g = rows.sum(axis=0)
-        return float(self.sigma2 * (L + g @ self.xtx_inv @ g))
+        return float(self.car_variances(design_rows, horizons)[-1])
 
     def car_variances(self, design_rows: np.ndarray, horizons: np.ndarray | None = None) -> np.ndarray:
         """:meth:`car_variance` of the CAR over the first ``1, 2, ..., L`` of the event days whose design rows
